@@ -1,0 +1,189 @@
+import { redactText, redactValue } from './redaction.js';
+
+/**
+ * Errors. Every error kefu raises is a {@link KefuError} with a stable `code` from a
+ * catalogue: each package declares its own catalogue with {@link defineErrorCatalogue}
+ * (codes, what happened, how to fix it) and `docs/errors.md` lists them all.
+ * Check errors with {@link isKefuError} rather than `instanceof`: two copies of core in
+ * one process break `instanceof`.
+ */
+
+/** One catalogue entry: a one-line description and the fix a user should apply. */
+export interface ErrorCatalogueEntry {
+  /** What went wrong, for the docs. */
+  readonly description: string;
+  /** What the user should do about it. */
+  readonly fix: string;
+  /** Whether trying again later may succeed. Defaults to false. */
+  readonly retryable?: boolean;
+}
+
+/** A set of error codes with their descriptions and fixes. */
+export type ErrorCatalogue<Code extends string> = { readonly [K in Code]: ErrorCatalogueEntry };
+
+/** Options for constructing a {@link KefuError}. */
+export interface KefuErrorOptions {
+  cause?: unknown;
+  /** Overrides the catalogue's retryability (e.g. a platform code known to be transient). */
+  retryable?: boolean;
+  /** Structured, secret-free details (field paths, platform codes, URLs with secrets redacted). */
+  details?: Record<string, unknown>;
+  /** Milliseconds the caller should wait before retrying (e.g. from Retry-After). */
+  retryAfterMs?: number;
+}
+
+/** The error class of kefu. `code` identifies the catalogue entry. */
+export class KefuError extends Error {
+  /** Marker used by {@link isKefuError}; survives duplicate copies of core. */
+  readonly kefuError = true as const;
+  /** Stable machine-readable code, e.g. `KEFU_CONFIG_INVALID` or `WECHAT_45009`. */
+  readonly code: string;
+  /** Whether trying again may succeed. */
+  readonly retryable: boolean;
+  /** How to fix it, from the catalogue. */
+  readonly fix: string | undefined;
+  /** Structured, secret-free details. */
+  readonly details: Record<string, unknown>;
+  /** Suggested wait before retrying, when known. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: string, message: string, options: KefuErrorOptions & { fix?: string } = {}) {
+    // Messages often quote URLs and payloads: scrub registered secrets once, here.
+    super(redactText(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KefuError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.fix = options.fix;
+    this.details = redactValue(options.details ?? {}) as Record<string, unknown>;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+
+  /** A JSON form for logs: code, message, fix, details; never the cause's secrets. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      ...(this.fix ? { fix: this.fix } : {}),
+      ...(Object.keys(this.details).length > 0 ? { details: this.details } : {}),
+    };
+  }
+}
+
+/** True when `value` is a {@link KefuError} from any copy of core. */
+export function isKefuError(value: unknown): value is KefuError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { kefuError?: unknown }).kefuError === true &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
+}
+
+/** True when `error` says trying again may succeed (a {@link KefuError} with `retryable`). */
+export function isRetryable(error: unknown): boolean {
+  return isKefuError(error) && error.retryable;
+}
+
+/**
+ * Declares a package's error catalogue and returns a factory for its errors.
+ *
+ * @example
+ * ```ts
+ * const catalogue = { SINK_FILE_NOT_WRITABLE: { description: 'The output directory is not writable', fix: 'Check permissions of `dir`' } };
+ * export const fileSinkError = defineErrorCatalogue(catalogue);
+ * throw fileSinkError('SINK_FILE_NOT_WRITABLE', `cannot write ${dir}`);
+ * ```
+ */
+export function defineErrorCatalogue<Code extends string>(catalogue: ErrorCatalogue<Code>) {
+  const create = (code: Code, message: string, options: KefuErrorOptions = {}): KefuError => {
+    const entry = catalogue[code];
+    return new KefuError(code, message, {
+      ...options,
+      retryable: options.retryable ?? entry.retryable ?? false,
+      fix: entry.fix,
+    });
+  };
+  return Object.assign(create, { catalogue });
+}
+
+/** The catalogue of @kefu/core. */
+export const coreErrorCatalogue = {
+  KEFU_CONFIG_INVALID: {
+    description: 'A configuration value is missing or has the wrong type.',
+    fix: 'Correct the field named in the message; `kefu doctor` checks a whole config file.',
+  },
+  KEFU_QUERY_INVALID: {
+    description: 'A record query is malformed (bad dates, `from` after `to`, unknown account).',
+    fix: 'Pass ISO-8601 dates or Date objects with from <= to, and an account the provider serves.',
+  },
+  KEFU_RECORD_INVALID: {
+    description: 'A provider produced a record that does not match the record schema.',
+    fix: 'This is a provider bug: report it with the record id and the field named in the message.',
+  },
+  KEFU_CHECKPOINT_INVALID: {
+    description: 'A stored checkpoint cannot be read or belongs to another stream.',
+    fix: 'Delete or repair the checkpoint named in the message; the next sync then starts from `from`.',
+  },
+  KEFU_PLUGIN_NOT_FOUND: {
+    description: 'A plugin package named in the configuration cannot be imported.',
+    fix: 'Install it next to the config (e.g. `pnpm add @kefu/wechat-mp`) or fix the package name.',
+  },
+  KEFU_PLUGIN_INVALID: {
+    description: 'A module was imported but does not export a kefu plugin descriptor.',
+    fix: 'Export `plugin` (or a default export) created with `definePlugin` from the package entry point.',
+  },
+  KEFU_PLUGIN_DUPLICATE_CORE: {
+    description: 'Two different copies of @kefu/core are loaded in one process.',
+    fix: 'Make @kefu/core a peer dependency of plugins and deduplicate (`pnpm dedupe`).',
+  },
+  KEFU_PROVIDER_NOT_FOUND: {
+    description: 'No provider with the requested id is configured.',
+    fix: 'Use one of the provider ids listed in the message, or add the provider to the config.',
+  },
+  KEFU_CAPABILITY_UNSUPPORTED: {
+    description: 'The provider does not implement the requested capability.',
+    fix: 'Check `provider.capabilities` before calling, or use a provider that supports it.',
+  },
+  KEFU_HTTP_TIMEOUT: {
+    description: 'An HTTP request timed out (connect, headers or body).',
+    fix: 'Check connectivity to the platform; raise `timeouts` in the provider config if the network is slow.',
+    retryable: true,
+  },
+  KEFU_HTTP_NETWORK: {
+    description: 'An HTTP request failed at the network level (refused, reset, DNS).',
+    fix: 'Check the base URL and connectivity; kefu retries these automatically.',
+    retryable: true,
+  },
+  KEFU_HTTP_STATUS: {
+    description: 'The server answered with an HTTP error status.',
+    fix: '5xx and 429 are retried; for 4xx check credentials and the request named in the message.',
+  },
+  KEFU_HTTP_RESPONSE_TOO_LARGE: {
+    description: 'A response body exceeded the configured size limit.',
+    fix: 'Lower the page size or raise `maxResponseBytes`.',
+  },
+  KEFU_HTTP_BAD_BODY: {
+    description: 'A response body is not valid JSON or does not match the expected schema.',
+    fix: 'Usually transient (truncated body) and retried; if it persists the platform changed its format: report it.',
+    retryable: true,
+  },
+  KEFU_SINK_FAILED: {
+    description: 'A sink failed to accept a batch.',
+    fix: 'See the cause; the checkpoint was not advanced, so the next run delivers the batch again.',
+  },
+  KEFU_SYNC_ABORTED: {
+    description: 'A sync was stopped (signal, SIGINT/SIGTERM) before it finished.',
+    fix: 'Run it again: it resumes from the last committed checkpoint.',
+  },
+  KEFU_QUOTA_EXHAUSTED: {
+    description: 'The platform quota for the day is used up; the sync stopped cleanly.',
+    fix: 'Run again after the quota resets (midnight platform time); it resumes from the checkpoint.',
+  },
+} as const satisfies ErrorCatalogue<string>;
+
+/** Creates a @kefu/core error by code. */
+export const coreError = defineErrorCatalogue(coreErrorCatalogue);
+/** The codes of @kefu/core. */
+export type CoreErrorCode = keyof typeof coreErrorCatalogue;

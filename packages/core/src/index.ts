@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+
+export * from './checkpoint.js';
+export * from './errors.js';
+export * from './http-client.js';
+export * from './logger.js';
+export * from './plugin.js';
+export * from './provider.js';
+export * from './query.js';
+export * from './record.js';
+export * from './record-stream.js';
+export * from './redaction.js';
+export * from './retry.js';
+export * from './sink.js';

@@ -1,0 +1,80 @@
+import type { ContainerModule } from 'inversify';
+import type { z } from 'zod';
+import type { CheckpointStore } from './checkpoint.js';
+import type { HttpClientFactory } from './http-client.js';
+import type { KefuLogger } from './logger.js';
+import type { KefuProvider } from './provider.js';
+import type { RecordSink } from './sink.js';
+
+/** Service identifiers of the kefu container. Always inject by these symbols. */
+export const TOKENS = {
+  /** Every configured provider (`getAll`). */
+  Provider: Symbol.for('kefu.Provider'),
+  /** Every configured sink (`getAll`). */
+  Sink: Symbol.for('kefu.Sink'),
+  /** The checkpoint store of the runtime (one). */
+  CheckpointStore: Symbol.for('kefu.CheckpointStore'),
+  /** The structured logger (redacting). */
+  Logger: Symbol.for('kefu.Logger'),
+  /** Creates HTTP clients on undici with kefu's timeouts, retries and redaction. */
+  HttpClientFactory: Symbol.for('kefu.HttpClientFactory'),
+  /** The runtime's clock, replaceable in tests. */
+  Clock: Symbol.for('kefu.Clock'),
+} as const;
+
+/** What a plugin contributes. */
+export type PluginKind = 'provider' | 'sink' | 'checkpoint-store';
+
+/** The services a plugin module binds, by kind. */
+export interface PluginServices {
+  provider: KefuProvider;
+  sink: RecordSink;
+  'checkpoint-store': CheckpointStore;
+}
+
+/** Passed to a plugin's module factory: who it is and what the runtime offers. */
+export interface PluginContext {
+  /** The instance id from the config (unique per kind). */
+  instanceId: string;
+  /** Directory of the config file, for resolving relative paths. */
+  baseDir: string;
+  logger: KefuLogger;
+  httpClients: HttpClientFactory;
+}
+
+/**
+ * A plugin descriptor: what a provider or sink package exports (as `plugin` or default).
+ * `module` returns an inversify `ContainerModule` that binds the plugin's service under
+ * {@link TOKENS} (`Provider`, `Sink` or `CheckpointStore`).
+ */
+export interface KefuPlugin<Kind extends PluginKind = PluginKind, Schema extends z.ZodType = z.ZodType> {
+  /** Marker checked by the loader (shape, not instanceof). */
+  readonly kefuPlugin: 1;
+  /** The package name, e.g. `@kefu/wechat-mp`. */
+  readonly name: string;
+  readonly kind: Kind;
+  /** Validates the plugin's `config` block; its errors name the field. */
+  readonly configSchema: Schema;
+  /** Builds the container module for one configured instance. */
+  module(config: z.output<Schema>, context: PluginContext): ContainerModule;
+}
+
+/** Declares a plugin; use it as the package's `plugin` export. */
+export function definePlugin<Kind extends PluginKind, Schema extends z.ZodType>(
+  plugin: Omit<KefuPlugin<Kind, Schema>, 'kefuPlugin'>,
+): KefuPlugin<Kind, Schema> {
+  return { kefuPlugin: 1, ...plugin };
+}
+
+/** True when `value` has the shape of a {@link KefuPlugin} (works across copies of core). */
+export function isKefuPlugin(value: unknown): value is KefuPlugin {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<KefuPlugin>;
+  return (
+    candidate.kefuPlugin === 1 &&
+    typeof candidate.name === 'string' &&
+    (candidate.kind === 'provider' || candidate.kind === 'sink' || candidate.kind === 'checkpoint-store') &&
+    typeof candidate.module === 'function' &&
+    typeof (candidate.configSchema as { safeParse?: unknown } | undefined)?.safeParse === 'function'
+  );
+}

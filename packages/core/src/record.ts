@@ -1,0 +1,174 @@
+import { z } from 'zod';
+
+/**
+ * The normalized record model. The zod schemas are the single source of truth: the
+ * TypeScript types are inferred from them, and every provider validates what it emits.
+ */
+
+/** Who produced a record: the customer (inbound), the business side (outbound) or the platform (system). */
+export const RecordDirectionSchema = z.enum(['inbound', 'outbound', 'system']);
+/** Who produced a record. */
+export type RecordDirection = z.infer<typeof RecordDirectionSchema>;
+
+/**
+ * What a record carries. `event` records describe session life-cycle changes (see
+ * {@link SessionEventSchema}); `unknown` keeps platform types kefu does not know yet
+ * (their payload stays in `raw`), so nothing is dropped.
+ */
+export const RecordKindSchema = z.enum([
+  'text',
+  'image',
+  'voice',
+  'video',
+  'file',
+  'link',
+  'location',
+  'card',
+  'miniprogram',
+  'quote',
+  'call',
+  'group_invite',
+  'chat_history',
+  'payment',
+  'channels_video',
+  'live',
+  'notice',
+  'todo',
+  'takeover',
+  'event',
+  'unknown',
+]);
+/** What a record carries. */
+export type RecordKind = z.infer<typeof RecordKindSchema>;
+
+/** Session life-cycle events (WeChat opercodes 1000–1005, kf_*_session pushes, Youmi takeover). */
+export const SessionEventSchema = z.enum([
+  'session_waiting',
+  'session_accepted',
+  'session_initiated',
+  'session_closed',
+  'session_grabbed',
+  'session_created',
+  'session_transferred',
+  'other',
+]);
+/** A session life-cycle event. */
+export type SessionEvent = z.infer<typeof SessionEventSchema>;
+
+/** A media attachment: the platform's key or URL plus what is known about it. */
+export const MediaSchema = z.object({
+  /** Platform key to download the media (Youmi `downloadKey`, `imgs[KEY]` …). */
+  key: z.string().optional(),
+  url: z.string().optional(),
+  /** File name or title. */
+  name: z.string().optional(),
+  sizeBytes: z.number().nonnegative().optional(),
+  durationSeconds: z.number().nonnegative().optional(),
+  thumbUrl: z.string().optional(),
+});
+/** A media attachment. */
+export type Media = z.infer<typeof MediaSchema>;
+
+/** A shared link (also locations, invitations, channels videos and live streams use title/url). */
+export const LinkSchema = z.object({
+  title: z.string().optional(),
+  url: z.string().optional(),
+  description: z.string().optional(),
+  thumbUrl: z.string().optional(),
+});
+/** A shared link. */
+export type Link = z.infer<typeof LinkSchema>;
+
+/** A shared location. */
+export const LocationSchema = z.object({
+  title: z.string().optional(),
+  address: z.string().optional(),
+  url: z.string().optional(),
+  thumbUrl: z.string().optional(),
+});
+/** A shared location. */
+export type Location = z.infer<typeof LocationSchema>;
+
+/** A shared contact card (or channels/live profile). */
+export const CardSchema = z.object({
+  nickname: z.string().optional(),
+  avatarUrl: z.string().optional(),
+  description: z.string().optional(),
+});
+/** A shared contact card. */
+export type Card = z.infer<typeof CardSchema>;
+
+/** A mini-program page. */
+export const MiniProgramSchema = z.object({
+  title: z.string().optional(),
+  appName: z.string().optional(),
+  appId: z.string().optional(),
+  pagePath: z.string().optional(),
+  iconUrl: z.string().optional(),
+  coverKey: z.string().optional(),
+});
+/** A mini-program page. */
+export type MiniProgram = z.infer<typeof MiniProgramSchema>;
+
+/** The message a record quotes (replies to). */
+export const QuoteSchema = z.object({
+  /** The quoted message's kind, when the platform says. */
+  kind: RecordKindSchema.optional(),
+  /** The platform's own type code of the quoted message. */
+  platformType: z.string().optional(),
+  text: z.string().optional(),
+  title: z.string().optional(),
+  url: z.string().optional(),
+  mediaKey: z.string().optional(),
+});
+/** The message a record quotes. */
+export type Quote = z.infer<typeof QuoteSchema>;
+
+/** Any JSON value: what `raw` holds, losslessly. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** Schema for any JSON value. */
+export const JsonValueSchema: z.ZodType<JsonValue> = z.json();
+
+/**
+ * One normalized record.
+ *
+ * `id` is unique per provider + account and stable across re-reads (derived
+ * deterministically where the platform gives none). `at` is an ISO-8601 UTC timestamp.
+ * `raw` is the platform payload as received (integers beyond 2^53 kept as strings).
+ */
+export const KefuRecordSchema = z.object({
+  id: z.string().min(1),
+  provider: z.string().min(1),
+  account: z.string().min(1),
+  /** The customer's id on the platform (WeChat openid, Youmi fan key). */
+  customer: z.string().min(1),
+  /** The agent's account, when an agent took part. */
+  agent: z.string().min(1).optional(),
+  direction: RecordDirectionSchema,
+  kind: RecordKindSchema,
+  event: SessionEventSchema.optional(),
+  text: z.string().optional(),
+  media: MediaSchema.optional(),
+  link: LinkSchema.optional(),
+  location: LocationSchema.optional(),
+  card: CardSchema.optional(),
+  miniprogram: MiniProgramSchema.optional(),
+  quote: QuoteSchema.optional(),
+  at: z.iso.datetime({ offset: false }),
+  raw: JsonValueSchema,
+});
+/** One normalized record. */
+export type KefuRecord = z.infer<typeof KefuRecordSchema>;
+
+/** Identifies one record stream: a provider and one of its accounts. */
+export const StreamKeySchema = z.object({
+  provider: z.string().min(1),
+  account: z.string().min(1),
+});
+/** Identifies one record stream. */
+export type StreamKey = z.infer<typeof StreamKeySchema>;
+
+/** The string form of a stream key, `provider/account`, used as a map and storage key. */
+export function streamId(key: StreamKey): string {
+  return `${key.provider}/${key.account}`;
+}

@@ -1,0 +1,87 @@
+/**
+ * Secret redaction. Every secret kefu is given (app secrets, tokens, client secrets,
+ * HMAC keys) is registered here, and every log line and error message passes through
+ * {@link redactText} / {@link redactValue}: a secret never leaves the process in clear.
+ * The registry is process-wide on purpose, so an error built deep inside a plugin is
+ * scrubbed without threading a redactor through every call.
+ */
+
+const REDACTED = '[redacted]';
+const MIN_SECRET_LENGTH = 4;
+const registeredSecrets = new Set<string>();
+let secretPattern: RegExp | undefined;
+
+/** Field, header and query-parameter names whose values are always redacted. */
+const SENSITIVE_NAME =
+  /^(?:.*(?:secret|password|passwd|token|signature|authorization|api[-_]?key|hmac|credential|cookie).*|access_token|sign|nonce)$/i;
+
+/** Registers a secret value so it is redacted everywhere from now on. */
+export function registerSecret(value: string | undefined | null): void {
+  if (!value || value.length < MIN_SECRET_LENGTH || registeredSecrets.has(value)) return;
+  registeredSecrets.add(value);
+  secretPattern = undefined;
+}
+
+/** True when a field/header/parameter name denotes a secret (e.g. `access_token`, `Authorization`). */
+export function isSensitiveName(name: string): boolean {
+  return SENSITIVE_NAME.test(name);
+}
+
+function escapeForRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function currentPattern(): RegExp | undefined {
+  if (registeredSecrets.size === 0) return undefined;
+  if (!secretPattern) {
+    // Longest first, so a secret containing another is replaced whole.
+    const alternatives = [...registeredSecrets]
+      .sort((a, b) => b.length - a.length)
+      .flatMap((s) => [escapeForRegExp(s), escapeForRegExp(encodeURIComponent(s))]);
+    secretPattern = new RegExp([...new Set(alternatives)].join('|'), 'g');
+  }
+  return secretPattern;
+}
+
+/**
+ * Replaces registered secrets and the values of sensitive query parameters
+ * (`access_token=…`, `secret=…`) in free text.
+ */
+export function redactText(text: string): string {
+  const pattern = currentPattern();
+  let result = pattern ? text.replace(pattern, REDACTED) : text;
+  result = result.replace(/([?&;\s"']?)([A-Za-z_][\w-]*)=([^&\s"'#]+)/g, (match, lead: string, name: string) =>
+    isSensitiveName(name) ? `${lead}${name}=${REDACTED}` : match,
+  );
+  return result;
+}
+
+/** Deep-copies a value for logging, redacting sensitive keys and registered secrets. */
+export function redactValue(value: unknown, depth = 0): unknown {
+  if (depth > 8) return '[depth]';
+  if (typeof value === 'string') return redactText(value);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  if (value instanceof Error) {
+    return {
+      name: value.name,
+      message: redactText(value.message),
+      ...('code' in value ? { code: (value as { code: unknown }).code } : {}),
+    };
+  }
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      out[key] =
+        isSensitiveName(key) && inner !== undefined && inner !== null && inner !== ''
+          ? REDACTED
+          : redactValue(inner, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Masks a secret for display: the first two characters and the length (`ab…(32)`). */
+export function maskSecret(secret: string): string {
+  return secret.length <= 4 ? '****' : `${secret.slice(0, 2)}…(${secret.length})`;
+}
