@@ -1,0 +1,39 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * The contract between the emulator's HTTP server and each emulated platform.
+ * The server reads the request, applies transport-level faults (latency, 5xx,
+ * resets, malformed/truncated/slow bodies) and logs it; a platform only decides what
+ * to answer.
+ */
+
+/** A fully read request. */
+export interface EmulatorRequest {
+  method: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** Time the request arrived (emulator clock, ms since epoch). */
+  receivedAt: number;
+}
+
+/** What a platform answers. `body` objects are serialized as JSON. */
+export interface EmulatorResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+/** An emulated platform: answers its routes, returns undefined for routes it does not own. */
+export interface EmulatedPlatform {
+  /** Short name used in logs and the request log (`wechat`, `youmi`). */
+  readonly name: string;
+  handle(request: EmulatorRequest): Promise<EmulatorResponse | undefined>;
+  /** Stops timers and outgoing callbacks. */
+  close(): Promise<void>;
+}
+
+/** The emulator's clock: real time by default, fixed or offset in tests. */
+export interface EmulatorClock {
+  now(): number;
+}
