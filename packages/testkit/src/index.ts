@@ -1,1 +1,4 @@
+export * from './describe-provider.js';
+export * from './describe-sink.js';
 export * from './integration-servers.js';
+export * from './scripted-source.js';

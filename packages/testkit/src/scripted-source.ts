@@ -1,0 +1,180 @@
+import {
+  coreError,
+  type JsonValue,
+  type KefuProvider,
+  type KefuRecord,
+  type PageSource,
+  type ProviderCapability,
+  type RecordQueryInput,
+  RecordQuerySchema,
+  RecordStream,
+  type RecordStreamOptions,
+  sleep,
+} from '@kefu/core';
+
+/**
+ * Scripted sources for tests of code that consumes record streams (sinks, pipelines,
+ * operators) and for provider authors whose platform has no emulator: a deterministic
+ * page source with counters, failures and latency, and a provider built on it.
+ */
+
+/** A failure injected into a scripted source. */
+export interface ScriptedFailure {
+  /** 1-based number of the page request that fails. */
+  atRequest: number;
+  /** The error thrown (default: a retryable KEFU_HTTP_NETWORK KefuError). */
+  error?: Error;
+  /** Fail only once (default) or on every request from then on. */
+  persistent?: boolean;
+}
+
+/** Options of {@link createScriptedPageSource}. */
+export interface ScriptedSourceOptions {
+  /** All records the source holds, in checkpoint order. */
+  records: readonly KefuRecord[];
+  /** Records per page (default 10). */
+  pageSize?: number;
+  /** Delay before each page, in ms (default 0). */
+  latencyMs?: number;
+  failures?: readonly ScriptedFailure[];
+}
+
+/** A page source that counts what it was asked. */
+export interface ScriptedPageSource extends PageSource {
+  /** Page requests made so far (each `next()` of a page iterator that fetched). */
+  readonly pageRequests: number;
+  /** Iterators closed early (by unsubscribe/abort) so far. */
+  readonly closedEarly: number;
+}
+
+/**
+ * A deterministic page source over a fixed list: position = index of the next record.
+ * @example
+ * ```ts
+ * const source = createScriptedPageSource({ records: makeRecords(100), pageSize: 7 });
+ * const stream = new RecordStream({ provider: 'test', account: 'a' }, source);
+ * ```
+ */
+export function createScriptedPageSource(options: ScriptedSourceOptions): ScriptedPageSource {
+  const pageSize = options.pageSize ?? 10;
+  const failed = new Set<ScriptedFailure>();
+  let pageRequests = 0;
+  let closedEarly = 0;
+  return {
+    get pageRequests() {
+      return pageRequests;
+    },
+    get closedEarly() {
+      return closedEarly;
+    },
+    async *pages(position: JsonValue, signal: AbortSignal) {
+      let next = typeof position === 'number' ? position : 0;
+      let finished = false;
+      try {
+        while (next < options.records.length) {
+          pageRequests += 1;
+          if (options.latencyMs) await sleep(options.latencyMs, signal);
+          for (const failure of options.failures ?? []) {
+            const due = failure.persistent ? pageRequests >= failure.atRequest : pageRequests === failure.atRequest;
+            if (due && (failure.persistent || !failed.has(failure))) {
+              failed.add(failure);
+              throw (
+                failure.error ??
+                coreError('KEFU_HTTP_NETWORK', `scripted failure at page request ${pageRequests}`, { retryable: true })
+              );
+            }
+          }
+          const records = options.records.slice(next, next + pageSize);
+          next += records.length;
+          yield { records, position: next };
+        }
+        finished = true;
+      } finally {
+        if (!finished) closedEarly += 1;
+      }
+    },
+  };
+}
+
+/** Builds `count` valid records for one stream, ids `r0…`, one second apart from `start`. */
+export function makeRecords(
+  count: number,
+  options: { provider?: string; account?: string; start?: Date; customers?: number } = {},
+): KefuRecord[] {
+  const provider = options.provider ?? 'scripted';
+  const account = options.account ?? 'account-1';
+  const start = (options.start ?? new Date('2026-01-01T00:00:00Z')).getTime();
+  const customers = options.customers ?? 5;
+  return Array.from({ length: count }, (_, index) => ({
+    id: `r${index}`,
+    provider,
+    account,
+    customer: `customer-${index % customers}`,
+    direction: index % 2 === 0 ? 'inbound' : 'outbound',
+    kind: 'text',
+    text: `消息 ${index} 🙂`,
+    at: new Date(start + index * 1000).toISOString(),
+    raw: { index },
+  }));
+}
+
+/** Options of {@link createScriptedProvider}. */
+export interface ScriptedProviderOptions extends Omit<ScriptedSourceOptions, 'records'> {
+  id?: string;
+  platform?: string;
+  /** Records per account; each account's list must use that account and the platform name. */
+  accounts: Record<string, readonly KefuRecord[]>;
+  streamOptions?: RecordStreamOptions;
+}
+
+/** A provider backed by scripted sources, filtering by the query's time range. */
+export interface ScriptedProvider extends KefuProvider {
+  /** Page requests across all streams so far. */
+  readonly pageRequests: number;
+  readonly closed: boolean;
+}
+
+/** A complete in-memory provider for tests and examples. */
+export function createScriptedProvider(options: ScriptedProviderOptions): ScriptedProvider {
+  const platform = options.platform ?? 'scripted';
+  const sources: ScriptedPageSource[] = [];
+  let closed = false;
+  return {
+    id: options.id ?? platform,
+    platform,
+    capabilities: new Set<ProviderCapability>(),
+    get pageRequests() {
+      return sources.reduce((sum, source) => sum + source.pageRequests, 0);
+    },
+    get closed() {
+      return closed;
+    },
+    accounts: () => Object.keys(options.accounts),
+    records(input: RecordQueryInput): RecordStream {
+      const parsed = RecordQuerySchema.safeParse(input);
+      if (!parsed.success) throw coreError('KEFU_QUERY_INVALID', parsed.error.issues[0]?.message ?? 'invalid query');
+      const query = parsed.data;
+      const accounts = Object.keys(options.accounts);
+      const account = query.account ?? (accounts.length === 1 ? accounts[0] : undefined);
+      const all = account === undefined ? undefined : options.accounts[account];
+      if (account === undefined || all === undefined) {
+        throw coreError(
+          'KEFU_QUERY_INVALID',
+          `unknown or missing account; this provider serves ${accounts.join(', ')}`,
+        );
+      }
+      const from = query.from.getTime();
+      const to = query.to.getTime();
+      const records = all.filter((record) => {
+        const at = Date.parse(record.at);
+        return at >= from && at < to && (query.customer === undefined || record.customer === query.customer);
+      });
+      const source = createScriptedPageSource({ ...options, records });
+      sources.push(source);
+      return new RecordStream({ provider: platform, account }, source, query.resumeFrom, options.streamOptions);
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

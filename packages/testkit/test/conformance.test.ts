@@ -1,0 +1,46 @@
+import { coreError, type KefuRecord, type RecordBatch, type RecordSink } from '@kefu/core';
+import { createScriptedProvider, describeProvider, describeSink, makeRecords } from '@kefu/testkit';
+
+// The kit checks itself: a scripted provider and a minimal in-memory sink must pass.
+
+describeProvider('scripted provider', async () => {
+  const provider = createScriptedProvider({
+    platform: 'scripted',
+    accounts: { 'account-1': makeRecords(95, { provider: 'scripted', account: 'account-1' }) },
+    pageSize: 10,
+  });
+  return {
+    provider,
+    query: { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
+    pageRequests: () => provider.pageRequests,
+    failingQuery: { account: 'no-such-account', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
+  };
+});
+
+/** A sink that "persists" into a map shared with its reader, and can be broken on demand. */
+class MemorySink implements RecordSink {
+  readonly id = 'memory';
+  readonly guarantee = 'exactly-once' as const;
+  broken = false;
+  constructor(readonly store: Map<string, KefuRecord>) {}
+  async write(batch: RecordBatch): Promise<void> {
+    if (this.broken) throw coreError('KEFU_SINK_FAILED', 'memory sink is broken');
+    for (const record of batch.records) this.store.set(record.id, structuredClone(record));
+  }
+  async close(): Promise<void> {}
+}
+
+describeSink('in-memory sink', async () => {
+  const store = new Map<string, KefuRecord>();
+  const sink = new MemorySink(store);
+  return {
+    sink,
+    readBack: async () => [...store.values()],
+    breakSink: async () => {
+      sink.broken = true;
+    },
+    repairSink: async () => {
+      sink.broken = false;
+    },
+  };
+});
