@@ -1,14 +1,14 @@
 import { connect } from 'node:net';
 
+/** A server kind known to {@link integrationServer}. */
+export type IntegrationServerKind = 'postgres' | 'mysql' | 'nats';
+
 /** The real servers integration tests may use, with their environment variables and local defaults. */
-const SERVERS = {
+const SERVERS: Record<IntegrationServerKind, { env: string; fallback: string }> = {
   postgres: { env: 'KEFU_TEST_POSTGRES_URL', fallback: 'postgres://postgres@127.0.0.1:5432/test' },
   mysql: { env: 'KEFU_TEST_MYSQL_URL', fallback: 'mysql://root@127.0.0.1:3306/test' },
   nats: { env: 'KEFU_TEST_NATS_URL', fallback: 'nats://127.0.0.1:4222' },
-} as const;
-
-/** A server kind known to {@link integrationServer}. */
-export type IntegrationServerKind = keyof typeof SERVERS;
+};
 
 /** Where a server is and whether tests may use it. */
 export interface IntegrationServer {
