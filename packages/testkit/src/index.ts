@@ -1,4 +1,5 @@
 export * from './describe-provider.js';
 export * from './describe-sink.js';
 export * from './integration-servers.js';
+export * from './scripted-platform.js';
 export * from './scripted-source.js';
