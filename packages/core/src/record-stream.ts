@@ -1,5 +1,5 @@
 import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
-import type { Checkpoint } from './checkpoint.js';
+import { type Checkpoint, CheckpointSchema } from './checkpoint.js';
 import { coreError } from './errors.js';
 import { type JsonValue, type KefuRecord, KefuRecordSchema, type StreamKey } from './record.js';
 import { abortError } from './retry.js';
@@ -12,7 +12,7 @@ import { abortError } from './retry.js';
  * which is at once an RxJS `Observable<KefuRecord>` and a pull source of pages and
  * batches. Both views fetch through one bounded prefetcher: at most `prefetchPages`
  * pages are fetched ahead of what the consumer has taken, because RxJS itself has no
- * backpressure (see docs/concepts/streams.md).
+ * backpressure (see docs/concepts/streams-and-checkpoints.md).
  */
 
 /** One page as a provider fetched it. */
@@ -84,20 +84,21 @@ export interface BatchOptions extends PullOptions {
  */
 export class Demand {
   #credits: number;
-  #waiter: (() => void) | undefined;
+  // Several subscriptions may share one Demand: every waiter re-checks the credits.
+  readonly #waiters = new Set<() => void>();
 
   /** Starts with `initial` credits. */
   constructor(initial = 0) {
-    this.#credits = initial;
+    this.#credits = Number.isFinite(initial) && initial > 0 ? Math.floor(initial) : 0;
   }
 
-  /** Allows `count` more records to be emitted. */
+  /** Allows `count` more records to be emitted (non-positive or non-finite counts are ignored). */
   request(count: number): void {
-    if (!(count > 0)) return;
-    this.#credits += count;
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.();
+    if (!(count > 0) || !Number.isFinite(count)) return;
+    this.#credits += Math.floor(count);
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const wake of waiters) wake();
   }
 
   /** Credits not used yet. */
@@ -110,12 +111,14 @@ export class Demand {
     while (this.#credits <= 0) {
       if (signal.aborted) throw abortError(signal);
       await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.#waiter = () => {
+        const wake = () => {
           signal.removeEventListener('abort', onAbort);
+          this.#waiters.delete(wake);
           resolve();
         };
+        const onAbort = () => wake();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#waiters.add(wake);
       });
     }
     this.#credits -= 1;
@@ -129,12 +132,14 @@ export class Demand {
 class BoundedPrefetcher {
   readonly #iterator: AsyncIterator<RecordPage>;
   readonly #limit: number;
+  readonly #onFetched: ((page: RecordPage) => void) | undefined;
   readonly #buffer: Array<Promise<IteratorResult<RecordPage>>> = [];
   #finished = false;
 
-  constructor(iterator: AsyncIterator<RecordPage>, limit: number) {
+  constructor(iterator: AsyncIterator<RecordPage>, limit: number, onFetched?: (page: RecordPage) => void) {
     this.#iterator = iterator;
     this.#limit = limit;
+    this.#onFetched = onFetched;
   }
 
   /** The next page (or done); starts fetching ahead up to the limit. */
@@ -155,20 +160,56 @@ class BoundedPrefetcher {
     // so chain each request on the previous one.
     while (!this.#finished && this.#buffer.length < this.#limit) {
       const previous = this.#buffer.at(-1);
-      const request: Promise<IteratorResult<RecordPage>> = previous
-        ? previous.then((result) => (result.done ? result : this.#iterator.next()))
-        : this.#iterator.next();
+      const request: Promise<IteratorResult<RecordPage>> = (
+        previous ? previous.then((result) => (result.done ? result : this.#pull())) : this.#pull()
+      ) as Promise<IteratorResult<RecordPage>>;
       // Avoid unhandled rejections for pages fetched ahead; the consumer sees the error.
       request.catch(() => undefined);
       this.#buffer.push(request);
     }
   }
 
+  async #pull(): Promise<IteratorResult<RecordPage>> {
+    if (this.#finished) return { done: true, value: undefined };
+    const result = await this.#iterator.next();
+    if (!result.done) this.#onFetched?.(result.value);
+    return result;
+  }
+
+  /** Stops fetching and lets the source release its resources (its `finally` blocks run). */
   async close(): Promise<void> {
     this.#finished = true;
     this.#buffer.length = 0;
     await this.#iterator.return?.();
   }
+}
+
+/** Settles like `promise`, or rejects with KEFU_SYNC_ABORTED as soon as `signal` aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** An AbortController that also aborts when `outer` does; `dispose` unlinks it. */
+function linkedController(outer: AbortSignal | undefined): { controller: AbortController; dispose(): void } {
+  const controller = new AbortController();
+  if (outer?.aborted) controller.abort(outer.reason);
+  const onOuterAbort = () => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  return { controller, dispose: () => outer?.removeEventListener('abort', onOuterAbort) };
 }
 
 /**
@@ -193,35 +234,37 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
 
   constructor(key: StreamKey, source: PageSource, resumeFrom?: Checkpoint, options: RecordStreamOptions = {}) {
     super();
-    if (resumeFrom && (resumeFrom.provider !== key.provider || resumeFrom.account !== key.account)) {
-      throw coreError(
-        'KEFU_CHECKPOINT_INVALID',
-        `checkpoint of ${resumeFrom.provider}/${resumeFrom.account} cannot resume stream ${key.provider}/${key.account}`,
-      );
+    if (resumeFrom !== undefined) {
+      const parsed = CheckpointSchema.safeParse(resumeFrom);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw coreError(
+          'KEFU_CHECKPOINT_INVALID',
+          `resume checkpoint for stream ${key.provider}/${key.account} is malformed: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+        );
+      }
+      if (resumeFrom.provider !== key.provider || resumeFrom.account !== key.account) {
+        throw coreError(
+          'KEFU_CHECKPOINT_INVALID',
+          `checkpoint of ${resumeFrom.provider}/${resumeFrom.account} cannot resume stream ${key.provider}/${key.account}`,
+        );
+      }
+    }
+    const prefetchPages = options.prefetchPages ?? 2;
+    if (!Number.isInteger(prefetchPages) || prefetchPages < 1) {
+      throw coreError('KEFU_CONFIG_INVALID', `prefetchPages must be an integer >= 1, got ${String(prefetchPages)}`);
     }
     this.key = key;
     this.#source = source;
     this.#resumeFrom = resumeFrom;
-    this.#prefetchPages = Math.max(1, Math.floor(options.prefetchPages ?? 2));
+    this.#prefetchPages = prefetchPages;
     this.#validate = options.validate ?? true;
     this.#onPageFetched = options.onPageFetched;
   }
 
   /** @internal Subscribing pulls pages and emits their records in order. */
   protected _subscribe(subscriber: Subscriber<KefuRecord>): TeardownLogic {
-    const controller = new AbortController();
-    (async () => {
-      for await (const page of this.pages({ signal: controller.signal })) {
-        for (const record of page.records) {
-          if (subscriber.closed) return;
-          subscriber.next(record);
-        }
-      }
-      subscriber.complete();
-    })().catch((error: unknown) => {
-      if (!controller.signal.aborted) subscriber.error(error);
-    });
-    return () => controller.abort();
+    return this.#drive(subscriber, undefined, (record) => record);
   }
 
   /** The checkpoint this stream resumes from, if any. */
@@ -229,26 +272,43 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     return this.#resumeFrom;
   }
 
-  /** Pulls pages in order; at most `prefetchPages` are fetched ahead of the consumer. */
+  /**
+   * Pulls pages in order; at most `prefetchPages` are fetched ahead of the consumer.
+   * Leaving the loop (break, return, throw) or aborting `signal` aborts the source's
+   * signal and calls its iterator's `return()`, so providers release their sockets.
+   */
   async *pages(options: PullOptions = {}): AsyncGenerator<StreamPage, void, undefined> {
-    const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(options.signal?.reason);
     if (options.signal?.aborted) throw abortError(options.signal);
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const { controller, dispose } = linkedController(options.signal);
+    const signal = controller.signal;
 
     const startPosition: JsonValue = this.#resumeFrom?.position ?? null;
     let toSkip = this.#resumeFrom?.skip ?? 0;
     let position = startPosition;
     let skipBase = toSkip;
-    const source = this.#source.pages(startPosition, controller.signal)[Symbol.asyncIterator]();
-    const prefetcher = new BoundedPrefetcher(source, this.#prefetchPages);
+    // Time of the last record delivered so far, so record-less checkpoints keep their lag.
+    let lastAt = this.#resumeFrom?.recordAt;
+    const source = this.#source.pages(startPosition, signal)[Symbol.asyncIterator]();
+    const onPageFetched = this.#onPageFetched;
+    const prefetcher = new BoundedPrefetcher(
+      source,
+      this.#prefetchPages,
+      onPageFetched ? (page) => onPageFetched({ records: page.records.length, position: page.position }) : undefined,
+    );
     try {
       while (true) {
-        const result = await prefetcher.next();
-        if (controller.signal.aborted) throw abortError(controller.signal);
+        let result: IteratorResult<RecordPage>;
+        try {
+          // Racing the abort keeps a source that is slow to notice it from blocking the consumer.
+          result = await raceAbort(prefetcher.next(), signal);
+        } catch (error) {
+          // A source rejecting because we aborted it reports the abort, not its own AbortError.
+          if (signal.aborted) throw abortError(signal);
+          throw error;
+        }
+        if (signal.aborted) throw abortError(signal);
         if (result.done) return;
         const page = result.value;
-        this.#onPageFetched?.({ records: page.records.length, position: page.position });
         let records = page.records;
         if (toSkip > 0) {
           // A resume inside a page: drop what the checkpoint says was delivered.
@@ -262,19 +322,22 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
         const after = page.position;
         position = after;
         skipBase = toSkip;
-        const lastAt = records.at(-1)?.at;
+        // The whole page was already delivered and the skip continues into the next one.
         if (records.length === 0 && toSkip > 0) continue;
+        const pageRecords = records;
+        lastAt = pageRecords.at(-1)?.at ?? lastAt;
+        const pageLastAt = lastAt;
         yield {
-          records,
-          checkpoint: this.#checkpoint(after, 0, lastAt),
+          records: pageRecords,
+          checkpoint: this.#checkpoint(after, 0, pageLastAt),
           checkpointAfter: (index: number) =>
-            index >= records.length - 1
-              ? this.#checkpoint(after, 0, records.at(-1)?.at)
-              : this.#checkpoint(before, base + index + 1, records[index]?.at),
+            index >= pageRecords.length - 1
+              ? this.#checkpoint(after, 0, pageLastAt)
+              : this.#checkpoint(before, base + index + 1, pageRecords[Math.max(0, index)]?.at),
         };
       }
     } finally {
-      options.signal?.removeEventListener('abort', onOuterAbort);
+      dispose();
       controller.abort();
       await prefetcher.close().catch(() => undefined);
     }
@@ -287,8 +350,17 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
 
   /** Pulls records regrouped into batches of at most `size`, releasing partial batches after `maxWaitMs`. */
   async *batches(options: BatchOptions = {}): AsyncGenerator<StreamBatch, void, undefined> {
-    const size = Math.max(1, Math.floor(options.size ?? 500));
-    const iterator = this.pages(options)[Symbol.asyncIterator]();
+    const size = options.size ?? 500;
+    if (!Number.isInteger(size) || size < 1) {
+      throw coreError('KEFU_CONFIG_INVALID', `batch size must be an integer >= 1, got ${String(size)}`);
+    }
+    const maxWaitMs = options.maxWaitMs;
+    if (maxWaitMs !== undefined && !(Number.isFinite(maxWaitMs) && maxWaitMs >= 0)) {
+      throw coreError('KEFU_CONFIG_INVALID', `maxWaitMs must be a finite number >= 0, got ${String(maxWaitMs)}`);
+    }
+    // Our own controller: leaving early must abort a page request in flight, not wait for it.
+    const { controller, dispose } = linkedController(options.signal);
+    const iterator = this.pages({ signal: controller.signal })[Symbol.asyncIterator]();
     let records: KefuRecord[] = [];
     let pending: Promise<IteratorResult<StreamPage>> | undefined;
     // The checkpoint after everything taken so far, and whether a batch already carried it.
@@ -297,7 +369,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     try {
       while (true) {
         pending ??= iterator.next();
-        const next = await this.#raceWithTimeout(pending, records.length > 0 ? options.maxWaitMs : undefined);
+        const next = await this.#raceWithTimeout(pending, records.length > 0 ? maxWaitMs : undefined);
         if (next === 'timeout') {
           yield { records, checkpoint: latest as Checkpoint };
           records = [];
@@ -320,28 +392,61 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
       // The rest, or (after empty pages) a record-less batch that only advances the checkpoint.
       if (latest && !latestDelivered) yield { records, checkpoint: latest };
     } finally {
+      dispose();
+      controller.abort();
+      pending?.catch(() => undefined);
       await iterator.return?.(undefined);
     }
   }
 
-  /** The Observable view with the checkpoint of each record. With `demand`, emits only requested records. */
+  /**
+   * The Observable view with the checkpoint of each record. With `demand`, emits only
+   * requested records, so pages are fetched only as the consumer requests more
+   * (at most `prefetchPages` ahead of the record being emitted).
+   */
   positioned(options: { demand?: Demand } = {}): Observable<PositionedRecord> {
-    return new Observable<PositionedRecord>((subscriber) => {
-      const controller = new AbortController();
-      (async () => {
-        for await (const page of this.pages({ signal: controller.signal })) {
-          for (let index = 0; index < page.records.length; index++) {
-            if (options.demand) await options.demand.take(controller.signal);
-            if (subscriber.closed) return;
-            subscriber.next({ record: page.records[index] as KefuRecord, checkpoint: page.checkpointAfter(index) });
+    return new Observable<PositionedRecord>((subscriber) =>
+      this.#drive(subscriber, options.demand, (record, checkpoint) => ({ record, checkpoint: checkpoint() })),
+    );
+  }
+
+  /** Pulls pages for one subscriber, emitting mapped records as demand allows; returns the teardown. */
+  #drive<T>(
+    subscriber: Subscriber<T>,
+    demand: Demand | undefined,
+    map: (record: KefuRecord, checkpoint: () => Checkpoint) => T,
+  ): TeardownLogic {
+    const controller = new AbortController();
+    (async () => {
+      const iterator = this.pages({ signal: controller.signal });
+      let page: StreamPage | undefined;
+      let index = 0;
+      try {
+        while (true) {
+          // Take the credit before pulling the next page, so a page is only taken from
+          // the prefetcher once the consumer asked for one of its records.
+          if (demand) await demand.take(controller.signal);
+          while (!page || index >= page.records.length) {
+            const next = await iterator.next();
+            if (next.done) {
+              subscriber.complete();
+              return;
+            }
+            page = next.value;
+            index = 0;
           }
+          if (subscriber.closed) return;
+          const current = page;
+          const at = index++;
+          subscriber.next(map(current.records[at] as KefuRecord, () => current.checkpointAfter(at)));
         }
-        subscriber.complete();
-      })().catch((error: unknown) => {
-        if (!controller.signal.aborted) subscriber.error(error);
-      });
-      return () => controller.abort();
+      } finally {
+        await iterator.return(undefined);
+      }
+    })().catch((error: unknown) => {
+      if (!controller.signal.aborted) subscriber.error(error);
     });
+    return () => controller.abort();
   }
 
   #checkpoint(position: JsonValue, skip: number, recordAt: string | undefined): Checkpoint {
