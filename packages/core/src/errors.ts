@@ -134,6 +134,10 @@ export const coreErrorCatalogue = {
     description: 'A module was imported but does not export a kefu plugin descriptor.',
     fix: 'Export `plugin` (or a default export) created with `definePlugin` from the package entry point.',
   },
+  KEFU_PLUGIN_LOAD_FAILED: {
+    description: 'A plugin package was found but importing it threw (a missing dependency, a syntax error).',
+    fix: 'Read the cause in the message; reinstall the plugin and its dependencies (`pnpm install`).',
+  },
   KEFU_PLUGIN_DUPLICATE_CORE: {
     description: 'Two different copies of @kefu/core are loaded in one process.',
     fix: 'Make @kefu/core a peer dependency of plugins and deduplicate (`pnpm dedupe`).',
@@ -141,6 +145,14 @@ export const coreErrorCatalogue = {
   KEFU_PROVIDER_NOT_FOUND: {
     description: 'No provider with the requested id is configured.',
     fix: 'Use one of the provider ids listed in the message, or add the provider to the config.',
+  },
+  KEFU_SINK_NOT_FOUND: {
+    description: 'No sink with the requested id is configured.',
+    fix: 'Use one of the sink ids listed in the message, or add the sink to the config.',
+  },
+  KEFU_RUNTIME_CLOSED: {
+    description: 'The kefu runtime was used after `close()`.',
+    fix: 'Create a new runtime with `createKefu` / `loadKefu`; do not keep references past `close()`.',
   },
   KEFU_CAPABILITY_UNSUPPORTED: {
     description: 'The provider does not implement the requested capability.',

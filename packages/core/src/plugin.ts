@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ContainerModule } from 'inversify';
 import type { z } from 'zod';
 import type { CheckpointStore } from './checkpoint.js';
@@ -22,6 +23,46 @@ export const TOKENS = {
   Clock: Symbol.for('kefu.Clock'),
 } as const;
 
+/** The runtime's clock (bound under {@link TOKENS.Clock}); tests bind a fake one. */
+export interface KefuClock {
+  /** Milliseconds since the epoch, like `Date.now()`. */
+  now(): number;
+}
+
+/** The wall clock. */
+export const systemClock: KefuClock = { now: () => Date.now() };
+
+/** The version of this copy of @kefu/core (kept equal to package.json by a test). */
+export const CORE_VERSION = '0.1.0';
+
+/** Which copy of @kefu/core a plugin was defined with; compared by the loader. */
+export interface CoreIdentity {
+  readonly version: string;
+  /** Where this copy's code lives (module URL), for the error message. */
+  readonly location: string;
+  /** Random per evaluation of this module: two copies never share it. */
+  readonly instance: string;
+}
+
+/** The identity of the copy of core running this code. */
+export const coreIdentity: CoreIdentity = Object.freeze({
+  version: CORE_VERSION,
+  location: import.meta.url,
+  instance: randomUUID(),
+});
+
+// Every copy of core announces itself on a process-wide list, so the loader can name
+// all the copies when it finds a plugin built against another one.
+const CORE_COPIES_KEY = Symbol.for('kefu.core.copies');
+const globalRegistry = globalThis as { [CORE_COPIES_KEY]?: CoreIdentity[] };
+globalRegistry[CORE_COPIES_KEY] ??= [];
+globalRegistry[CORE_COPIES_KEY].push(coreIdentity);
+
+/** Every copy of @kefu/core evaluated in this process (more than one is a packaging bug). */
+export function loadedCoreCopies(): readonly CoreIdentity[] {
+  return [...(globalRegistry[CORE_COPIES_KEY] ?? [])];
+}
+
 /** What a plugin contributes. */
 export type PluginKind = 'provider' | 'sink' | 'checkpoint-store';
 
@@ -38,8 +79,12 @@ export interface PluginContext {
   instanceId: string;
   /** Directory of the config file, for resolving relative paths. */
   baseDir: string;
+  /** The runtime's logger, bound to this plugin instance. */
   logger: KefuLogger;
+  /** Creates HTTP clients with kefu's timeouts, retries and redaction. */
   httpClients: HttpClientFactory;
+  /** The runtime's clock. */
+  clock: KefuClock;
 }
 
 /**
@@ -57,13 +102,15 @@ export interface KefuPlugin<Kind extends PluginKind = PluginKind, Schema extends
   readonly configSchema: Schema;
   /** Builds the container module for one configured instance. */
   module(config: z.output<Schema>, context: PluginContext): ContainerModule;
+  /** The copy of core the plugin was defined with (set by {@link definePlugin}). */
+  readonly core?: CoreIdentity;
 }
 
 /** Declares a plugin; use it as the package's `plugin` export. */
 export function definePlugin<Kind extends PluginKind, Schema extends z.ZodType>(
-  plugin: Omit<KefuPlugin<Kind, Schema>, 'kefuPlugin'>,
+  plugin: Omit<KefuPlugin<Kind, Schema>, 'kefuPlugin' | 'core'>,
 ): KefuPlugin<Kind, Schema> {
-  return { kefuPlugin: 1, ...plugin };
+  return { kefuPlugin: 1, ...plugin, core: coreIdentity };
 }
 
 /** True when `value` has the shape of a {@link KefuPlugin} (works across copies of core). */
