@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
 export * from './checkpoint.js';
+export * from './checkpoint-stores.js';
 export * from './errors.js';
 export * from './http-client.js';
 export * from './logger.js';

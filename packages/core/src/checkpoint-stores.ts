@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { type Checkpoint, CheckpointSchema, type CheckpointStore } from './checkpoint.js';
+import { coreError } from './errors.js';
+
+/**
+ * Checkpoint stores kept in memory and in a local JSON file. Both validate what they
+ * save and load, and both refuse to replace a stored checkpoint with an empty one
+ * (the start of a stream): losing state that way is the most reported bug of record
+ * movers. Resetting a stream is an explicit {@link ResettableCheckpointStore.delete}.
+ */
+
+/** A checkpoint store that can also list and delete keys (used by `kefu checkpoints`). */
+export interface ResettableCheckpointStore extends CheckpointStore {
+  /** Every stored key with its checkpoint. */
+  entries(): Promise<Array<[string, Checkpoint]>>;
+  /** Forgets `key`, so the next sync of that stream starts from its `from`; true when it existed. */
+  delete(key: string): Promise<boolean>;
+}
+
+/** True when `checkpoint` is the start of a stream (nothing delivered yet). */
+export function isEmptyCheckpoint(checkpoint: Checkpoint): boolean {
+  return checkpoint.position === null && checkpoint.skip === 0;
+}
+
+/** Validates a key and a checkpoint before they are stored; throws a typed error saying what is wrong. */
+function validateSave(key: string, checkpoint: Checkpoint, stored: Checkpoint | undefined): Checkpoint {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw coreError('KEFU_CHECKPOINT_INVALID', `checkpoint key must be a non-empty string, got ${JSON.stringify(key)}`);
+  }
+  const parsed = CheckpointSchema.safeParse(checkpoint);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw coreError(
+      'KEFU_CHECKPOINT_INVALID',
+      `refusing to save a malformed checkpoint for ${key}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    );
+  }
+  if (stored && !isEmptyCheckpoint(stored) && isEmptyCheckpoint(parsed.data)) {
+    throw coreError(
+      'KEFU_CHECKPOINT_INVALID',
+      `refusing to overwrite the stored checkpoint of ${key} with an empty one; delete the key to restart that stream from \`from\``,
+    );
+  }
+  return parsed.data;
+}
+
+/** Runs async operations one after another (saves must not interleave their read-modify-write). */
+class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `operation` after every operation queued before it. */
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(operation, operation);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Keeps checkpoints in a Map: for tests, dry runs and embedding apps with their own persistence. */
+export class MemoryCheckpointStore implements ResettableCheckpointStore {
+  readonly #checkpoints = new Map<string, Checkpoint>();
+
+  /** The stored checkpoint (a copy), or undefined. */
+  async load(key: string): Promise<Checkpoint | undefined> {
+    const stored = this.#checkpoints.get(key);
+    return stored ? structuredClone(stored) : undefined;
+  }
+
+  /** Stores a copy, so later changes by the caller do not leak in. */
+  async save(key: string, checkpoint: Checkpoint): Promise<void> {
+    const valid = validateSave(key, checkpoint, this.#checkpoints.get(key));
+    this.#checkpoints.set(key, structuredClone(valid));
+  }
+
+  /** Every stored key with a copy of its checkpoint. */
+  async entries(): Promise<Array<[string, Checkpoint]>> {
+    return [...this.#checkpoints].map(([key, checkpoint]) => [key, structuredClone(checkpoint)]);
+  }
+
+  /** Forgets `key`. */
+  async delete(key: string): Promise<boolean> {
+    return this.#checkpoints.delete(key);
+  }
+
+  /** Nothing to release. */
+  async close(): Promise<void> {}
+}
+
+/** The on-disk format of {@link FileCheckpointStore}. */
+export const CheckpointFileSchema = z.object({
+  version: z.literal(1),
+  checkpoints: z.record(z.string().min(1), CheckpointSchema),
+});
+/** The on-disk format of {@link FileCheckpointStore}. */
+export type CheckpointFile = z.infer<typeof CheckpointFileSchema>;
+
+/** Options of {@link FileCheckpointStore}. */
+export const FileCheckpointStoreOptionsSchema = z.object({
+  /** The JSON file holding every key (created with mode 0600; its directory with 0700). */
+  path: z.string().min(1),
+});
+/** Options of {@link FileCheckpointStore}. */
+export type FileCheckpointStoreOptions = z.input<typeof FileCheckpointStoreOptionsSchema>;
+
+/**
+ * Keeps all checkpoints of a runtime in one JSON file, replaced atomically on every save
+ * (temp file in the same directory, fsync, rename, fsync of the directory).
+ *
+ * One file per store rather than one per key: it is the single path users name in a
+ * config and can inspect, back up or delete; a sync has a handful of keys, so rewriting
+ * them all is cheap; and keys (`job/provider/account`) need no escaping into file names.
+ * Saves are serialized within the process; two processes must not share one file.
+ *
+ * @example
+ * ```ts
+ * const store = new FileCheckpointStore({ path: '.kefu/checkpoints.json' });
+ * await store.save('default/wechat-mp/wx123', checkpoint);
+ * ```
+ */
+export class FileCheckpointStore implements ResettableCheckpointStore {
+  /** The absolute path of the JSON file. */
+  readonly path: string;
+  readonly #queue = new SerialQueue();
+
+  constructor(options: FileCheckpointStoreOptions) {
+    const parsed = FileCheckpointStoreOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw coreError(
+        'KEFU_CONFIG_INVALID',
+        'FileCheckpointStore needs `path`: the JSON file to keep checkpoints in (e.g. `.kefu/checkpoints.json`)',
+      );
+    }
+    this.path = resolve(parsed.data.path);
+  }
+
+  /** The checkpoint stored under `key`, or undefined (also when the file does not exist yet). */
+  async load(key: string): Promise<Checkpoint | undefined> {
+    // Wait for saves queued before this load, so a load sees every earlier save.
+    const file = await this.#queue.run(() => this.#read());
+    return file.checkpoints[key];
+  }
+
+  /** Atomically replaces the checkpoint of `key`, keeping the other keys. */
+  save(key: string, checkpoint: Checkpoint): Promise<void> {
+    return this.#queue.run(async () => {
+      const file = await this.#read();
+      file.checkpoints[key] = validateSave(key, checkpoint, file.checkpoints[key]);
+      await this.#write(file);
+    });
+  }
+
+  /** Every stored key with its checkpoint. */
+  async entries(): Promise<Array<[string, Checkpoint]>> {
+    const file = await this.#queue.run(() => this.#read());
+    return Object.entries(file.checkpoints);
+  }
+
+  /** Forgets `key` (an explicit reset: the next sync starts that stream from `from`). */
+  delete(key: string): Promise<boolean> {
+    return this.#queue.run(async () => {
+      const file = await this.#read();
+      if (!(key in file.checkpoints)) return false;
+      delete file.checkpoints[key];
+      await this.#write(file);
+      return true;
+    });
+  }
+
+  /** Waits for queued saves; nothing else is held open. */
+  async close(): Promise<void> {
+    await this.#queue.run(async () => undefined);
+  }
+
+  async #read(): Promise<CheckpointFile> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, checkpoints: {} };
+      throw coreError(
+        'KEFU_CHECKPOINT_INVALID',
+        `cannot read checkpoint file ${this.path}: ${(error as Error).message}`,
+        {
+          cause: error,
+          details: { path: this.path },
+        },
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw this.#corrupt(`it is not valid JSON (${(error as Error).message})`, error);
+    }
+    const parsed = CheckpointFileSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw this.#corrupt(`${issue?.path.join('.') || '(root)'}: ${issue?.message}`, parsed.error);
+    }
+    return parsed.data;
+  }
+
+  #corrupt(reason: string, cause: unknown) {
+    return coreError(
+      'KEFU_CHECKPOINT_INVALID',
+      `checkpoint file ${this.path} is corrupt: ${reason}. Repair it, or move it away to restart every stream from \`from\``,
+      { cause, details: { path: this.path } },
+    );
+  }
+
+  async #write(file: CheckpointFile): Promise<void> {
+    const directory = dirname(this.path);
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+    const temporary = resolve(
+      directory,
+      `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+    );
+    try {
+      const handle = await open(temporary, 'wx', 0o600);
+      try {
+        await handle.writeFile(`${JSON.stringify(file, null, 2)}\n`, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.path);
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      throw coreError(
+        'KEFU_CHECKPOINT_INVALID',
+        `cannot write checkpoint file ${this.path}: ${(error as Error).message}`,
+        {
+          cause: error,
+          details: { path: this.path },
+        },
+      );
+    }
+    await syncDirectory(directory);
+  }
+}
+
+/** Makes a rename durable; platforms that cannot fsync a directory (Windows) skip it. */
+async function syncDirectory(directory: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(directory, 'r');
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
+  } finally {
+    await handle?.close();
+  }
+}
