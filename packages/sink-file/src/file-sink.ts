@@ -1,0 +1,291 @@
+import { constants } from 'node:fs';
+import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  isKefuError,
+  type KefuLogger,
+  type KefuRecord,
+  type RecordBatch,
+  type RecordSink,
+  silentLogger,
+} from '@kefu/core';
+import { validPrefix } from './crash-repair.js';
+import { fileSinkError } from './errors.js';
+import { buildGzipMember } from './gzip-members.js';
+import { IntervalSyncScheduler } from './interval-sync-scheduler.js';
+import { DayFormatter, OutputPathTemplate, type OutputPathValues } from './output-path-template.js';
+import { CSV_HEADER, serializeCsv, serializeJsonl } from './record-serializers.js';
+import {
+  defaultPathTemplate,
+  type FileSinkConfig,
+  type FileSinkConfigInput,
+  parseFileSinkConfig,
+} from './sink-file-config.js';
+
+/** Runtime collaborators of a {@link FileSink}. */
+export interface FileSinkDependencies {
+  logger?: KefuLogger;
+}
+
+/** Counters every sink reports (records and bytes out, batches, repairs). */
+export interface FileSinkStats {
+  batches: number;
+  records: number;
+  /** Bytes appended on disk (compressed when gzip is on). */
+  bytes: number;
+  /** Torn tails cut off when reopening files after a crash. */
+  repairs: number;
+}
+
+interface OpenFile {
+  seriesKey: string;
+  path: string;
+  part: number;
+  handle: FileHandle;
+  /** Bytes on disk that belong to acknowledged or in-flight appends. */
+  size: number;
+}
+
+interface TargetGroup {
+  seriesKey: string;
+  values: OutputPathValues;
+  records: KefuRecord[];
+}
+
+const MAX_PARTS = 100_000;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** fsyncs a directory so a newly created file's name survives a power loss. */
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Appends record batches to JSON Lines (default) or CSV files, optionally gzipped, in
+ * paths templated by provider, account and day, rotating by size with `{part}`.
+ *
+ * Each batch is serialized once into one buffer per target file and appended with one
+ * write; `write` resolves after the fsync its policy requires. Files left with a torn
+ * tail by a crash are repaired when reopened. Writes are applied in call order.
+ *
+ * @example
+ * ```ts
+ * const sink = new FileSink({ dir: './archive', format: 'jsonl', timeZone: 'Asia/Shanghai' });
+ * await sink.write(batch); // durable on disk now
+ * await sink.close();
+ * ```
+ */
+export class FileSink implements RecordSink {
+  /** Instance id. */
+  readonly id: string;
+  /** A replayed batch is appended again: readers deduplicate by record id. */
+  readonly guarantee = 'at-least-once' as const;
+  /** The validated configuration. */
+  readonly config: FileSinkConfig;
+
+  readonly #template: OutputPathTemplate;
+  readonly #days: DayFormatter;
+  readonly #logger: KefuLogger;
+  readonly #scheduler: IntervalSyncScheduler | undefined;
+  /** Open files by series key, least recently used first. */
+  readonly #files = new Map<string, OpenFile>();
+  readonly #stats: FileSinkStats = { batches: 0, records: 0, bytes: 0, repairs: 0 };
+  #queue: Promise<unknown> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+
+  constructor(config: FileSinkConfigInput, dependencies: FileSinkDependencies = {}) {
+    this.config = parseFileSinkConfig(config);
+    this.id = this.config.id;
+    this.#template = new OutputPathTemplate(this.config.dir, this.config.path ?? defaultPathTemplate(this.config));
+    this.#days = new DayFormatter(this.config.timeZone);
+    this.#logger = (dependencies.logger ?? silentLogger).child({ sink: this.id });
+    this.#scheduler =
+      this.config.fsync === 'interval' ? new IntervalSyncScheduler(this.config.fsyncIntervalMs) : undefined;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): FileSinkStats {
+    return { ...this.#stats };
+  }
+
+  /** Appends the batch; resolves once it is on disk as the fsync policy requires. */
+  write(batch: RecordBatch): Promise<void> {
+    if (this.#closing) return Promise.reject(fileSinkError('SINK_FILE_CLOSED', `file sink ${this.id} is closed`));
+    if (batch.records.length === 0) return Promise.resolve();
+    const groups = this.#group(batch.records);
+    // Appends run one at a time, in call order; the interval fsync wait happens outside
+    // the queue so later batches can append while earlier ones wait for the same fsync.
+    const appended = this.#queue.then(() => this.#appendBatch(groups));
+    this.#queue = appended.catch(() => undefined);
+    return appended.then((handles) => {
+      this.#stats.batches += 1;
+      this.#stats.records += batch.records.length;
+      return this.#scheduler?.waitForSync(handles);
+    });
+  }
+
+  /** Waits for pending writes, fsyncs and closes every file; idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#queue;
+      await this.#scheduler?.flushNow().catch(() => undefined);
+      const files = [...this.#files.values()];
+      this.#files.clear();
+      await Promise.all(files.map((file) => this.#closeFile(file)));
+    })();
+    return this.#closing;
+  }
+
+  #group(records: readonly KefuRecord[]): TargetGroup[] {
+    const groups = new Map<string, TargetGroup>();
+    for (const record of records) {
+      const values = { provider: record.provider, account: record.account, day: this.#days.dayOf(record.at) };
+      const seriesKey = this.#template.seriesKey(values);
+      let group = groups.get(seriesKey);
+      if (!group) {
+        group = { seriesKey, values, records: [] };
+        groups.set(seriesKey, group);
+      }
+      group.records.push(record);
+    }
+    return [...groups.values()];
+  }
+
+  async #appendBatch(groups: readonly TargetGroup[]): Promise<FileHandle[]> {
+    const written: OpenFile[] = [];
+    for (const group of groups) {
+      const text = this.config.format === 'csv' ? serializeCsv(group.records) : serializeJsonl(group.records);
+      const body = Buffer.from(text, 'utf8');
+      const payload = this.config.gzip ? await buildGzipMember(body) : body;
+      let file = await this.#fileFor(group);
+      const { maxBytes } = this.config;
+      // A batch is never split across parts: a part may exceed maxBytes by one batch.
+      if (maxBytes !== undefined && file.size > 0 && file.size + payload.length > maxBytes)
+        file = await this.#openNextPart(file, group.values);
+      const data =
+        file.size === 0 && this.config.format === 'csv' ? Buffer.concat([await this.#csvHeader(), payload]) : payload;
+      await this.#append(file, data);
+      written.push(file);
+    }
+    if (this.config.fsync === 'batch') {
+      try {
+        await Promise.all(written.map((file) => file.handle.datasync()));
+      } catch (cause) {
+        throw fileSinkError('SINK_FILE_SYNC_FAILED', `fsync failed for ${written.map((f) => f.path).join(', ')}`, {
+          cause,
+        });
+      }
+    }
+    return written.map((file) => file.handle);
+  }
+
+  async #csvHeader(): Promise<Buffer> {
+    const header = Buffer.from(CSV_HEADER, 'utf8');
+    return this.config.gzip ? buildGzipMember(header) : header;
+  }
+
+  async #append(file: OpenFile, data: Buffer): Promise<void> {
+    try {
+      let offset = 0;
+      while (offset < data.length) {
+        const { bytesWritten } = await file.handle.write(data, offset, data.length - offset);
+        offset += bytesWritten;
+      }
+      file.size += data.length;
+      this.#stats.bytes += data.length;
+    } catch (cause) {
+      // Roll the partial append back so the next batch does not glue onto a torn line;
+      // if even that fails, drop the handle: reopening repairs the tail.
+      await file.handle.truncate(file.size).catch(async () => {
+        this.#files.delete(file.seriesKey);
+        await file.handle.close().catch(() => undefined);
+      });
+      throw fileSinkError('SINK_FILE_WRITE_FAILED', `appending ${data.length} bytes to ${file.path} failed`, {
+        cause,
+      });
+    }
+  }
+
+  async #fileFor(group: TargetGroup): Promise<OpenFile> {
+    const cached = this.#files.get(group.seriesKey);
+    if (cached) {
+      this.#files.delete(group.seriesKey);
+      this.#files.set(group.seriesKey, cached);
+      return cached;
+    }
+    let part = 0;
+    if (this.#template.hasPart) {
+      // Continue the newest existing part (after a restart), or start at 0.
+      while (part < MAX_PARTS && (await exists(this.#template.render(group.values, part + 1)))) part += 1;
+    }
+    let file = await this.#openFile(group.seriesKey, group.values, part);
+    if (this.config.maxBytes !== undefined && file.size >= this.config.maxBytes)
+      file = await this.#openNextPart(file, group.values);
+    return file;
+  }
+
+  async #openNextPart(file: OpenFile, values: OutputPathValues): Promise<OpenFile> {
+    this.#files.delete(file.seriesKey);
+    await this.#closeFile(file);
+    return this.#openFile(file.seriesKey, values, file.part + 1);
+  }
+
+  async #openFile(seriesKey: string, values: OutputPathValues, part: number): Promise<OpenFile> {
+    while (this.#files.size >= this.config.maxOpenFiles) {
+      const [oldestKey, oldest] = this.#files.entries().next().value as [string, OpenFile];
+      this.#files.delete(oldestKey);
+      await this.#closeFile(oldest);
+    }
+    const path = this.#template.render(values, part);
+    let handle: FileHandle;
+    let created: boolean;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      created = !(await exists(path));
+      handle = await open(path, 'a+', this.config.fileMode);
+      if (created) await syncDirectory(dirname(path));
+    } catch (cause) {
+      throw fileSinkError('SINK_FILE_OPEN_FAILED', `cannot open ${path} for appending`, { cause });
+    }
+    try {
+      const size = (await handle.stat()).size;
+      const valid = size === 0 ? 0 : await validPrefix(handle, size, this.config, path);
+      if (valid < size) {
+        await handle.truncate(valid);
+        await handle.datasync();
+        this.#stats.repairs += 1;
+        this.#logger.warn('cut a torn tail left by a crash', { path, removedBytes: size - valid });
+      }
+      const file: OpenFile = { seriesKey, path, part, handle, size: valid };
+      this.#files.set(seriesKey, file);
+      return file;
+    } catch (cause) {
+      await handle.close().catch(() => undefined);
+      if (isKefuError(cause)) throw cause;
+      throw fileSinkError('SINK_FILE_OPEN_FAILED', `cannot check or repair ${path}`, { cause });
+    }
+  }
+
+  async #closeFile(file: OpenFile): Promise<void> {
+    // Files written under the interval policy must be fsynced before their handle goes.
+    if (this.#scheduler) await this.#scheduler.flushNow().catch(() => undefined);
+    try {
+      if (this.config.fsync !== 'none') await file.handle.datasync();
+    } finally {
+      await file.handle.close();
+    }
+  }
+}
