@@ -1,1 +1,15 @@
-export {};
+/**
+ * @kefu/wechat-mp — the WeChat Official Account customer-service provider: token
+ * manager and stores, typed client, record streams, normalized records, plugin.
+ */
+export * from './errors.js';
+export { parsePlatformJson, repairPlatformJson } from './platform-json.js';
+export * from './record-normalizer.js';
+export * from './record-pages.js';
+export * from './token-manager.js';
+export * from './token-stores.js';
+export * from './wechat-mp-client.js';
+export * from './wechat-mp-config.js';
+export { plugin, plugin as default } from './wechat-mp-plugin.js';
+export * from './wechat-mp-provider.js';
+export * from './wechat-mp-schemas.js';

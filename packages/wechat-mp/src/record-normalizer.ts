@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import type { JsonValue, KefuRecord, RecordDirection, RecordKind, SessionEvent } from '@kefu/core';
+import type { RawRecord } from './wechat-mp-schemas.js';
+
+/** The `provider` field of every record this package emits. */
+export const WECHAT_MP_PLATFORM = 'wechat-mp';
+
+/** What an opercode means (API-NOTES "Records"); the set is open: unknown codes map to `unknown`. */
+interface OpercodeMeaning {
+  direction: RecordDirection;
+  event?: SessionEvent;
+}
+
+/** Known opercodes: 1000–1005 legacy session events, 2001–2003 messages. */
+export const OPERCODES: Readonly<Record<number, OpercodeMeaning>> = {
+  1000: { direction: 'system', event: 'session_waiting' },
+  1001: { direction: 'system', event: 'session_accepted' },
+  1002: { direction: 'system', event: 'session_initiated' },
+  1004: { direction: 'system', event: 'session_closed' },
+  1005: { direction: 'system', event: 'session_grabbed' },
+  // 2001: the account received a message from the customer (legacy).
+  2001: { direction: 'inbound' },
+  // 2002: an agent sent a message to the customer.
+  2002: { direction: 'outbound' },
+  // 2003: an agent received a message from the customer.
+  2003: { direction: 'inbound' },
+};
+
+/** Media arrive only as these placeholder texts (API-NOTES). */
+const MEDIA_PLACEHOLDERS: Readonly<Record<string, RecordKind>> = {
+  '[image]': 'image',
+  '[voice]': 'voice',
+  '[video]': 'video',
+};
+
+/** The identity of a record's content: every field the platform gives, in a fixed order. */
+export function recordFingerprint(appId: string, record: RawRecord): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([appId, record.openid, record.opercode, record.time, record.worker, record.text]))
+    .digest('hex');
+  return digest.slice(0, 16);
+}
+
+/**
+ * The stable id of a record: `sha256(fingerprint + "#" + occurrence)` truncated to 32 hex
+ * characters, where `fingerprint = sha256(JSON [appId, openid, opercode, time, worker, text])`
+ * truncated to 16 hex and `occurrence` counts identical records before it in its day window
+ * (so two identical messages in one second get distinct ids, and any API delivering the
+ * window derives the same ids).
+ */
+export function recordId(fingerprint: string, occurrence: number): string {
+  return createHash('sha256').update(`${fingerprint}#${occurrence}`).digest('hex').slice(0, 32);
+}
+
+/** The occurrence counts of the last second seen: enough to resume counting mid-window. */
+export interface OccurrenceSnapshot {
+  /** The latest record time (unix seconds) seen. */
+  t: number;
+  /** Occurrences so far of each fingerprint at time `t`. */
+  c: Record<string, number>;
+}
+
+/**
+ * Counts identical records within one window. Records come ordered by time, so only the
+ * counts of the latest second can matter after a resume: that is what `snapshot()` keeps.
+ */
+export class OccurrenceCounter {
+  readonly #counts = new Map<string, number>();
+  readonly #times = new Map<string, number>();
+  #latest = Number.NEGATIVE_INFINITY;
+
+  /** A counter, optionally continuing from a snapshot. */
+  constructor(snapshot?: OccurrenceSnapshot) {
+    if (snapshot) {
+      this.#latest = snapshot.t;
+      for (const [fingerprint, count] of Object.entries(snapshot.c)) {
+        this.#counts.set(fingerprint, count);
+        this.#times.set(fingerprint, snapshot.t);
+      }
+    }
+  }
+
+  /** The occurrence index (0-based) of this record among identical ones. */
+  next(fingerprint: string, time: number): number {
+    const occurrence = this.#counts.get(fingerprint) ?? 0;
+    this.#counts.set(fingerprint, occurrence + 1);
+    this.#times.set(fingerprint, time);
+    if (time > this.#latest) this.#latest = time;
+    return occurrence;
+  }
+
+  /** The counts at the latest second, or undefined when nothing was counted. */
+  snapshot(): OccurrenceSnapshot | undefined {
+    if (!Number.isFinite(this.#latest)) return undefined;
+    const c: Record<string, number> = {};
+    for (const [fingerprint, time] of this.#times) {
+      if (time === this.#latest) c[fingerprint] = this.#counts.get(fingerprint) ?? 0;
+    }
+    return { t: this.#latest, c };
+  }
+}
+
+/** Maps one platform record to a {@link KefuRecord}: direction/kind/event from the opercode, media from placeholders. */
+export function normalizeRecord(appId: string, record: RawRecord, raw: JsonValue, occurrence: number): KefuRecord {
+  const meaning = OPERCODES[record.opercode];
+  const text = record.text;
+  let kind: RecordKind;
+  if (!meaning) kind = 'unknown';
+  else if (meaning.event) kind = 'event';
+  else kind = MEDIA_PLACEHOLDERS[text.trim()] ?? 'text';
+  const normalized: KefuRecord = {
+    id: recordId(recordFingerprint(appId, record), occurrence),
+    provider: WECHAT_MP_PLATFORM,
+    account: appId,
+    customer: record.openid,
+    direction: meaning?.direction ?? 'system',
+    kind,
+    at: new Date(record.time * 1000).toISOString(),
+    raw,
+  };
+  if (record.worker) normalized.agent = record.worker;
+  if (meaning?.event) normalized.event = meaning.event;
+  // Placeholders are not content: the kind says it all, raw keeps the text.
+  if (text && (kind === 'text' || kind === 'unknown' || kind === 'event')) normalized.text = text;
+  return normalized;
+}

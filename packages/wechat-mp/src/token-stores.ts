@@ -1,0 +1,255 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { isKefuError, registerSecret, sleep } from '@kefu/core';
+import { z } from 'zod';
+import { wechatMpError } from './errors.js';
+
+/** An access token and when it stops being valid (ms since epoch). */
+export interface StoredToken {
+  token: string;
+  expiresAt: number;
+}
+
+/**
+ * Where access tokens live. Back it with Redis or a central token service to share one
+ * token between hosts: `invalidate` must be compare-and-delete, and `withLock` (when
+ * present) must exclude every other refresher of the same app id, so only one of them
+ * calls the token endpoint (refreshing invalidates the others' token, API-NOTES).
+ */
+export interface TokenStore {
+  /** The stored token of `appId`, if any (expired ones may be returned; the manager checks). */
+  get(appId: string): Promise<StoredToken | undefined>;
+  /** Stores the token of `appId`. */
+  set(appId: string, token: StoredToken): Promise<void>;
+  /** Deletes the token of `appId` only if it is still `token`; true when it deleted it. */
+  invalidate(appId: string, token: string): Promise<boolean>;
+  /** Runs `fn` while holding the refresh lock of `appId`. */
+  withLock?<T>(appId: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** Serializes async work per key inside one process. */
+class KeyedMutex {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(fn);
+    this.#tails.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (this.#tails.get(key) === current) this.#tails.delete(key);
+    }
+  }
+}
+
+/** Keeps tokens in this process's memory (the default; one process per app id). */
+export class MemoryTokenStore implements TokenStore {
+  readonly #tokens = new Map<string, StoredToken>();
+  readonly #mutex = new KeyedMutex();
+
+  /** The stored token of `appId`. */
+  async get(appId: string): Promise<StoredToken | undefined> {
+    return this.#tokens.get(appId);
+  }
+
+  /** Stores the token of `appId`. */
+  async set(appId: string, token: StoredToken): Promise<void> {
+    registerSecret(token.token);
+    this.#tokens.set(appId, token);
+  }
+
+  /** Compare-and-delete. */
+  async invalidate(appId: string, token: string): Promise<boolean> {
+    if (this.#tokens.get(appId)?.token !== token) return false;
+    this.#tokens.delete(appId);
+    return true;
+  }
+
+  /** Serializes refreshes of one app id in this process. */
+  withLock<T>(appId: string, fn: () => Promise<T>): Promise<T> {
+    return this.#mutex.run(appId, fn);
+  }
+}
+
+/** Options of {@link FileTokenStore}. */
+export interface FileTokenStoreOptions {
+  /** The JSON file holding the tokens (created with mode 0600). */
+  path: string;
+  /** A lock file older than this is considered left by a crashed process and broken (default 30 s). */
+  staleLockMs?: number;
+  /** How long to wait for the lock before failing with WECHAT_TOKEN_LOCK_TIMEOUT (default 60 s). */
+  lockTimeoutMs?: number;
+}
+
+/** The file stores whose lock the current async context holds (makes the lock re-entrant). */
+const heldLocks = new AsyncLocalStorage<ReadonlySet<FileTokenStore>>();
+
+const TokenFileSchema = z.record(z.string(), z.object({ token: z.string().min(1), expiresAt: z.number() }));
+
+/**
+ * Keeps tokens in a JSON file (mode 0600) so several processes on one host share one
+ * token. Writers take `<path>.lock`, created with O_EXCL; a lock older than
+ * `staleLockMs` or held by a dead pid is broken. Writes are atomic (temp file + rename).
+ */
+export class FileTokenStore implements TokenStore {
+  readonly #path: string;
+  readonly #lockPath: string;
+  readonly #staleLockMs: number;
+  readonly #lockTimeoutMs: number;
+  // In-process serialization first, so one process never races itself for the file lock.
+  readonly #mutex = new KeyedMutex();
+
+  /** A store backed by `options.path`. */
+  constructor(options: FileTokenStoreOptions) {
+    this.#path = options.path;
+    this.#lockPath = `${options.path}.lock`;
+    this.#staleLockMs = options.staleLockMs ?? 30_000;
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
+  }
+
+  /** The file this store writes. */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** The stored token of `appId`. */
+  async get(appId: string): Promise<StoredToken | undefined> {
+    const token = (await this.#read())[appId];
+    if (token) registerSecret(token.token);
+    return token;
+  }
+
+  /** Stores the token of `appId` (under the file lock). */
+  async set(appId: string, token: StoredToken): Promise<void> {
+    registerSecret(token.token);
+    await this.#withFileLock(async () => {
+      const tokens = await this.#read();
+      tokens[appId] = token;
+      await this.#write(tokens);
+    });
+  }
+
+  /** Compare-and-delete under the file lock. */
+  async invalidate(appId: string, token: string): Promise<boolean> {
+    return this.#withFileLock(async () => {
+      const tokens = await this.#read();
+      if (tokens[appId]?.token !== token) return false;
+      delete tokens[appId];
+      await this.#write(tokens);
+      return true;
+    });
+  }
+
+  /** Runs `fn` holding the file lock (re-entrant for `set`/`invalidate` called inside). */
+  withLock<T>(appId: string, fn: () => Promise<T>): Promise<T> {
+    return this.#mutex.run(`lock:${appId}`, () => this.#withFileLock(fn));
+  }
+
+  async #withFileLock<T>(fn: () => Promise<T>): Promise<T> {
+    // Already inside withLock in this async context: the file lock is ours.
+    if (heldLocks.getStore()?.has(this)) return fn();
+    return this.#mutex.run('file', async () => {
+      await this.#acquire();
+      try {
+        return await heldLocks.run(new Set([...(heldLocks.getStore() ?? []), this]), fn);
+      } finally {
+        await rm(this.#lockPath, { force: true });
+      }
+    });
+  }
+
+  async #acquire(): Promise<void> {
+    await mkdir(dirname(this.#path), { recursive: true });
+    const deadline = Date.now() + this.#lockTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(this.#lockPath, 'wx', 0o600);
+        await handle.writeFile(JSON.stringify({ pid: process.pid, at: Date.now() }));
+        await handle.close();
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw this.#storeError('lock', error);
+      }
+      if (await this.#lockIsStale()) {
+        await rm(this.#lockPath, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw wechatMpError(
+          'WECHAT_TOKEN_LOCK_TIMEOUT',
+          `could not lock ${this.#lockPath} within ${this.#lockTimeoutMs} ms`,
+          {
+            details: { lockPath: this.#lockPath },
+          },
+        );
+      }
+      await sleep(Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
+    }
+  }
+
+  async #lockIsStale(): Promise<boolean> {
+    try {
+      const [info, text] = await Promise.all([stat(this.#lockPath), readFile(this.#lockPath, 'utf8')]);
+      if (Date.now() - info.mtimeMs > this.#staleLockMs) return true;
+      const pid = Number((JSON.parse(text || '{}') as { pid?: unknown }).pid);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+        try {
+          process.kill(pid, 0);
+        } catch (error) {
+          // ESRCH: the holder died without removing its lock.
+          return (error as NodeJS.ErrnoException).code === 'ESRCH';
+        }
+      }
+      return false;
+    } catch {
+      // Vanished or half-written lock: try again, without breaking it.
+      return false;
+    }
+  }
+
+  async #read(): Promise<Record<string, StoredToken>> {
+    let text: string;
+    try {
+      text = await readFile(this.#path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw this.#storeError('read', error);
+    }
+    const parsed = TokenFileSchema.safeParse(safeJson(text));
+    // A corrupt token file only costs one refresh: treat it as empty.
+    return parsed.success ? parsed.data : {};
+  }
+
+  async #write(tokens: Record<string, StoredToken>): Promise<void> {
+    const temp = `${this.#path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await writeFile(temp, JSON.stringify(tokens), { mode: 0o600 });
+      await rename(temp, this.#path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw this.#storeError('write', error);
+    }
+  }
+
+  #storeError(action: string, error: unknown) {
+    if (isKefuError(error)) return error;
+    return wechatMpError(
+      'WECHAT_TOKEN_STORE_FAILED',
+      `cannot ${action} token file ${this.#path}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

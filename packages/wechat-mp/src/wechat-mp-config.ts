@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { wechatMpError } from './errors.js';
+
+/** One Official Account: its app id and secret (the secret is registered for redaction). */
+export const WechatMpAccountSchema = z.object({
+  appId: z.string().min(1, 'appId is required (the AppID of the Official Account, e.g. wx1234…)'),
+  secret: z.string().min(1, 'secret is required (the AppSecret of the Official Account)'),
+  name: z.string().optional(),
+});
+/** One configured Official Account. */
+export type WechatMpAccount = z.infer<typeof WechatMpAccountSchema>;
+
+/** Where access tokens are kept: this process's memory, or a 0600 file shared by the processes of one host. */
+export const TokenStoreConfigSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('memory') }),
+  z.object({
+    type: z.literal('file'),
+    path: z.string().min(1),
+    staleLockMs: z.number().int().positive().optional(),
+    lockTimeoutMs: z.number().int().positive().optional(),
+  }),
+]);
+
+/** The configuration of the wechat-mp provider (one instance may serve several app ids). */
+export const WechatMpConfigSchema = z
+  .object({
+    accounts: z.array(WechatMpAccountSchema).min(1, 'configure at least one account { appId, secret }'),
+    baseUrl: z.url().default('https://api.weixin.qq.com'),
+    tokenEndpoint: z.enum(['stable', 'classic']).default('stable'),
+    tokenStore: TokenStoreConfigSchema.default({ type: 'memory' }),
+    /** Refresh tokens this long before they expire. */
+    refreshMarginMs: z.number().int().nonnegative().default(300_000),
+    recordApi: z.enum(['msglist', '2015', 'legacy']).default('msglist'),
+    /** Records per request; capped at the API's limit (msglist 10 000, 2015 50, legacy 1000). */
+    pageSize: z.number().int().positive().optional(),
+    timeouts: z
+      .object({
+        connectMs: z.number().int().positive().default(10_000),
+        requestMs: z.number().int().positive().default(30_000),
+      })
+      .default({ connectMs: 10_000, requestMs: 30_000 }),
+    retry: z
+      .object({
+        maxAttempts: z.number().int().min(1).default(6),
+        baseDelayMs: z.number().int().nonnegative().default(200),
+        maxDelayMs: z.number().int().nonnegative().default(30_000),
+      })
+      .default({ maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 30_000 }),
+  })
+  .refine((config) => new Set(config.accounts.map((a) => a.appId)).size === config.accounts.length, {
+    message: 'each appId may appear only once in `accounts`',
+    path: ['accounts'],
+  });
+/** The validated configuration. */
+export type WechatMpConfig = z.output<typeof WechatMpConfigSchema>;
+/** The configuration as written (defaults optional). */
+export type WechatMpConfigInput = z.input<typeof WechatMpConfigSchema>;
+
+/** Validates a configuration, failing with WECHAT_CONFIG_INVALID naming the field. */
+export function parseWechatMpConfig(input: unknown): WechatMpConfig {
+  const result = WechatMpConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw wechatMpError(
+    'WECHAT_CONFIG_INVALID',
+    `wechat-mp config: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    { details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) } },
+  );
+}
