@@ -1,1 +1,148 @@
-export {};
+/**
+ * @kefu/emulator: local WeChat MP and Youmi API servers with seeded data and fault
+ * injection, for tests, demos and benchmarks.
+ *
+ * @example
+ * ```ts
+ * import { startEmulator } from '@kefu/emulator';
+ * const emulator = await startEmulator({ seed: 'demo', faults: { latencyMs: 20 } });
+ * console.log(emulator.wechat.baseUrl, emulator.wechat.accounts[0]);
+ * await emulator.stop();
+ * ```
+ */
+import { z } from 'zod';
+import { type AdjustableClock, createClock } from './clock.js';
+import { emulatorError } from './errors.js';
+import { type FaultOptions, parseFaultOptions } from './faults.js';
+import type { EmulatedPlatform } from './platform.js';
+import { RequestLog } from './request-log.js';
+import { startHttpServer } from './server.js';
+import type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
+import { createWechatPlatform } from './wechat/wechat-platform.js';
+import { createYoumiPlatformIfAvailable, type YoumiDescription, type YoumiEmulatorOptions } from './youmi-wiring.js';
+
+export { type EmulatorErrorCode, emulatorError, emulatorErrorCatalogue } from './errors.js';
+export type { FaultOptions } from './faults.js';
+export type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from './platform.js';
+export { RequestLog, type RequestLogEntry, type RequestLogFilter } from './request-log.js';
+export type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
+export { WechatErrcode } from './wechat/wechat-errcodes.js';
+export type { YoumiEmulatorOptions } from './youmi-wiring.js';
+
+/** Options of {@link startEmulator}; everything is optional. */
+export interface EmulatorOptions {
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 0: a random free port). */
+  port?: number;
+  /** All data is a pure function of the seed and a position (default 'kefu'). */
+  seed?: string | number;
+  /** Emulator clock start, ms since epoch (default Date.now()); it then runs in real time plus `clock.advance`. */
+  now?: number;
+  /** WeChat MP platform options. */
+  wechat?: WechatEmulatorOptions;
+  /** Youmi platform options. */
+  youmi?: YoumiEmulatorOptions;
+  /** Fault injection knobs (all off by default). */
+  faults?: FaultOptions;
+}
+
+/** A running emulator. */
+export interface RunningEmulator {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  /** The WeChat MP platform: base URL, seeded accounts and the getmsglist ground truth. */
+  wechat: {
+    baseUrl: string;
+    accounts: Array<{ appId: string; secret: string; name: string }>;
+    expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[];
+  };
+  /** The Youmi platform. */
+  youmi: YoumiDescription;
+  /** The emulator clock. */
+  clock: { now(): number; advance(ms: number): void };
+  /** Every request, with the fault applied to it. */
+  requests: RequestLog;
+  /** Replaces the fault knobs (and resets fault counters such as the daily quota). */
+  setFaults(faults: FaultOptions): void;
+  /** Closes the server, destroys open sockets, stops callback deliveries. */
+  stop(): Promise<void>;
+}
+
+const count = (min: number, max: number) => z.number().int().min(min).max(max).optional();
+
+/** Validates the emulator's own options (platform options are checked here too for the WeChat side). */
+const EmulatorOptionsSchema = z.object({
+  host: z.string().min(1).optional(),
+  port: count(0, 65_535),
+  seed: z.union([z.string(), z.number()]).optional(),
+  now: z.number().int().nonnegative().optional(),
+  wechat: z
+    .strictObject({
+      accounts: count(1, 100),
+      agentsPerAccount: count(1, 100),
+      customers: count(1, 1_000_000),
+      days: count(1, 3650),
+      recordsPerDay: count(0, 10_000_000),
+      tokenExpiresInSeconds: count(1, 7200),
+      tokenOverlapSeconds: count(0, 7200),
+      inviteAcceptMs: count(0, 86_400_000),
+      messagesPerInteraction: count(1, 1000),
+    })
+    .optional(),
+  youmi: z.unknown().optional(),
+  faults: z.unknown().optional(),
+});
+
+/** Starts the emulator (both platforms on one server). */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const parsed = EmulatorOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw emulatorError(
+      'EMULATOR_OPTIONS_INVALID',
+      `${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'} (see the @kefu/emulator README for ranges)`,
+    );
+  }
+  let faults = parseFaultOptions(options.faults);
+  const seed = String(options.seed ?? 'kefu');
+  const clock: AdjustableClock = createClock(options.now);
+  const log = new RequestLog();
+  const wechat = createWechatPlatform({ seed, wechat: options.wechat ?? {}, clock, faults: () => faults });
+  const youmi = await createYoumiPlatformIfAvailable({
+    seed,
+    youmi: options.youmi ?? {},
+    clock,
+    faults: () => faults,
+    log,
+  });
+  const platforms: EmulatedPlatform[] = [wechat, ...(youmi ? [youmi.platform] : [])];
+  const server = await startHttpServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    platforms,
+    clock,
+    log,
+    faults: () => faults,
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    url: server.url,
+    wechat: wechat.describe(server.url),
+    youmi: youmi ? youmi.describe(server.url) : youmiUnavailable(server.url),
+    clock: { now: () => clock.now(), advance: (ms) => clock.advance(ms) },
+    requests: log,
+    setFaults(next: FaultOptions) {
+      faults = parseFaultOptions(next);
+      wechat.resetFaultCounters();
+    },
+    stop() {
+      stopped ??= server.close();
+      return stopped;
+    },
+  };
+}
+
+function youmiUnavailable(baseUrl: string): YoumiDescription {
+  return { baseUrl } as YoumiDescription;
+}

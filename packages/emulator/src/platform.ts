@@ -15,6 +15,8 @@ export interface EmulatorRequest {
   body: Buffer;
   /** Time the request arrived (emulator clock, ms since epoch). */
   receivedAt: number;
+  /** 1-based number of the request since the server started: platforms roll their fault dice on it. */
+  sequence?: number;
 }
 
 /** What a platform answers. `body` objects are serialized as JSON. */
@@ -22,6 +24,10 @@ export interface EmulatorResponse {
   status: number;
   headers?: Record<string, string>;
   body: unknown;
+  /** A platform-level fault this answer carries (e.g. `busy`, `minute-quota`, `revoked`), for the request log. */
+  fault?: string;
+  /** True for token and emulator-control endpoints: faults skip them unless `faults.pathPattern` matches them. */
+  exemptFromFaults?: boolean;
 }
 
 /** An emulated platform: answers its routes, returns undefined for routes it does not own. */

@@ -1,0 +1,101 @@
+/**
+ * The WeChat errcodes the emulator answers, with the platform's own errmsg texts.
+ * Errors are HTTP 200 with `{errcode, errmsg}` (API-NOTES).
+ */
+export const WechatErrcode = {
+  busy: -1,
+  invalidCredential: 40001,
+  invalidGrantType: 40002,
+  invalidOpenid: 40003,
+  invalidMediaType: 40005,
+  invalidMessageType: 40008,
+  invalidMediaSize: 40009,
+  invalidAppid: 40013,
+  invalidAccessToken: 40014,
+  invalidSecret: 40125,
+  missingAccessToken: 41001,
+  missingAppid: 41002,
+  missingSecret: 41004,
+  missingMedia: 41005,
+  expiredAccessToken: 42001,
+  requirePost: 43002,
+  articleLimit: 45008,
+  dailyQuota: 45009,
+  minuteQuota: 45011,
+  replyTimeLimit: 45015,
+  sendCountLimit: 45047,
+  badTypingCommand: 45072,
+  noRecentExchange: 45080,
+  alreadyTyping: 45081,
+  dataFormat: 47001,
+  invalidKfAccount: 65401,
+  kfNotBound: 65402,
+  invalidNickname: 65403,
+  invalidKfAccountFormat: 65404,
+  kfLimit: 65405,
+  kfExists: 65406,
+  alreadyWorker: 65407,
+  alreadyInvited: 65408,
+  invalidWechatUser: 65409,
+  pendingInvite: 65411,
+  alreadyBound: 65412,
+  noSession: 65413,
+  servedByOther: 65414,
+  kfOffline: 65415,
+  badQuery: 65416,
+  queryRange: 65417,
+} as const;
+
+const MESSAGES: Record<number, string> = {
+  [-1]: 'system error',
+  40001: 'invalid credential, access_token is invalid or not latest',
+  40002: 'invalid grant_type',
+  40003: 'invalid openid',
+  40005: 'invalid file type',
+  40008: 'invalid message type',
+  40009: 'invalid image size',
+  40013: 'invalid appid',
+  40014: 'invalid access_token',
+  40125: 'invalid appsecret',
+  41001: 'access_token missing',
+  41002: 'appid missing',
+  41004: 'appsecret missing',
+  41005: 'media data missing',
+  42001: 'access_token expired',
+  43002: 'require POST method',
+  45008: 'article size out of limit',
+  45009: 'reach max api daily quota limit',
+  45011: 'api minute-quota reach limit, mustslower retry next minute',
+  45015: 'response out of time limit or subscription is canceled',
+  45047: 'out of response count limit',
+  45072: 'command error',
+  45080: 'no message interaction in the last 30 seconds',
+  45081: 'already in typing state',
+  47001: 'data format error',
+  65401: 'invalid kf_account',
+  65402: 'kf_account is not bound to a wechat user',
+  65403: 'invalid nickname',
+  65404: 'invalid kf_account format',
+  65405: 'kf_account count exceeds limit',
+  65406: 'kf_account already exists',
+  65407: 'invited user is already a worker of this account',
+  65408: 'an invitation to this wechat user is already pending',
+  65409: 'invalid wechat user',
+  65411: 'this kf_account already has a pending invitation',
+  65412: 'kf_account is already bound to a wechat user',
+  65413: 'no session for this customer',
+  65414: 'customer is being served by another kf_account',
+  65415: 'kf_account is offline',
+  65416: 'invalid parameter',
+  65417: 'time range exceeds limit',
+};
+
+/** The answer body of an error. */
+export function wechatError(errcode: number, detail?: string): { errcode: number; errmsg: string } {
+  const base = MESSAGES[errcode] ?? 'error';
+  // The real platform appends a request id ("rid: …"); a short hint here helps debugging tests.
+  return { errcode, errmsg: detail ? `${base}: ${detail}` : base };
+}
+
+/** The success body. */
+export const WECHAT_OK = { errcode: 0, errmsg: 'ok' } as const;

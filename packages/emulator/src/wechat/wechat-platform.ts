@@ -1,0 +1,746 @@
+import { registerSecret } from '@kefu/core';
+import type { z } from 'zod';
+import { type FaultOptions, faultRoll, faultsApplyTo } from '../faults.js';
+import type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from '../platform.js';
+import { stableId, unitFloat } from '../seeded-random.js';
+import {
+  Opercode,
+  shanghaiDay,
+  WechatDataSet,
+  type WechatEmulatorOptions,
+  type WechatRawRecord,
+} from './wechat-data.js';
+import { WECHAT_OK, WechatErrcode, wechatError } from './wechat-errcodes.js';
+import { RecordWindow } from './wechat-record-window.js';
+import {
+  CustomerMessageRequestSchema,
+  DeleteKfAccountRequestSchema,
+  InviteWorkerRequestSchema,
+  KfAccountRequestSchema,
+  MessagePayloadSchemas,
+  type MessageType,
+  MsgListRequestSchema,
+  RecordPageRequestSchema,
+  SendMessageRequestSchema,
+  SessionRequestSchema,
+  StableTokenRequestSchema,
+  TypingRequestSchema,
+} from './wechat-schemas.js';
+import { TokenAuthority } from './wechat-tokens.js';
+
+/**
+ * The emulated WeChat Official Account customer-service platform: tokens, agents,
+ * sessions, outgoing messages, typing and the three record APIs, over the seeded data
+ * of {@link WechatDataSet} plus the state changed at run time.
+ */
+
+/** What the platform is built from. */
+export interface WechatPlatformOptions {
+  seed: string;
+  wechat: WechatEmulatorOptions;
+  clock: EmulatorClock;
+  faults: () => FaultOptions;
+}
+
+/** What `RunningEmulator.wechat` exposes. */
+export interface WechatDescription {
+  baseUrl: string;
+  accounts: Array<{ appId: string; secret: string; name: string }>;
+  /** The records getmsglist serves over any range, in API order (half-open [from, to)). */
+  expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[];
+}
+
+interface AgentState {
+  kfAccount: string;
+  kfId: number;
+  nickname: string;
+  headImgUrl: string;
+  wechatUser?: string;
+  invite?: { wechatUser: string; at: number; expiresAt: number };
+  online: boolean;
+}
+
+interface CustomerState {
+  /** Last message from the customer (ms): opens the 48 h window and resets the send count. */
+  lastMessageAt: number;
+  /** Last message either way (ms): typing needs one in the last 30 s. */
+  lastExchangeAt: number;
+  sentSinceMessage: number;
+  typingUntil: number;
+}
+
+interface AccountState {
+  agents: Map<string, AgentState>;
+  nextKfId: number;
+  sessions: Map<string, { kfAccount: string; createdAt: number }>;
+  waiting: Map<string, number>;
+  customers: Map<string, CustomerState>;
+  live: WechatRawRecord[];
+}
+
+const MAX_AGENTS = 100;
+const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
+const REPLY_WINDOW_MS = 48 * 3600_000;
+const TYPING_EXCHANGE_MS = 30_000;
+const TYPING_DURATION_MS = 15_000;
+const INVITE_LIFETIME_S = 7 * 86_400;
+const PREFIX = /^[A-Za-z0-9_]{1,10}$/;
+const WECHAT_USER = /^(?:wxid_[A-Za-z0-9_-]{4,30}|[A-Za-z][-_A-Za-z0-9]{5,19})$/;
+const RECORD_PATHS = new Set([
+  '/customservice/msgrecord/getmsglist',
+  '/customservice/msgrecord/getrecord',
+  '/cgi-bin/customservice/getrecord',
+]);
+const CONTROL_PREFIX = '/__emulator/wechat/';
+
+type Handler = (ctx: CallContext) => Promise<EmulatorResponse> | EmulatorResponse;
+
+interface CallContext {
+  request: EmulatorRequest;
+  account: number;
+  state: AccountState;
+  now: number;
+}
+
+const ok = (body: unknown = WECHAT_OK): EmulatorResponse => ({ status: 200, body });
+const fail = (errcode: number, detail?: string): EmulatorResponse => ({
+  status: 200,
+  body: wechatError(errcode, detail),
+});
+
+/** Creates the WeChat platform. */
+export function createWechatPlatform(options: WechatPlatformOptions) {
+  return new WechatPlatform(options);
+}
+
+/** The emulated WeChat MP platform (see {@link createWechatPlatform}). */
+export class WechatPlatform implements EmulatedPlatform {
+  readonly name = 'wechat';
+  readonly data: WechatDataSet;
+  readonly #clock: EmulatorClock;
+  readonly #faults: () => FaultOptions;
+  readonly #tokens: TokenAuthority;
+  readonly #states: AccountState[];
+  readonly #options: Required<WechatEmulatorOptions>;
+  readonly #routes: Record<string, { methods: string[]; handler: Handler }>;
+  #authenticatedCalls = 0;
+  #recordCalls = 0;
+
+  constructor(options: WechatPlatformOptions) {
+    const w = options.wechat;
+    this.#options = {
+      accounts: w.accounts ?? 2,
+      agentsPerAccount: w.agentsPerAccount ?? 5,
+      customers: w.customers ?? 200,
+      days: w.days ?? 30,
+      recordsPerDay: w.recordsPerDay ?? 200,
+      tokenExpiresInSeconds: w.tokenExpiresInSeconds ?? 7200,
+      tokenOverlapSeconds: w.tokenOverlapSeconds ?? 300,
+      inviteAcceptMs: w.inviteAcceptMs ?? 1000,
+      messagesPerInteraction: w.messagesPerInteraction ?? 5,
+    };
+    this.#clock = options.clock;
+    this.#faults = options.faults;
+    const start = options.clock.now();
+    this.data = new WechatDataSet(options.seed, this.#options, start);
+    for (const account of this.data.accounts) registerSecret(account.secret);
+    this.#tokens = new TokenAuthority(options.seed, {
+      expiresInSeconds: this.#options.tokenExpiresInSeconds,
+      overlapSeconds: this.#options.tokenOverlapSeconds,
+    });
+    this.#states = this.data.accounts.map((account) => this.#seedState(options.seed, account.index, start));
+    const post = ['POST'];
+    const get = ['GET'];
+    this.#routes = {
+      '/cgi-bin/customservice/getkflist': { methods: get, handler: (c) => this.#kfList(c) },
+      '/cgi-bin/customservice/getonlinekflist': { methods: get, handler: (c) => this.#onlineKfList(c) },
+      '/customservice/kfaccount/add': { methods: post, handler: (c) => this.#addAgent(c) },
+      '/customservice/kfaccount/update': { methods: post, handler: (c) => this.#updateAgent(c) },
+      '/customservice/kfaccount/inviteworker': { methods: post, handler: (c) => this.#inviteWorker(c) },
+      '/customservice/kfaccount/uploadheadimg': { methods: post, handler: (c) => this.#uploadHeadImg(c) },
+      '/customservice/kfaccount/del': { methods: ['GET', 'POST'], handler: (c) => this.#deleteAgent(c) },
+      '/customservice/kfsession/create': { methods: post, handler: (c) => this.#createSession(c) },
+      '/customservice/kfsession/close': { methods: post, handler: (c) => this.#closeSession(c) },
+      '/customservice/kfsession/getsession': { methods: get, handler: (c) => this.#getSession(c) },
+      '/customservice/kfsession/getsessionlist': { methods: get, handler: (c) => this.#sessionList(c) },
+      '/customservice/kfsession/getwaitcase': { methods: get, handler: (c) => this.#waitCase(c) },
+      '/customservice/msgrecord/getmsglist': { methods: post, handler: (c) => this.#msgList(c) },
+      '/customservice/msgrecord/getrecord': { methods: post, handler: (c) => this.#recordPage(c, 50) },
+      '/cgi-bin/customservice/getrecord': { methods: post, handler: (c) => this.#recordPage(c, 1000) },
+      '/cgi-bin/message/custom/send': { methods: post, handler: (c) => this.#send(c) },
+      '/cgi-bin/message/custom/typing': { methods: post, handler: (c) => this.#typing(c) },
+    };
+  }
+
+  /** The `RunningEmulator.wechat` view for a server at `baseUrl`. */
+  describe(baseUrl: string): WechatDescription {
+    return {
+      baseUrl,
+      accounts: this.data.accounts.map(({ appId, secret, name }) => ({ appId, secret, name })),
+      expectedRecords: (q) => this.expectedRecords(q),
+    };
+  }
+
+  /** Ground truth for getmsglist over any range: the same objects the API returns, in API order. */
+  expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[] {
+    const account = this.data.account(q.appId);
+    if (!account) throw new RangeError(`unknown appId ${q.appId}; use one of emulator.wechat.accounts`);
+    const window = new RecordWindow(
+      this.data,
+      {
+        account: account.index,
+        start: Math.ceil(q.from.getTime() / 1000),
+        end: Math.ceil(q.to.getTime() / 1000),
+        messagesOnly: true,
+        ...(q.openid === undefined ? {} : { openid: q.openid }),
+        nowSeconds: Math.floor(this.#clock.now() / 1000),
+      },
+      this.#states[account.index]?.live ?? [],
+    );
+    return window.page(1, window.total);
+  }
+
+  /** Resets fault counters (the daily quota) when the faults are replaced. */
+  resetFaultCounters(): void {
+    this.#recordCalls = 0;
+    this.#authenticatedCalls = 0;
+  }
+
+  async handle(request: EmulatorRequest): Promise<EmulatorResponse | undefined> {
+    const path = request.url.pathname;
+    const now = request.receivedAt;
+    if (path === '/cgi-bin/token') return { ...this.#basicToken(request, now), exemptFromFaults: true };
+    if (path === '/cgi-bin/stable_token') return { ...this.#stableToken(request, now), exemptFromFaults: true };
+    if (path.startsWith(CONTROL_PREFIX)) return { ...this.#control(request, now), exemptFromFaults: true };
+    const route = this.#routes[path];
+    if (!route) return undefined;
+    if (!route.methods.includes(request.method))
+      return fail(WechatErrcode.requirePost, `use ${route.methods.join(' or ')}`);
+
+    const token = request.url.searchParams.get('access_token');
+    const check = this.#tokens.check(token, now);
+    if ('errcode' in check) return fail(check.errcode);
+    const platformFault = this.#platformFault(request, path, token ?? '', now);
+    if (platformFault) return platformFault;
+    const state = this.#states[check.account] as AccountState;
+    return route.handler({ request, account: check.account, state, now });
+  }
+
+  async close(): Promise<void> {}
+
+  // ---- faults --------------------------------------------------------------------
+
+  #platformFault(request: EmulatorRequest, path: string, token: string, now: number): EmulatorResponse | undefined {
+    const faults = this.#faults();
+    if (!faultsApplyTo(faults, path, false)) return undefined;
+    const sequence = request.sequence ?? 0;
+    this.#authenticatedCalls++;
+    if (faults.revokeTokenEveryCalls && this.#authenticatedCalls % faults.revokeTokenEveryCalls === 0) {
+      this.#tokens.revoke(token, now);
+      return { ...fail(WechatErrcode.invalidCredential), fault: 'revoked' };
+    }
+    if (faults.wechatBusyRate && faultRoll(faults, sequence, 'busy') < faults.wechatBusyRate) {
+      return { ...fail(WechatErrcode.busy), fault: 'busy' };
+    }
+    if (faults.wechatMinuteQuotaRate && faultRoll(faults, sequence, 'minute') < faults.wechatMinuteQuotaRate) {
+      return { ...fail(WechatErrcode.minuteQuota), fault: 'minute-quota' };
+    }
+    if (RECORD_PATHS.has(path)) {
+      this.#recordCalls++;
+      const after = faults.wechatDailyQuotaAfterCalls;
+      if (after !== undefined && this.#recordCalls > after)
+        return { ...fail(WechatErrcode.dailyQuota), fault: 'daily-quota' };
+    }
+    return undefined;
+  }
+
+  // ---- tokens --------------------------------------------------------------------
+
+  #basicToken(request: EmulatorRequest, now: number): EmulatorResponse {
+    const q = request.url.searchParams;
+    if (q.get('grant_type') !== 'client_credential') return fail(WechatErrcode.invalidGrantType);
+    const appId = q.get('appid');
+    const secret = q.get('secret');
+    if (!appId) return fail(WechatErrcode.missingAppid);
+    const account = this.data.account(appId);
+    if (!account) return fail(WechatErrcode.invalidAppid);
+    if (!secret) return fail(WechatErrcode.missingSecret);
+    if (secret !== account.secret) return fail(WechatErrcode.invalidSecret);
+    return ok(this.#tokens.issueBasic(account.index, now));
+  }
+
+  #stableToken(request: EmulatorRequest, now: number): EmulatorResponse {
+    if (request.method !== 'POST') return fail(WechatErrcode.requirePost);
+    const body = parseBody(request, StableTokenRequestSchema);
+    if ('error' in body) return body.error;
+    const { grant_type, appid, secret, force_refresh } = body.value;
+    if (grant_type !== 'client_credential') return fail(WechatErrcode.invalidGrantType);
+    if (!appid) return fail(WechatErrcode.missingAppid);
+    const account = this.data.account(appid);
+    if (!account) return fail(WechatErrcode.invalidAppid);
+    if (!secret) return fail(WechatErrcode.missingSecret);
+    if (secret !== account.secret) return fail(WechatErrcode.invalidSecret);
+    const issued = this.#tokens.issueStable(account.index, now, force_refresh === true);
+    return 'errcode' in issued
+      ? fail(issued.errcode, 'force_refresh is limited to 20 per day, 30 s apart')
+      : ok(issued);
+  }
+
+  // ---- emulator control (not part of WeChat) ---------------------------------------
+
+  #control(request: EmulatorRequest, now: number): EmulatorResponse {
+    const path = request.url.pathname.slice(CONTROL_PREFIX.length);
+    if (path === 'customers' && request.method === 'GET') {
+      const account = this.data.account(request.url.searchParams.get('appid') ?? '');
+      if (!account) return fail(WechatErrcode.invalidAppid);
+      const state = this.#states[account.index] as AccountState;
+      const customers = this.data.customers(account.index).map((openid) => {
+        const customer = state.customers.get(openid) as CustomerState;
+        return { openid, last_message_time: Math.floor(customer.lastMessageAt / 1000) };
+      });
+      return ok({ customers });
+    }
+    if (path === 'customer-message' && request.method === 'POST') {
+      const body = parseBody(request, CustomerMessageRequestSchema);
+      if ('error' in body) return body.error;
+      const account = this.data.account(body.value.appid);
+      if (!account) return fail(WechatErrcode.invalidAppid);
+      const state = this.#states[account.index] as AccountState;
+      const customer = state.customers.get(body.value.openid);
+      if (!customer) return fail(WechatErrcode.invalidOpenid);
+      this.#customerWrote(state, body.value.openid, body.value.text, now);
+      return ok();
+    }
+    return { status: 404, body: wechatError(404, `no emulator control endpoint ${request.method} ${path}`) };
+  }
+
+  // ---- agents --------------------------------------------------------------------
+
+  #kfList({ state, now }: CallContext): EmulatorResponse {
+    const kf_list = [...state.agents.values()].map((agent) => {
+      this.#settleInvite(agent, now);
+      return {
+        kf_account: agent.kfAccount,
+        kf_nick: agent.nickname,
+        kf_id: String(agent.kfId),
+        kf_headimgurl: agent.headImgUrl,
+        ...(agent.wechatUser ? { kf_wx: agent.wechatUser } : {}),
+        ...(agent.invite
+          ? {
+              invite_wx: agent.invite.wechatUser,
+              invite_expire_time: agent.invite.expiresAt,
+              invite_status: 'waiting',
+            }
+          : {}),
+      };
+    });
+    return ok({ kf_list });
+  }
+
+  #onlineKfList({ state, now }: CallContext): EmulatorResponse {
+    const kf_online_list = [...state.agents.values()]
+      .filter((agent) => {
+        this.#settleInvite(agent, now);
+        return agent.wechatUser !== undefined && agent.online;
+      })
+      .map((agent) => ({
+        kf_account: agent.kfAccount,
+        status: 1,
+        // A number here and a string in getkflist: the docs disagree, clients must accept both.
+        kf_id: agent.kfId,
+        accepted_case: [...state.sessions.values()].filter((s) => s.kfAccount === agent.kfAccount).length,
+      }));
+    return ok({ kf_online_list });
+  }
+
+  #addAgent(ctx: CallContext): EmulatorResponse {
+    const body = parseBody(ctx.request, KfAccountRequestSchema);
+    if ('error' in body) return body.error;
+    const { kf_account, nickname } = body.value;
+    const invalid = this.#checkAgentAccount(ctx.account, kf_account) ?? checkNickname(nickname);
+    if (invalid) return invalid;
+    if (ctx.state.agents.has(kf_account)) return fail(WechatErrcode.kfExists);
+    if (ctx.state.agents.size >= MAX_AGENTS) return fail(WechatErrcode.kfLimit, `at most ${MAX_AGENTS} agents`);
+    const kfId = ctx.state.nextKfId++;
+    ctx.state.agents.set(kf_account, { kfAccount: kf_account, kfId, nickname, headImgUrl: '', online: false });
+    return ok();
+  }
+
+  #updateAgent(ctx: CallContext): EmulatorResponse {
+    const body = parseBody(ctx.request, KfAccountRequestSchema);
+    if ('error' in body) return body.error;
+    const agent = ctx.state.agents.get(body.value.kf_account);
+    if (!agent) return fail(WechatErrcode.invalidKfAccount);
+    const invalid = checkNickname(body.value.nickname);
+    if (invalid) return invalid;
+    agent.nickname = body.value.nickname;
+    return ok();
+  }
+
+  #inviteWorker(ctx: CallContext): EmulatorResponse {
+    const body = parseBody(ctx.request, InviteWorkerRequestSchema);
+    if ('error' in body) return body.error;
+    const agent = ctx.state.agents.get(body.value.kf_account);
+    if (!agent) return fail(WechatErrcode.invalidKfAccount);
+    this.#settleInvite(agent, ctx.now);
+    if (agent.wechatUser) return fail(WechatErrcode.alreadyBound);
+    if (agent.invite) return fail(WechatErrcode.pendingInvite);
+    const user = body.value.invite_wx;
+    if (!WECHAT_USER.test(user))
+      return fail(
+        WechatErrcode.invalidWechatUser,
+        'a WeChat id is 6-20 characters [A-Za-z0-9_-] starting with a letter',
+      );
+    for (const other of ctx.state.agents.values()) {
+      if (other.wechatUser === user) return fail(WechatErrcode.alreadyWorker);
+      if (other.invite?.wechatUser === user) return fail(WechatErrcode.alreadyInvited);
+    }
+    agent.invite = { wechatUser: user, at: ctx.now, expiresAt: Math.floor(ctx.now / 1000) + INVITE_LIFETIME_S };
+    this.#settleInvite(agent, ctx.now);
+    return ok();
+  }
+
+  async #uploadHeadImg(ctx: CallContext): Promise<EmulatorResponse> {
+    const kfAccount = ctx.request.url.searchParams.get('kf_account') ?? '';
+    const agent = ctx.state.agents.get(kfAccount);
+    if (!agent) return fail(WechatErrcode.invalidKfAccount);
+    const contentType = String(ctx.request.headers['content-type'] ?? '');
+    let media: ReturnType<FormData['get']> = null;
+    try {
+      // The WHATWG Request parses multipart/form-data without extra dependencies.
+      const form = await new Request('http://emulator.local/', {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: ctx.request.body,
+      }).formData();
+      media = form.get('media');
+    } catch {
+      return fail(WechatErrcode.missingMedia, 'send multipart/form-data with a file field named "media"');
+    }
+    if (!media || typeof media === 'string') return fail(WechatErrcode.missingMedia, 'field "media" must be a file');
+    if (media.size > MAX_AVATAR_BYTES) return fail(WechatErrcode.invalidMediaSize, 'the avatar must be at most 5 MB');
+    const head = new Uint8Array(await media.slice(0, 8).arrayBuffer());
+    const isJpeg = head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
+    const isPng = head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47;
+    if (!isJpeg && !isPng) return fail(WechatErrcode.invalidMediaType, 'only jpg and png avatars are accepted');
+    agent.headImgUrl = `http://mmbiz.qpic.cn/mmbiz/${stableId(40, kfAccount, ctx.now, media.size)}/300?wx_fmt=${isPng ? 'png' : 'jpeg'}`;
+    return ok();
+  }
+
+  #deleteAgent(ctx: CallContext): EmulatorResponse {
+    let kfAccount = ctx.request.url.searchParams.get('kf_account') ?? undefined;
+    if (ctx.request.method === 'POST') {
+      const body = parseBody(ctx.request, DeleteKfAccountRequestSchema);
+      if ('error' in body) return body.error;
+      kfAccount = body.value.kf_account;
+    }
+    if (!kfAccount || !ctx.state.agents.has(kfAccount)) return fail(WechatErrcode.invalidKfAccount);
+    ctx.state.agents.delete(kfAccount);
+    for (const [openid, session] of ctx.state.sessions) {
+      if (session.kfAccount === kfAccount) this.#endSession(ctx.state, openid, ctx.now);
+    }
+    return ok();
+  }
+
+  // ---- sessions ------------------------------------------------------------------
+
+  #createSession(ctx: CallContext): EmulatorResponse {
+    const body = parseBody(ctx.request, SessionRequestSchema);
+    if ('error' in body) return body.error;
+    const { kf_account, openid } = body.value;
+    if (!ctx.state.customers.has(openid)) return fail(WechatErrcode.invalidOpenid);
+    const agent = ctx.state.agents.get(kf_account);
+    if (!agent) return fail(WechatErrcode.invalidKfAccount);
+    this.#settleInvite(agent, ctx.now);
+    if (!agent.wechatUser) return fail(WechatErrcode.kfNotBound, 'invite a WeChat user to the agent first');
+    if (!agent.online) return fail(WechatErrcode.kfOffline);
+    const existing = ctx.state.sessions.get(openid);
+    // Creating a session that already exists with the same agent succeeds (documented).
+    if (existing?.kfAccount === kf_account) return ok();
+    if (existing) return fail(WechatErrcode.servedByOther);
+    ctx.state.waiting.delete(openid);
+    ctx.state.sessions.set(openid, { kfAccount: kf_account, createdAt: ctx.now });
+    this.#addLive(ctx.state, {
+      openid,
+      opercode: Opercode.initiated,
+      text: '',
+      time: sec(ctx.now),
+      worker: kf_account,
+    });
+    return ok();
+  }
+
+  #closeSession(ctx: CallContext): EmulatorResponse {
+    const body = parseBody(ctx.request, SessionRequestSchema);
+    if ('error' in body) return body.error;
+    const { kf_account, openid } = body.value;
+    if (!ctx.state.customers.has(openid)) return fail(WechatErrcode.invalidOpenid);
+    if (!ctx.state.agents.has(kf_account)) return fail(WechatErrcode.invalidKfAccount);
+    const session = ctx.state.sessions.get(openid);
+    if (!session) return fail(WechatErrcode.noSession);
+    if (session.kfAccount !== kf_account) return fail(WechatErrcode.servedByOther);
+    this.#endSession(ctx.state, openid, ctx.now);
+    return ok();
+  }
+
+  #getSession(ctx: CallContext): EmulatorResponse {
+    const openid = ctx.request.url.searchParams.get('openid') ?? '';
+    if (!ctx.state.customers.has(openid)) return fail(WechatErrcode.invalidOpenid);
+    const session = ctx.state.sessions.get(openid);
+    return ok({ ...WECHAT_OK, createtime: session ? sec(session.createdAt) : 0, kf_account: session?.kfAccount ?? '' });
+  }
+
+  #sessionList(ctx: CallContext): EmulatorResponse {
+    const kfAccount = ctx.request.url.searchParams.get('kf_account') ?? '';
+    if (!ctx.state.agents.has(kfAccount)) return fail(WechatErrcode.invalidKfAccount);
+    const sessionlist = [...ctx.state.sessions]
+      .filter(([, session]) => session.kfAccount === kfAccount)
+      .map(([openid, session]) => ({ createtime: sec(session.createdAt), openid }));
+    return ok({ ...WECHAT_OK, sessionlist });
+  }
+
+  #waitCase(ctx: CallContext): EmulatorResponse {
+    // At most the 100 customers that have waited longest (seed 003).
+    const waitcaselist = [...ctx.state.waiting]
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, 100)
+      .map(([openid, since]) => ({ latest_time: sec(since), openid }));
+    return ok({ ...WECHAT_OK, count: ctx.state.waiting.size, waitcaselist });
+  }
+
+  // ---- messages ------------------------------------------------------------------
+
+  #send(ctx: CallContext): EmulatorResponse {
+    const raw = parseJson(ctx.request);
+    if ('error' in raw) return raw.error;
+    const envelope = SendMessageRequestSchema.safeParse(raw.value);
+    if (!envelope.success) return fail(WechatErrcode.dataFormat, describeIssue(envelope.error));
+    const { touser, msgtype, customservice } = envelope.data;
+    if (!(msgtype in MessagePayloadSchemas))
+      return fail(WechatErrcode.invalidMessageType, `unknown msgtype ${msgtype}`);
+    const type = msgtype as MessageType;
+    const payload = MessagePayloadSchemas[type].safeParse((raw.value as Record<string, unknown>)[type]);
+    if (!payload.success) return fail(WechatErrcode.dataFormat, `${type}.${describeIssue(payload.error)}`);
+    if (type === 'news' && (payload.data as { articles: unknown[] }).articles.length > 1) {
+      return fail(WechatErrcode.articleLimit, 'a customer-service news message carries exactly one article');
+    }
+    const customer = ctx.state.customers.get(touser);
+    if (!customer) return fail(WechatErrcode.invalidOpenid);
+    if (customservice && !ctx.state.agents.has(customservice.kf_account)) return fail(WechatErrcode.invalidKfAccount);
+    if (ctx.now - customer.lastMessageAt > REPLY_WINDOW_MS) return fail(WechatErrcode.replyTimeLimit);
+    if (customer.sentSinceMessage >= this.#options.messagesPerInteraction) return fail(WechatErrcode.sendCountLimit);
+    customer.sentSinceMessage++;
+    customer.lastExchangeAt = ctx.now;
+    customer.typingUntil = 0;
+    const text =
+      type === 'text'
+        ? (payload.data as { content: string }).content
+        : type === 'image' || type === 'voice' || type === 'video'
+          ? `[${type}]`
+          : `[${type}]`;
+    const worker = customservice?.kf_account ?? ctx.state.sessions.get(touser)?.kfAccount ?? '';
+    this.#addLive(ctx.state, { openid: touser, opercode: Opercode.agentSent, text, time: sec(ctx.now), worker });
+    return ok();
+  }
+
+  #typing(ctx: CallContext): EmulatorResponse {
+    const body = parseBody(ctx.request, TypingRequestSchema);
+    if ('error' in body) return body.error;
+    const { touser, command } = body.value;
+    if (command !== 'Typing' && command !== 'CancelTyping') return fail(WechatErrcode.badTypingCommand);
+    const customer = ctx.state.customers.get(touser);
+    if (!customer) return fail(WechatErrcode.invalidOpenid);
+    if (ctx.now - customer.lastMessageAt > REPLY_WINDOW_MS) return fail(WechatErrcode.replyTimeLimit);
+    if (ctx.now - customer.lastExchangeAt > TYPING_EXCHANGE_MS) return fail(WechatErrcode.noRecentExchange);
+    if (command === 'CancelTyping') {
+      customer.typingUntil = 0;
+      return ok();
+    }
+    if (customer.typingUntil > ctx.now) return fail(WechatErrcode.alreadyTyping);
+    customer.typingUntil = ctx.now + TYPING_DURATION_MS;
+    return ok();
+  }
+
+  // ---- records -------------------------------------------------------------------
+
+  #msgList(ctx: CallContext): EmulatorResponse {
+    const body = parseBody(ctx.request, MsgListRequestSchema, WechatErrcode.badQuery);
+    if ('error' in body) return body.error;
+    const { starttime, endtime, msgid, number } = body.value;
+    if (number < 1 || number > 10_000) return fail(WechatErrcode.badQuery, 'number must be 1..10000');
+    if (endtime <= starttime) return fail(WechatErrcode.badQuery, 'endtime must be after starttime');
+    if (endtime - starttime > 86_400) return fail(WechatErrcode.queryRange, 'at most 24 hours per query');
+    const window = this.#window(ctx, starttime, endtime, true);
+    const recordlist = window.page(msgid, number);
+    // Response msgid = the msgid to ask for next (last returned position + 1); echoes the request when empty.
+    return ok({ recordlist, number: recordlist.length, msgid: msgid + recordlist.length });
+  }
+
+  #recordPage(ctx: CallContext, maxPageSize: number): EmulatorResponse {
+    const body = parseBody(ctx.request, RecordPageRequestSchema, WechatErrcode.badQuery);
+    if ('error' in body) return body.error;
+    const { starttime, endtime, openid, pagesize, pageindex } = body.value;
+    if (pagesize < 1 || pagesize > maxPageSize)
+      return fail(WechatErrcode.badQuery, `pagesize must be 1..${maxPageSize}`);
+    if (endtime <= starttime) return fail(WechatErrcode.badQuery, 'endtime must be after starttime');
+    if (endtime - starttime > 86_400) return fail(WechatErrcode.queryRange, 'at most 24 hours per query');
+    // The legacy API refuses ranges crossing a calendar day (Asia/Shanghai); endtime is exclusive.
+    if (maxPageSize === 1000 && shanghaiDay(starttime) !== shanghaiDay(endtime - 1)) {
+      return fail(WechatErrcode.queryRange, 'starttime and endtime must be on the same day (Asia/Shanghai)');
+    }
+    if (openid !== undefined && openid !== '' && !ctx.state.customers.has(openid))
+      return fail(WechatErrcode.invalidOpenid);
+    const window = this.#window(ctx, starttime, endtime, false, openid || undefined);
+    return ok({ recordlist: window.page((pageindex - 1) * pagesize + 1, pagesize) });
+  }
+
+  #window(ctx: CallContext, start: number, end: number, messagesOnly: boolean, openid?: string): RecordWindow {
+    return new RecordWindow(
+      this.data,
+      {
+        account: ctx.account,
+        start,
+        end,
+        messagesOnly,
+        ...(openid === undefined ? {} : { openid }),
+        nowSeconds: sec(ctx.now),
+      },
+      ctx.state.live,
+    );
+  }
+
+  // ---- state ---------------------------------------------------------------------
+
+  #seedState(seed: string, account: number, start: number): AccountState {
+    const agents = new Map<string, AgentState>();
+    const seeded = this.data.agents(account);
+    seeded.forEach((agent, j) => {
+      agents.set(agent.kfAccount, {
+        kfAccount: agent.kfAccount,
+        kfId: agent.kfId,
+        nickname: agent.nickname,
+        headImgUrl: `http://mmbiz.qpic.cn/mmbiz/${stableId(40, seed, 'head', account, j)}/300?wx_fmt=png`,
+        wechatUser: agent.wechatUser,
+        // The last seeded agent is offline, so "agent offline" paths can be exercised.
+        online: j < seeded.length - 1 || seeded.length === 1,
+      });
+    });
+    const openids = this.data.customers(account);
+    const customers = new Map<string, CustomerState>();
+    openids.forEach((openid, c) => {
+      // The first half wrote within the last 47 h (send works), the rest 2-30 days ago (45015).
+      const ago =
+        c < openids.length / 2
+          ? 60_000 + unitFloat(seed, 'lastmsg', account, c) * 46 * 3600_000
+          : 49 * 3600_000 + unitFloat(seed, 'lastmsg', account, c) * 28 * 86_400_000;
+      const lastMessageAt = start - Math.floor(ago);
+      customers.set(openid, { lastMessageAt, lastExchangeAt: lastMessageAt, sentSinceMessage: 0, typingUntil: 0 });
+    });
+    const sessions = new Map<string, { kfAccount: string; createdAt: number }>();
+    const online = [...agents.values()].filter((agent) => agent.online);
+    // A few customers in session and a few waiting, taken from the recent half.
+    for (let c = 0; c < Math.min(6, Math.floor(openids.length / 4)); c++) {
+      const agent = online[c % Math.max(1, online.length)];
+      const openid = openids[c] as string;
+      if (agent)
+        sessions.set(openid, {
+          kfAccount: agent.kfAccount,
+          createdAt: (customers.get(openid) as CustomerState).lastMessageAt,
+        });
+    }
+    const waiting = new Map<string, number>();
+    for (let c = Math.floor(openids.length / 2) - 1; c >= Math.max(6, Math.floor(openids.length / 2) - 4); c--) {
+      const openid = openids[c] as string;
+      waiting.set(openid, (customers.get(openid) as CustomerState).lastMessageAt);
+    }
+    return { agents, nextKfId: 1001 + seeded.length, sessions, waiting, customers, live: [] };
+  }
+
+  #settleInvite(agent: AgentState, now: number): void {
+    // Invited WeChat users accept after `inviteAcceptMs` of emulator time, then come online.
+    if (agent.invite && now - agent.invite.at >= this.#options.inviteAcceptMs) {
+      agent.wechatUser = agent.invite.wechatUser;
+      agent.invite = undefined;
+      agent.online = true;
+    }
+  }
+
+  #endSession(state: AccountState, openid: string, now: number): void {
+    const session = state.sessions.get(openid);
+    state.sessions.delete(openid);
+    if (session)
+      this.#addLive(state, { openid, opercode: Opercode.closed, text: '', time: sec(now), worker: session.kfAccount });
+  }
+
+  #customerWrote(state: AccountState, openid: string, text: string, now: number): void {
+    const customer = state.customers.get(openid) as CustomerState;
+    customer.lastMessageAt = now;
+    customer.lastExchangeAt = now;
+    customer.sentSinceMessage = 0;
+    const session = state.sessions.get(openid);
+    if (session) {
+      this.#addLive(state, {
+        openid,
+        opercode: Opercode.agentReceived,
+        text,
+        time: sec(now),
+        worker: session.kfAccount,
+      });
+      return;
+    }
+    if (!state.waiting.has(openid)) {
+      state.waiting.set(openid, now);
+      this.#addLive(state, { openid, opercode: Opercode.waiting, text: '', time: sec(now), worker: '' });
+    }
+    this.#addLive(state, { openid, opercode: Opercode.accountReceived, text, time: sec(now), worker: '' });
+  }
+
+  #addLive(state: AccountState, record: WechatRawRecord): void {
+    state.live.push(record);
+  }
+
+  #checkAgentAccount(account: number, kfAccount: string): EmulatorResponse | undefined {
+    const [prefix, suffix, ...rest] = kfAccount.split('@');
+    if (rest.length > 0 || !prefix || !PREFIX.test(prefix) || suffix !== this.data.accounts[account]?.wechatId) {
+      return fail(
+        WechatErrcode.invalidKfAccountFormat,
+        `kf_account is prefix@${this.data.accounts[account]?.wechatId} with a prefix of 1-10 [A-Za-z0-9_]`,
+      );
+    }
+    return undefined;
+  }
+}
+
+function checkNickname(nickname: string): EmulatorResponse | undefined {
+  const length = [...nickname].length;
+  if (length < 1 || length > 16) return fail(WechatErrcode.invalidNickname, 'nickname must be 1-16 characters');
+  return undefined;
+}
+
+function sec(ms: number): number {
+  return Math.floor(ms / 1000);
+}
+
+function parseJson(request: EmulatorRequest): { value: unknown } | { error: EmulatorResponse } {
+  try {
+    return { value: JSON.parse(request.body.toString('utf8')) };
+  } catch {
+    return { error: fail(WechatErrcode.dataFormat, 'the body is not valid JSON') };
+  }
+}
+
+function parseBody<T extends z.ZodType>(
+  request: EmulatorRequest,
+  schema: T,
+  errcode: number = WechatErrcode.dataFormat,
+): { value: z.infer<T> } | { error: EmulatorResponse } {
+  const raw = parseJson(request);
+  if ('error' in raw) return raw;
+  const parsed = schema.safeParse(raw.value);
+  return parsed.success ? { value: parsed.data } : { error: fail(errcode, describeIssue(parsed.error)) };
+}
+
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body';
+}
