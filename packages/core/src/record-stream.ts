@@ -273,6 +273,27 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
   }
 
   /**
+   * The same stream (source, resume point) with other tuning: the sync pipeline uses it to
+   * set `prefetchPages` and count pages without the provider knowing. `onPageFetched`
+   * callbacks are chained, not replaced.
+   */
+  withOptions(options: RecordStreamOptions): RecordStream {
+    const own = this.#onPageFetched;
+    const added = options.onPageFetched;
+    return new RecordStream(this.key, this.#source, this.#resumeFrom, {
+      prefetchPages: options.prefetchPages ?? this.#prefetchPages,
+      validate: options.validate ?? this.#validate,
+      onPageFetched:
+        own && added
+          ? (info) => {
+              own(info);
+              added(info);
+            }
+          : (added ?? own),
+    });
+  }
+
+  /**
    * Pulls pages in order; at most `prefetchPages` are fetched ahead of the consumer.
    * Leaving the loop (break, return, throw) or aborting `signal` aborts the source's
    * signal and calls its iterator's `return()`, so providers release their sockets.

@@ -1,4 +1,13 @@
-import type { JsonValue, KefuRecord, PageSource, RecordPage, StreamKey } from '@kefu/core';
+import type {
+  Checkpoint,
+  JsonValue,
+  KefuRecord,
+  PageSource,
+  RecordBatch,
+  RecordPage,
+  RecordSink,
+  StreamKey,
+} from '@kefu/core';
 
 /** Test fixtures: deterministic in-memory page sources that count what they are asked for. */
 
@@ -106,4 +115,49 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
     if (signal.aborted) reject(new Error('aborted'));
     signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
   });
+}
+
+/** Options of {@link RecordingSink}. */
+export interface RecordingSinkOptions {
+  /** Awaited before each write is accepted (slow sinks, gates). */
+  beforeWrite?: (call: number, batch: RecordBatch) => Promise<void>;
+  /** Decides whether write call number `call` (1-based) fails, and with what. */
+  failOn?: (call: number, batch: RecordBatch) => unknown;
+}
+
+/** An in-test sink that keeps what it accepted and counts calls and concurrent writes. */
+export class RecordingSink implements RecordSink {
+  readonly guarantee = 'at-least-once' as const;
+  /** Ids of every record accepted, in order (duplicates kept). */
+  readonly accepted: string[] = [];
+  /** Checkpoints of the accepted batches. */
+  readonly acknowledged: Checkpoint[] = [];
+  calls = 0;
+  writing = 0;
+  maxConcurrentWrites = 0;
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly options: RecordingSinkOptions = {},
+  ) {}
+
+  async write(batch: RecordBatch): Promise<void> {
+    const call = ++this.calls;
+    this.writing++;
+    this.maxConcurrentWrites = Math.max(this.maxConcurrentWrites, this.writing);
+    try {
+      await this.options.beforeWrite?.(call, batch);
+      const failure = this.options.failOn?.(call, batch);
+      if (failure !== undefined) throw failure;
+      this.accepted.push(...batch.records.map((r) => r.id));
+      this.acknowledged.push(batch.checkpoint);
+    } finally {
+      this.writing--;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
 }

@@ -1,0 +1,312 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { Checkpoint } from './checkpoint.js';
+import { coreError, isKefuError, isRetryable } from './errors.js';
+import type { KefuRecord, StreamKey } from './record.js';
+import type { PositionedRecord, RecordStream, StreamBatch } from './record-stream.js';
+import { abortError, type RetryPolicy, retryWithBackoff } from './retry.js';
+import type { RecordBatch, RecordSink } from './sink.js';
+
+/**
+ * Moving records into sinks, for RxJS users ({@link writeToSink}) and for pull consumers
+ * ({@link pipeToSinks}, which the sync pipeline runs). Both acknowledge a checkpoint only
+ * after the sink(s) durably accepted every record before it.
+ */
+
+/** Options of {@link writeToSink}. */
+export interface WriteToSinkOptions {
+  /** The stream the records belong to (handed to the sink with each batch). */
+  stream: StreamKey;
+  /** The checkpoint-store key of the stream (handed to transactional sinks). */
+  checkpointKey: string;
+  /** Records per batch, at most (default 500). */
+  batchSize?: number;
+  /** A partial batch is written after this long without reaching `batchSize` (default: only at completion). */
+  maxWaitMs?: number;
+}
+
+/** Throws KEFU_CONFIG_INVALID unless `value` is an integer >= `min` (or undefined). */
+function checkInteger(name: string, value: number | undefined, min: number): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+    throw coreError('KEFU_CONFIG_INVALID', `${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+}
+
+/** Throws KEFU_CONFIG_INVALID unless `value` is a finite number >= 0 (or undefined). */
+function checkDuration(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+    throw coreError(
+      'KEFU_CONFIG_INVALID',
+      `${name} must be a finite number of milliseconds >= 0, got ${String(value)}`,
+    );
+  }
+}
+
+/** Wraps a sink's rejection as KEFU_SINK_FAILED naming the sink, keeping its retryability and code. */
+export function sinkFailure(sink: RecordSink, batch: RecordBatch, error: unknown): Error {
+  if (isKefuError(error) && error.code === 'KEFU_SYNC_ABORTED') return error;
+  return coreError(
+    'KEFU_SINK_FAILED',
+    `sink ${sink.id} failed to write ${batch.records.length} records of ${batch.checkpointKey}: ${error instanceof Error ? error.message : String(error)}`,
+    {
+      cause: error,
+      retryable: isRetryable(error),
+      details: {
+        sink: sink.id,
+        checkpointKey: batch.checkpointKey,
+        ...(isKefuError(error) ? { code: error.code } : {}),
+      },
+    },
+  );
+}
+
+/**
+ * An RxJS operator writing positioned records to one sink in batches (by size, or after
+ * `maxWaitMs`), one write after another, emitting the acknowledged checkpoint after each
+ * write resolves. A write failure errors the output with KEFU_SINK_FAILED; an upstream
+ * error is forwarded once the write in flight settled (buffered records are not written:
+ * they come back when reading again from the last emitted checkpoint).
+ *
+ * RxJS has no backpressure: records arriving while a write is in flight are buffered.
+ * For bounded memory, subscribe with a {@link Demand} and ask for more after each
+ * acknowledgement:
+ *
+ * @example
+ * ```ts
+ * const demand = new Demand(500);
+ * stream.positioned({ demand })
+ *   .pipe(writeToSink(sink, { stream: stream.key, checkpointKey: 'job/p/a', batchSize: 500 }))
+ *   .subscribe(async (checkpoint) => { await store.save('job/p/a', checkpoint); demand.request(500); });
+ * ```
+ */
+export function writeToSink(
+  sink: RecordSink,
+  options: WriteToSinkOptions,
+): OperatorFunction<PositionedRecord, Checkpoint> {
+  checkInteger('batchSize', options.batchSize, 1);
+  checkDuration('maxWaitMs', options.maxWaitMs);
+  const batchSize = options.batchSize ?? 500;
+  return (source) =>
+    new Observable<Checkpoint>((subscriber) => {
+      let records: KefuRecord[] = [];
+      let checkpoint: Checkpoint | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      // Writes are chained so they run strictly one after another, in order.
+      let writes: Promise<void> = Promise.resolve();
+      let failed = false;
+
+      const flush = () => {
+        clearTimeout(timer);
+        timer = undefined;
+        if (records.length === 0 || !checkpoint) return;
+        const batch: RecordBatch = {
+          stream: options.stream,
+          checkpointKey: options.checkpointKey,
+          records,
+          checkpoint,
+        };
+        records = [];
+        writes = writes.then(async () => {
+          if (failed || subscriber.closed) return;
+          try {
+            await sink.write(batch);
+          } catch (error) {
+            failed = true;
+            subscriber.error(sinkFailure(sink, batch, error));
+            return;
+          }
+          subscriber.next(batch.checkpoint);
+        });
+      };
+
+      const subscription = source.subscribe({
+        next: (positioned) => {
+          records.push(positioned.record);
+          checkpoint = positioned.checkpoint;
+          if (records.length >= batchSize) flush();
+          else if (records.length === 1 && options.maxWaitMs !== undefined) {
+            timer = setTimeout(flush, options.maxWaitMs);
+          }
+        },
+        error: (error: unknown) => {
+          clearTimeout(timer);
+          records = [];
+          void writes.then(() => {
+            if (!failed) subscriber.error(error);
+          });
+        },
+        complete: () => {
+          flush();
+          void writes.then(() => {
+            if (!failed) subscriber.complete();
+          });
+        },
+      });
+      return () => {
+        clearTimeout(timer);
+        subscription.unsubscribe();
+      };
+    });
+}
+
+/** Options of {@link pipeToSinks}. */
+export interface PipeToSinksOptions {
+  /** The checkpoint-store key of the stream (handed to sinks with each batch). */
+  checkpointKey: string;
+  /** Records per batch, at most (default 500). */
+  batchSize?: number;
+  /** A partial batch is released after this long without reaching `batchSize`. */
+  maxWaitMs?: number;
+  /** Batches read and not yet committed, at most (default 2). Bounds memory together with the stream's prefetch. */
+  maxInFlightBatches?: number;
+  /** Stops reading; batches in flight are finished (or fail), then the call rejects with KEFU_SYNC_ABORTED. */
+  signal?: AbortSignal;
+  /** Retries a sink write failing with a retryable error (default: no retry). */
+  writeRetry?: RetryPolicy;
+  /** Called before each write retry. */
+  onWriteRetry?: (info: { sink: string; attempt: number; delayMs: number; error: unknown }) => void;
+  /** Called for each batch as it is read, before it is written. */
+  onBatchRead?: (batch: RecordBatch) => void;
+  /**
+   * Called once per batch, in stream order, after every sink acknowledged it and every
+   * earlier batch was committed: store the checkpoint here. A rejection stops the pipe.
+   */
+  commit?: (checkpoint: Checkpoint, batch: RecordBatch) => Promise<void> | void;
+}
+
+/** What {@link pipeToSinks} delivered. */
+export interface PipeToSinksResult {
+  /** Batches committed. */
+  batches: number;
+  /** Records committed. */
+  records: number;
+  /** The checkpoint of the last committed batch, if any. */
+  checkpoint?: Checkpoint;
+}
+
+/** Thrown inside queued writes that were skipped because an earlier batch failed. */
+const SKIPPED = Symbol('skipped');
+
+/**
+ * Pulls a stream in batches and writes every batch to every sink (in parallel across
+ * sinks, in order within each sink), with at most `maxInFlightBatches` batches read and
+ * not yet committed. `commit` runs for the contiguous acknowledged prefix only: a batch
+ * is committed once all sinks acknowledged it and every batch before it was committed.
+ * On a failure nothing after the failed batch is committed; writes already started are
+ * awaited, so nothing is written after the returned promise settles. When `signal`
+ * aborts, reading stops, batches already read are finished and committed, and the call
+ * rejects with KEFU_SYNC_ABORTED (the committed checkpoint stays consistent).
+ *
+ * @example
+ * ```ts
+ * const result = await pipeToSinks(stream, [fileSink, httpSink], {
+ *   checkpointKey: 'default/wechat-mp/wx123',
+ *   commit: (checkpoint) => store.save('default/wechat-mp/wx123', checkpoint),
+ * });
+ * ```
+ */
+export async function pipeToSinks(
+  stream: RecordStream,
+  sinks: readonly RecordSink[],
+  options: PipeToSinksOptions,
+): Promise<PipeToSinksResult> {
+  if (typeof options.checkpointKey !== 'string' || options.checkpointKey.length === 0) {
+    throw coreError(
+      'KEFU_CONFIG_INVALID',
+      'pipeToSinks needs a non-empty `checkpointKey` (e.g. `job/provider/account`)',
+    );
+  }
+  checkInteger('batchSize', options.batchSize, 1);
+  checkInteger('maxInFlightBatches', options.maxInFlightBatches, 1);
+  checkDuration('maxWaitMs', options.maxWaitMs);
+  const maxInFlight = options.maxInFlightBatches ?? 2;
+  const result: PipeToSinksResult = { batches: 0, records: 0 };
+
+  const reading = new AbortController();
+  const onOuterAbort = () => reading.abort(options.signal?.reason);
+  if (options.signal?.aborted) throw abortError(options.signal);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+  let failure: { error: unknown } | undefined;
+  // A stop is not a failure: batches already read still finish and commit.
+  let stopped: unknown;
+  const fail = (error: unknown) => {
+    failure ??= { error };
+  };
+  // Each sink's previous write: the next batch goes to a sink only after its previous one.
+  const sinkTails: Array<Promise<unknown>> = sinks.map(() => Promise.resolve());
+  let lastCommit: Promise<void> = Promise.resolve();
+  const inFlight: Array<Promise<void>> = [];
+
+  const write = (sink: RecordSink, batch: RecordBatch) =>
+    retryWithBackoff(() => sink.write(batch), {
+      policy: options.writeRetry ?? { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, jitter: 0 },
+      ...(options.signal ? { signal: options.signal } : {}),
+      onRetry: (info) => options.onWriteRetry?.({ sink: sink.id, ...info }),
+    }).catch((error: unknown) => {
+      throw sinkFailure(sink, batch, error);
+    });
+
+  const submit = (streamBatch: StreamBatch) => {
+    const batch: RecordBatch = {
+      stream: stream.key,
+      checkpointKey: options.checkpointKey,
+      records: streamBatch.records,
+      checkpoint: streamBatch.checkpoint,
+    };
+    options.onBatchRead?.(batch);
+    // A record-less batch only advances the checkpoint (empty pages): nothing to write.
+    const acknowledgements =
+      batch.records.length === 0
+        ? []
+        : sinks.map((sink, index) => {
+            const acknowledged = (sinkTails[index] as Promise<unknown>).then(() => {
+              if (failure) throw SKIPPED;
+              return write(sink, batch);
+            });
+            sinkTails[index] = acknowledged.catch(() => undefined);
+            return acknowledged;
+          });
+    const allAcknowledged = Promise.all(acknowledgements);
+    allAcknowledged.catch(() => undefined);
+    // Contiguous prefix: commit only after the previous batch committed.
+    const committed = lastCommit.then(async () => {
+      await allAcknowledged;
+      if (failure) throw SKIPPED;
+      await options.commit?.(batch.checkpoint, batch);
+      result.batches += 1;
+      result.records += batch.records.length;
+      result.checkpoint = batch.checkpoint;
+    });
+    lastCommit = committed;
+    const tracked = committed.catch((error: unknown) => {
+      if (error !== SKIPPED) fail(error);
+      reading.abort(error);
+    });
+    inFlight.push(tracked);
+    void tracked.finally(() => inFlight.splice(inFlight.indexOf(tracked), 1));
+  };
+
+  try {
+    for await (const streamBatch of stream.batches({
+      size: options.batchSize ?? 500,
+      ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+      signal: reading.signal,
+    })) {
+      if (failure) break;
+      submit(streamBatch);
+      // Bounded in flight: wait for the oldest batch before reading another.
+      while (inFlight.length >= maxInFlight && !failure) await Promise.race(inFlight);
+      if (failure) break;
+    }
+  } catch (error) {
+    // A read error counts only if no sink failure came first (which aborted the read).
+    if (options.signal?.aborted) stopped = abortError(options.signal);
+    else if (!failure) fail(error);
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    await Promise.allSettled([...inFlight, ...sinkTails]);
+  }
+  if (failure) throw failure.error;
+  if (stopped !== undefined || options.signal?.aborted) throw stopped ?? abortError(options.signal);
+  return result;
+}
