@@ -1,0 +1,279 @@
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { coreError } from './errors.js';
+import type { KefuPlugin } from './plugin.js';
+import { isSensitiveName, registerSecret } from './redaction.js';
+
+/**
+ * The kefu configuration file (`kefu.yaml`, `kefu.json`, `kefu.config.ts` …): which
+ * plugin packages to load, their settings, where checkpoints live. One zod schema is
+ * the source of truth for validation, for the TypeScript type and for the JSON Schema
+ * editors use for completion ({@link kefuConfigJsonSchema}).
+ */
+
+/** Instance ids name providers and sinks in commands, checkpoints and logs. */
+const InstanceIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, `_`, `.` and `-`, starting with a letter or digit')
+  .describe('Instance id, unique per section; defaults to the package name without its scope (`wechat-mp`).');
+
+/** One plugin instance: the package to load, its instance id and its own `config` block. */
+export const PluginInstanceConfigSchema = z.strictObject({
+  use: z
+    .string()
+    .min(1)
+    .describe('Plugin package name (`@kefu/wechat-mp`) or a path relative to the config file (`./my-plugin.js`).'),
+  id: InstanceIdSchema.optional(),
+  config: z.unknown().optional().describe("The plugin's settings, validated by the plugin's own schema."),
+});
+/** One plugin instance in a config file. */
+export type PluginInstanceConfig = z.infer<typeof PluginInstanceConfigSchema>;
+
+/** Values of `checkpoints.use` that name built-in stores rather than plugin packages. */
+export const BUILT_IN_CHECKPOINT_STORES = ['memory', 'file', 'sink'] as const;
+
+/**
+ * Where the sync pipeline keeps checkpoints: `memory` (default, lost on exit), `file`
+ * (`path`), `sink` (a configured sink that also stores checkpoints, e.g. the SQL sink,
+ * for exactly-once), or a plugin package of kind `checkpoint-store`.
+ */
+export const CheckpointsConfigSchema = z
+  .strictObject({
+    use: z
+      .string()
+      .min(1)
+      .describe('`memory`, `file`, `sink`, or a checkpoint-store plugin package name.'),
+    path: z.string().min(1).optional().describe('For `use: file`: the JSON file, relative to the config file.'),
+    sink: InstanceIdSchema.optional().describe('For `use: sink`: the id of the sink that stores checkpoints.'),
+    id: InstanceIdSchema.optional(),
+    config: z.unknown().optional().describe("For a plugin: the plugin's settings."),
+  })
+  .superRefine((value, context) => {
+    if (value.use === 'file' && value.path === undefined) {
+      context.addIssue({ code: 'custom', path: ['path'], message: 'Required with `use: file` (the checkpoint file)' });
+    }
+    if (value.use === 'sink' && value.sink === undefined) {
+      context.addIssue({ code: 'custom', path: ['sink'], message: 'Required with `use: sink` (a sink id)' });
+    }
+  });
+/** The `checkpoints` block. */
+export type CheckpointsConfig = z.infer<typeof CheckpointsConfigSchema>;
+
+/** Defaults for `kefu sync` / `Kefu.sync()`; each can be overridden per run. */
+export const SyncDefaultsSchema = z.strictObject({
+  job: z.string().min(1).optional().describe('Job name: checkpoints are keyed `job/provider/account` (default `default`).'),
+  batchSize: z.number().int().positive().optional().describe('Records per sink batch.'),
+  maxBatchWaitMs: z.number().int().positive().optional().describe('A partial batch is written after this long.'),
+  prefetchPages: z.number().int().positive().optional().describe('Pages fetched ahead of the sinks, per stream.'),
+  concurrency: z.number().int().positive().optional().describe('Streams synced at the same time.'),
+});
+/** Sync defaults from the config file. */
+export type SyncDefaults = z.infer<typeof SyncDefaultsSchema>;
+
+/** The whole configuration file. */
+export const KefuConfigSchema = z.strictObject({
+  $schema: z.string().optional().describe('JSON Schema for editor completion (`kefu config schema` writes one).'),
+  providers: z.array(PluginInstanceConfigSchema).default([]).describe('Customer-service platforms to read from.'),
+  sinks: z.array(PluginInstanceConfigSchema).default([]).describe('Where records go.'),
+  checkpoints: CheckpointsConfigSchema.optional(),
+  logger: z
+    .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
+    .optional()
+    .describe('Structured JSON logs on stderr.'),
+  sync: SyncDefaultsSchema.optional(),
+});
+/** A validated configuration. */
+export type KefuConfig = z.output<typeof KefuConfigSchema>;
+/** A configuration as written (before defaults). */
+export type KefuConfigInput = z.input<typeof KefuConfigSchema>;
+
+/** Formats a zod path the way config files read: `providers[0].config.accounts.0.secret`. */
+export function formatConfigPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += out === '' ? String(segment) : `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out || '(root)';
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+/**
+ * One line per zod issue, `path: message`, with "Required" for missing values (zod 4
+ * says "expected string, received undefined", which reads badly in a config error).
+ */
+export function describeZodIssues(
+  error: z.ZodError,
+  input: unknown,
+  formatPath: (path: readonly PropertyKey[]) => string = formatConfigPath,
+): string[] {
+  return error.issues.map((issue) => {
+    const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined;
+    const message = missing ? `Required (expected ${issue.expected})` : issue.message;
+    return `${formatPath(issue.path)}: ${message}`;
+  });
+}
+
+/** Options of {@link parseKefuConfig} and {@link readKefuConfigFile}. */
+export interface ParseKefuConfigOptions {
+  /** Variables for `${NAME}` interpolation (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** Where the config came from, for messages (a file path). */
+  source?: string;
+}
+
+const PLACEHOLDER = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Replaces `${NAME}` (and `${NAME:-default}`) in every string of a parsed config with
+ * environment variables; `$${NAME}` stays literal `${NAME}`. All missing variables are
+ * reported at once, each with the field that uses it.
+ */
+export function interpolateEnv<T>(value: T, env: Record<string, string | undefined> = process.env, source = 'config'): T {
+  const missing: string[] = [];
+  const walk = (node: unknown, path: PropertyKey[]): unknown => {
+    if (typeof node === 'string') {
+      return node.replace(PLACEHOLDER, (match, escaped: string | undefined, name: string, fallback?: string) => {
+        if (escaped) return match.slice(1);
+        const found = env[name];
+        // Like the shell's `${NAME:-default}`: an empty variable takes the default.
+        if (found !== undefined && (found !== '' || fallback === undefined)) return found;
+        if (fallback !== undefined) return fallback;
+        missing.push(`${name} (used at ${formatConfigPath(path)})`);
+        return match;
+      });
+    }
+    if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
+    if (node !== null && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node).map(([key, inner]) => [key, walk(inner, [...path, key])]));
+    }
+    return node;
+  };
+  const result = walk(value, []) as T;
+  if (missing.length > 0) {
+    throw coreError(
+      'KEFU_CONFIG_INVALID',
+      `${source}: environment variable${missing.length > 1 ? 's' : ''} not set: ${missing.join(', ')}. Set ${missing.length > 1 ? 'them' : 'it'} or write \${NAME:-default}`,
+      { details: { missing: missing.map((entry) => entry.split(' ')[0]) } },
+    );
+  }
+  return result;
+}
+
+/** Registers every string under a sensitive key (`secret`, `token`, `password` …) so logs never show it. */
+export function registerConfigSecrets(value: unknown, depth = 0): void {
+  if (depth > 16 || value === null || typeof value !== 'object') return;
+  for (const [key, inner] of Object.entries(value)) {
+    if (typeof inner === 'string' && isSensitiveName(key)) registerSecret(inner);
+    else registerConfigSecrets(inner, depth + 1);
+  }
+}
+
+/** Validates a parsed configuration against {@link KefuConfigSchema}; errors name every bad field. */
+export function parseKefuConfig(raw: unknown, options: ParseKefuConfigOptions = {}): KefuConfig {
+  const source = options.source ?? 'config';
+  const result = KefuConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = describeZodIssues(result.error, raw);
+    throw coreError('KEFU_CONFIG_INVALID', `${source}: ${lines.join('; ')}`, {
+      details: { source, issues: lines },
+    });
+  }
+  registerConfigSecrets(result.data);
+  return result.data;
+}
+
+/** File extensions {@link readKefuConfigFile} understands. */
+export const CONFIG_FILE_EXTENSIONS = ['.json', '.yaml', '.yml', '.ts', '.mts', '.js', '.mjs'] as const;
+
+/**
+ * Reads and validates a config file. JSON and YAML get `${ENV}` interpolation; code
+ * files (`.ts`, `.js`, `.mjs`) export the config (or a function returning it) as
+ * default and read `process.env` themselves.
+ */
+export async function readKefuConfigFile(path: string, options: ParseKefuConfigOptions = {}): Promise<KefuConfig> {
+  const absolute = resolve(path);
+  const extension = extname(absolute).toLowerCase();
+  if (!(CONFIG_FILE_EXTENSIONS as readonly string[]).includes(extension)) {
+    throw coreError(
+      'KEFU_CONFIG_INVALID',
+      `${path}: unsupported config file type "${extension || '(none)'}"; use one of ${CONFIG_FILE_EXTENSIONS.join(', ')}`,
+    );
+  }
+  let raw: unknown;
+  if (extension === '.json' || extension === '.yaml' || extension === '.yml') {
+    let text: string;
+    try {
+      text = await readFile(absolute, 'utf8');
+    } catch (error) {
+      throw coreError('KEFU_CONFIG_INVALID', `${path}: cannot read the config file (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+    try {
+      raw = extension === '.json' ? JSON.parse(text) : parseYaml(text);
+    } catch (error) {
+      throw coreError('KEFU_CONFIG_INVALID', `${path}: not valid ${extension === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    raw = interpolateEnv(raw, options.env ?? process.env, path);
+  } else {
+    let namespace: { default?: unknown };
+    try {
+      namespace = (await import(pathToFileURL(absolute).href)) as { default?: unknown };
+    } catch (error) {
+      throw coreError('KEFU_CONFIG_INVALID', `${path}: importing the config module failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    raw = typeof namespace.default === 'function' ? await (namespace.default as () => unknown)() : namespace.default;
+    if (raw === undefined) {
+      throw coreError('KEFU_CONFIG_INVALID', `${path}: the config module has no default export; write \`export default { … }\``);
+    }
+  }
+  return parseKefuConfig(raw ?? {}, { ...options, source: path });
+}
+
+/** Helps `kefu.config.ts` authors: returns its argument, typed. */
+export function defineKefuConfig(config: KefuConfigInput): KefuConfigInput {
+  return config;
+}
+
+/**
+ * The JSON Schema of the config file for editor completion (`$schema`). With `plugins`,
+ * each provider/sink entry is also checked against the named plugin's own config schema.
+ */
+export function kefuConfigJsonSchema(plugins: readonly KefuPlugin[] = []): Record<string, unknown> {
+  const entryFor = (kind: KefuPlugin['kind']) => {
+    const known = plugins
+      .filter((plugin) => plugin.kind === kind)
+      .map((plugin) =>
+        PluginInstanceConfigSchema.extend({
+          use: z.literal(plugin.name),
+          config: (plugin.configSchema as z.ZodType).optional(),
+        }),
+      );
+    return known.length === 0 ? PluginInstanceConfigSchema : z.union([...known, PluginInstanceConfigSchema]);
+  };
+  const schema =
+    plugins.length === 0
+      ? KefuConfigSchema
+      : KefuConfigSchema.extend({
+          providers: z.array(entryFor('provider')).default([]),
+          sinks: z.array(entryFor('sink')).default([]),
+        });
+  // Plugin schemas may hold transforms or refinements JSON Schema cannot express: those become `{}`.
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

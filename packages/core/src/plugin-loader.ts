@@ -1,0 +1,255 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire, findPackageJSON } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type CoreErrorCode, coreError, isKefuError, type KefuError } from './errors.js';
+import { describeZodIssues } from './kefu-config.js';
+import { coreIdentity, isKefuPlugin, type KefuPlugin, loadedCoreCopies, type PluginKind } from './plugin.js';
+
+/**
+ * Loads plugins by package name, the way a user expects: resolved from the config file's
+ * directory (so the user's own node_modules is used), checked by shape rather than
+ * `instanceof`, refused when built against another copy of @kefu/core, and configured
+ * through the plugin's own zod schema with errors that name the instance and the field.
+ */
+
+/** A plugin instance as the caller writes it: a package name (or path) or a plugin object. */
+export interface PluginInstanceSpec {
+  /** A package name (`@kefu/wechat-mp`), a path relative to `baseDir`, or the plugin itself. */
+  use: string | KefuPlugin;
+  /** Instance id; defaults to the plugin name without its scope. */
+  id?: string;
+  /** The plugin's settings, validated by its `configSchema`. */
+  config?: unknown;
+}
+
+/** A loaded, validated plugin instance, ready to build its container module. */
+export interface LoadedPluginInstance {
+  plugin: KefuPlugin;
+  /** The instance id (unique per section). */
+  id: string;
+  /** The config as the plugin's schema output it (defaults applied). */
+  config: unknown;
+  /** How the instance is named in messages: `providers[0] (wechat-mp)`. */
+  label: string;
+}
+
+/** Import conditions used when a package's `exports` has no CommonJS entry. */
+const IMPORT_CONDITIONS = ['node', 'import', 'module', 'default'];
+
+/** The package part of a specifier: `@kefu/wechat-mp/sub` → `@kefu/wechat-mp`. */
+export function packageNameOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
+function isPathSpecifier(specifier: string): boolean {
+  return specifier.startsWith('.') || isAbsolute(specifier) || specifier.startsWith('file:');
+}
+
+/** Picks the target of an `exports` entry for the import conditions (string, conditions object, or array). */
+function exportsTarget(entry: unknown): string | undefined {
+  if (typeof entry === 'string') return entry;
+  if (Array.isArray(entry)) {
+    for (const item of entry) {
+      const found = exportsTarget(item);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (entry !== null && typeof entry === 'object') {
+    for (const [condition, inner] of Object.entries(entry)) {
+      if (IMPORT_CONDITIONS.includes(condition)) {
+        const found = exportsTarget(inner);
+        if (found) return found;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Resolves an ESM-only package (no `require` entry) with import conditions, from its package.json. */
+function resolveWithImportConditions(specifier: string, baseDir: string): string | undefined {
+  const packageJsonPath = findPackageJSON(specifier, pathToFileURL(join(baseDir, 'kefu.config.js')));
+  if (!packageJsonPath) return undefined;
+  const manifest = JSON.parse(readFileSync(packageJsonPath, 'utf8')) as { exports?: unknown; main?: string };
+  const subpath = `.${specifier.slice(packageNameOf(specifier).length)}`;
+  const exportsField = manifest.exports;
+  let target: string | undefined;
+  if (exportsField !== undefined) {
+    const isSubpathMap =
+      exportsField !== null && typeof exportsField === 'object' && Object.keys(exportsField).some((k) => k.startsWith('.'));
+    target = exportsTarget(isSubpathMap ? (exportsField as Record<string, unknown>)[subpath] : subpath === '.' ? exportsField : undefined);
+  } else if (subpath === '.') {
+    target = manifest.main ?? 'index.js';
+  }
+  return target ? resolve(dirname(packageJsonPath), target) : undefined;
+}
+
+/**
+ * Resolves a plugin specifier to a file URL from `baseDir`: paths relative to it, and
+ * package names through `baseDir`'s node_modules chain (CommonJS or ESM-only exports).
+ */
+export function resolvePluginSpecifier(specifier: string, baseDir: string): string {
+  if (isPathSpecifier(specifier)) {
+    const absolute = specifier.startsWith('file:') ? new URL(specifier).pathname : resolve(baseDir, specifier);
+    if (!existsSync(absolute)) {
+      throw coreError('KEFU_PLUGIN_NOT_FOUND', `plugin file ${absolute} does not exist; check the path in \`use\``, {
+        details: { specifier, baseDir },
+      });
+    }
+    return pathToFileURL(absolute).href;
+  }
+  const requireFromConfig = createRequire(join(baseDir, 'kefu.config.js'));
+  let resolved: string | undefined;
+  try {
+    resolved = requireFromConfig.resolve(specifier);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    // ESM-only packages have no `require` condition: resolve them with import conditions.
+    if (code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || code === 'ERR_REQUIRE_ESM') {
+      resolved = resolveWithImportConditions(specifier, baseDir);
+    }
+  }
+  if (!resolved) {
+    const name = packageNameOf(specifier);
+    throw coreError(
+      'KEFU_PLUGIN_NOT_FOUND',
+      `plugin package "${specifier}" is not installed where the config is (${baseDir}); install it there: \`pnpm add ${name}\` (or \`npm install ${name}\`)`,
+      { details: { specifier, baseDir, install: `pnpm add ${name}` } },
+    );
+  }
+  return pathToFileURL(resolved).href;
+}
+
+/** The plugin a module exports as `plugin`, as default, or as `default.plugin` (CommonJS interop). */
+function pluginFromNamespace(namespace: Record<string, unknown>): unknown {
+  const defaultExport = namespace.default as Record<string, unknown> | undefined;
+  const candidates = [namespace.plugin, defaultExport, defaultExport?.plugin];
+  return candidates.find((candidate) => isKefuPlugin(candidate)) ?? candidates.find((c) => c !== undefined);
+}
+
+/** Imports a plugin package (or file) from `baseDir` and checks that it exports a kefu plugin. */
+export async function importPlugin(specifier: string, baseDir: string): Promise<KefuPlugin> {
+  const url = resolvePluginSpecifier(specifier, baseDir);
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    throw coreError(
+      'KEFU_PLUGIN_LOAD_FAILED',
+      `plugin "${specifier}" was found at ${url} but importing it failed: ${(error as Error).message}`,
+      { cause: error, details: { specifier, url } },
+    );
+  }
+  const candidate = pluginFromNamespace(namespace);
+  if (!isKefuPlugin(candidate)) {
+    const exported = Object.keys(namespace).join(', ') || '(nothing)';
+    throw coreError(
+      'KEFU_PLUGIN_INVALID',
+      `"${specifier}" does not export a kefu plugin: expected \`export const plugin = definePlugin({…})\` or a default export with kefuPlugin, name, kind, configSchema and module; it exports ${exported}`,
+      { details: { specifier, url, exports: Object.keys(namespace) } },
+    );
+  }
+  return candidate;
+}
+
+/** Throws KEFU_PLUGIN_DUPLICATE_CORE when `plugin` was defined with another copy of @kefu/core. */
+export function assertSameCore(plugin: KefuPlugin, source: string): void {
+  const theirs = plugin.core;
+  // Plugins written without definePlugin carry no marker: they can only be checked by shape.
+  if (!theirs || theirs.instance === coreIdentity.instance) return;
+  const copies = loadedCoreCopies().map((copy) => `${copy.version} at ${copy.location}`);
+  throw coreError(
+    'KEFU_PLUGIN_DUPLICATE_CORE',
+    `plugin ${plugin.name} (${source}) uses @kefu/core ${theirs.version} at ${theirs.location}, but the runtime uses @kefu/core ${coreIdentity.version} at ${coreIdentity.location}. Make @kefu/core a peerDependency of the plugin and deduplicate (\`pnpm dedupe\`)`,
+    { details: { plugin: plugin.name, pluginCore: theirs, runtimeCore: coreIdentity, loadedCopies: copies } },
+  );
+}
+
+/** Validates an instance's `config` with the plugin's schema; errors name the instance and every field. */
+export function validatePluginConfig(plugin: KefuPlugin, config: unknown, label: string): unknown {
+  const input = config ?? {};
+  const result = plugin.configSchema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = describeZodIssues(result.error, input, (path) =>
+    path.length === 0 ? 'config' : `config.${path.map(String).join('.')}`,
+  );
+  throw coreError('KEFU_CONFIG_INVALID', `${label} ${lines.join(`; ${label} `)}`, {
+    details: { instance: label, plugin: plugin.name, issues: lines },
+  });
+}
+
+/** The default instance id of a plugin: its name without the npm scope (`@kefu/wechat-mp` → `wechat-mp`). */
+export function defaultInstanceId(plugin: KefuPlugin): string {
+  const last = plugin.name.split('/').pop() ?? plugin.name;
+  return last.replace(/[^A-Za-z0-9_.-]/g, '-') || plugin.kind;
+}
+
+const SECTION_KIND: Record<string, PluginKind> = {
+  providers: 'provider',
+  sinks: 'sink',
+  checkpoints: 'checkpoint-store',
+};
+
+/**
+ * Loads the plugin instances of one config section (`providers`, `sinks`, `checkpoints`):
+ * imports, checks kind and core copy, validates config, assigns unique ids.
+ */
+export async function loadPluginInstances(
+  section: 'providers' | 'sinks' | 'checkpoints',
+  specs: readonly PluginInstanceSpec[],
+  baseDir: string,
+): Promise<LoadedPluginInstance[]> {
+  const expectedKind = SECTION_KIND[section] as PluginKind;
+  const loaded: LoadedPluginInstance[] = [];
+  const seen = new Map<string, string>();
+  for (const [index, spec] of specs.entries()) {
+    const position = section === 'checkpoints' ? section : `${section}[${index}]`;
+    const source = typeof spec.use === 'string' ? spec.use : `${spec.use.name} (object)`;
+    let plugin: KefuPlugin;
+    try {
+      plugin = typeof spec.use === 'string' ? await importPlugin(spec.use, baseDir) : checkedPluginObject(spec.use);
+    } catch (error) {
+      throw isKefuError(error) ? prefixError(error, position) : error;
+    }
+    assertSameCore(plugin, source);
+    const id = spec.id ?? defaultInstanceId(plugin);
+    const label = `${position} (${id})`;
+    if (plugin.kind !== expectedKind) {
+      throw coreError(
+        'KEFU_PLUGIN_INVALID',
+        `${label}: ${plugin.name} is a ${plugin.kind} plugin, but ${section} needs a ${expectedKind} plugin; move it to the right section`,
+        { details: { plugin: plugin.name, kind: plugin.kind, expected: expectedKind } },
+      );
+    }
+    const previous = seen.get(id);
+    if (previous !== undefined) {
+      throw coreError(
+        'KEFU_CONFIG_INVALID',
+        `${label}: id "${id}" is already used by ${previous}; give each instance its own \`id\``,
+        { details: { id, section } },
+      );
+    }
+    seen.set(id, label);
+    loaded.push({ plugin, id, config: validatePluginConfig(plugin, spec.config, label), label });
+  }
+  return loaded;
+}
+
+function checkedPluginObject(value: unknown): KefuPlugin {
+  if (isKefuPlugin(value)) return value;
+  throw coreError(
+    'KEFU_PLUGIN_INVALID',
+    '`use` is an object but not a kefu plugin: create it with `definePlugin({ name, kind, configSchema, module })`',
+  );
+}
+
+/** The same error with the config position in front, so the user knows which entry failed. */
+function prefixError(error: KefuError, position: string): KefuError {
+  return coreError(error.code as CoreErrorCode, `${position}: ${error.message}`, {
+    cause: error.cause ?? error,
+    details: error.details,
+    retryable: error.retryable,
+  });
+}

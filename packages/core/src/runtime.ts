@@ -1,0 +1,452 @@
+import { dirname, resolve } from 'node:path';
+import { Container, type ContainerModule } from 'inversify';
+import type { CheckpointStore } from './checkpoint.js';
+import { FileCheckpointStore, MemoryCheckpointStore } from './checkpoint-stores.js';
+import { coreError, isKefuError, type KefuError } from './errors.js';
+import type { HttpClient, HttpClientFactory } from './http-client.js';
+import { undiciHttpClientFactory } from './http-client.js';
+import {
+  BUILT_IN_CHECKPOINT_STORES,
+  type CheckpointsConfig,
+  type ParseKefuConfigOptions,
+  readKefuConfigFile,
+  registerConfigSecrets,
+  type SyncDefaults,
+} from './kefu-config.js';
+import { createJsonLogger, type KefuLogger, type LogLevel } from './logger.js';
+import { type KefuClock, type PluginContext, systemClock, TOKENS } from './plugin.js';
+import { type LoadedPluginInstance, loadPluginInstances, type PluginInstanceSpec } from './plugin-loader.js';
+import type { KefuProvider } from './provider.js';
+import type { RecordSink } from './sink.js';
+
+/**
+ * The kefu runtime: loads plugins, composes one inversify container, and hands out the
+ * configured providers, sinks and checkpoint store. Embed it with {@link createKefu},
+ * or build it from a config file with {@link loadKefu}.
+ */
+
+/**
+ * Where checkpoints live: a built-in store (`memory`, `file` with `path`, `sink` naming a
+ * sink that also stores checkpoints), a checkpoint-store plugin, or a store object.
+ */
+export type CheckpointsOption =
+  | { use: 'memory' }
+  | { use: 'file'; path: string }
+  | { use: 'sink'; sink: string }
+  | PluginInstanceSpec
+  | { store: CheckpointStore };
+
+/** Options of {@link createKefu}. */
+export interface KefuOptions {
+  /** Provider plugin instances. */
+  providers?: readonly PluginInstanceSpec[];
+  /** Sink plugin instances. */
+  sinks?: readonly PluginInstanceSpec[];
+  /** Where checkpoints live (default: in memory). */
+  checkpoints?: CheckpointsOption;
+  /** A logger, or the level of the default JSON logger on stderr (default `info`). */
+  logger?: KefuLogger | { level: LogLevel };
+  /** Directory plugins and relative paths are resolved from (default: the working directory). */
+  baseDir?: string;
+  /** Creates the HTTP clients plugins use (default: undici). */
+  httpClients?: HttpClientFactory;
+  /** The clock bound under TOKENS.Clock (default: the system clock). */
+  clock?: KefuClock;
+  /** Defaults for {@link Kefu.sync}. */
+  sync?: SyncDefaults;
+}
+
+/** A composed runtime. */
+export interface Kefu {
+  /** The inversify container (TOKENS.Provider, TOKENS.Sink, TOKENS.CheckpointStore, …). */
+  readonly container: Container;
+  /** The runtime's checkpoint store. */
+  readonly checkpointStore: CheckpointStore;
+  /** The runtime's logger. */
+  readonly logger: KefuLogger;
+  /** Sync defaults from the options or config file. */
+  readonly syncDefaults: SyncDefaults;
+  /** Every configured provider, in config order. */
+  providers(): readonly KefuProvider[];
+  /** The provider with this instance id; KEFU_PROVIDER_NOT_FOUND lists the known ids. */
+  provider(id: string): KefuProvider;
+  /** Every configured sink, in config order. */
+  sinks(): readonly RecordSink[];
+  /** The sink with this instance id; KEFU_SINK_NOT_FOUND lists the known ids. */
+  sink(id: string): RecordSink;
+  /** Closes sinks, then providers, then the checkpoint store and HTTP pools; idempotent. */
+  close(): Promise<void>;
+}
+
+/** An HTTP client factory that remembers its clients so the runtime can close them last. */
+class TrackingHttpClientFactory implements HttpClientFactory {
+  readonly clients: HttpClient[] = [];
+  constructor(private readonly inner: HttpClientFactory) {}
+  create(options: Parameters<HttpClientFactory['create']>[0]): HttpClient {
+    const client = this.inner.create(options);
+    this.clients.push(client);
+    return client;
+  }
+}
+
+function resolveLogger(option: KefuOptions['logger']): KefuLogger {
+  if (option && 'info' in option) return option;
+  return createJsonLogger({ level: option?.level ?? 'info' });
+}
+
+function isCheckpointStore(value: unknown): value is CheckpointStore {
+  const candidate = value as Partial<CheckpointStore> | null;
+  return typeof candidate?.load === 'function' && typeof candidate.save === 'function';
+}
+
+function isBuiltInCheckpoints(option: CheckpointsOption): option is Extract<CheckpointsOption, { use: string }> & {
+  use: (typeof BUILT_IN_CHECKPOINT_STORES)[number];
+} {
+  return 'use' in option && typeof option.use === 'string' && (BUILT_IN_CHECKPOINT_STORES as readonly string[]).includes(option.use);
+}
+
+/** Resolves the services bound under `token`, or none when nothing is bound. */
+async function resolveAll<T>(container: Container, token: symbol): Promise<T[]> {
+  return container.isBound(token) ? container.getAllAsync<T>(token) : [];
+}
+
+/** Orders services like their config entries and checks each instance bound itself under its id. */
+function matchInstances<T extends { id: string }>(
+  services: readonly T[],
+  instances: readonly LoadedPluginInstance[],
+  what: 'provider' | 'sink',
+): T[] {
+  const byId = new Map<string, T>();
+  for (const service of services) {
+    if (byId.has(service.id)) {
+      throw coreError('KEFU_PLUGIN_INVALID', `two ${what}s are bound with the id "${service.id}"; ids must be unique`);
+    }
+    byId.set(service.id, service);
+  }
+  return instances.map((instance) => {
+    const service = byId.get(instance.id);
+    if (!service) {
+      const bound = [...byId.keys()].join(', ') || 'none';
+      throw coreError(
+        'KEFU_PLUGIN_INVALID',
+        `${instance.label}: plugin ${instance.plugin.name} did not bind a ${what} with id "${instance.id}" under TOKENS.${what === 'provider' ? 'Provider' : 'Sink'} (bound: ${bound}); its module must use context.instanceId as the id`,
+      );
+    }
+    return service;
+  });
+}
+
+class KefuRuntime implements Kefu {
+  readonly #providers: readonly KefuProvider[];
+  readonly #sinks: readonly RecordSink[];
+  readonly #httpClients: TrackingHttpClientFactory;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    readonly container: Container,
+    readonly checkpointStore: CheckpointStore,
+    readonly logger: KefuLogger,
+    readonly syncDefaults: SyncDefaults,
+    providers: readonly KefuProvider[],
+    sinks: readonly RecordSink[],
+    httpClients: TrackingHttpClientFactory,
+  ) {
+    this.#providers = providers;
+    this.#sinks = sinks;
+    this.#httpClients = httpClients;
+  }
+
+  providers(): readonly KefuProvider[] {
+    this.#assertOpen();
+    return this.#providers;
+  }
+
+  provider(id: string): KefuProvider {
+    this.#assertOpen();
+    const found = this.#providers.find((provider) => provider.id === id);
+    if (found) return found;
+    throw coreError(
+      'KEFU_PROVIDER_NOT_FOUND',
+      `no provider "${id}"; configured providers: ${this.#providers.map((p) => p.id).join(', ') || 'none'}`,
+      { details: { id, known: this.#providers.map((p) => p.id) } },
+    );
+  }
+
+  sinks(): readonly RecordSink[] {
+    this.#assertOpen();
+    return this.#sinks;
+  }
+
+  sink(id: string): RecordSink {
+    this.#assertOpen();
+    const found = this.#sinks.find((sink) => sink.id === id);
+    if (found) return found;
+    throw coreError(
+      'KEFU_SINK_NOT_FOUND',
+      `no sink "${id}"; configured sinks: ${this.#sinks.map((s) => s.id).join(', ') || 'none'}`,
+      { details: { id, known: this.#sinks.map((s) => s.id) } },
+    );
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= closeInOrder(
+      [
+        // Children before parents: sinks flush what providers produced, the store is
+        // used by both, HTTP pools are shared by all of them.
+        ...[...this.#sinks].reverse().map((sink) => ({ name: `sink ${sink.id}`, close: () => sink.close() })),
+        ...[...this.#providers]
+          .reverse()
+          .map((provider) => ({ name: `provider ${provider.id}`, close: () => provider.close() })),
+        ...(this.#sinks.includes(this.checkpointStore as unknown as RecordSink)
+          ? []
+          : [{ name: 'checkpoint store', close: async () => this.checkpointStore.close?.() }]),
+        ...this.#httpClients.clients.map((client, index) => ({
+          name: `http client ${index}`,
+          close: () => client.close(),
+        })),
+        // Runs plugins' onDeactivation hooks, if they registered any.
+        { name: 'container', close: () => this.container.unbindAllAsync() },
+      ],
+      this.logger,
+    );
+    return this.#closing;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) {
+      throw coreError('KEFU_RUNTIME_CLOSED', 'this kefu runtime was closed; create a new one');
+    }
+  }
+}
+
+/** Closes every step even when some fail; rethrows the first failure after logging all. */
+async function closeInOrder(
+  steps: readonly { name: string; close: () => Promise<unknown> }[],
+  logger: KefuLogger,
+): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step.close();
+    } catch (error) {
+      failures.push(error);
+      logger.error(`closing ${step.name} failed`, { error });
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+}
+
+/** Builds a plugin instance's container module, turning a throwing factory into a clear error. */
+function buildModule(instance: LoadedPluginInstance, context: PluginContext): ContainerModule {
+  try {
+    return instance.plugin.module(instance.config as never, context);
+  } catch (error) {
+    if (isKefuError(error)) throw error;
+    throw coreError(
+      'KEFU_PLUGIN_INVALID',
+      `${instance.label}: plugin ${instance.plugin.name} failed to build its container module: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Composes a runtime from plugin instances: loads and validates each plugin, binds core
+ * services (logger, HTTP client factory, clock, checkpoint store) and every instance's
+ * module in one container, then resolves providers and sinks.
+ *
+ * @example
+ * ```ts
+ * const kefu = await createKefu({
+ *   providers: [{ use: '@kefu/wechat-mp', config: { accounts: [{ appId: 'wx…', secret: process.env.WX_SECRET }] } }],
+ *   sinks: [{ use: '@kefu/sink-file', config: { dir: './out' } }],
+ *   checkpoints: { use: 'file', path: './.kefu/checkpoints.json' },
+ * });
+ * try {
+ *   for (const provider of kefu.providers()) console.log(provider.id, provider.accounts());
+ * } finally {
+ *   await kefu.close();
+ * }
+ * ```
+ */
+export async function createKefu(options: KefuOptions): Promise<Kefu> {
+  const logger = resolveLogger(options.logger);
+  const baseDir = resolve(options.baseDir ?? process.cwd());
+  const clock = options.clock ?? systemClock;
+  const httpClients = new TrackingHttpClientFactory(options.httpClients ?? undiciHttpClientFactory);
+  const checkpoints: CheckpointsOption = options.checkpoints ?? { use: 'memory' };
+
+  // Secrets written straight into the options must be scrubbed from logs too.
+  registerConfigSecrets({ providers: options.providers, sinks: options.sinks, checkpoints });
+  const providerInstances = await loadPluginInstances('providers', options.providers ?? [], baseDir);
+  const sinkInstances = await loadPluginInstances('sinks', options.sinks ?? [], baseDir);
+  const storeInstances =
+    'use' in checkpoints && !isBuiltInCheckpoints(checkpoints)
+      ? await loadPluginInstances('checkpoints', [checkpoints], baseDir)
+      : [];
+
+  const container = new Container();
+  container.bind<KefuLogger>(TOKENS.Logger).toConstantValue(logger);
+  container.bind<HttpClientFactory>(TOKENS.HttpClientFactory).toConstantValue(httpClients);
+  container.bind<KefuClock>(TOKENS.Clock).toConstantValue(clock);
+
+  const resolved: { providers: KefuProvider[]; sinks: RecordSink[]; store?: CheckpointStore } = {
+    providers: [],
+    sinks: [],
+  };
+  try {
+    for (const instance of [...providerInstances, ...sinkInstances, ...storeInstances]) {
+      const context: PluginContext = {
+        instanceId: instance.id,
+        baseDir,
+        logger: logger.child({ plugin: instance.plugin.name, instance: instance.id }),
+        httpClients,
+        clock,
+      };
+      await container.loadAsync(buildModule(instance, context));
+    }
+    bindBuiltInCheckpointStore(container, checkpoints, baseDir);
+
+    resolved.providers = matchInstances(
+      await resolveAll<KefuProvider>(container, TOKENS.Provider),
+      providerInstances,
+      'provider',
+    );
+    resolved.sinks = matchInstances(await resolveAll<RecordSink>(container, TOKENS.Sink), sinkInstances, 'sink');
+    if (!container.isBound(TOKENS.CheckpointStore)) {
+      throw coreError(
+        'KEFU_PLUGIN_INVALID',
+        `checkpoints (${storeInstances[0]?.plugin.name ?? 'plugin'}) did not bind a store under TOKENS.CheckpointStore`,
+      );
+    }
+    const store = await container.getAsync<CheckpointStore>(TOKENS.CheckpointStore);
+    if (!isCheckpointStore(store)) {
+      throw coreError('KEFU_PLUGIN_INVALID', 'the service bound under TOKENS.CheckpointStore has no load/save methods');
+    }
+    resolved.store = store;
+  } catch (error) {
+    // Release whatever was already opened (sockets, files) before reporting.
+    await closeInOrder(
+      [
+        ...resolved.sinks.map((sink) => ({ name: `sink ${sink.id}`, close: () => sink.close() })),
+        ...resolved.providers.map((provider) => ({ name: `provider ${provider.id}`, close: () => provider.close() })),
+        ...httpClients.clients.map((client, index) => ({ name: `http client ${index}`, close: () => client.close() })),
+      ],
+      logger,
+    ).catch(() => {});
+    throw error;
+  }
+  logger.debug('kefu runtime ready', {
+    providers: resolved.providers.map((p) => p.id),
+    sinks: resolved.sinks.map((s) => s.id),
+  });
+  return new KefuRuntime(
+    container,
+    resolved.store,
+    logger,
+    options.sync ?? {},
+    resolved.providers,
+    resolved.sinks,
+    httpClients,
+  );
+}
+
+/** Binds TOKENS.CheckpointStore for the built-in choices (and a store object). */
+function bindBuiltInCheckpointStore(container: Container, checkpoints: CheckpointsOption, baseDir: string): void {
+  if ('store' in checkpoints) {
+    if (!isCheckpointStore(checkpoints.store)) {
+      throw coreError('KEFU_CONFIG_INVALID', 'checkpoints.store must have load(key) and save(key, checkpoint) methods');
+    }
+    container.bind<CheckpointStore>(TOKENS.CheckpointStore).toConstantValue(checkpoints.store);
+    return;
+  }
+  if (!isBuiltInCheckpoints(checkpoints)) return;
+  switch (checkpoints.use) {
+    case 'memory':
+      container.bind<CheckpointStore>(TOKENS.CheckpointStore).toConstantValue(new MemoryCheckpointStore());
+      return;
+    case 'file': {
+      const path = (checkpoints as { path?: unknown }).path;
+      if (typeof path !== 'string' || path === '') {
+        throw coreError('KEFU_CONFIG_INVALID', 'checkpoints.path: Required with `use: file` (the checkpoint file)');
+      }
+      container
+        .bind<CheckpointStore>(TOKENS.CheckpointStore)
+        .toConstantValue(new FileCheckpointStore({ path: resolve(baseDir, path) }));
+      return;
+    }
+    case 'sink': {
+      const sinkId = (checkpoints as { sink?: unknown }).sink;
+      container
+        .bind<CheckpointStore>(TOKENS.CheckpointStore)
+        .toResolvedValue(
+          (bound: RecordSink[] | undefined) => {
+            const sinks = bound ?? [];
+            const sink = sinks.find((candidate) => candidate.id === sinkId);
+            if (!sink) {
+              throw coreError(
+                'KEFU_CONFIG_INVALID',
+                `checkpoints.sink: no sink "${String(sinkId)}"; configured sinks: ${sinks.map((s) => s.id).join(', ') || 'none'}`,
+              );
+            }
+            if (!isCheckpointStore(sink)) {
+              throw coreError(
+                'KEFU_CONFIG_INVALID',
+                `checkpoints.sink: sink "${sink.id}" does not store checkpoints (no load/save); use \`file\` or a sink that does, such as @kefu/sink-db`,
+              );
+            }
+            return sink;
+          },
+          [{ isMultiple: true, serviceIdentifier: TOKENS.Sink, optional: true }],
+        )
+        .inSingletonScope();
+      return;
+    }
+  }
+}
+
+/** Options of {@link loadKefu}: everything of {@link KefuOptions} but what the file says, plus env. */
+export interface LoadKefuOptions extends Pick<KefuOptions, 'httpClients' | 'clock'> {
+  /** Overrides the file's logger. */
+  logger?: KefuLogger;
+  /** Variables for `${NAME}` interpolation (default: process.env). */
+  env?: ParseKefuConfigOptions['env'];
+}
+
+/**
+ * Reads a config file (JSON, YAML, or a `.ts`/`.js` module's default export), resolves
+ * plugins from its directory, and composes the runtime.
+ *
+ * @example
+ * ```ts
+ * const kefu = await loadKefu('./kefu.yaml');
+ * ```
+ */
+export async function loadKefu(configPath: string, options: LoadKefuOptions = {}): Promise<Kefu> {
+  const absolute = resolve(configPath);
+  const config = await readKefuConfigFile(absolute, options.env ? { env: options.env } : {});
+  return createKefu({
+    providers: config.providers,
+    sinks: config.sinks,
+    ...(config.checkpoints ? { checkpoints: config.checkpoints as CheckpointsConfig & CheckpointsOption } : {}),
+    logger: options.logger ?? { level: config.logger?.level ?? 'info' },
+    baseDir: dirname(absolute),
+    ...(options.httpClients ? { httpClients: options.httpClients } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(config.sync ? { sync: config.sync } : {}),
+  });
+}
+
+/** True when `value` is an error kefu raised while composing a runtime (for CLIs). */
+export function isRuntimeCompositionError(value: unknown): value is KefuError {
+  return (
+    isKefuError(value) &&
+    ['KEFU_CONFIG_INVALID', 'KEFU_PLUGIN_NOT_FOUND', 'KEFU_PLUGIN_INVALID', 'KEFU_PLUGIN_LOAD_FAILED', 'KEFU_PLUGIN_DUPLICATE_CORE'].includes(
+      value.code,
+    )
+  );
+}
