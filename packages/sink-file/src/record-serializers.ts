@@ -29,6 +29,7 @@ export function serializeJsonl(records: readonly KefuRecord[]): string {
 
 // RFC 4180 requires quotes around `"`, `,`, CR and LF; other control characters and
 // edge spaces are quoted too so spreadsheet tools keep them verbatim.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point here.
 const NEEDS_QUOTES = /[",\u0000-\u001f\u007f]|^\s|\s$/;
 
 /** Quotes one CSV cell per RFC 4180 when needed (inner quotes doubled). */
