@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/** Table and schema names: plain identifiers, short enough for the derived index and migration names. */
+const IdentifierSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,39}$/, 'must match [A-Za-z_][A-Za-z0-9_]* and be at most 40 characters');
+
+/** Configuration of a {@link DatabaseSink} (also the plugin's `config` block). */
+export const DatabaseSinkConfigSchema = z.object({
+  /**
+   * Where to write: a file path (SQLite, the embedded default), `sqlite:///abs/path.db`,
+   * `file:` URL, `postgres://user:pass@host:5432/db` or `mysql://user:pass@host:3306/db`.
+   */
+  url: z.string().min(1, '`url` is required: a SQLite file path or a postgres:// / mysql:// URL'),
+  /** The records table (default `kefu_records`). */
+  table: IdentifierSchema.default('kefu_records'),
+  /** The checkpoint table (default `kefu_checkpoints`). */
+  checkpointTable: IdentifierSchema.default('kefu_checkpoints'),
+  /** PostgreSQL schema or MySQL database holding the tables (default: the connection's). Not for SQLite. */
+  schema: IdentifierSchema.optional(),
+  /** Rows per multi-row INSERT, at most (default 500; lowered further to stay under parameter limits). */
+  maxRowsPerInsert: z.number().int().min(1).max(5000).default(500),
+  /** Pooled connections for PostgreSQL / MySQL (default 4). */
+  poolSize: z.number().int().min(1).max(100).default(4),
+  /** How long SQLite waits for another process's write lock, in ms (default 10000). */
+  busyTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+});
+/** Validated sink configuration. */
+export type DatabaseSinkConfig = z.output<typeof DatabaseSinkConfigSchema>;
+/** Sink configuration as users write it (defaults optional). */
+export type DatabaseSinkConfigInput = z.input<typeof DatabaseSinkConfigSchema>;
