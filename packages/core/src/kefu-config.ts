@@ -42,10 +42,7 @@ export const BUILT_IN_CHECKPOINT_STORES = ['memory', 'file', 'sink'] as const;
  */
 export const CheckpointsConfigSchema = z
   .strictObject({
-    use: z
-      .string()
-      .min(1)
-      .describe('`memory`, `file`, `sink`, or a checkpoint-store plugin package name.'),
+    use: z.string().min(1).describe('`memory`, `file`, `sink`, or a checkpoint-store plugin package name.'),
     path: z.string().min(1).optional().describe('For `use: file`: the JSON file, relative to the config file.'),
     sink: InstanceIdSchema.optional().describe('For `use: sink`: the id of the sink that stores checkpoints.'),
     id: InstanceIdSchema.optional(),
@@ -64,7 +61,11 @@ export type CheckpointsConfig = z.infer<typeof CheckpointsConfigSchema>;
 
 /** Defaults for `kefu sync` / `Kefu.sync()`; each can be overridden per run. */
 export const SyncDefaultsSchema = z.strictObject({
-  job: z.string().min(1).optional().describe('Job name: checkpoints are keyed `job/provider/account` (default `default`).'),
+  job: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Job name: checkpoints are keyed `job/provider/account` (default `default`).'),
   batchSize: z.number().int().positive().optional().describe('Records per sink batch.'),
   maxBatchWaitMs: z.number().int().positive().optional().describe('A partial batch is written after this long.'),
   prefetchPages: z.number().int().positive().optional().describe('Pages fetched ahead of the sinks, per stream.'),
@@ -140,7 +141,11 @@ const PLACEHOLDER = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  * environment variables; `$${NAME}` stays literal `${NAME}`. All missing variables are
  * reported at once, each with the field that uses it.
  */
-export function interpolateEnv<T>(value: T, env: Record<string, string | undefined> = process.env, source = 'config'): T {
+export function interpolateEnv<T>(
+  value: T,
+  env: Record<string, string | undefined> = process.env,
+  source = 'config',
+): T {
   const missing: string[] = [];
   const walk = (node: unknown, path: PropertyKey[]): unknown => {
     if (typeof node === 'string') {
@@ -224,9 +229,13 @@ export async function readKefuConfigFile(path: string, options: ParseKefuConfigO
     try {
       raw = extension === '.json' ? JSON.parse(text) : parseYaml(text);
     } catch (error) {
-      throw coreError('KEFU_CONFIG_INVALID', `${path}: not valid ${extension === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw coreError(
+        'KEFU_CONFIG_INVALID',
+        `${path}: not valid ${extension === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     raw = interpolateEnv(raw, options.env ?? process.env, path);
   } else {
@@ -234,13 +243,20 @@ export async function readKefuConfigFile(path: string, options: ParseKefuConfigO
     try {
       namespace = (await import(pathToFileURL(absolute).href)) as { default?: unknown };
     } catch (error) {
-      throw coreError('KEFU_CONFIG_INVALID', `${path}: importing the config module failed: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw coreError(
+        'KEFU_CONFIG_INVALID',
+        `${path}: importing the config module failed: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     raw = typeof namespace.default === 'function' ? await (namespace.default as () => unknown)() : namespace.default;
     if (raw === undefined) {
-      throw coreError('KEFU_CONFIG_INVALID', `${path}: the config module has no default export; write \`export default { … }\``);
+      throw coreError(
+        'KEFU_CONFIG_INVALID',
+        `${path}: the config module has no default export; write \`export default { … }\``,
+      );
     }
   }
   return parseKefuConfig(raw ?? {}, { ...options, source: path });

@@ -78,8 +78,12 @@ function resolveWithImportConditions(specifier: string, baseDir: string): string
   let target: string | undefined;
   if (exportsField !== undefined) {
     const isSubpathMap =
-      exportsField !== null && typeof exportsField === 'object' && Object.keys(exportsField).some((k) => k.startsWith('.'));
-    target = exportsTarget(isSubpathMap ? (exportsField as Record<string, unknown>)[subpath] : subpath === '.' ? exportsField : undefined);
+      exportsField !== null &&
+      typeof exportsField === 'object' &&
+      Object.keys(exportsField).some((k) => k.startsWith('.'));
+    target = exportsTarget(
+      isSubpathMap ? (exportsField as Record<string, unknown>)[subpath] : subpath === '.' ? exportsField : undefined,
+    );
   } else if (subpath === '.') {
     target = manifest.main ?? 'index.js';
   }

@@ -83,8 +83,8 @@ export interface PluginContext {
   logger: KefuLogger;
   /** Creates HTTP clients with kefu's timeouts, retries and redaction. */
   httpClients: HttpClientFactory;
-  /** The runtime's clock. */
-  clock: KefuClock;
+  /** The runtime's clock (always set by the runtime; optional so hand-built contexts in tests stay valid). */
+  clock?: KefuClock;
 }
 
 /**

@@ -102,7 +102,11 @@ function isCheckpointStore(value: unknown): value is CheckpointStore {
 function isBuiltInCheckpoints(option: CheckpointsOption): option is Extract<CheckpointsOption, { use: string }> & {
   use: (typeof BUILT_IN_CHECKPOINT_STORES)[number];
 } {
-  return 'use' in option && typeof option.use === 'string' && (BUILT_IN_CHECKPOINT_STORES as readonly string[]).includes(option.use);
+  return (
+    'use' in option &&
+    typeof option.use === 'string' &&
+    (BUILT_IN_CHECKPOINT_STORES as readonly string[]).includes(option.use)
+  );
 }
 
 /** Resolves the services bound under `token`, or none when nothing is bound. */
@@ -445,8 +449,12 @@ export async function loadKefu(configPath: string, options: LoadKefuOptions = {}
 export function isRuntimeCompositionError(value: unknown): value is KefuError {
   return (
     isKefuError(value) &&
-    ['KEFU_CONFIG_INVALID', 'KEFU_PLUGIN_NOT_FOUND', 'KEFU_PLUGIN_INVALID', 'KEFU_PLUGIN_LOAD_FAILED', 'KEFU_PLUGIN_DUPLICATE_CORE'].includes(
-      value.code,
-    )
+    [
+      'KEFU_CONFIG_INVALID',
+      'KEFU_PLUGIN_NOT_FOUND',
+      'KEFU_PLUGIN_INVALID',
+      'KEFU_PLUGIN_LOAD_FAILED',
+      'KEFU_PLUGIN_DUPLICATE_CORE',
+    ].includes(value.code)
   );
 }

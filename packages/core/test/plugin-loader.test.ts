@@ -1,0 +1,260 @@
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CORE_VERSION,
+  coreIdentity,
+  defaultInstanceId,
+  definePlugin,
+  importPlugin,
+  isKefuError,
+  type KefuError,
+  type KefuPlugin,
+  loadedCoreCopies,
+  loadPluginInstances,
+  packageNameOf,
+} from '@kefu/core';
+import { ContainerModule } from 'inversify';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+const coreDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * A user's project on disk: `app/` holds the config and its own node_modules with plugin
+ * packages; zod and inversify are linked to the real copies, as a package manager would.
+ */
+let appDir: string;
+let otherDir: string;
+
+async function writePackage(name: string, files: Record<string, string>, manifest: Record<string, unknown>) {
+  const dir = join(appDir, 'node_modules', name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', type: 'module', ...manifest }));
+  for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
+}
+
+const FAKE_PROVIDER_SOURCE = `
+import { z } from 'zod';
+import { ContainerModule } from 'inversify';
+export const plugin = {
+  kefuPlugin: 1,
+  name: '@kefu/fake-wechat',
+  kind: 'provider',
+  configSchema: z.object({
+    accounts: z.array(z.object({ appId: z.string(), secret: z.string() })).min(1),
+    pageSize: z.number().int().max(100).default(50),
+  }),
+  module: () => new ContainerModule(() => {}),
+};
+`;
+
+beforeAll(async () => {
+  const root = await mkdtemp(join(tmpdir(), 'kefu-loader-'));
+  appDir = join(root, 'app');
+  otherDir = join(root, 'elsewhere');
+  await mkdir(join(appDir, 'node_modules'), { recursive: true });
+  await mkdir(otherDir, { recursive: true });
+  for (const dependency of ['zod', 'inversify']) {
+    await symlink(await realpath(join(coreDir, 'node_modules', dependency)), join(appDir, 'node_modules', dependency));
+  }
+  // ESM-only: only an `import` condition, so CommonJS resolution cannot find it.
+  await writePackage(
+    '@kefu/fake-wechat',
+    { 'index.mjs': FAKE_PROVIDER_SOURCE },
+    {
+      exports: { '.': { import: './index.mjs' } },
+    },
+  );
+  await writePackage(
+    'kefu-default-export',
+    {
+      'index.js': `export default { kefuPlugin: 1, name: 'kefu-default-export', kind: 'sink',
+        configSchema: { safeParse: (value) => ({ success: true, data: value }) }, module: () => undefined };`,
+    },
+    { main: 'index.js' },
+  );
+  await writePackage(
+    'kefu-not-a-plugin',
+    { 'index.js': 'export const version = 1; export function helper() {}' },
+    {
+      main: 'index.js',
+    },
+  );
+  await writePackage(
+    'kefu-broken',
+    { 'index.js': "import 'a-dependency-nobody-installed';\nexport const plugin = {};" },
+    {
+      main: 'index.js',
+    },
+  );
+  await writeFile(
+    join(appDir, 'local-plugin.mjs'),
+    `export const plugin = { kefuPlugin: 1, name: 'local', kind: 'sink',
+      configSchema: { safeParse: (value) => ({ success: true, data: value }) }, module: () => undefined };`,
+  );
+  return async () => rm(root, { recursive: true, force: true });
+});
+
+async function failure(promise: Promise<unknown>): Promise<KefuError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isKefuError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a KefuError');
+}
+
+describe('importPlugin', () => {
+  it("resolves an ESM-only package from the config's directory", async () => {
+    const plugin = await importPlugin('@kefu/fake-wechat', appDir);
+    expect(plugin.name).toBe('@kefu/fake-wechat');
+    expect(plugin.kind).toBe('provider');
+  });
+
+  it('does not find a package installed only next to another directory', async () => {
+    const error = await failure(importPlugin('@kefu/fake-wechat', otherDir));
+    expect(error.code).toBe('KEFU_PLUGIN_NOT_FOUND');
+  });
+
+  it('accepts a plugin exported as default', async () => {
+    expect((await importPlugin('kefu-default-export', appDir)).name).toBe('kefu-default-export');
+  });
+
+  it('loads a plugin file by a path relative to the config', async () => {
+    expect((await importPlugin('./local-plugin.mjs', appDir)).name).toBe('local');
+  });
+
+  it('says exactly what to install when the package is missing', async () => {
+    const error = await failure(importPlugin('@kefu/xyz/sub', appDir));
+    expect(error.code).toBe('KEFU_PLUGIN_NOT_FOUND');
+    expect(error.message).toContain('pnpm add @kefu/xyz');
+    expect(error.fix).toBeTruthy();
+  });
+
+  it('reports a missing plugin file with its absolute path', async () => {
+    const error = await failure(importPlugin('./nope.mjs', appDir));
+    expect(error.code).toBe('KEFU_PLUGIN_NOT_FOUND');
+    expect(error.message).toContain(join(appDir, 'nope.mjs'));
+  });
+
+  it('refuses a module that does not export a plugin, listing what it exports', async () => {
+    const error = await failure(importPlugin('kefu-not-a-plugin', appDir));
+    expect(error.code).toBe('KEFU_PLUGIN_INVALID');
+    expect(error.message).toContain('helper, version');
+  });
+
+  it('reports a package that is installed but fails to import', async () => {
+    const error = await failure(importPlugin('kefu-broken', appDir));
+    expect(error.code).toBe('KEFU_PLUGIN_LOAD_FAILED');
+    expect(error.message).toContain('a-dependency-nobody-installed');
+  });
+});
+
+describe('loadPluginInstances', () => {
+  it('validates config with the plugin schema, applies defaults and derives the id', async () => {
+    const [instance] = await loadPluginInstances(
+      'providers',
+      [{ use: '@kefu/fake-wechat', config: { accounts: [{ appId: 'wx1', secret: 's3cr3t-value' }] } }],
+      appDir,
+    );
+    expect(instance?.id).toBe('fake-wechat');
+    expect(instance?.config).toEqual({ accounts: [{ appId: 'wx1', secret: 's3cr3t-value' }], pageSize: 50 });
+  });
+
+  it('names the instance and the field path of a bad config in one actionable message', async () => {
+    const error = await failure(
+      loadPluginInstances(
+        'providers',
+        [{ use: '@kefu/fake-wechat', id: 'wechat-mp', config: { accounts: [{ appId: 'wx1' }], pageSize: 500 } }],
+        appDir,
+      ),
+    );
+    expect(error.code).toBe('KEFU_CONFIG_INVALID');
+    expect(error.message).toContain('providers[0] (wechat-mp) config.accounts.0.secret: Required');
+    expect(error.message).toContain('providers[0] (wechat-mp) config.pageSize:');
+  });
+
+  it('prefixes loader errors with the config position', async () => {
+    const error = await failure(
+      loadPluginInstances('sinks', [{ use: 'kefu-default-export' }, { use: '@kefu/nothing' }], appDir),
+    );
+    expect(error.code).toBe('KEFU_PLUGIN_NOT_FOUND');
+    expect(error.message.startsWith('sinks[1]: ')).toBe(true);
+  });
+
+  it('refuses a plugin listed in the wrong section', async () => {
+    const error = await failure(loadPluginInstances('sinks', [{ use: '@kefu/fake-wechat', config: {} }], appDir));
+    expect(error.code).toBe('KEFU_PLUGIN_INVALID');
+    expect(error.message).toContain('is a provider plugin, but sinks needs a sink plugin');
+  });
+
+  it('refuses two instances with the same id', async () => {
+    const error = await failure(
+      loadPluginInstances('sinks', [{ use: 'kefu-default-export' }, { use: 'kefu-default-export' }], appDir),
+    );
+    expect(error.code).toBe('KEFU_CONFIG_INVALID');
+    expect(error.message).toContain('id "kefu-default-export" is already used by sinks[0]');
+  });
+
+  it('refuses an object that is not a plugin', async () => {
+    const error = await failure(
+      loadPluginInstances('providers', [{ use: { name: 'x' } as unknown as KefuPlugin }], appDir),
+    );
+    expect(error.code).toBe('KEFU_PLUGIN_INVALID');
+  });
+});
+
+describe('duplicate copies of @kefu/core', () => {
+  it('accepts a plugin defined with this copy of core', async () => {
+    const plugin = definePlugin({
+      name: 'same-core',
+      kind: 'sink',
+      configSchema: z.object({}),
+      module: () => new ContainerModule(() => {}),
+    });
+    expect(plugin.core).toBe(coreIdentity);
+    await expect(loadPluginInstances('sinks', [{ use: plugin }], appDir)).resolves.toHaveLength(1);
+  });
+
+  it('refuses a plugin defined with a second copy of core, saying where each copy lives', async () => {
+    // A second evaluation of core's plugin module is exactly what a duplicate install
+    // produces; the query string makes the module loader evaluate the file again.
+    const secondCopyUrl = `${new URL('../src/plugin.ts', import.meta.url).href}?second-copy`;
+    const secondCopy = (await import(/* @vite-ignore */ secondCopyUrl)) as typeof import('../src/plugin.js');
+    const foreign = secondCopy.definePlugin({
+      name: 'foreign-core',
+      kind: 'sink',
+      configSchema: z.object({}),
+      module: () => new ContainerModule(() => {}),
+    });
+    expect(foreign.core?.instance).not.toBe(coreIdentity.instance);
+    expect(loadedCoreCopies().length).toBeGreaterThanOrEqual(2);
+    const error = await failure(loadPluginInstances('sinks', [{ use: foreign }], appDir));
+    expect(error.code).toBe('KEFU_PLUGIN_DUPLICATE_CORE');
+    expect(error.message).toContain('foreign-core');
+    expect(error.message).toContain('pnpm dedupe');
+    expect(error.fix).toContain('peer dependency');
+  });
+});
+
+describe('names', () => {
+  it('derives package names and default instance ids', () => {
+    expect(packageNameOf('@kefu/wechat-mp/extra')).toBe('@kefu/wechat-mp');
+    expect(packageNameOf('lodash/fp')).toBe('lodash');
+    const plugin = definePlugin({
+      name: '@kefu/sink-file',
+      kind: 'sink',
+      configSchema: z.object({}),
+      module: () => new ContainerModule(() => {}),
+    });
+    expect(defaultInstanceId(plugin)).toBe('sink-file');
+  });
+
+  it('keeps CORE_VERSION equal to the package version', async () => {
+    const manifest = (await import('../package.json', { with: { type: 'json' } })).default as { version: string };
+    expect(CORE_VERSION).toBe(manifest.version);
+  });
+});
