@@ -1,0 +1,36 @@
+/**
+ * The emulated Youmi open API (友米聚合): v2 (OAuth2 bearer + envelope) and v1
+ * (HMAC-SHA1 signatures), deterministic seeded data, callbacks. See README "Youmi".
+ */
+
+export { youmiV1Signature } from './youmi-auth.js';
+export {
+  type YoumiEmulatorErrorCode,
+  youmiEmulatorError,
+  youmiEmulatorErrorCatalogue,
+} from './youmi-errors.js';
+export type { YoumiDeliveryAttempt } from './youmi-events.js';
+export { type ServedYoumiPlatform, serveYoumiPlatform } from './youmi-loopback-server.js';
+export type { ResolvedYoumiOptions, YoumiEmulatorOptions } from './youmi-options.js';
+export {
+  createYoumiPlatform,
+  type ExpectedChatsQuery,
+  YOUMI_ERRMSG,
+  YOUMI_TOKEN_PATH,
+  YOUMI_V1_RETURN_CODE,
+  type YoumiEmulatorDescription,
+  type YoumiFaultSettings,
+  type YoumiPlatform,
+  type YoumiPlatformOptions,
+} from './youmi-platform.js';
+export {
+  type YoumiEnvelope,
+  type YoumiEventType,
+  type YoumiRawChat,
+  type YoumiRawFan,
+  type YoumiV1Envelope,
+  youmiEventTypes,
+  youmiRawChatSchema,
+  youmiRawFanSchema,
+} from './youmi-schemas.js';
+export { formatYoumiTime, parseYoumiTime, YOUMI_UTC_OFFSET_MS } from './youmi-time.js';
