@@ -160,6 +160,42 @@ export const wechatMpErrorCatalogue = {
     description: 'errcode 65417: the record query range is longer than allowed (24 h).',
     fix: 'This is a kefu bug if it comes from `records()` (it splits ranges into days): report it.',
   },
+  WECHAT_40002: {
+    description: 'errcode 40002: the grant type is invalid.',
+    fix: 'This is a kefu bug (it always sends client_credential): report it.',
+  },
+  WECHAT_40008: {
+    description: 'errcode 40008: the message type is invalid.',
+    fix: 'Use one of the `msgtype`s of `WechatOutgoingMessage`.',
+  },
+  WECHAT_40009: {
+    description: 'errcode 40009: the image is too large.',
+    fix: 'Send an image of at most 5 MB (avatars) or within the media limits.',
+  },
+  WECHAT_41001: {
+    description: 'errcode 41001: the access token is missing.',
+    fix: 'This is a kefu bug if it comes from the client: report it.',
+  },
+  WECHAT_41002: {
+    description: 'errcode 41002: the appid is missing from the token request.',
+    fix: 'Set `accounts[].appId`.',
+  },
+  WECHAT_41004: {
+    description: 'errcode 41004: the secret is missing from the token request.',
+    fix: 'Set `accounts[].secret`.',
+  },
+  WECHAT_41005: {
+    description: 'errcode 41005: the uploaded media is missing.',
+    fix: 'Pass a non-empty image to `uploadAgentAvatar`.',
+  },
+  WECHAT_43002: {
+    description: 'errcode 43002: the call requires POST.',
+    fix: 'This is a kefu bug: report it with the call name.',
+  },
+  WECHAT_47001: {
+    description: 'errcode 47001: the request body is malformed (JSON or a field).',
+    fix: 'Check the fields named in the message (kefu validates most of them before sending).',
+  },
   WECHAT_UNKNOWN_ERRCODE: {
     description: 'WeChat answered with an errcode kefu does not know.',
     fix: 'Look the code (in `details.errcode`) up in the WeChat global return codes and report it to kefu.',

@@ -177,7 +177,8 @@ export class MsgIdPageSource implements PageSource {
 /**
  * Pages of the 2015 (`msgrecord/getrecord`, pagesize ≤ 50) and legacy
  * (`cgi-bin/customservice/getrecord`, ≤ 1000, one calendar day) APIs, paging by
- * `pageindex` from 1. `endtime` is sent inclusive (`end - 1`) so a window stays on one day.
+ * `pageindex` from 1. `endtime` is sent as the exclusive window end (the next Beijing midnight
+ * at most, which the legacy "no cross-day query" rule accepts as the end of the day).
  * Paging stops on a short or empty page, or when a page repeats the previous one.
  */
 export class PageIndexPageSource implements PageSource {
@@ -210,7 +211,7 @@ export class PageIndexPageSource implements PageSource {
           api,
           {
             starttime: current.windowStart,
-            endtime: end - 1,
+            endtime: end,
             pagesize: query.pageSize,
             pageindex: pageIndex,
             ...(query.customer ? { openid: query.customer } : {}),

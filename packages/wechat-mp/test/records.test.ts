@@ -1,0 +1,121 @@
+import { isKefuError } from '@kefu/core';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beijingMidnightDaysAgo, rawKey, readAll, startWechatFixture } from './support/wechat-fixture.js';
+
+describe('records() against the emulator', () => {
+  let fixture: Awaited<ReturnType<typeof startWechatFixture>>;
+  let from: Date;
+  let to: Date;
+
+  beforeAll(async () => {
+    fixture = await startWechatFixture();
+    const now = fixture.emulator.clock.now();
+    // 30 whole days ending at today's Beijing midnight, plus the part of today up to now.
+    from = beijingMidnightDaysAgo(now, 30);
+    to = new Date(now - 1000);
+  });
+  afterAll(async () => {
+    await fixture.close();
+  });
+
+  it('given 30 days, when synced with getmsglist, then equals the ground truth: no loss, no duplicate', async () => {
+    const provider = fixture.makeProvider({ pageSize: 37 });
+    const expected = fixture.emulator.wechat.expectedRecords({ appId: fixture.appId, from, to });
+    const { records } = await readAll(provider.records({ account: fixture.appId, from, to }));
+    expect(expected.length).toBeGreaterThan(500);
+    expect(records.map(rawKey)).toEqual(expected.map(rawKey));
+    expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
+    // Windows never exceed 24 h and are aligned on Beijing midnight (the emulator refuses more).
+    expect(fixture.emulator.requests.count({ path: '/customservice/msgrecord/getmsglist', errcode: 65417 })).toBe(0);
+  });
+
+  it('given a customer, when synced, then yields exactly that customer’s records', async () => {
+    const provider = fixture.makeProvider({ pageSize: 100 });
+    const all = fixture.emulator.wechat.expectedRecords({ appId: fixture.appId, from, to });
+    const openid = all[0]?.openid as string;
+    const expected = fixture.emulator.wechat.expectedRecords({ appId: fixture.appId, from, to, openid });
+    const { records } = await readAll(provider.records({ account: fixture.appId, from, to, customer: openid }));
+    expect(records.map(rawKey)).toEqual(expected.map(rawKey));
+    expect(records.every((r) => r.customer === openid)).toBe(true);
+  });
+
+  it('given random checkpoints, when resuming, then yields exactly the records after each (property)', async () => {
+    const provider = fixture.makeProvider({ pageSize: 23 });
+    const shortTo = new Date(from.getTime() + 4 * 86_400_000 + 5 * 3600_000);
+    const query = { account: fixture.appId, from, to: shortTo };
+    const { records, checkpoints } = await readAll(provider.records(query));
+    const ids = records.map((r) => r.id);
+    expect(ids.length).toBeGreaterThan(100);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: ids.length - 1 }), async (index) => {
+        const rest = await readAll(provider.records({ ...query, resumeFrom: checkpoints[index] }));
+        expect(rest.records.map((r) => r.id)).toEqual(ids.slice(index + 1));
+      }),
+      { numRuns: 12, seed: 4242 },
+    );
+  });
+
+  it('given a checkpoint of a range cut mid-day, when a later sync extends `to`, then it continues without loss or duplicate', async () => {
+    const provider = fixture.makeProvider({ pageSize: 17 });
+    const cut = new Date(from.getTime() + 2 * 86_400_000 + 13 * 3600_000 + 7 * 60_000);
+    const later = new Date(from.getTime() + 4 * 86_400_000);
+    const first = await readAll(provider.records({ account: fixture.appId, from, to: cut }));
+    const last = first.checkpoints.at(-1);
+    const second = await readAll(provider.records({ account: fixture.appId, from, to: later, resumeFrom: last }));
+    const expected = fixture.emulator.wechat.expectedRecords({ appId: fixture.appId, from, to: later });
+    expect([...first.records, ...second.records].map(rawKey)).toEqual(expected.map(rawKey));
+  });
+
+  it('given the final checkpoint, when resuming the same query, then yields nothing', async () => {
+    const provider = fixture.makeProvider({ pageSize: 500 });
+    const query = { account: fixture.appId, from, to: new Date(from.getTime() + 2 * 86_400_000) };
+    const { checkpoints } = await readAll(provider.records(query));
+    const again = await readAll(provider.records({ ...query, resumeFrom: checkpoints.at(-1) }));
+    expect(again.records).toEqual([]);
+  });
+
+  it.each(['2015', 'legacy'] as const)(
+    'given the %s getrecord API, when synced, then yields every opercode with the same ids as getmsglist for the messages',
+    async (recordApi) => {
+      const range = { account: fixture.appId, from, to: new Date(from.getTime() + 3 * 86_400_000) };
+      const current = await readAll(fixture.makeProvider({ pageSize: 1000 }).records(range));
+      const legacy = await readAll(fixture.makeProvider({ recordApi, pageSize: 40 }).records(range));
+      const messages = legacy.records.filter((r) => {
+        const opercode = (r.raw as { opercode: number }).opercode;
+        return opercode === 2002 || opercode === 2003;
+      });
+      expect(messages.map((r) => r.id)).toEqual(current.records.map((r) => r.id));
+      expect(new Set(legacy.records.map((r) => r.id)).size).toBe(legacy.records.length);
+      expect(legacy.records.length).toBeGreaterThanOrEqual(current.records.length);
+      // Resuming mid-window by pageindex yields exactly the rest.
+      const index = Math.floor(legacy.records.length / 2);
+      const rest = await readAll(
+        fixture.makeProvider({ recordApi, pageSize: 40 }).records({ ...range, resumeFrom: legacy.checkpoints[index] }),
+      );
+      expect(rest.records.map((r) => r.id)).toEqual(legacy.records.slice(index + 1).map((r) => r.id));
+    },
+  );
+
+  it('given a checkpoint of another record API, when resuming, then fails with KEFU_CHECKPOINT_INVALID', async () => {
+    const range = { account: fixture.appId, from, to: new Date(from.getTime() + 86_400_000) };
+    const { checkpoints } = await readAll(fixture.makeProvider({ pageSize: 10 }).records(range));
+    const stream = fixture.makeProvider({ recordApi: 'legacy' }).records({ ...range, resumeFrom: checkpoints.at(-1) });
+    const error = await readAll(stream).catch((e: unknown) => e);
+    expect(isKefuError(error) && error.code).toBe('KEFU_CHECKPOINT_INVALID');
+  });
+
+  it('given an invalid query, when records() is called, then it fails with KEFU_QUERY_INVALID', () => {
+    const provider = fixture.makeProvider();
+    expect(() => provider.records({ account: fixture.appId, from: to, to: from })).toThrow(/from/);
+    // Two accounts configured: the account must be named.
+    const error = (() => {
+      try {
+        provider.records({ from, to });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isKefuError(error) && error.code).toBe('KEFU_QUERY_INVALID');
+  });
+});
