@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { validGzipPrefix } from './gzip-members.js';
 
 /**
@@ -91,4 +91,27 @@ export function validPrefix(
 ): Promise<number> {
   if (kind.gzip) return validGzipPrefix(handle, size, path);
   return kind.format === 'csv' ? validCsvPrefix(handle, size) : validJsonlPrefix(handle, size);
+}
+
+/**
+ * Cuts the torn tail of one output file in place (what {@link FileSink} does when it
+ * reopens a file); for readers that want to read files a crashed writer left behind.
+ * Returns the number of bytes removed.
+ */
+export async function repairOutputFile(
+  path: string,
+  kind: { format: 'jsonl' | 'csv'; gzip: boolean },
+): Promise<number> {
+  const handle = await open(path, 'r+');
+  try {
+    const size = (await handle.stat()).size;
+    const valid = size === 0 ? 0 : await validPrefix(handle, size, kind, path);
+    if (valid < size) {
+      await handle.truncate(valid);
+      await handle.datasync();
+    }
+    return size - valid;
+  } finally {
+    await handle.close();
+  }
 }
