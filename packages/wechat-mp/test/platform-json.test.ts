@@ -8,7 +8,9 @@ describe('parsePlatformJson', () => {
   });
 
   it('keeps integers beyond 2^53 as exact strings and leaves safe numbers alone', () => {
-    expect(parsePlatformJson('{"msgid": 12345678901234567890, "n": -3, "f": 1.5e3, "s": "99999999999999999999"}')).toEqual({
+    expect(
+      parsePlatformJson('{"msgid": 12345678901234567890, "n": -3, "f": 1.5e3, "s": "99999999999999999999"}'),
+    ).toEqual({
       msgid: '12345678901234567890',
       n: -3,
       f: 1500,

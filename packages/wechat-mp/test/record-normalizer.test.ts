@@ -6,7 +6,14 @@ import { RawRecordSchema } from '../src/wechat-mp-schemas.js';
 const APP = 'wx0000000000000001';
 
 function raw(fields: Partial<{ openid: string; opercode: number; text: string; time: number; worker: string }>) {
-  const input = { openid: 'o-customer', opercode: 2002, text: 'hello', time: 1_764_000_000, worker: 'kf1@shop', ...fields };
+  const input = {
+    openid: 'o-customer',
+    opercode: 2002,
+    text: 'hello',
+    time: 1_764_000_000,
+    worker: 'kf1@shop',
+    ...fields,
+  };
   return { record: RawRecordSchema.parse(input), json: input };
 }
 

@@ -1,5 +1,5 @@
-import { type EmulatorOptions, type RunningEmulator, startEmulator } from '@kefu/emulator';
 import type { KefuRecord } from '@kefu/core';
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from '@kefu/emulator';
 import type { WechatMpConfigInput } from '../../src/wechat-mp-config.js';
 import { WechatMpProvider, type WechatMpProviderOptions } from '../../src/wechat-mp-provider.js';
 
@@ -48,8 +48,16 @@ export async function startWechatFixture(options: EmulatorOptions = {}) {
 }
 
 /** The fields the platform gives, for comparing normalized records with the ground truth. */
-export function rawKey(record: KefuRecord | { openid: string; opercode: number; time: number; text: string; worker: string }) {
-  const raw = ('raw' in record ? record.raw : record) as { openid: string; opercode: number; time: number; text: string; worker: string };
+export function rawKey(
+  record: KefuRecord | { openid: string; opercode: number; time: number; text: string; worker: string },
+) {
+  const raw = ('raw' in record ? record.raw : record) as {
+    openid: string;
+    opercode: number;
+    time: number;
+    text: string;
+    worker: string;
+  };
   return JSON.stringify([raw.openid, raw.opercode, raw.time, raw.worker, raw.text]);
 }
 
