@@ -17,3 +17,4 @@ export * from './retry.js';
 export * from './runtime.js';
 export * from './sink.js';
 export * from './sink-operators.js';
+export * from './sync-pipeline.js';

@@ -194,7 +194,8 @@ const SKIPPED = Symbol('skipped');
  * On a failure nothing after the failed batch is committed; writes already started are
  * awaited, so nothing is written after the returned promise settles. When `signal`
  * aborts, reading stops, batches already read are finished and committed, and the call
- * rejects with KEFU_SYNC_ABORTED (the committed checkpoint stays consistent).
+ * rejects with KEFU_SYNC_ABORTED (the committed checkpoint stays consistent). A read
+ * error from the stream is handled the same way, then rethrown.
  *
  * @example
  * ```ts
@@ -227,8 +228,9 @@ export async function pipeToSinks(
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
   let failure: { error: unknown } | undefined;
-  // A stop is not a failure: batches already read still finish and commit.
+  // A stop or a read error is not a sink failure: batches already read still finish and commit.
   let stopped: unknown;
+  let readError: { error: unknown } | undefined;
   const fail = (error: unknown) => {
     failure ??= { error };
   };
@@ -301,12 +303,13 @@ export async function pipeToSinks(
   } catch (error) {
     // A read error counts only if no sink failure came first (which aborted the read).
     if (options.signal?.aborted) stopped = abortError(options.signal);
-    else if (!failure) fail(error);
+    else if (!failure) readError = { error };
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     await Promise.allSettled([...inFlight, ...sinkTails]);
   }
   if (failure) throw failure.error;
+  if (readError) throw readError.error;
   if (stopped !== undefined || options.signal?.aborted) throw stopped ?? abortError(options.signal);
   return result;
 }

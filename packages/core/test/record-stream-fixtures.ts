@@ -32,8 +32,8 @@ export function fixtureRecord(i: number, key: StreamKey = fixtureKey): KefuRecor
 /** Options of {@link ArrayPageSource}. */
 export interface ArrayPageSourceOptions {
   key?: StreamKey;
-  /** Page index (0-based, absolute) whose request throws. */
-  failAt?: number;
+  /** Page index (0-based, absolute) whose request throws; a function is asked at every page. */
+  failAt?: number | (() => number | undefined);
   /** Error thrown at `failAt` (default a plain Error). */
   failWith?: () => unknown;
   /** Awaited before each page is produced (e.g. a macrotask, or a gate that never opens). */
@@ -89,7 +89,9 @@ export class ArrayPageSource implements PageSource {
         this.requested++;
         await this.options.beforePage?.(index, signal);
         if (signal.aborted) throw new Error('aborted by signal');
-        if (index === this.options.failAt) throw this.options.failWith?.() ?? new Error(`page ${index} failed`);
+        const failAt = this.options.failAt;
+        if (index === (typeof failAt === 'function' ? failAt() : failAt))
+          throw this.options.failWith?.() ?? new Error(`page ${index} failed`);
         yield { records: this.page(index), position: index + 1 };
       }
     } finally {
