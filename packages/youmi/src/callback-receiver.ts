@@ -1,0 +1,278 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isKefuError, type KefuRecord } from '@kefu/core';
+import { filter, map, merge, Observable, Subject, type Subscription } from 'rxjs';
+import { normalizeChat } from './chat-normalizer.js';
+import { youmiError } from './errors.js';
+import { YoumiEventSchema, YoumiV1CallbackSchema } from './youmi-schemas.js';
+
+/**
+ * Receives Youmi pushes: v2 events `{eventType, merchantId, appId?, msgTime, values}`
+ * and v1 callbacks `{Type, MerchantId, MsgTime, Values}`. Bodies are validated with zod;
+ * valid ones are acknowledged in their format (v2: HTTP 200, v1: `{Result: true,
+ * ReturnCode: 200, Message}`), invalid ones get HTTP 400, and every accepted event is
+ * published on {@link YoumiCallbackReceiver.events}. `chat` events are normalized into
+ * the same KefuRecords (same ids) as the backfill stream, so both merge without duplicates.
+ */
+
+/** One accepted push. */
+export interface YoumiReceivedEvent {
+  /** Which push format it came in. */
+  format: 'v2' | 'v1';
+  /** `chat`, `fansInfoChange`, `fansAttributionChange`, `rpaTaskResult`, or a newer type kept as is. */
+  eventType: string;
+  merchantId?: string;
+  /** The subscription's app id (v2 `subscribeEvent` deliveries). */
+  appId?: string;
+  /** Platform time of the push (`yyyy-MM-dd HH:mm:ss`, China time). */
+  msgTime?: string;
+  /** The event's values as received. */
+  values: unknown;
+  /** For `chat` events: the chats as KefuRecords (same ids as GetChat records). */
+  records: KefuRecord[];
+}
+
+/** Options of {@link YoumiCallbackReceiver}. */
+export interface YoumiCallbackReceiverOptions {
+  /** Offset of zone-less chat times, minutes east of UTC (default +480, China time). */
+  timeZoneOffsetMinutes?: number;
+  /** Largest body accepted, bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Only chats of these wechatIds become records (default: all). */
+  wechatIds?: readonly number[];
+}
+
+/** The standalone server started by {@link YoumiCallbackReceiver.listen}. */
+export interface ListeningReceiver {
+  /** `http://host:port/`: register this (plus any path) as the callback URL. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A Youmi callback receiver: a plain `(req, res)` handler (mount it on node:http,
+ * Express, Fastify's raw request, …), or a small server of its own via `listen()`.
+ *
+ * @example
+ * ```ts
+ * const receiver = new YoumiCallbackReceiver();
+ * const { url } = await receiver.listen({ port: 8080 });
+ * await youmi.client.registerCallbackUrl(`${url}youmi`, 'all');
+ * receiver.records.subscribe((record) => console.log(record.id, record.text));
+ * ```
+ */
+export class YoumiCallbackReceiver {
+  readonly #events = new Subject<YoumiReceivedEvent>();
+  readonly #options: Required<Omit<YoumiCallbackReceiverOptions, 'wechatIds'>> & { wechatIds?: readonly number[] };
+  readonly #servers = new Set<Server>();
+
+  /** Every accepted push, hot: subscribe before registering the callback URL. */
+  readonly events: Observable<YoumiReceivedEvent> = this.#events.asObservable();
+  /** The records of `chat` events, hot. */
+  readonly records: Observable<KefuRecord>;
+
+  /** Creates a receiver; nothing listens until `listen()` or `handler` is mounted. */
+  constructor(options: YoumiCallbackReceiverOptions = {}) {
+    this.#options = {
+      timeZoneOffsetMinutes: options.timeZoneOffsetMinutes ?? 480,
+      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+      ...(options.wechatIds ? { wechatIds: options.wechatIds } : {}),
+    };
+    this.records = new Observable<KefuRecord>((subscriber) =>
+      this.#events.subscribe({
+        next: (event) => {
+          for (const record of event.records) subscriber.next(record);
+        },
+        complete: () => subscriber.complete(),
+      }),
+    );
+  }
+
+  /** The request handler: POST a push body, get the acknowledgement (or 400 / 405 / 413). */
+  readonly handler = (request: IncomingMessage, response: ServerResponse): void => {
+    this.#handle(request, response).catch(() => {
+      if (!response.headersSent) reply(response, 500, { succeed: false, errdesc: 'receiver error' });
+      else response.destroy();
+    });
+  };
+
+  /**
+   * Validates one push body and publishes it; returns what to answer. Exposed for
+   * frameworks that parse bodies themselves.
+   */
+  accept(body: unknown): { status: number; body: unknown } {
+    try {
+      const event = this.#parse(body);
+      this.#events.next(event);
+      return event.format === 'v1'
+        ? { status: 200, body: { Result: true, ReturnCode: 200, Message: 'success' } }
+        : { status: 200, body: { requestId: null, errmsg: 0, succeed: true, values: null, errdesc: null } };
+    } catch (error) {
+      const message = isKefuError(error) || error instanceof Error ? error.message : String(error);
+      const v1 = typeof body === 'object' && body !== null && 'Type' in body;
+      return v1
+        ? { status: 400, body: { Result: false, ReturnCode: 400, Message: message } }
+        : { status: 400, body: { requestId: null, errmsg: 400, succeed: false, values: null, errdesc: message } };
+    }
+  }
+
+  /** Starts a standalone server (default 127.0.0.1, random port) serving {@link handler}. */
+  async listen(options: { port?: number; host?: string } = {}): Promise<ListeningReceiver> {
+    const server = createServer(this.handler);
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (cause) =>
+        reject(
+          youmiError('YOUMI_RECEIVER_FAILED', `cannot listen on ${host}:${options.port ?? 0}: ${cause.message}`, {
+            cause,
+          }),
+        ),
+      );
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+    this.#servers.add(server);
+    const address = server.address() as AddressInfo;
+    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return {
+      url: `http://${shownHost}:${address.port}/`,
+      close: () => this.#closeServer(server),
+    };
+  }
+
+  /** Stops standalone servers and completes the observables; idempotent. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#servers].map((server) => this.#closeServer(server)));
+    this.#events.complete();
+  }
+
+  async #closeServer(server: Server): Promise<void> {
+    if (!this.#servers.delete(server)) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== 'POST') {
+      reply(response, 405, { succeed: false, errdesc: 'Youmi callbacks are POSTed' }, { allow: 'POST' });
+      request.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > this.#options.maxBodyBytes) {
+        reply(response, 413, { succeed: false, errdesc: `body larger than ${this.#options.maxBodyBytes} bytes` });
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      reply(response, 400, { requestId: null, errmsg: 400, succeed: false, values: null, errdesc: 'body is not JSON' });
+      return;
+    }
+    const answer = this.accept(body);
+    reply(response, answer.status, answer.body);
+  }
+
+  #parse(body: unknown): YoumiReceivedEvent {
+    const isV1 = typeof body === 'object' && body !== null && 'Type' in body && !('eventType' in body);
+    const parsed = isV1 ? YoumiV1CallbackSchema.safeParse(body) : YoumiEventSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw youmiError(
+        'YOUMI_CALLBACK_INVALID',
+        `not a Youmi ${isV1 ? 'v1 callback' : 'v2 event'}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    const event: YoumiReceivedEvent = isV1
+      ? (() => {
+          const v1 = parsed.data as ReturnType<typeof YoumiV1CallbackSchema.parse>;
+          return {
+            format: 'v1' as const,
+            eventType: String(v1.Type),
+            ...(v1.MerchantId ? { merchantId: v1.MerchantId } : {}),
+            ...(v1.MsgTime ? { msgTime: v1.MsgTime } : {}),
+            values: v1.Values,
+            records: [],
+          };
+        })()
+      : (() => {
+          const v2 = parsed.data as ReturnType<typeof YoumiEventSchema.parse>;
+          return {
+            format: 'v2' as const,
+            eventType: v2.eventType,
+            ...(v2.merchantId ? { merchantId: v2.merchantId } : {}),
+            ...(v2.appId ? { appId: v2.appId } : {}),
+            ...(v2.msgTime ? { msgTime: v2.msgTime } : {}),
+            values: v2.values,
+            records: [],
+          };
+        })();
+    if (event.eventType === 'chat') {
+      const chats = Array.isArray(event.values) ? event.values : [event.values];
+      const wanted = this.#options.wechatIds;
+      for (const chat of chats) {
+        // normalizeChat validates the chat (YOUMI_BAD_ENVELOPE names the bad field).
+        const record = normalizeChat(chat, { timeZoneOffsetMinutes: this.#options.timeZoneOffsetMinutes });
+        if (!wanted || wanted.includes(Number(record.account))) event.records.push(record);
+      }
+    }
+    return event;
+  }
+}
+
+function reply(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
+  response.end(payload);
+}
+
+/**
+ * Merges a backfill stream with live records, dropping records whose id was already
+ * emitted. Ids are remembered in a bounded window (default 100 000 ids, oldest evicted
+ * first), so memory stays bounded on endless live streams.
+ */
+export function mergeWithoutDuplicates(
+  backfill: Observable<KefuRecord>,
+  live: Observable<KefuRecord>,
+  options: { window?: number } = {},
+): Observable<KefuRecord> {
+  const windowSize = options.window ?? 100_000;
+  return new Observable<KefuRecord>((subscriber) => {
+    const seen = new Set<string>();
+    const order: string[] = [];
+    let head = 0;
+    const subscription: Subscription = merge(backfill, live)
+      .pipe(
+        filter((record) => {
+          if (seen.has(record.id)) return false;
+          seen.add(record.id);
+          order.push(record.id);
+          if (order.length - head > windowSize) {
+            seen.delete(order[head] as string);
+            head += 1;
+            // Compact the queue now and then instead of shifting on every record.
+            if (head > windowSize) {
+              order.splice(0, head);
+              head = 0;
+            }
+          }
+          return true;
+        }),
+        map((record) => record),
+      )
+      .subscribe(subscriber);
+    return subscription;
+  });
+}
