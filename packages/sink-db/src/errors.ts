@@ -12,8 +12,9 @@ export const databaseSinkErrorCatalogue = {
     retryable: true,
   },
   SINK_DB_AUTH_FAILED: {
-    description: 'The server refused the credentials or the database named in the URL does not exist.',
-    fix: 'Check the user, password and database name in `url` (the password is never printed).',
+    description:
+      'The database refused access: wrong credentials, an unknown database, or a SQLite file that cannot be opened or written.',
+    fix: 'Check the user, password and database name in `url` (the password is never printed), or the SQLite file path and its permissions.',
   },
   SINK_DB_BUSY: {
     description:
