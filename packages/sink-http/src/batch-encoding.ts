@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import type { RecordBatch } from '@kefu/core';
+
+/** JSON with object keys sorted, so equal values always hash equal. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * The batch's idempotency key: SHA-256 (hex) of the checkpoint key, the first and last
+ * record ids, the record count and the checkpoint. It depends only on what the batch
+ * is, so it is identical across retries and when a restart replays the same batch.
+ */
+export function batchIdempotencyKey(batch: RecordBatch): string {
+  const identity = {
+    checkpointKey: batch.checkpointKey,
+    first: batch.records[0]?.id ?? null,
+    last: batch.records.at(-1)?.id ?? null,
+    count: batch.records.length,
+    checkpoint: batch.checkpoint,
+  };
+  return createHash('sha256').update(canonicalJson(identity)).digest('hex');
+}
+
+/** Body formats of the webhook. */
+export type BatchBodyFormat = 'json' | 'ndjson';
+
+/** Content-Type of each body format. */
+export const CONTENT_TYPES: Record<BatchBodyFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+};
+
+/** Serializes a batch's records once: a JSON array, or one JSON object per line. */
+export function encodeBatchBody(batch: RecordBatch, format: BatchBodyFormat): Buffer {
+  if (format === 'json') return Buffer.from(JSON.stringify(batch.records), 'utf8');
+  let text = '';
+  for (const record of batch.records) text += `${JSON.stringify(record)}\n`;
+  return Buffer.from(text, 'utf8');
+}

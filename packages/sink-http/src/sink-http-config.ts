@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { httpSinkError } from './errors.js';
+
+/** Back-off of retried deliveries (exponential with jitter, see @kefu/core `RetryPolicy`). */
+export const HttpSinkRetrySchema = z.object({
+  /** Attempts in total, the first included (1 = no retry). */
+  maxAttempts: z.number().int().min(1).max(100).default(8),
+  baseDelayMs: z.number().int().min(0).default(250),
+  maxDelayMs: z.number().int().min(0).default(30_000),
+  /** 0 = none, 1 = full jitter. */
+  jitter: z.number().min(0).max(1).default(1),
+});
+
+/**
+ * Configuration of the HTTP (webhook) sink, as written in a config file or passed to
+ * {@link HttpSink}. Validated by zod; errors name the field.
+ */
+export const HttpSinkConfigSchema = z
+  .object({
+    /** Instance id (unique in one runtime); the plugin sets it from the config. */
+    id: z.string().min(1).default('http'),
+    /** The webhook URL (http or https). */
+    url: z.url({ protocol: /^https?$/ }),
+    /** HMAC-SHA256 key for `X-Kefu-Signature`; at least 16 characters (32 random bytes recommended). */
+    secret: z.string().min(16, 'must be at least 16 characters (use 32 random bytes, e.g. `openssl rand -hex 32`)'),
+    /** Body format: one JSON array of records, or NDJSON (one record per line). */
+    format: z.enum(['json', 'ndjson']).default('json'),
+    /** Batches in flight at once; also the number of keep-alive connections. */
+    concurrency: z.number().int().min(1).max(64).default(4),
+    /** Extra request headers (e.g. Authorization); sensitive values are redacted in logs. */
+    headers: z.record(z.string(), z.string()).default({}),
+    timeouts: z
+      .object({
+        connectMs: z.number().int().positive().default(10_000),
+        /** Limit for the response headers and for the response body each. */
+        responseMs: z.number().int().positive().default(30_000),
+        /** Idle keep-alive sockets close after this. */
+        keepAliveMs: z.number().int().positive().default(30_000),
+      })
+      .prefault({}),
+    retry: HttpSinkRetrySchema.prefault({}),
+    /** Upper bound of a server's Retry-After that is honoured as is. */
+    maxRetryAfterMs: z.number().int().min(0).default(300_000),
+    /** `dead-letter` (default): write the batch to `deadLetterPath`, fsync, then resolve. `fail`: reject. */
+    onPermanentFailure: z.enum(['dead-letter', 'fail']).default('dead-letter'),
+    /** JSONL file (mode 0600) receiving batches that failed permanently. */
+    deadLetterPath: z.string().min(1).optional(),
+  })
+  .superRefine((config, context) => {
+    if (config.onPermanentFailure === 'dead-letter' && config.deadLetterPath === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['deadLetterPath'],
+        message: "required when onPermanentFailure is 'dead-letter' (the default); or set onPermanentFailure: 'fail'",
+      });
+  });
+
+/** The HTTP sink configuration as written (defaults optional). */
+export type HttpSinkConfigInput = z.input<typeof HttpSinkConfigSchema>;
+/** The validated HTTP sink configuration (defaults applied). */
+export type HttpSinkConfig = z.output<typeof HttpSinkConfigSchema>;
+
+/** Validates an HTTP sink configuration, throwing SINK_HTTP_CONFIG_INVALID naming the field. */
+export function parseHttpSinkConfig(input: unknown): HttpSinkConfig {
+  const result = HttpSinkConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.join('.') || '(root)';
+  // zod messages never quote the input value, so the secret cannot leak through them.
+  throw httpSinkError('SINK_HTTP_CONFIG_INVALID', `http sink config: \`${field}\`: ${issue?.message ?? 'invalid'}`, {
+    details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+  });
+}
