@@ -450,6 +450,8 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
           while (!page || index >= page.records.length) {
             const next = await iterator.next();
             if (next.done) {
+              // Give back the credit taken for a record that never came (a shared Demand serves others).
+              demand?.request(1);
               subscriber.complete();
               return;
             }

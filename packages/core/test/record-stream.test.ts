@@ -162,6 +162,14 @@ describe('RecordStream empty pages and batches', () => {
     subB.unsubscribe();
   });
 
+  it('given more credits than records, then the unused credits remain after completion', async () => {
+    const demand = new Demand(5);
+    const stream = new RecordStream(fixtureKey, new ArrayPageSource([1, 0, 1]));
+    const got = await firstValueFrom(stream.positioned({ demand }).pipe(toArray()));
+    expect(got.map((p) => p.record.id)).toEqual(['r0', 'r1']);
+    expect(demand.outstanding).toBe(3);
+  });
+
   it('ignores non-positive demand requests', async () => {
     const demand = new Demand();
     demand.request(0);
