@@ -108,6 +108,19 @@ export function defineErrorCatalogue<Code extends string>(catalogue: ErrorCatalo
   return Object.assign(create, { catalogue });
 }
 
+/**
+ * A catalogue as a markdown table (`| Code | Description | Fix | Retried |`), the form
+ * docs/errors.md uses; a test keeps each package's section equal to its catalogue.
+ */
+export function errorCatalogueMarkdown(catalogue: ErrorCatalogue<string>): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const rows = Object.entries(catalogue).map(
+    ([code, entry]) =>
+      `| \`${code}\` | ${cell(entry.description)} | ${cell(entry.fix)} | ${entry.retryable ? 'yes' : 'no'} |`,
+  );
+  return ['| Code | Description | Fix | Retried |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 /** The catalogue of @kefu/core. */
 export const coreErrorCatalogue = {
   KEFU_CONFIG_INVALID: {
@@ -170,7 +183,7 @@ export const coreErrorCatalogue = {
   },
   KEFU_HTTP_STATUS: {
     description: 'The server answered with an HTTP error status.',
-    fix: '5xx and 429 are retried; for 4xx check credentials and the request named in the message.',
+    fix: '5xx, 408 and 429 are retried (honouring Retry-After up to the retry policy maxDelayMs); for 4xx check credentials and the request named in the message.',
   },
   KEFU_HTTP_RESPONSE_TOO_LARGE: {
     description: 'A response body exceeded the configured size limit.',
@@ -178,7 +191,7 @@ export const coreErrorCatalogue = {
   },
   KEFU_HTTP_BAD_BODY: {
     description: 'A response body is not valid JSON or does not match the expected schema.',
-    fix: 'Usually transient (truncated body) and retried; if it persists the platform changed its format: report it.',
+    fix: 'Invalid JSON (a truncated body) is retried; a body of the wrong shape is not: the platform changed its format, report it with the field named in the message.',
     retryable: true,
   },
   KEFU_SINK_FAILED: {
