@@ -18,6 +18,7 @@ export {
   YOUMI_ERRMSG,
   YOUMI_TOKEN_PATH,
   YOUMI_V1_RETURN_CODE,
+  YOUMI_V1_TOKEN_PATH,
   type YoumiEmulatorDescription,
   type YoumiFaultSettings,
   type YoumiPlatform,

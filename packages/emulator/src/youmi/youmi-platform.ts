@@ -187,6 +187,9 @@ interface BulkSendTask {
 /** The token endpoint path (OAuth2 client credentials, form-encoded). */
 export const YOUMI_TOKEN_PATH = '/youmi-sso/oauth2/token';
 
+/** The v1 token call (signed with AppId + Nonce + Timestamp). */
+export const YOUMI_V1_TOKEN_PATH = '/v1/Token/GetToken';
+
 /** Describes a zod-like validation failure as `field: problem` for errdesc. */
 function describeIssue(issues: ReadonlyArray<z.core.$ZodIssue>): string {
   const issue = issues[0];
@@ -266,10 +269,14 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   async handle(request: EmulatorRequest): Promise<EmulatorResponse | undefined> {
+    // Paths are matched case-insensitively, as the platform's ASP.NET-style routes are.
     const path = request.url.pathname.toLowerCase().replace(/\/+$/, '');
     if (path === YOUMI_TOKEN_PATH) return this.tokenCall(request);
     if (path.startsWith('/v2/')) return this.v2Call(path, request);
-    if (path.startsWith('/v1/')) return this.v1Call(path, request);
+    if (path.startsWith('/v1/')) {
+      const answer = this.v1Call(path, request);
+      return path === YOUMI_V1_TOKEN_PATH.toLowerCase() ? { ...answer, exemptFromFaults: true } : answer;
+    }
     return undefined;
   }
 
@@ -483,6 +490,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
     const oauthError = (status: number, error: string, description: string): EmulatorResponse => ({
       status,
       body: { error, error_description: description },
+      exemptFromFaults: true,
     });
     if (request.method !== 'POST') return oauthError(405, 'invalid_request', 'use POST');
     const contentType = headerValue(request.headers['content-type']) ?? '';
@@ -511,6 +519,8 @@ class YoumiPlatformImpl implements YoumiPlatform {
     return {
       status: 200,
       headers: { 'cache-control': 'no-store' },
+      // Token endpoints get transport faults only when faults.pathPattern names them.
+      exemptFromFaults: true,
       body: {
         access_token: this.v2Tokens.issue(lifetime),
         token_type: 'Bearer',
@@ -533,9 +543,9 @@ class YoumiPlatformImpl implements YoumiPlatform {
     if (tenantId !== undefined && !this.settings.tenantIds.includes(tenantId)) {
       return this.failure(YOUMI_ERRMSG.forbiddenTenant, 'TenantId: unknown tenant (the header is for agents only)');
     }
-    if (token && this.revokesNow(path)) {
+    if (token && this.revokesNow(request.url.pathname)) {
       this.v2Tokens.revoke(token);
-      return this.failure(YOUMI_ERRMSG.unauthorized, tokenRejectionText('revoked'));
+      return { ...this.failure(YOUMI_ERRMSG.unauthorized, tokenRejectionText('revoked')), fault: 'revoked' };
     }
     try {
       const values = handler({ body: this.parseJson(request.body), now: this.clock.now(), tenantId });
@@ -894,7 +904,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   private v1Call(path: string, request: EmulatorRequest): EmulatorResponse {
     const header = (name: string) => headerValue(request.headers[name.toLowerCase()]);
     if (request.method !== 'POST') return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.notFound, 'use POST');
-    const isTokenCall = path === '/v1/token/gettoken';
+    const isTokenCall = path === YOUMI_V1_TOKEN_PATH.toLowerCase();
     const handler = this.v1Routes.get(path);
     if (!isTokenCall && !handler) return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.notFound, `no such API: ${path}`);
     const nonce = header('Nonce');
@@ -929,9 +939,12 @@ class YoumiPlatformImpl implements YoumiPlatform {
     }
     const rejection = this.v1Tokens.check(principal);
     if (rejection) return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.badToken, tokenRejectionText(rejection));
-    if (this.revokesNow(path)) {
+    if (this.revokesNow(request.url.pathname)) {
       this.v1Tokens.revoke(principal);
-      return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.badToken, tokenRejectionText('revoked'));
+      return {
+        ...this.v1Envelope(null, YOUMI_V1_RETURN_CODE.badToken, tokenRejectionText('revoked')),
+        fault: 'revoked',
+      };
     }
     try {
       return this.v1Envelope((handler as (body: unknown) => unknown)(this.parseJson(request.body)));
