@@ -18,6 +18,7 @@ import { type KefuClock, type PluginContext, systemClock, TOKENS } from './plugi
 import { type LoadedPluginInstance, loadPluginInstances, type PluginInstanceSpec } from './plugin-loader.js';
 import type { KefuProvider } from './provider.js';
 import type { RecordSink } from './sink.js';
+import { runSync, type SyncOptions, type SyncRun } from './sync-pipeline.js';
 
 /**
  * The kefu runtime: loads plugins, composes one inversify container, and hands out the
@@ -56,6 +57,13 @@ export interface KefuOptions {
   sync?: SyncDefaults;
 }
 
+/**
+ * Options of {@link Kefu.sync}: those of `runSync` with the runtime's providers, sinks,
+ * checkpoint store, logger and config defaults filled in. `providers` picks provider
+ * ids (default: all); every account of each is synced unless `targets` is given.
+ */
+export type KefuSyncOptions = Partial<SyncOptions> & { from: Date; to: Date; providers?: readonly string[] };
+
 /** A composed runtime. */
 export interface Kefu {
   /** The inversify container (TOKENS.Provider, TOKENS.Sink, TOKENS.CheckpointStore, …). */
@@ -74,7 +82,12 @@ export interface Kefu {
   sinks(): readonly RecordSink[];
   /** The sink with this instance id; KEFU_SINK_NOT_FOUND lists the known ids. */
   sink(id: string): RecordSink;
-  /** Closes sinks, then providers, then the checkpoint store and HTTP pools; idempotent. */
+  /**
+   * Syncs the configured providers into the configured sinks (see `runSync`): checkpoints
+   * go to the runtime's store under the config's job. `close()` stops running syncs first.
+   */
+  sync(options: KefuSyncOptions): SyncRun;
+  /** Stops running syncs, then closes sinks, providers, the checkpoint store and HTTP pools; idempotent. */
   close(): Promise<void>;
 }
 
@@ -144,6 +157,8 @@ class KefuRuntime implements Kefu {
   readonly #providers: readonly KefuProvider[];
   readonly #sinks: readonly RecordSink[];
   readonly #httpClients: TrackingHttpClientFactory;
+  readonly #clock: KefuClock;
+  readonly #runningSyncs = new Set<SyncRun>();
   #closing: Promise<void> | undefined;
 
   constructor(
@@ -154,10 +169,39 @@ class KefuRuntime implements Kefu {
     providers: readonly KefuProvider[],
     sinks: readonly RecordSink[],
     httpClients: TrackingHttpClientFactory,
+    clock: KefuClock,
   ) {
     this.#providers = providers;
     this.#sinks = sinks;
     this.#httpClients = httpClients;
+    this.#clock = clock;
+  }
+
+  sync(options: KefuSyncOptions): SyncRun {
+    this.#assertOpen();
+    const { providers: providerIds, ...overrides } = options;
+    const selected = providerIds ? providerIds.map((id) => this.provider(id)) : this.#providers;
+    const targets =
+      overrides.targets ??
+      selected.flatMap((provider) => provider.accounts().map((account) => ({ provider, account })));
+    const defaults = this.syncDefaults;
+    const run = runSync({
+      ...(defaults.job !== undefined ? { job: defaults.job } : {}),
+      ...(defaults.batchSize !== undefined ? { batchSize: defaults.batchSize } : {}),
+      ...(defaults.maxBatchWaitMs !== undefined ? { maxBatchWaitMs: defaults.maxBatchWaitMs } : {}),
+      ...(defaults.prefetchPages !== undefined ? { prefetchPages: defaults.prefetchPages } : {}),
+      ...(defaults.concurrency !== undefined ? { concurrency: defaults.concurrency } : {}),
+      logger: this.logger,
+      now: () => this.#clock.now(),
+      ...overrides,
+      targets,
+      sinks: overrides.sinks ?? [...this.#sinks],
+      checkpoints: overrides.checkpoints ?? this.checkpointStore,
+    });
+    this.#runningSyncs.add(run);
+    const forget = () => this.#runningSyncs.delete(run);
+    run.done.then(forget, forget);
+    return run;
   }
 
   providers(): readonly KefuProvider[] {
@@ -195,6 +239,14 @@ class KefuRuntime implements Kefu {
   close(): Promise<void> {
     this.#closing ??= closeInOrder(
       [
+        // A running sync still writes to the sinks: let it stop at a batch boundary first.
+        ...[...this.#runningSyncs].map((run, index) => ({
+          name: `sync ${index}`,
+          close: async () => {
+            run.stop('kefu runtime closing');
+            await run.done;
+          },
+        })),
         // Children before parents: sinks flush what providers produced, the store is
         // used by both, HTTP pools are shared by all of them.
         ...[...this.#sinks].reverse().map((sink) => ({ name: `sink ${sink.id}`, close: () => sink.close() })),
@@ -356,6 +408,7 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
     resolved.providers,
     resolved.sinks,
     httpClients,
+    clock,
   );
 }
 

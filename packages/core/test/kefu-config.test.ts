@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are config files with ${ENV} placeholders
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -72,7 +73,10 @@ beforeAll(async () => {
     ['kefu-sink', SINK_PACKAGE],
   ] as const) {
     const dir = join(appDir, 'node_modules', '@acme', name);
-    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: `@acme/${name}`, type: 'module', main: 'index.js' }));
+    await writeFile(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: `@acme/${name}`, type: 'module', main: 'index.js' }),
+    );
     await writeFile(join(dir, 'index.js'), source);
   }
 });
@@ -138,7 +142,9 @@ describe('loadKefu', () => {
     await writeFile(
       path,
       JSON.stringify({
-        providers: [{ use: '@acme/kefu-provider', config: { accounts: [{ appId: 'wx-json', secret: '${ACME_SECRET}' }] } }],
+        providers: [
+          { use: '@acme/kefu-provider', config: { accounts: [{ appId: 'wx-json', secret: '${ACME_SECRET}' }] } },
+        ],
       }),
     );
     const kefu = await loadKefu(path, { env: { ACME_SECRET: 'json-secret' }, logger: quietLogger });
@@ -184,7 +190,10 @@ describe('loadKefu', () => {
 
   it('reports a bad plugin config in a file with the instance and field', async () => {
     const path = join(appDir, 'bad-sink.json');
-    await writeFile(path, JSON.stringify({ sinks: [{ use: '@acme/kefu-sink', id: 'hook', config: { url: 'not a url' } }] }));
+    await writeFile(
+      path,
+      JSON.stringify({ sinks: [{ use: '@acme/kefu-sink', id: 'hook', config: { url: 'not a url' } }] }),
+    );
     const error = await failure(loadKefu(path, { logger: quietLogger }));
     expect(error.message).toContain('sinks[0] (hook) config.url:');
     expect(error.message).toContain('sinks[0] (hook) config.token: Required');
@@ -214,7 +223,9 @@ describe('readKefuConfigFile errors', () => {
 
   it('reports a missing file and an unsupported extension', async () => {
     expect((await failure(readKefuConfigFile(join(appDir, 'absent.yaml')))).message).toContain('cannot read');
-    expect((await failure(readKefuConfigFile(join(appDir, 'kefu.toml')))).message).toContain('unsupported config file type');
+    expect((await failure(readKefuConfigFile(join(appDir, 'kefu.toml')))).message).toContain(
+      'unsupported config file type',
+    );
   });
 });
 
@@ -226,7 +237,9 @@ describe('parseKefuConfig', () => {
   it('names unknown keys and bad fields', () => {
     expect(() => parseKefuConfig({ provider: [] }, { source: 'kefu.yaml' })).toThrowError(/kefu\.yaml: .*provider/);
     expect(() => parseKefuConfig({ providers: [{ id: 'x' }] })).toThrowError(/providers\[0\]\.use: Required/);
-    expect(() => parseKefuConfig({ checkpoints: { use: 'file' } })).toThrowError(/checkpoints\.path: Required with `use: file`/);
+    expect(() => parseKefuConfig({ checkpoints: { use: 'file' } })).toThrowError(
+      /checkpoints\.path: Required with `use: file`/,
+    );
     expect(() => parseKefuConfig({ checkpoints: { use: 'sink' } })).toThrowError(/checkpoints\.sink: Required/);
     expect(() => parseKefuConfig({ sinks: [{ use: 'x', id: 'has space' }] })).toThrowError(/sinks\[0\]\.id/);
   });
