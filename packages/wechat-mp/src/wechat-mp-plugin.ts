@@ -1,4 +1,4 @@
-import { definePlugin, type KefuProvider, TOKENS } from '@kefu/core';
+import { definePlugin, type KefuClock, type KefuProvider, TOKENS } from '@kefu/core';
 import { ContainerModule } from 'inversify';
 import { WechatMpConfigSchema } from './wechat-mp-config.js';
 import { WechatMpProvider } from './wechat-mp-provider.js';
@@ -22,6 +22,8 @@ export const plugin = definePlugin({
               httpClients: context.httpClients,
               logger: context.logger,
               baseDir: context.baseDir,
+              // The runtime's clock drives token expiry and the 45011 wait (tests bind a fake one).
+              ...(context.clock ? { now: () => (context.clock as KefuClock).now() } : {}),
             }),
         )
         .inSingletonScope();

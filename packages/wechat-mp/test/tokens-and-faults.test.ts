@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJsonLogger, isKefuError, type KefuRecord } from '@kefu/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FileTokenStore, MemoryTokenStore, type StoredToken } from '../src/token-stores.js';
+import { MemoryTokenStore, type StoredToken } from '../src/token-stores.js';
 import { beijingMidnightDaysAgo, rawKey, readAll, startWechatFixture } from './support/wechat-fixture.js';
 
 const TOKEN_PATHS = /^\/cgi-bin\/(stable_)?token$/;
