@@ -33,7 +33,8 @@ export interface ReceivedRequest {
   key: string;
   attempt: number;
   fault: ReceiverFault;
-  signatureValid: boolean;
+  /** Undefined when the connection was reset before the body was read. */
+  signatureValid: boolean | undefined;
   contentType: string;
   records: KefuRecord[];
 }
@@ -117,15 +118,24 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const fault = receiver.down ? 'server-error' : pickFault();
-    if (fault === 'reset') {
-      request.socket.destroy();
-      return;
-    }
-    const body = await readBody(request);
     const header = (name: string) => {
       const value = request.headers[name];
       return Array.isArray(value) ? value[0] : value;
     };
+    if (fault === 'reset') {
+      const attempt = Number(header('x-kefu-attempt'));
+      receiver.requests.push({
+        key: header('idempotency-key') ?? '',
+        attempt,
+        fault,
+        signatureValid: undefined,
+        contentType: '',
+        records: [],
+      });
+      request.socket.destroy();
+      return;
+    }
+    const body = await readBody(request);
     const contentType = header('content-type') ?? '';
     const records = parseRecords(body, contentType);
     const key = header('idempotency-key') ?? '';
