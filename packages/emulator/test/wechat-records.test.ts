@@ -1,0 +1,201 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator, type WechatRawRecord } from '../src/index.js';
+import { call, customersOf, tokenFor } from './wechat-support.js';
+
+const NOW = Date.UTC(2026, 0, 15, 4, 0, 0); // 12:00 in Asia/Shanghai
+const DAY_START = Date.UTC(2026, 0, 13, 16, 0, 0) / 1000; // 2026-01-14 00:00 Asia/Shanghai
+let emulator: RunningEmulator;
+let token: string;
+let appId: string;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ seed: 'records', now: NOW, wechat: { recordsPerDay: 400, customers: 50 } });
+  token = await tokenFor(emulator);
+  appId = emulator.wechat.accounts[0]!.appId;
+});
+afterAll(async () => {
+  await emulator.stop();
+});
+
+const msgList = (body: unknown) => call(emulator, 'POST', '/customservice/msgrecord/getmsglist', { token, json: body });
+const record2015 = (body: unknown) =>
+  call(emulator, 'POST', '/customservice/msgrecord/getrecord', { token, json: body });
+const legacy = (body: unknown) => call(emulator, 'POST', '/cgi-bin/customservice/getrecord', { token, json: body });
+
+/** Reads a whole window through getmsglist, following the response msgid. */
+async function readWindow(starttime: number, endtime: number, number: number): Promise<WechatRawRecord[]> {
+  const out: WechatRawRecord[] = [];
+  let msgid = 1;
+  for (;;) {
+    const answer = await msgList({ starttime, endtime, msgid, number });
+    expect(answer.body.errcode).toBeUndefined();
+    expect(answer.body.number).toBe(answer.body.recordlist.length);
+    out.push(...answer.body.recordlist);
+    if (answer.body.recordlist.length === 0) {
+      expect(answer.body.msgid).toBe(msgid);
+      return out;
+    }
+    expect(answer.body.msgid).toBe(msgid + answer.body.recordlist.length);
+    msgid = answer.body.msgid;
+  }
+}
+
+const range = (start: number, end: number) => ({ appId, from: new Date(start * 1000), to: new Date(end * 1000) });
+
+describe('WeChat getmsglist', () => {
+  it('given a past day, when paging with the response msgid, then it returns exactly the ground truth in order', async () => {
+    const records = await readWindow(DAY_START, DAY_START + 86_400, 97);
+    const expected = emulator.wechat.expectedRecords(range(DAY_START, DAY_START + 86_400));
+    expect(records.length).toBeGreaterThan(50);
+    expect(records).toEqual(expected);
+    const times = records.map((record) => record.time);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('given a day of records, then only 2002/2003 appear, with prefix@account workers and 28-char openids', async () => {
+    const records = emulator.wechat.expectedRecords(range(DAY_START, DAY_START + 86_400));
+    expect(new Set(records.map((record) => record.opercode))).toEqual(new Set([2002, 2003]));
+    for (const record of records) {
+      expect(record.worker).toMatch(/^kf\d+@kefuemu1$/);
+      expect(record.openid).toMatch(/^o[A-Za-z0-9_-]{27}$/);
+      expect(record.time).toBeGreaterThanOrEqual(DAY_START);
+      expect(record.time).toBeLessThan(DAY_START + 86_400);
+    }
+    const texts = emulator.wechat.expectedRecords(range(DAY_START - 5 * 86_400, DAY_START + 86_400)).map((r) => r.text);
+    expect(texts).toContain('[image]');
+    expect(texts.some((text) => /[\u4e00-\u9fff]/.test(text))).toBe(true);
+    expect(texts.some((text) => /[\u0000-\u001f]/.test(text))).toBe(true);
+  });
+
+  it('given any window of at most 24 h and any page size, then the pages concatenate to the ground truth', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: DAY_START - 3 * 86_400, max: DAY_START + 86_400 }),
+        fc.integer({ min: 1, max: 86_400 }),
+        fc.integer({ min: 1, max: 400 }),
+        async (start, length, number) => {
+          const records = await readWindow(start, start + length, number);
+          expect(records).toEqual(emulator.wechat.expectedRecords(range(start, start + length)));
+        },
+      ),
+      { numRuns: 25, seed: 42 },
+    );
+  });
+
+  it('given msgid past the end, then recordlist is empty and msgid echoes the request', async () => {
+    const answer = await msgList({ starttime: DAY_START, endtime: DAY_START + 3600, msgid: 100_000, number: 10 });
+    expect(answer.body).toEqual({ recordlist: [], number: 0, msgid: 100_000 });
+  });
+
+  it('given more than 24 h, then it answers 65417', async () => {
+    const answer = await msgList({ starttime: DAY_START, endtime: DAY_START + 86_401, msgid: 1, number: 10 });
+    expect(answer.body.errcode).toBe(65417);
+  });
+
+  it('given number 0 or 10001, a missing msgid, a reversed range or non-JSON, then it answers 65416 or 47001', async () => {
+    const base = { starttime: DAY_START, endtime: DAY_START + 3600, msgid: 1, number: 10 };
+    expect((await msgList({ ...base, number: 0 })).body.errcode).toBe(65416);
+    expect((await msgList({ ...base, number: 10_001 })).body.errcode).toBe(65416);
+    expect((await msgList({ ...base, number: 10_000 })).body.errcode).toBeUndefined();
+    expect((await msgList({ starttime: DAY_START, endtime: DAY_START + 3600, number: 10 })).body.errcode).toBe(65416);
+    expect((await msgList({ ...base, endtime: DAY_START })).body.errcode).toBe(65416);
+    expect((await msgList({ ...base, starttime: 'yesterday' })).body.errcode).toBe(65416);
+    const garbage = await call(emulator, 'POST', '/customservice/msgrecord/getmsglist', { token, rawBody: '{"a":' });
+    expect(garbage.body.errcode).toBe(47001);
+  });
+
+  it('given the current day, then no record is later than the emulator clock', async () => {
+    const today = DAY_START + 86_400;
+    const records = await readWindow(today, today + 86_400, 10_000);
+    expect(records.length).toBeGreaterThan(0);
+    expect(Math.max(...records.map((record) => record.time))).toBeLessThanOrEqual(
+      Math.floor(emulator.clock.now() / 1000),
+    );
+  });
+
+  it('given the same seed, then another emulator serves the same records; another seed serves others', async () => {
+    const twin = await startEmulator({ seed: 'records', now: NOW, wechat: { recordsPerDay: 400, customers: 50 } });
+    const other = await startEmulator({ seed: 'other', now: NOW, wechat: { recordsPerDay: 400, customers: 50 } });
+    try {
+      const q = range(DAY_START, DAY_START + 86_400);
+      expect(twin.wechat.expectedRecords(q)).toEqual(emulator.wechat.expectedRecords(q));
+      const otherApp = other.wechat.accounts[0]!.appId;
+      expect(other.wechat.expectedRecords({ ...q, appId: otherApp })).not.toEqual(emulator.wechat.expectedRecords(q));
+    } finally {
+      await twin.stop();
+      await other.stop();
+    }
+  });
+
+  it('given a message sent now, then getmsglist shows it as a 2002 record at the clock time', async () => {
+    const [customer] = await customersOf(emulator);
+    const send = await call(emulator, 'POST', '/cgi-bin/message/custom/send', {
+      token,
+      json: { touser: customer!.openid, msgtype: 'text', text: { content: '刚刚发送 ✅' } },
+    });
+    expect(send.body.errcode).toBe(0);
+    const now = Math.floor(emulator.clock.now() / 1000);
+    const records = await readWindow(now - 3600, now + 1, 10_000);
+    expect(records.at(-1)).toMatchObject({ openid: customer!.openid, opercode: 2002, text: '刚刚发送 ✅' });
+    expect(records).toEqual(emulator.wechat.expectedRecords(range(now - 3600, now + 1)));
+  });
+});
+
+describe('WeChat getrecord (2015) and legacy getrecord', () => {
+  const allOfDay = async (
+    read: (body: unknown) => Promise<{ body: { recordlist: WechatRawRecord[] } }>,
+    size: number,
+  ) => {
+    const out: WechatRawRecord[] = [];
+    for (let pageindex = 1; ; pageindex++) {
+      const page = await read({ starttime: DAY_START, endtime: DAY_START + 86_400, pagesize: size, pageindex });
+      out.push(...page.body.recordlist);
+      if (page.body.recordlist.length < size) return out;
+    }
+  };
+
+  it('given a day, then both APIs page the same records, with session events interleaved, and their chat subset is getmsglist', async () => {
+    const modern = await allOfDay(record2015, 50);
+    const old = await allOfDay(legacy, 1000);
+    expect(old).toEqual(modern);
+    const codes = new Set(old.map((record) => record.opercode));
+    for (const code of [1000, 1001, 1004, 2001, 2002, 2003]) expect(codes).toContain(code);
+    const chat = old.filter((record) => record.opercode === 2002 || record.opercode === 2003);
+    expect(chat).toEqual(emulator.wechat.expectedRecords(range(DAY_START, DAY_START + 86_400)));
+  });
+
+  it('given an openid, then only that customer’s records come back', async () => {
+    const customer = emulator.wechat.expectedRecords(range(DAY_START, DAY_START + 86_400))[0];
+    const page = await legacy({
+      starttime: DAY_START,
+      endtime: DAY_START + 86_400,
+      openid: customer!.openid,
+      pagesize: 1000,
+      pageindex: 1,
+    });
+    expect(page.body.recordlist.length).toBeGreaterThan(0);
+    for (const record of page.body.recordlist) expect(record.openid).toBe(customer!.openid);
+    const expected = emulator.wechat.expectedRecords({
+      ...range(DAY_START, DAY_START + 86_400),
+      openid: customer!.openid,
+    });
+    expect(page.body.recordlist.filter((r: WechatRawRecord) => r.opercode >= 2002)).toEqual(expected);
+  });
+
+  it('given page sizes over 50 (2015) or 1000 (legacy), then they answer 65416', async () => {
+    const body = { starttime: DAY_START, endtime: DAY_START + 3600, pageindex: 1 };
+    expect((await record2015({ ...body, pagesize: 51 })).body.errcode).toBe(65416);
+    expect((await record2015({ ...body, pagesize: 50 })).body.recordlist).toBeDefined();
+    expect((await legacy({ ...body, pagesize: 1001 })).body.errcode).toBe(65416);
+    expect((await legacy({ ...body, pagesize: 1000 })).body.recordlist).toBeDefined();
+    expect((await legacy({ ...body, pagesize: 10, pageindex: 0 })).body.errcode).toBe(65416);
+  });
+
+  it('given a legacy range crossing midnight in Asia/Shanghai, then it answers 65417; the 2015 API accepts it', async () => {
+    const crossing = { starttime: DAY_START - 3600, endtime: DAY_START + 3600, pagesize: 10, pageindex: 1 };
+    expect((await legacy(crossing)).body.errcode).toBe(65417);
+    expect((await record2015(crossing)).body.recordlist).toBeDefined();
+    expect((await record2015({ ...crossing, endtime: crossing.starttime + 86_401 })).body.errcode).toBe(65417);
+  });
+});
