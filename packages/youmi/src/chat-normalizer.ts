@@ -51,16 +51,13 @@ export function anchorUrl(content: string): string | undefined {
 }
 
 /**
- * Decodes `ad_chatting_resvred`: URL-decoded JSON (seed 002). Tolerates form-style `+`
- * and values that were not encoded at all; returns undefined when it is not an object.
+ * Decodes `ad_chatting_resvred`: URL-decoded JSON (seed 002; `encodeURIComponent` style,
+ * so `+` stays `+`). Tolerates values that were not encoded at all; returns undefined
+ * when it is not a JSON object (the record keeps it in `raw`).
  */
 export function decodeReserved(value: string | null | undefined): Reserved | undefined {
   if (!value) return undefined;
-  const candidates: Array<() => string> = [
-    () => decodeURIComponent(value),
-    () => decodeURIComponent(value.replace(/\+/g, ' ')),
-    () => value,
-  ];
+  const candidates: Array<() => string> = [() => decodeURIComponent(value), () => value];
   for (const candidate of candidates) {
     try {
       const parsed: unknown = JSON.parse(candidate());

@@ -238,6 +238,9 @@ export class YoumiClient {
         values: envelope.values,
       };
     } catch (error) {
+      // `succeed` decides, not the status: a 4xx carrying an envelope is a platform answer.
+      const answered = isKefuError(error) ? this.#envelopeOfStatusError(error) : undefined;
+      if (answered) return answered;
       if (isKefuError(error) && error.code === 'KEFU_HTTP_BAD_BODY') {
         throw youmiError(
           'YOUMI_BAD_ENVELOPE',
@@ -251,6 +254,37 @@ export class YoumiClient {
       }
       throw error;
     }
+  }
+
+  #envelopeOfStatusError(error: KefuError): Outcome | undefined {
+    const status = error.details.status;
+    if (error.code !== 'KEFU_HTTP_STATUS' || typeof status !== 'number' || status >= 500) return undefined;
+    let body: unknown;
+    try {
+      body = JSON.parse(String(error.details.body ?? ''));
+    } catch {
+      return undefined;
+    }
+    if (this.#envelope === 'v1') {
+      const v1 = YoumiV1EnvelopeSchema.safeParse(body);
+      return v1.success
+        ? {
+            succeed: v1.data.Result,
+            code: v1.data.ReturnCode,
+            description: v1.data.Message ?? undefined,
+            values: v1.data.Data,
+          }
+        : undefined;
+    }
+    const v2 = YoumiEnvelopeSchema.safeParse(body);
+    return v2.success
+      ? {
+          succeed: v2.data.succeed,
+          code: v2.data.errmsg,
+          description: v2.data.errdesc ?? undefined,
+          values: v2.data.values,
+        }
+      : undefined;
   }
 
   #values<Schema extends z.ZodType>(path: string, values: unknown, schema: Schema): z.output<Schema> {
