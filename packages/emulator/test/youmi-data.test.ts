@@ -197,6 +197,35 @@ describe('Youmi emulator data', () => {
   });
 });
 
+describe('Youmi emulator options and helpers', () => {
+  it.each([
+    [{ chatsPerFan: 0 }, 'youmi.chatsPerFan'],
+    [{ wechatIds: [7, 7] }, 'youmi.wechatIds'],
+    [{ days: 1, chatsPerFan: 20_000 }, 'youmi.chatsPerFan'],
+    [{ fansPerAcount: 3 } as YoumiEmulatorOptions, 'youmi'],
+  ])('given options %j, then EMULATOR_YOUMI_OPTIONS_INVALID names %s', (youmi, field) => {
+    expect(() => platformFor('x', youmi)).toThrow(
+      expect.objectContaining({ code: 'EMULATOR_YOUMI_OPTIONS_INVALID', message: expect.stringContaining(field) }),
+    );
+  });
+
+  it('given explicit wechatIds, then they are served', () => {
+    expect(platformFor('x', { wechatIds: [42, 7] }).describe('http://x').wechatIds).toEqual([42, 7]);
+  });
+
+  it('given an unknown account, an unknown fan or from > to, then the helpers throw typed errors', () => {
+    const platform = platformFor('x');
+    const range = { from: new Date(0), to: new Date(START) };
+    expect(() => platform.fans(1)).toThrow(expect.objectContaining({ code: 'EMULATOR_YOUMI_UNKNOWN_ACCOUNT' }));
+    expect(() => platform.expectedChats({ wechatId: 10001, fansKey: 'wxid_nobody', ...range })).toThrow(
+      expect.objectContaining({ code: 'EMULATOR_YOUMI_UNKNOWN_FAN' }),
+    );
+    expect(() => platform.expectedChats({ wechatId: 10001, from: new Date(START), to: new Date(0) })).toThrow(
+      expect.objectContaining({ code: 'EMULATOR_YOUMI_QUERY_INVALID' }),
+    );
+  });
+});
+
 describe('GetChat paging against the ground truth', () => {
   let youmi: Awaited<ReturnType<typeof startYoumi>>;
   beforeAll(async () => {

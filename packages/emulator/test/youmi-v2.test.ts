@@ -235,6 +235,10 @@ describe('Youmi v2 envelope and validation', () => {
     expect(answer).toMatchObject({ status: 200, body: { errmsg: 400, errdesc: expect.stringContaining('JSON') } });
   });
 
+  it('then paths match case-insensitively and with a trailing slash', async () => {
+    expect((await youmi.call('/v2/friend/getfanscount/', { wechatId: 10001 })).values).toBe(12);
+  });
+
   it('given an unknown path, then HTTP 404 with errmsg 404; given GET, then 405', async () => {
     expect(await youmi.raw('/v2/ChatMess/Nope', '{}')).toMatchObject({
       status: 404,

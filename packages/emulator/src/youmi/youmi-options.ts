@@ -80,8 +80,8 @@ export function resolveYoumiOptions(seed: string | number, options: YoumiEmulato
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const where = issue?.path.join('.') || 'youmi';
-    throw youmiEmulatorError('EMULATOR_YOUMI_OPTIONS_INVALID', `youmi.${where}: ${issue?.message ?? 'invalid'}`, {
+    const where = issue?.path.length ? `youmi.${issue.path.join('.')}` : 'youmi';
+    throw youmiEmulatorError('EMULATOR_YOUMI_OPTIONS_INVALID', `${where}: ${issue?.message ?? 'invalid'}`, {
       details: { field: where },
     });
   }
