@@ -19,7 +19,7 @@ import { RequestLog } from './request-log.js';
 import { startHttpServer } from './server.js';
 import type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
 import { createWechatPlatform } from './wechat/wechat-platform.js';
-import { createYoumiPlatformIfAvailable, type YoumiDescription, type YoumiEmulatorOptions } from './youmi-wiring.js';
+import { createYoumiPlatformForEmulator, type YoumiDescription, type YoumiEmulatorOptions } from './youmi-wiring.js';
 
 export { type EmulatorErrorCode, emulatorError, emulatorErrorCatalogue } from './errors.js';
 export type { FaultOptions } from './faults.js';
@@ -27,7 +27,7 @@ export type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse
 export { RequestLog, type RequestLogEntry, type RequestLogFilter } from './request-log.js';
 export type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
 export { WechatErrcode } from './wechat/wechat-errcodes.js';
-export type { YoumiEmulatorOptions } from './youmi-wiring.js';
+export type { YoumiEmulatorDescription, YoumiEmulatorOptions, YoumiRawChat, YoumiRawFan } from './youmi/index.js';
 
 /** Options of {@link startEmulator}; everything is optional. */
 export interface EmulatorOptions {
@@ -57,7 +57,7 @@ export interface RunningEmulator {
     accounts: Array<{ appId: string; secret: string; name: string }>;
     expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[];
   };
-  /** The Youmi platform. */
+  /** The Youmi platform: base and token URLs, credentials, ground truth (`expectedChats`, `fans`). */
   youmi: YoumiDescription;
   /** The emulator clock. */
   clock: { now(): number; advance(ms: number): void };
@@ -109,14 +109,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const clock: AdjustableClock = createClock(options.now);
   const log = new RequestLog();
   const wechat = createWechatPlatform({ seed, wechat: options.wechat ?? {}, clock, faults: () => faults });
-  const youmi = await createYoumiPlatformIfAvailable({
+  const youmi = createYoumiPlatformForEmulator({
     seed,
     youmi: options.youmi ?? {},
     clock,
     faults: () => faults,
     log,
   });
-  const platforms: EmulatedPlatform[] = [wechat, ...(youmi ? [youmi.platform] : [])];
+  const platforms: EmulatedPlatform[] = [wechat, youmi];
   const server = await startHttpServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -129,7 +129,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return {
     url: server.url,
     wechat: wechat.describe(server.url),
-    youmi: youmi ? youmi.describe(server.url) : youmiUnavailable(server.url),
+    youmi: youmi.describe(server.url),
     clock: { now: () => clock.now(), advance: (ms) => clock.advance(ms) },
     requests: log,
     setFaults(next: FaultOptions) {
@@ -141,8 +141,4 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return stopped;
     },
   };
-}
-
-function youmiUnavailable(baseUrl: string): YoumiDescription {
-  return { baseUrl } as YoumiDescription;
 }

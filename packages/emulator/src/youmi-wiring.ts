@@ -1,24 +1,30 @@
 /**
- * Wiring of the Youmi platform (written in parallel in src/youmi/). Until
- * src/youmi/index.ts exports `createYoumiPlatform`, the emulator serves WeChat only.
+ * Wiring of the Youmi platform (src/youmi/, owned by the Youmi platform): the emulator
+ * passes it the shared seed, clock, fault knobs and request log.
  */
 import type { FaultOptions } from './faults.js';
-import type { EmulatedPlatform, EmulatorClock } from './platform.js';
+import type { EmulatorClock } from './platform.js';
 import type { RequestLog } from './request-log.js';
+import {
+  createYoumiPlatform,
+  type YoumiEmulatorDescription,
+  type YoumiEmulatorOptions,
+  type YoumiPlatform,
+} from './youmi/index.js';
 
-/** Youmi platform options (defined by the Youmi platform). */
-export type YoumiEmulatorOptions = Record<string, unknown>;
+/** Youmi platform options (see the Youmi section of the README). */
+export type { YoumiEmulatorOptions };
 
-/** What `RunningEmulator.youmi` exposes (defined by the Youmi platform). */
-export type YoumiDescription = { baseUrl: string } & Record<string, unknown>;
+/** What `RunningEmulator.youmi` exposes. */
+export type YoumiDescription = YoumiEmulatorDescription;
 
-/** Creates the Youmi platform when it is available. */
-export async function createYoumiPlatformIfAvailable(_options: {
+/** Creates the Youmi platform. */
+export function createYoumiPlatformForEmulator(options: {
   seed: string;
   youmi: YoumiEmulatorOptions;
-  clock: EmulatorClock & { advance(ms: number): void };
+  clock: EmulatorClock;
   faults: () => FaultOptions;
   log: RequestLog;
-}): Promise<{ platform: EmulatedPlatform; describe(baseUrl: string): YoumiDescription } | undefined> {
-  return undefined;
+}): YoumiPlatform {
+  return createYoumiPlatform(options);
 }
