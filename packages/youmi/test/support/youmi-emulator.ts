@@ -1,0 +1,71 @@
+import { type RunningEmulator, startEmulator } from '@kefu/emulator';
+import type { YoumiConfigInput } from '../../src/youmi-config.js';
+
+/** The raw chat fields the tests compare. */
+export interface EmulatedChat {
+  ad_chatting_id: number;
+  ad_chatting_talter: string;
+  ad_chatting_sate: number;
+  ad_chatting_time: string;
+}
+
+/** What the emulator's Youmi side exposes (its `RunningEmulator['youmi']`). */
+export interface EmulatedYoumi {
+  baseUrl: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  tenantId: string;
+  merchantId: string;
+  wechatIds: number[];
+  v1: { appId: string; appKey: string };
+  /** Chats with from <= time <= to (inclusive), in id order. */
+  expectedChats(query: { wechatId: number; from: Date; to: Date; fansKey?: string }): EmulatedChat[];
+  fans(wechatId: number): Array<{ fansKey: string; staffCode: string | null }>;
+}
+
+/** A running emulator serving Youmi, and a provider config pointing at it. */
+export interface YoumiEmulator {
+  emulator: RunningEmulator;
+  youmi: EmulatedYoumi;
+  /** The emulator clock start: the end of its generated history. */
+  start: number;
+  config(overrides?: Partial<YoumiConfigInput>): YoumiConfigInput;
+}
+
+/** Fixed clock start, so every run sees the same data. */
+export const EMULATOR_START = Date.UTC(2026, 10, 20, 4, 0, 0);
+
+/** Starts the emulator with a small Youmi data set (one account by default). */
+export async function startYoumiEmulator(
+  youmi: Record<string, unknown> = {},
+  faults: Record<string, unknown> = {},
+): Promise<YoumiEmulator> {
+  const emulator = await startEmulator({
+    seed: 'youmi-provider',
+    now: EMULATOR_START,
+    youmi: { wechatIds: [10001], fansPerAccount: 12, chatsPerFan: 12, days: 3, ...youmi },
+    faults,
+  });
+  const side = emulator.youmi as unknown as EmulatedYoumi;
+  if (typeof side.clientId !== 'string') {
+    await emulator.stop();
+    throw new Error('the emulator does not serve Youmi yet (packages/emulator/src/youmi-wiring.ts)');
+  }
+  return {
+    emulator,
+    youmi: side,
+    start: EMULATOR_START,
+    config: (overrides = {}) => ({
+      baseUrl: side.baseUrl,
+      tokenUrl: side.tokenUrl,
+      clientId: side.clientId,
+      clientSecret: side.clientSecret,
+      wechatIds: side.wechatIds,
+      pageSize: 5,
+      fanPageSize: 5,
+      retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 10, jitter: 0 },
+      ...overrides,
+    }),
+  };
+}
