@@ -63,8 +63,8 @@ export function sinkFailure(sink: RecordSink, batch: RecordBatch, error: unknown
  * An RxJS operator writing positioned records to one sink in batches (by size, or after
  * `maxWaitMs`), one write after another, emitting the acknowledged checkpoint after each
  * write resolves. A write failure errors the output with KEFU_SINK_FAILED; an upstream
- * error is forwarded once the write in flight settled (buffered records are not written:
- * they come back when reading again from the last emitted checkpoint).
+ * error is forwarded once the batches already cut were written (records still gathering
+ * into a batch are dropped: they come back when reading again from the last emitted checkpoint).
  *
  * RxJS has no backpressure: records arriving while a write is in flight are buffered.
  * For bounded memory, subscribe with a {@link Demand} and ask for more after each

@@ -298,20 +298,29 @@ export function runSync(options: SyncOptions): SyncRun {
         break;
       }
       try {
-        const stream: RecordStream = target.provider
-          .records({
-            account: target.account,
-            from: options.from,
-            to: options.to,
-            ...(committed ? { resumeFrom: committed } : {}),
-          })
-          .withOptions({
-            ...(options.prefetchPages !== undefined ? { prefetchPages: options.prefetchPages } : {}),
-            onPageFetched: () => {
-              summary.pages += 1;
-              emit('page', summary);
-            },
-          });
+        const opened: RecordStream = target.provider.records({
+          account: target.account,
+          from: options.from,
+          to: options.to,
+          ...(committed ? { resumeFrom: committed } : {}),
+        });
+        if (typeof opened?.batches !== 'function') {
+          throw coreError(
+            'KEFU_PLUGIN_INVALID',
+            `provider ${target.provider.id} returned no RecordStream from records(); build it with \`new RecordStream(key, pageSource, resumeFrom)\``,
+          );
+        }
+        // A stream from another copy of core may lack withOptions: use it as it is.
+        const stream =
+          typeof opened.withOptions === 'function'
+            ? opened.withOptions({
+                ...(options.prefetchPages !== undefined ? { prefetchPages: options.prefetchPages } : {}),
+                onPageFetched: () => {
+                  summary.pages += 1;
+                  emit('page', summary);
+                },
+              })
+            : opened;
         await pipeToSinks(stream, options.dryRun ? [] : options.sinks, {
           checkpointKey: key,
           batchSize: options.batchSize ?? 500,

@@ -170,6 +170,26 @@ describe('RecordStream empty pages and batches', () => {
     expect(demand.outstanding).toBe(3);
   });
 
+  it('given withOptions, then the copy keeps the resume point, uses the new prefetch and chains onPageFetched', async () => {
+    const source = new ArrayPageSource(Array.from({ length: 20 }, () => 1));
+    const seenByProvider: number[] = [];
+    const seenByPipeline: number[] = [];
+    const resumeFrom: Checkpoint = { ...fixtureKey, position: 2, skip: 0 };
+    const stream = new RecordStream(fixtureKey, source, resumeFrom, {
+      onPageFetched: ({ position }) => seenByProvider.push(position as number),
+    }).withOptions({ prefetchPages: 5, onPageFetched: ({ position }) => seenByPipeline.push(position as number) });
+    expect(stream.resumeFrom).toEqual(resumeFrom);
+    const iterator = stream.pages();
+    const first = await iterator.next();
+    expect(first.done ? [] : ids(first.value.records)).toEqual(['r2']);
+    await turns(5);
+    // The first page plus 5 prefetched, each reported to both callbacks when fetched.
+    expect(source.requested).toBe(6);
+    expect(seenByProvider).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(seenByPipeline).toEqual(seenByProvider);
+    await iterator.return(undefined);
+  });
+
   it('ignores non-positive demand requests', async () => {
     const demand = new Demand();
     demand.request(0);

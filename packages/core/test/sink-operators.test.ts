@@ -71,6 +71,30 @@ describe('writeToSink', () => {
     expect(await readIds(source, emitted[0])).toEqual(['r2', 'r3', 'r4', 'r5']);
   });
 
+  it('given an upstream error during a write, then the batches already cut are written and acknowledged before the error', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const sink = new RecordingSink('s', { beforeWrite: () => gate });
+    const input = new Subject<PositionedRecord>();
+    const seen: Array<Checkpoint | 'error'> = [];
+    input.pipe(writeToSink(sink, { stream: fixtureKey, checkpointKey: 'k', batchSize: 1 })).subscribe({
+      next: (c) => seen.push(c),
+      error: () => seen.push('error'),
+    });
+    const checkpoint: Checkpoint = { ...fixtureKey, position: 1, skip: 0 };
+    input.next({ record: fixtureRecord(0), checkpoint });
+    input.next({ record: fixtureRecord(1), checkpoint: { ...checkpoint, position: 2 } });
+    input.error(new Error('read failed'));
+    await turns(2);
+    expect(seen).toEqual([]);
+    release();
+    await turns(2);
+    expect(seen).toEqual([checkpoint, { ...checkpoint, position: 2 }, 'error']);
+    expect(sink.accepted).toEqual(['r0', 'r1']);
+  });
+
   it('given an invalid batchSize, then it fails with KEFU_CONFIG_INVALID', () => {
     expect(() =>
       writeToSink(new RecordingSink('s'), { stream: fixtureKey, checkpointKey: 'k', batchSize: 0 }),
@@ -170,6 +194,37 @@ describe('pipeToSinks', () => {
     expect(sink.accepted).toEqual(allIds(source));
     // In flight + prefetched + one page inside batches().
     expect(maxUncommitted).toBeLessThanOrEqual((prefetchPages + maxInFlightBatches + 1) * PAGE);
+  });
+
+  it('given trailing empty pages, then the checkpoint-only batch is committed without calling the sinks', async () => {
+    const source = new ArrayPageSource([2, 0, 0]);
+    const sink = new RecordingSink('s');
+    const commits: Checkpoint[] = [];
+    await pipeToSinks(new RecordStream(fixtureKey, source), [sink], {
+      checkpointKey: 'k',
+      batchSize: 2,
+      commit: (checkpoint) => {
+        commits.push(checkpoint);
+      },
+    });
+    expect(sink.calls).toBe(1);
+    expect(commits.map((c) => c.position)).toEqual([1, 3]);
+  });
+
+  it('given a commit that rejects, then the pipe stops with that error and commits nothing after it', async () => {
+    const source = new ArrayPageSource(pagesOf(5, 2));
+    const commits: Checkpoint[] = [];
+    const failure = new Error('store unavailable');
+    const error = await pipeToSinks(new RecordStream(fixtureKey, source), [new RecordingSink('s')], {
+      checkpointKey: 'k',
+      batchSize: 2,
+      commit: (checkpoint) => {
+        if (commits.length === 1) throw failure;
+        commits.push(checkpoint);
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBe(failure);
+    expect(commits).toHaveLength(1);
   });
 
   it('given a sink failing retryably twice, then with writeRetry the batch is retried and everything arrives', async () => {

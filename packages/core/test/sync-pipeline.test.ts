@@ -9,6 +9,7 @@ import {
   runSync,
   type SyncProgressEvent,
 } from '@kefu/core';
+import fc from 'fast-check';
 import { firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { ArrayPageSource, type ArrayPageSourceOptions, RecordingSink, turns } from './record-stream-fixtures.js';
@@ -88,12 +89,13 @@ class AckCheckingStore extends MemoryCheckpointStore {
   }
   override async save(key: string, checkpoint: Checkpoint): Promise<void> {
     this.saves++;
+    // What the sinks hold at the moment of the save, before anything else can run.
+    const acceptedNow = this.sinks.map((sink) => ({ id: sink.id, accepted: new Set(sink.accepted) }));
     const account = key.split('/').at(-1) as string;
     const rest = new Set(await readIds(this.provider, account, checkpoint));
     const before = allIds(this.provider, account).filter((id) => !rest.has(id));
-    for (const sink of this.sinks) {
-      const accepted = new Set(sink.accepted);
-      for (const id of before) if (!accepted.has(id)) this.violations.push(`${sink.id} lacks ${account}:${id}`);
+    for (const sink of acceptedNow) {
+      for (const id of before) if (!sink.accepted.has(id)) this.violations.push(`${sink.id} lacks ${account}:${id}`);
     }
     await super.save(key, checkpoint);
   }
@@ -422,6 +424,99 @@ describe('runSync', () => {
     ).toThrowError(expect.objectContaining({ message: expect.stringContaining('listed twice') }));
     expect(() => runSync({ ...base, sinks: [new RecordingSink('s')], concurrency: 0 })).toThrowError(
       expect.objectContaining({ message: expect.stringContaining('concurrency') }),
+    );
+  });
+
+  it('given a stream failing retryably on every attempt, then the target fails after retry.maxAttempts reopenings', async () => {
+    const provider = new FakeProvider(
+      'prov',
+      { a: pagesOf(3, 2) },
+      { failAt: 1, failWith: () => coreError('KEFU_HTTP_NETWORK', 'connection refused') },
+    );
+    const sink = new RecordingSink('s');
+    const summary = await runSync({
+      targets: [{ provider, account: 'a' }],
+      sinks: [sink],
+      checkpoints: new MemoryCheckpointStore(),
+      from: FROM,
+      to: TO,
+      batchSize: 2,
+      retry: FAST_RETRY,
+    }).done;
+    expect(summary.targets[0]).toMatchObject({ status: 'failed', retries: FAST_RETRY.maxAttempts - 1 });
+    expect(summary.targets[0]?.error).toMatchObject({ code: 'KEFU_HTTP_NETWORK' });
+    // The first page was committed once and never re-sent: reopening starts after it.
+    expect(sink.accepted).toEqual(['r0', 'r1']);
+  });
+
+  it('given a stored checkpoint of another account, then the target fails with KEFU_CHECKPOINT_INVALID and nothing is written', async () => {
+    const provider = new FakeProvider('prov', { a: [2] });
+    const store = new MemoryCheckpointStore();
+    await store.save('default/prov/a', { provider: 'p', account: 'b', position: 1, skip: 0 });
+    const sink = new RecordingSink('s');
+    const summary = await runSync({
+      targets: [{ provider, account: 'a' }],
+      sinks: [sink],
+      checkpoints: store,
+      from: FROM,
+      to: TO,
+    }).done;
+    expect(summary.targets[0]?.status).toBe('failed');
+    expect(summary.targets[0]?.error).toMatchObject({ code: 'KEFU_CHECKPOINT_INVALID' });
+    expect(sink.calls).toBe(0);
+  });
+
+  it('given a clock, then lag is now minus the time of the last committed record', async () => {
+    const provider = new FakeProvider('prov', { a: [2] });
+    const lastAt = Date.parse(provider.source('a').records[1]?.at as string);
+    const summary = await runSync({
+      targets: [{ provider, account: 'a' }],
+      sinks: [new RecordingSink('s')],
+      checkpoints: new MemoryCheckpointStore(),
+      from: FROM,
+      to: TO,
+      now: () => lastAt + 60_000,
+    }).done;
+    expect(summary.targets[0]?.lagMs).toBe(60_000);
+  });
+
+  it('never loses a record: with a sink failing at random across runs, re-running until done delivers everything and no save passes an unacknowledged record', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (sizes, batchSize, failures, maxInFlightBatches) => {
+          const provider = new FakeProvider('prov', { a: sizes });
+          let call = 0;
+          const steady = new RecordingSink('steady');
+          // Fails (non-retryably) on the write calls marked true; the pattern is finite, so runs end.
+          const flaky = new RecordingSink('flaky', {
+            failOn: () => (failures[call++] ? new Error('random failure') : undefined),
+          });
+          const store = new AckCheckingStore(provider, [steady, flaky]);
+          let status = 'failed';
+          for (let runs = 0; runs < 15 && status !== 'done'; runs++) {
+            const summary = await runSync({
+              targets: [{ provider, account: 'a' }],
+              sinks: [steady, flaky],
+              checkpoints: store,
+              from: FROM,
+              to: TO,
+              batchSize,
+              maxInFlightBatches,
+              retry: FAST_RETRY,
+            }).done;
+            status = summary.targets[0]?.status ?? 'failed';
+          }
+          expect(status).toBe('done');
+          expect(store.violations).toEqual([]);
+          expect(new Set(steady.accepted)).toEqual(new Set(allIds(provider, 'a')));
+          expect(new Set(flaky.accepted)).toEqual(new Set(allIds(provider, 'a')));
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 });
