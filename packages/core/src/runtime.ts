@@ -337,7 +337,12 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
   const checkpoints: CheckpointsOption = options.checkpoints ?? { use: 'memory' };
 
   // Secrets written straight into the options must be scrubbed from logs too.
-  registerConfigSecrets({ providers: options.providers, sinks: options.sinks, checkpoints });
+  // Only the config blocks: `use` may be a plugin object whose zod internals are not config.
+  registerConfigSecrets(
+    [...(options.providers ?? []), ...(options.sinks ?? []), checkpoints].map((spec) =>
+      'config' in spec ? spec.config : undefined,
+    ),
+  );
   const providerInstances = await loadPluginInstances('providers', options.providers ?? [], baseDir);
   const sinkInstances = await loadPluginInstances('sinks', options.sinks ?? [], baseDir);
   const storeInstances =

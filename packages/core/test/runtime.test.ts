@@ -25,6 +25,7 @@ import {
   RecordQuerySchema,
   type RecordSink,
   RecordStream,
+  redactText,
   TOKENS,
 } from '@kefu/core';
 import { ContainerModule } from 'inversify';
@@ -254,6 +255,54 @@ describe('createKefu composition', () => {
     expect(error.code).toBe('KEFU_CONFIG_INVALID');
     expect(error.message).toContain('providers[0] (wechat-mp) config.accounts.0.secret: Required');
     expect(contexts.size).toBe(0);
+  });
+});
+
+describe('createKefu failures and secrets', () => {
+  it('registers secrets written in plugin configs, so logs never show them', async () => {
+    const kefu = await createKefu({
+      providers: [{ use: fakeProviderPlugin, config: { accounts: [{ id: 'wx', secret: 'runtime-secret-999' }] } }],
+      logger: quietLogger,
+    });
+    await kefu.close();
+    expect(redactText('token runtime-secret-999 leaked')).toBe('token [redacted] leaked');
+  });
+
+  it('reports a module factory that throws, and releases what was already opened', async () => {
+    const created: HttpClient[] = [];
+    const opensClient = definePlugin({
+      name: '@test/opens-client',
+      kind: 'provider',
+      configSchema: z.object({}),
+      module: (_config, context) => {
+        created.push(context.httpClients.create({ baseUrl: 'http://127.0.0.1:9', retry: false }));
+        return new ContainerModule(({ bind }) => {
+          bind<KefuProvider>(TOKENS.Provider).toConstantValue(
+            new FakeProvider(context.instanceId, { accounts: [account('a')], recordsPerAccount: 0, wrongId: false }),
+          );
+        });
+      },
+    });
+    const throwsPlugin = definePlugin({
+      name: '@test/throws',
+      kind: 'sink',
+      configSchema: z.object({}),
+      module: () => {
+        throw new Error('cannot open the outbox');
+      },
+    });
+    const error = await failure(
+      createKefu({
+        providers: [{ use: opensClient }],
+        sinks: [{ use: throwsPlugin, id: 'outbox' }],
+        logger: quietLogger,
+      }),
+    );
+    expect(error.code).toBe('KEFU_PLUGIN_INVALID');
+    expect(error.message).toContain('sinks[0] (outbox): plugin @test/throws failed to build its container module');
+    expect(error.message).toContain('cannot open the outbox');
+    const afterFailure = await failure(created[0]!.request({ method: 'GET', path: '/' }));
+    expect(afterFailure.message).toContain('closed');
   });
 });
 
