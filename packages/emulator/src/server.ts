@@ -146,6 +146,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         return;
       }
       case 'slow': {
+        // Logged before streaming: the client may finish reading before the last pause ends.
+        options.log.add({ ...logged, status: answer.status, fault: 'slow' });
         res.writeHead(answer.status, { ...headers, 'content-length': String(payload.length) });
         const chunks = 10;
         const step = Math.ceil(payload.length / chunks);
@@ -155,7 +157,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           await delay((faults.slowBodyMs ?? 1000) / chunks);
         }
         res.end();
-        options.log.add({ ...logged, status: answer.status, fault: 'slow' });
         return;
       }
       default:
