@@ -296,11 +296,15 @@ export class WechatMpClient {
 
   // ---- messages ----
 
-  /** Sends a customer-service message, optionally as a given agent. Not retried after a transport error (no double send). */
+  /**
+   * Sends a customer-service message, optionally as a given agent, and returns the
+   * platform's answer (the Java SDK's `sendKefuMessageWithResponse`). Not retried after a
+   * transport error, since the message may have been delivered (no double send).
+   */
   async sendMessage(
     request: { openid: string; message: WechatOutgoingMessage; asAgent?: string },
     options: CallOptions = {},
-  ): Promise<void> {
+  ): Promise<Record<string, unknown>> {
     const json = validateInput(
       SendMessageRequestSchema,
       {
@@ -310,7 +314,7 @@ export class WechatMpClient {
       },
       'sendMessage',
     );
-    await this.#call({
+    const { value } = await this.#call({
       name: 'message/custom/send',
       method: 'POST',
       path: '/cgi-bin/message/custom/send',
@@ -318,6 +322,7 @@ export class WechatMpClient {
       idempotent: false,
       ...ok(options),
     });
+    return value;
   }
 
   /** Shows (`true`) or hides (`false`) the typing indicator to a customer (needs an exchange in the last 30 s). */

@@ -139,6 +139,12 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
     }
     const { from, to, customer, resumeFrom, pageSize } = parsed.data;
     const appId = parsed.data.account ?? this.#singleAccount();
+    if (!this.#clients.has(appId)) {
+      throw coreError(
+        'KEFU_QUERY_INVALID',
+        `wechat-mp records: account ${appId} is not configured; use one of ${this.accounts().join(', ')}`,
+      );
+    }
     const client = this.client(appId);
     const api = this.config.recordApi;
     const windowQuery: RecordWindowQuery = {

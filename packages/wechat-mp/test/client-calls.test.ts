@@ -177,7 +177,8 @@ describe('WechatMpClient: every call against the emulator', () => {
       let sent = 0;
       for (const message of everyType) {
         if (sent % 4 === 0) await customerWrites(openid); // resets the per-interaction send limit
-        await client.sendMessage({ openid, message, ...(sent % 2 ? { asAgent: onlineAgent } : {}) });
+        const answer = await client.sendMessage({ openid, message, ...(sent % 2 ? { asAgent: onlineAgent } : {}) });
+        expect(answer.errcode ?? 0).toBe(0);
         sent += 1;
       }
       await customerWrites(openid);

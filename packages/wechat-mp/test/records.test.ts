@@ -117,5 +117,6 @@ describe('records() against the emulator', () => {
       }
     })();
     expect(isKefuError(error) && error.code).toBe('KEFU_QUERY_INVALID');
+    expect(() => provider.records({ account: 'wx-not-configured', from, to })).toThrow(/not configured/);
   });
 });
