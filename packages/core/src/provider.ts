@@ -21,6 +21,11 @@ export interface KefuProvider {
   records(query: RecordQueryInput): RecordStream;
   /** Releases sockets and timers; idempotent. */
   close(): Promise<void>;
+  /**
+   * Checks credentials and connectivity of every account without side effects, rejecting
+   * with a KefuError that says what to fix (`kefu doctor` calls it). Optional.
+   */
+  check?(): Promise<void>;
 }
 
 /** An agent (customer-service staff member) in normalized form. */

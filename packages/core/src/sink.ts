@@ -30,4 +30,9 @@ export interface RecordSink {
   write(batch: RecordBatch): Promise<void>;
   /** Flushes anything buffered and releases resources; idempotent. */
   close(): Promise<void>;
+  /**
+   * Checks that the sink can accept data (connects, migrates, probes the target) without
+   * writing records, rejecting with a KefuError that says what to fix (`kefu doctor`). Optional.
+   */
+  check?(): Promise<void>;
 }
