@@ -3,6 +3,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createYoumiPlatform,
+  formatYoumiTime,
   parseYoumiTime,
   serveYoumiPlatform,
   type YoumiEmulatorOptions,
@@ -207,6 +208,18 @@ describe('Youmi emulator options and helpers', () => {
     expect(() => platformFor('x', youmi)).toThrow(
       expect.objectContaining({ code: 'EMULATOR_YOUMI_OPTIONS_INVALID', message: expect.stringContaining(field) }),
     );
+  });
+
+  it('then formatYoumiTime equals the UTC+8 ISO form for any instant and parseYoumiTime inverts it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -2_000_000_000_000, max: 7_000_000_000_000 }), (ms) => {
+        const expected = new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+        expect(formatYoumiTime(ms)).toBe(expected);
+        expect(parseYoumiTime(expected)).toBe(Math.floor(ms / 1000) * 1000);
+      }),
+      { numRuns: 2000, seed: 8 },
+    );
+    expect(formatYoumiTime(Date.UTC(2024, 1, 28, 16, 0, 0))).toBe('2024-02-29 00:00:00');
   });
 
   it('given explicit wechatIds, then they are served', () => {
