@@ -14,7 +14,7 @@ import {
   type SyncDefaults,
 } from './kefu-config.js';
 import { createJsonLogger, type KefuLogger, type LogLevel } from './logger.js';
-import { type KefuClock, type PluginContext, systemClock, TOKENS } from './plugin.js';
+import { type KefuClock, loadedCoreCopies, type PluginContext, systemClock, TOKENS } from './plugin.js';
 import { type LoadedPluginInstance, loadPluginInstances, type PluginInstanceSpec } from './plugin-loader.js';
 import type { KefuProvider } from './provider.js';
 import type { RecordSink } from './sink.js';
@@ -335,6 +335,14 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
   const clock = options.clock ?? systemClock;
   const httpClients = new TrackingHttpClientFactory(options.httpClients ?? undiciHttpClientFactory);
   const checkpoints: CheckpointsOption = options.checkpoints ?? { use: 'memory' };
+  const copies = loadedCoreCopies();
+  if (copies.length > 1) {
+    // Plugins defined with another copy are refused below; other copies still split
+    // process-wide state such as the secret registry, so say so even if none is.
+    logger.warn('several copies of @kefu/core are loaded; run `pnpm dedupe`', {
+      copies: copies.map((copy) => `${copy.version} at ${copy.location}`),
+    });
+  }
 
   // Secrets written straight into the options must be scrubbed from logs too.
   // Only the config blocks: `use` may be a plugin object whose zod internals are not config.

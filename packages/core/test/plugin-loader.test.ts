@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import {
   CORE_VERSION,
   coreIdentity,
+  createJsonLogger,
+  createKefu,
   defaultInstanceId,
   definePlugin,
   importPlugin,
@@ -237,6 +239,19 @@ describe('duplicate copies of @kefu/core', () => {
     expect(error.message).toContain('foreign-core');
     expect(error.message).toContain('pnpm dedupe');
     expect(error.fix).toContain('peer dependency');
+  });
+});
+
+describe('duplicate copies of @kefu/core at run time', () => {
+  it('warns when the runtime starts while several copies of core are loaded', async () => {
+    const secondCopyUrl = `${new URL('../src/plugin.ts', import.meta.url).href}?third-copy`;
+    await import(/* @vite-ignore */ secondCopyUrl);
+    const lines: string[] = [];
+    const kefu = await createKefu({ logger: createJsonLogger({ level: 'warn', write: (line) => lines.push(line) }) });
+    await kefu.close();
+    expect(lines.some((line) => line.includes('several copies of @kefu/core') && line.includes('pnpm dedupe'))).toBe(
+      true,
+    );
   });
 });
 
