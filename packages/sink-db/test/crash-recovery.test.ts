@@ -38,7 +38,7 @@ interface RunResult {
   stderr: string;
 }
 
-/** Runs the writer; with `killAfterMs` it is sent SIGKILL then, unless it finished before. */
+/** Runs the writer; with `killAfterMs` it is sent SIGKILL that long after it reports ready, unless it finished before. */
 function runWriter(options: object, killAfterMs?: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [fixture, JSON.stringify(options)], {
@@ -47,19 +47,19 @@ function runWriter(options: object, killAfterMs?: number): Promise<RunResult> {
     });
     let stdout = '';
     let stderr = '';
+    let timer: NodeJS.Timeout | undefined;
+    let killed = false;
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
+      if (killAfterMs !== undefined && timer === undefined && stdout.includes('"ready":true')) {
+        timer = setTimeout(() => {
+          killed = child.kill('SIGKILL');
+        }, killAfterMs);
+      }
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    let killed = false;
-    const timer =
-      killAfterMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            killed = child.kill('SIGKILL');
-          }, killAfterMs);
     child.once('error', reject);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
@@ -69,6 +69,7 @@ function runWriter(options: object, killAfterMs?: number): Promise<RunResult> {
 }
 
 const TOTAL = 3000;
+const KILLS = 5;
 
 for (const database of databases) {
   describe.skipIf(!database.available)(`crash recovery on ${database.dialect}`, () => {
@@ -94,13 +95,13 @@ for (const database of databases) {
         // Batches cut across pages, so checkpoints inside a page (skip > 0) are exercised too.
         pageSize: 50,
         batchSize: 35,
-        pageDelayMs: 15,
+        pageDelayMs: 2,
       };
 
       let kills = 0;
       let completed: RunResult | undefined;
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const result = await runWriter(options, 200 + Math.floor(random() * 700));
+      for (let attempt = 0; attempt < KILLS; attempt++) {
+        const result = await runWriter(options, 10 + Math.floor(random() * 300));
         if (result.killed) kills++;
         else {
           expect(result.code, result.stderr).toBe(0);
