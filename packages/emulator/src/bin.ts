@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+/**
+ * `kefu-emulator`: starts the emulator, prints its URL and (fake) credentials, and runs
+ * until SIGINT/SIGTERM. Printing secrets is intended: they are the emulator's own.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isKefuError } from '@kefu/core';
+import { emulatorError } from './errors.js';
+import type { FaultOptions } from './faults.js';
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from './index.js';
+
+const USAGE = `Usage: kefu-emulator [options]
+  --host H                 listen address (default 127.0.0.1)
+  --port N                 port (default 0 = random)
+  --seed S                 data seed (default kefu)
+  --now ISO                emulator clock start (default: now)
+  --accounts N             WeChat accounts (default 2)
+  --agents N               seeded agents per WeChat account (default 5)
+  --customers N            customers per WeChat account (default 200)
+  --days N                 days of history (default 30)
+  --records-per-day N      average WeChat records per day and account (default 200)
+  --token-expires-in S     WeChat token lifetime in seconds (default 7200)
+  --latency-ms N           fixed latency per API call
+  --jitter-ms N            extra random latency in [0, N)
+  --server-error-rate R    share of HTTP 502/503 answers (0..1)
+  --reset-rate R           share of connection resets
+  --malformed-rate R       share of invalid JSON bodies
+  --truncated-rate R       share of truncated bodies
+  --slow-body-rate R       share of slow bodies (--slow-body-ms, default 1000)
+  --busy-rate R            share of WeChat errcode -1
+  --minute-quota-rate R    share of WeChat errcode 45011
+  --daily-quota-after N    WeChat 45009 after N record calls
+  --revoke-every N         revoke the access token every N authenticated calls
+  --fault-paths REGEX      apply faults only to matching paths
+  --fault-seed N           seed of the fault dice
+  --json                   print one JSON line instead of text
+  --help                   this text`;
+
+const FLAGS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  seed: { type: 'string' },
+  now: { type: 'string' },
+  accounts: { type: 'string' },
+  agents: { type: 'string' },
+  customers: { type: 'string' },
+  days: { type: 'string' },
+  'records-per-day': { type: 'string' },
+  'token-expires-in': { type: 'string' },
+  'latency-ms': { type: 'string' },
+  'jitter-ms': { type: 'string' },
+  'server-error-rate': { type: 'string' },
+  'reset-rate': { type: 'string' },
+  'malformed-rate': { type: 'string' },
+  'truncated-rate': { type: 'string' },
+  'slow-body-rate': { type: 'string' },
+  'slow-body-ms': { type: 'string' },
+  'busy-rate': { type: 'string' },
+  'minute-quota-rate': { type: 'string' },
+  'daily-quota-after': { type: 'string' },
+  'revoke-every': { type: 'string' },
+  'fault-paths': { type: 'string' },
+  'fault-seed': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>['values'];
+
+/** Turns command-line flags into emulator options (exported for tests). */
+export function optionsFromArgs(args: string[]): EmulatorOptions & { json: boolean; help: boolean } {
+  let values: Values;
+  try {
+    values = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false }).values;
+  } catch (cause) {
+    throw emulatorError('EMULATOR_OPTIONS_INVALID', `${(cause as Error).message}\n${USAGE}`, { cause });
+  }
+  const number = (name: keyof Values): number | undefined => {
+    const raw = values[name];
+    if (raw === undefined || typeof raw === 'boolean') return undefined;
+    const parsed = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(parsed)) {
+      throw emulatorError('EMULATOR_OPTIONS_INVALID', `--${name} needs a number, got "${raw}"`);
+    }
+    return parsed;
+  };
+  const defined = <T extends object>(object: T): T =>
+    Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
+  let now: number | undefined;
+  if (values.now !== undefined) {
+    now = Date.parse(values.now);
+    if (Number.isNaN(now))
+      throw emulatorError('EMULATOR_OPTIONS_INVALID', `--now needs an ISO date, got "${values.now}"`);
+  }
+  const faults: FaultOptions = defined({
+    latencyMs: number('latency-ms'),
+    jitterMs: number('jitter-ms'),
+    serverErrorRate: number('server-error-rate'),
+    connectionResetRate: number('reset-rate'),
+    malformedBodyRate: number('malformed-rate'),
+    truncatedBodyRate: number('truncated-rate'),
+    slowBodyRate: number('slow-body-rate'),
+    slowBodyMs: number('slow-body-ms'),
+    wechatBusyRate: number('busy-rate'),
+    wechatMinuteQuotaRate: number('minute-quota-rate'),
+    wechatDailyQuotaAfterCalls: number('daily-quota-after'),
+    revokeTokenEveryCalls: number('revoke-every'),
+    pathPattern: values['fault-paths'],
+    seed: number('fault-seed'),
+  });
+  return defined({
+    host: values.host,
+    port: number('port'),
+    seed: values.seed,
+    now,
+    wechat: defined({
+      accounts: number('accounts'),
+      agentsPerAccount: number('agents'),
+      customers: number('customers'),
+      days: number('days'),
+      recordsPerDay: number('records-per-day'),
+      tokenExpiresInSeconds: number('token-expires-in'),
+    }),
+    faults,
+    json: values.json === true,
+    help: values.help === true,
+  });
+}
+
+/** The text printed at start-up: URL and credentials of both platforms. */
+export function describeEmulator(emulator: RunningEmulator): string {
+  const lines = [`kefu-emulator listening on ${emulator.url}`, '', `WeChat MP   base URL ${emulator.wechat.baseUrl}`];
+  for (const account of emulator.wechat.accounts) {
+    lines.push(`  ${account.name}: appid=${account.appId} secret=${account.secret}`);
+  }
+  const y = emulator.youmi;
+  lines.push(
+    '',
+    `Youmi       base URL ${y.baseUrl}  token URL ${y.tokenUrl}`,
+    `  client_id=${y.clientId} client_secret=${y.clientSecret} tenantId=${y.tenantId} merchantId=${y.merchantId}`,
+    `  wechatIds=${y.wechatIds.join(',')}  v1 appId=${y.v1.appId} appKey=${y.v1.appKey}`,
+    '',
+    'Press Ctrl+C to stop.',
+  );
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { json, help, ...options } = optionsFromArgs(process.argv.slice(2));
+  if (help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const emulator = await startEmulator(options);
+  if (json) {
+    const { wechat, youmi } = emulator;
+    process.stdout.write(
+      `${JSON.stringify({ url: emulator.url, pid: process.pid, wechat: { baseUrl: wechat.baseUrl, accounts: wechat.accounts }, youmi: { baseUrl: youmi.baseUrl, tokenUrl: youmi.tokenUrl, clientId: youmi.clientId, clientSecret: youmi.clientSecret, tenantId: youmi.tenantId, merchantId: youmi.merchantId, wechatIds: youmi.wechatIds, v1: youmi.v1 } })}\n`,
+    );
+  } else process.stdout.write(`${describeEmulator(emulator)}\n`);
+  const shutdown = () => {
+    emulator.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+/** True when this file is the process entry point (also through the node_modules/.bin symlink). */
+function isEntryPoint(): boolean {
+  const invoked = process.argv[1];
+  if (!invoked) return false;
+  try {
+    return realpathSync(invoked) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`kefu-emulator: ${isKefuError(error) ? `${error.code}: ${error.message}` : String(error)}\n`);
+    process.exit(2);
+  });
+}

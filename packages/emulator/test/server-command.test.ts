@@ -1,0 +1,84 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeEmulator, optionsFromArgs } from '../src/bin.js';
+import { startEmulator } from '../src/index.js';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const repoDir = fileURLToPath(new URL('../../..', import.meta.url));
+let child: ChildProcess | undefined;
+
+afterEach(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+});
+
+describe('kefu-emulator flags', () => {
+  it('given flags, then they become emulator and fault options', () => {
+    const options = optionsFromArgs([
+      '--port',
+      '4010',
+      '--seed',
+      's',
+      '--records-per-day',
+      '1000',
+      '--days',
+      '7',
+      '--latency-ms',
+      '30',
+      '--busy-rate',
+      '0.1',
+    ]);
+    expect(options).toMatchObject({
+      port: 4010,
+      seed: 's',
+      wechat: { recordsPerDay: 1000, days: 7 },
+      faults: { latencyMs: 30, wechatBusyRate: 0.1 },
+      json: false,
+    });
+  });
+
+  it('given a bad number or an unknown flag, then it throws EMULATOR_OPTIONS_INVALID', () => {
+    expect(() => optionsFromArgs(['--port', 'abc'])).toThrow(/--port needs a number/);
+    expect(() => optionsFromArgs(['--colour', 'red'])).toThrow(/colour/);
+  });
+
+  it('given a running emulator, then the banner shows its URL and every credential', async () => {
+    const emulator = await startEmulator({ seed: 'banner' });
+    try {
+      const text = describeEmulator(emulator);
+      expect(text).toContain(emulator.url);
+      for (const account of emulator.wechat.accounts) expect(text).toContain(`secret=${account.secret}`);
+      expect(text).toContain(emulator.youmi.clientSecret);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
+describe('kefu-emulator command', () => {
+  beforeAll(() => {
+    // The command runs from dist: build this package (and its references) first.
+    execFileSync(`${repoDir}node_modules/.bin/tsc`, ['-b', packageDir], { cwd: repoDir, stdio: 'inherit' });
+  }, 120_000);
+
+  it('given --json, when started, then it prints URL and credentials, serves tokens, and stops on SIGTERM', async () => {
+    child = spawn(process.execPath, [`${packageDir}dist/bin.js`, '--json', '--seed', 'command', '--accounts', '1'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    const printed = JSON.parse(line);
+    expect(printed.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const [account] = printed.wechat.accounts;
+    const response = await request(
+      `${printed.url}/cgi-bin/token?grant_type=client_credential&appid=${account.appId}&secret=${account.secret}`,
+    );
+    expect((JSON.parse(await response.body.text()) as { access_token?: string }).access_token).toBeTypeOf('string');
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+});
