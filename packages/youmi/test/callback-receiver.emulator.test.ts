@@ -1,0 +1,213 @@
+import type { KefuRecord } from '@kefu/core';
+import { filter, firstValueFrom, from, type Observable, take, timeout, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mergeWithoutDuplicates, YoumiCallbackReceiver, type YoumiReceivedEvent } from '../src/callback-receiver.js';
+import { YoumiProvider } from '../src/youmi-provider.js';
+import { startYoumiEmulator, type YoumiEmulator } from './support/youmi-emulator.js';
+
+let running: YoumiEmulator | undefined;
+let receiver: YoumiCallbackReceiver | undefined;
+const providers: YoumiProvider[] = [];
+
+afterEach(async () => {
+  await Promise.all(providers.splice(0).map((p) => p.close()));
+  await running?.emulator.stop();
+  await receiver?.close();
+  running = undefined;
+  receiver = undefined;
+});
+
+/** The next `count` events matching `predicate`, failing after 10 s instead of hanging. */
+function nextEvents(
+  events: Observable<YoumiReceivedEvent>,
+  count: number,
+  predicate: (event: YoumiReceivedEvent) => boolean = () => true,
+) {
+  return firstValueFrom(events.pipe(filter(predicate), take(count), toArray(), timeout(10_000)));
+}
+
+async function post(url: string, body: unknown, method = 'POST') {
+  const response = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(method === 'POST' ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('YoumiCallbackReceiver with events posted by the emulator', () => {
+  it('receives, validates and publishes v2 events of every kind the calls trigger', async () => {
+    running = await startYoumiEmulator();
+    const emulator = running;
+    const provider = new YoumiProvider(emulator.config(), { now: () => emulator.emulator.clock.now() });
+    providers.push(provider);
+    receiver = new YoumiCallbackReceiver({ wechatIds: [10001] });
+    const { url } = await receiver.listen();
+    await provider.client.registerCallbackUrl(`${url}youmi/events`, 'all');
+    await provider.client.subscribeEvent({
+      url: `${url}youmi/rpa`,
+      appId: 'kefu-test',
+      messageTypes: ['rpaTaskResult'],
+    });
+    const fan = emulator.youmi.fans(10001)[2]?.fansKey as string;
+
+    const arriving = nextEvents(receiver.events, 4);
+    await provider.client.sendMessage({ wechatId: 10001, fansKey: fan, content: '回调测试' });
+    await provider.client.activateConversation({ wechatId: 10001, fansKey: fan, staffCode: 'S1210' });
+    await provider.client.saveBulkSend({ wechatId: 10001, fansKeys: [fan], content: '群发' });
+    const events = await arriving;
+
+    const types = events.map((e) => e.eventType).sort();
+    // The bulk send is echoed once to the callback URL and once to the subscription; its chat is not an event.
+    expect(types).toEqual(['chat', 'fansAttributionChange', 'rpaTaskResult', 'rpaTaskResult']);
+    expect(events.every((e) => e.format === 'v2' && e.merchantId === emulator.youmi.merchantId)).toBe(true);
+    expect(events.find((e) => e.appId)?.appId).toBe('kefu-test');
+    const chat = events.find((e) => e.eventType === 'chat');
+    expect(chat?.records).toEqual([
+      expect.objectContaining({
+        provider: 'youmi',
+        account: '10001',
+        customer: fan,
+        direction: 'outbound',
+        text: '回调测试',
+      }),
+    ]);
+  });
+
+  it('merges live chat events with the backfill without duplicates, by the same record ids', async () => {
+    running = await startYoumiEmulator();
+    const emulator = running;
+    const provider = new YoumiProvider(emulator.config(), { now: () => emulator.emulator.clock.now() });
+    providers.push(provider);
+    receiver = new YoumiCallbackReceiver();
+    const { url } = await receiver.listen();
+    await provider.client.registerCallbackUrl(url, 'chat');
+    const fans = emulator.youmi.fans(10001);
+
+    const liveArriving = firstValueFrom(receiver.records.pipe(take(3), toArray(), timeout(10_000)));
+    for (const [index, fan] of [fans[0], fans[5], fans[11]].entries()) {
+      emulator.emulator.clock.advance(1_000);
+      await provider.client.sendMessage({ wechatId: 10001, fansKey: fan?.fansKey as string, content: `live ${index}` });
+    }
+    const live = await liveArriving;
+    emulator.emulator.clock.advance(1_000);
+
+    const backfill = provider.records({
+      account: '10001',
+      from: emulator.start - 86_400_000,
+      to: emulator.emulator.clock.now(),
+    });
+    const merged = await firstValueFrom(mergeWithoutDuplicates(backfill, from(live)).pipe(toArray()));
+    const backfilled = await firstValueFrom(backfill.pipe(toArray()));
+
+    const ids = merged.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids)).toEqual(new Set(backfilled.map((r) => r.id)));
+    // The live records are the very records the backfill reads.
+    for (const record of live) {
+      expect(backfilled.find((r) => r.id === record.id)).toEqual(record);
+    }
+  });
+
+  it('receives v1 callbacks and answers {Result: true, ReturnCode: 200, Message}', async () => {
+    running = await startYoumiEmulator();
+    const emulator = running;
+    const v2 = new YoumiProvider(emulator.config(), { now: () => emulator.emulator.clock.now() });
+    const v1 = new YoumiProvider(
+      emulator.config({
+        auth: 'v1',
+        v1: emulator.youmi.v1,
+        tokenUrl: undefined,
+        clientId: undefined,
+        clientSecret: undefined,
+      }),
+      { now: () => emulator.emulator.clock.now() },
+    );
+    providers.push(v2, v1);
+    receiver = new YoumiCallbackReceiver();
+    const { url } = await receiver.listen();
+    await v1.client.setV1CallbackUrl(`${url}v1`);
+
+    const arriving = nextEvents(receiver.events, 1, (e) => e.format === 'v1');
+    const fan = emulator.youmi.fans(10001)[1]?.fansKey as string;
+    const sent = await v2.client.sendMessage({ wechatId: 10001, fansKey: fan, content: 'v1 回调' });
+    const [event] = await arriving;
+    expect(event).toMatchObject({ format: 'v1', eventType: 'chat', merchantId: emulator.youmi.merchantId });
+    expect(event?.records.map((r) => r.id)).toEqual([`10001:${sent.ad_chatting_id}`]);
+
+    const answer = await post(url, {
+      Type: 'fansInfoChange',
+      MerchantId: 'M1',
+      MsgTime: '2026-11-20 10:00:00',
+      Values: {},
+    });
+    expect(answer).toEqual({ status: 200, body: { Result: true, ReturnCode: 200, Message: 'success' } });
+  });
+
+  it('reads records over v1 auth (signed headers) like over v2', async () => {
+    running = await startYoumiEmulator();
+    const emulator = running;
+    const now = () => emulator.emulator.clock.now();
+    const v2 = new YoumiProvider(emulator.config(), { now });
+    const v1 = new YoumiProvider(
+      emulator.config({
+        auth: 'v1',
+        v1: emulator.youmi.v1,
+        tokenUrl: undefined,
+        clientId: undefined,
+        clientSecret: undefined,
+      }),
+      { now },
+    );
+    providers.push(v2, v1);
+    const query = { account: '10001', from: emulator.start - 86_400_000, to: emulator.start };
+    const viaV1 = await firstValueFrom(v1.records(query).pipe(toArray()));
+    const viaV2 = await firstValueFrom(v2.records(query).pipe(toArray()));
+    expect(viaV1.length).toBeGreaterThan(0);
+    expect(viaV1.map((r: KefuRecord) => r.id)).toEqual(viaV2.map((r) => r.id));
+  });
+
+  it('answers 400 to invalid bodies and 405 to other methods, publishing nothing', async () => {
+    receiver = new YoumiCallbackReceiver();
+    const { url } = await receiver.listen();
+    const published: YoumiReceivedEvent[] = [];
+    receiver.events.subscribe((event) => published.push(event));
+
+    const notJson = await post(url, '{"eventType":');
+    expect(notJson.status).toBe(400);
+    const noType = await post(url, { merchantId: 'M1', values: {} });
+    expect(noType).toMatchObject({
+      status: 400,
+      body: { succeed: false, errdesc: expect.stringContaining('eventType') },
+    });
+    const badChat = await post(url, { eventType: 'chat', merchantId: 'M1', values: { ad_chatting_id: 1 } });
+    expect(badChat).toMatchObject({ status: 400, body: { errdesc: expect.stringContaining('ad_chatting_talter') } });
+    const badV1 = await post(url, { Type: '', Values: {} });
+    expect(badV1).toMatchObject({ status: 400, body: { Result: false, ReturnCode: 400 } });
+    const get = await fetch(url);
+    expect(get.status).toBe(405);
+    await get.body?.cancel();
+    expect(published).toEqual([]);
+
+    const unknown = await post(url, { eventType: 'somethingNew', values: [1] });
+    expect(unknown.status).toBe(200);
+    expect(published.map((e) => e.eventType)).toEqual(['somethingNew']);
+  });
+});
+
+describe('mergeWithoutDuplicates', () => {
+  const record = (id: string) => ({ id }) as KefuRecord;
+
+  it('drops repeated ids within its window and forgets older ones, so memory stays bounded', async () => {
+    const run = (window: number) =>
+      firstValueFrom(
+        mergeWithoutDuplicates(from(['a', 'b', 'c', 'a'].map(record)), from(['b'].map(record)), { window }).pipe(
+          toArray(),
+        ),
+      ).then((records) => records.map((r) => r.id));
+    // Window 3 remembers a, b and c: the repeats are dropped.
+    expect(await run(3)).toEqual(['a', 'b', 'c']);
+    // Window 2 forgot 'a' when 'c' came, and 'b' when 'a' came again.
+    expect(await run(2)).toEqual(['a', 'b', 'c', 'a', 'b']);
+  });
+});
