@@ -4,12 +4,14 @@ import {
   CheckpointSchema,
   type CheckpointStore,
   type DeliveryGuarantee,
+  isEmptyCheckpoint,
   isKefuError,
   type KefuError,
   type KefuRecord,
   KefuRecordSchema,
   type RecordBatch,
   type RecordSink,
+  type ResettableCheckpointStore,
   retryWithBackoff,
 } from '@kefu/core';
 import { CompiledQuery, type Dialect, Kysely, MysqlDialect, PostgresDialect, sql, type Transaction } from 'kysely';
@@ -82,7 +84,7 @@ const STATEMENT_BYTE_BUDGET = 4 * 1024 * 1024;
  * await sink.close();
  * ```
  */
-export class DatabaseSink implements RecordSink, CheckpointStore {
+export class DatabaseSink implements RecordSink, CheckpointStore, ResettableCheckpointStore {
   /** Instance id. */
   readonly id: string;
   /** Rows and checkpoint commit together and replays insert nothing. */
@@ -183,27 +185,32 @@ export class DatabaseSink implements RecordSink, CheckpointStore {
         .where('checkpoint_key', '=', key)
         .executeTakeFirst(),
     );
-    if (row === undefined) return undefined;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(z.string().parse(row.value));
-    } catch (cause) {
-      throw databaseSinkError(
-        'SINK_DB_CHECKPOINT_INVALID',
-        `checkpoint ${key} in ${this.#names.checkpoints} is not JSON`,
-        {
-          cause,
-        },
-      );
-    }
-    const checkpoint = CheckpointSchema.safeParse(parsed);
-    if (!checkpoint.success) {
-      throw databaseSinkError(
-        'SINK_DB_CHECKPOINT_INVALID',
-        `checkpoint ${key} in ${this.#names.checkpoints} does not match the checkpoint schema: ${checkpoint.error.issues[0]?.message}`,
-      );
-    }
-    return checkpoint.data;
+    return row === undefined ? undefined : this.#parseStoredCheckpoint(key, row.value);
+  }
+
+  /** Every stored checkpoint, by key (for `kefu checkpoints`). */
+  async entries(): Promise<Array<[string, Checkpoint]>> {
+    this.#assertOpen();
+    await this.migrate();
+    const rows = await this.#run(`listing checkpoints in ${this.#names.checkpoints}`, () =>
+      this.#scoped(this.#db)
+        .selectFrom(this.#tables.checkpoints)
+        .select(['checkpoint_key', 'value'])
+        .orderBy('checkpoint_key')
+        .execute(),
+    );
+    return rows.map((row) => [row.checkpoint_key, this.#parseStoredCheckpoint(row.checkpoint_key, row.value)]);
+  }
+
+  /** Forgets the checkpoint under `key` (the stream restarts from `from`); true when it existed. Records stay. */
+  async delete(key: string): Promise<boolean> {
+    this.#assertOpen();
+    this.#checkKey(key);
+    await this.migrate();
+    const result = await this.#transact(`deleting checkpoint ${key} from ${this.#names.checkpoints}`, (trx) =>
+      this.#scoped(trx).deleteFrom(this.#tables.checkpoints).where('checkpoint_key', '=', key).executeTakeFirst(),
+    );
+    return result.numDeletedRows > 0n;
   }
 
   /** Durably replaces the checkpoint under `key` (one atomic upsert). */
@@ -399,6 +406,29 @@ export class DatabaseSink implements RecordSink, CheckpointStore {
     return JSON.stringify(parsed.data);
   }
 
+  #parseStoredCheckpoint(key: string, value: unknown): Checkpoint {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(z.string().parse(value));
+    } catch (cause) {
+      throw databaseSinkError(
+        'SINK_DB_CHECKPOINT_INVALID',
+        `checkpoint ${key} in ${this.#names.checkpoints} is not JSON`,
+        {
+          cause,
+        },
+      );
+    }
+    const checkpoint = CheckpointSchema.safeParse(parsed);
+    if (!checkpoint.success) {
+      throw databaseSinkError(
+        'SINK_DB_CHECKPOINT_INVALID',
+        `checkpoint ${key} in ${this.#names.checkpoints} does not match the checkpoint schema: ${checkpoint.error.issues[0]?.message}`,
+      );
+    }
+    return checkpoint.data;
+  }
+
   #checkKey(key: string): void {
     if (typeof key !== 'string' || key.length === 0 || [...key].length > COLUMN_LIMITS.key) {
       throw databaseSinkError(
@@ -439,6 +469,26 @@ export class DatabaseSink implements RecordSink, CheckpointStore {
   async #upsertCheckpoint(trx: Transaction<SinkTables>, key: string, value: string): Promise<void> {
     const row = { checkpoint_key: key, value, updated_at: encodeTimestamp(new Date(), this.dialect) };
     const insert = this.#scoped(trx).insertInto(this.#tables.checkpoints).values(row);
+    if (isEmptyCheckpoint(JSON.parse(value) as Checkpoint)) {
+      // Never replace stored progress with "the start of the stream" (the most reported
+      // state bug of record movers); delete the key to restart a stream on purpose.
+      const stored = await this.#scoped(trx)
+        .selectFrom(this.#tables.checkpoints)
+        .select('value')
+        .where('checkpoint_key', '=', key)
+        .executeTakeFirst();
+      if (stored !== undefined) {
+        if (!isEmptyCheckpoint(this.#parseStoredCheckpoint(key, stored.value))) {
+          throw databaseSinkError(
+            'SINK_DB_CHECKPOINT_INVALID',
+            `refusing to overwrite the stored checkpoint of ${key} with an empty one; delete the key to restart that stream from \`from\``,
+          );
+        }
+        return;
+      }
+      await insert.execute();
+      return;
+    }
     const query =
       this.dialect === 'mysql'
         ? insert.onDuplicateKeyUpdate({ value: sql`values(value)`, updated_at: sql`values(updated_at)` })

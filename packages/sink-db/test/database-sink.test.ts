@@ -219,6 +219,27 @@ for (const database of databases) {
       });
     });
 
+    it('given stored progress, when an empty checkpoint is saved, then it is refused until the key is deleted', async () => {
+      const sink = openSink();
+      const empty = { provider: STREAM.provider, account: STREAM.account, position: null, skip: 0 };
+      await sink.save('job/fresh', empty);
+      expect(await sink.load('job/fresh')).toEqual(empty);
+      await sink.save('job/a', checkpointAfter(5));
+      const refused = await rejection(sink.save('job/a', empty));
+      expect(refused.code).toBe('SINK_DB_CHECKPOINT_INVALID');
+      expect(refused.message).toContain('job/a');
+      expect(await sink.load('job/a')).toEqual(checkpointAfter(5));
+
+      expect(await sink.entries()).toEqual([
+        ['job/a', checkpointAfter(5)],
+        ['job/fresh', empty],
+      ]);
+      expect(await sink.delete('job/a')).toBe(true);
+      expect(await sink.delete('job/a')).toBe(false);
+      await sink.save('job/a', empty);
+      expect(await sink.load('job/a')).toEqual(empty);
+    });
+
     it('given a stored checkpoint that is not valid, when loaded, then a typed error names the key', async () => {
       const sink = openSink();
       await sink.save('job/corrupt', checkpointAfter(1));
