@@ -1,41 +1,19 @@
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createClock } from '../src/clock.js';
-import type { FaultOptions } from '../src/faults.js';
-import { RequestLog } from '../src/request-log.js';
-import { type RunningHttpServer, startHttpServer } from '../src/server.js';
-import { createYoumiPlatform, type YoumiEmulatorDescription } from '../src/youmi/index.js';
+import { type RunningEmulator, startEmulator } from '../src/index.js';
+import type { YoumiEmulatorDescription } from '../src/youmi/index.js';
 
 // The Youmi platform behind the emulator's real HTTP server (transport faults, request log).
 const START = Date.UTC(2026, 0, 15, 4, 30, 0);
 
-let server: RunningHttpServer;
+let emulator: RunningEmulator;
 let info: YoumiEmulatorDescription;
-let faults: FaultOptions = {};
-let log: RequestLog;
 
 beforeEach(async () => {
-  faults = {};
-  log = new RequestLog();
-  const clock = createClock(START);
-  const platform = createYoumiPlatform({
-    seed: 'server-test',
-    youmi: { fansPerAccount: 4, chatsPerFan: 10 },
-    clock,
-    faults: () => faults,
-    log,
-  });
-  server = await startHttpServer({
-    host: '127.0.0.1',
-    port: 0,
-    platforms: [platform],
-    clock,
-    log,
-    faults: () => faults,
-  });
-  info = platform.describe(server.url);
+  emulator = await startEmulator({ seed: 'server-test', now: START, youmi: { fansPerAccount: 4, chatsPerFan: 10 } });
+  info = emulator.youmi;
 });
-afterEach(() => server.close());
+afterEach(() => emulator.stop());
 
 async function fetchToken(): Promise<{ status: number; token?: string }> {
   const response = await request(info.tokenUrl, {
@@ -65,26 +43,26 @@ async function fansCount(token: string | undefined) {
 
 describe('Youmi behind the emulator server', () => {
   it('given serverErrorRate 1, then API calls fail with 502/503 but the token endpoint is exempt', async () => {
-    faults = { serverErrorRate: 1 };
+    emulator.setFaults({ serverErrorRate: 1 });
     const { status, token } = await fetchToken();
     expect(status).toBe(200);
     expect([502, 503]).toContain((await fansCount(token)).status);
-    expect(log.entries().map((entry) => [entry.platform, entry.path, entry.fault])).toEqual([
+    expect(emulator.requests.entries().map((entry) => [entry.platform, entry.path, entry.fault])).toEqual([
       ['youmi', '/youmi-sso/oauth2/token', undefined],
       ['youmi', '/v2/Friend/GetFansCount', 'server-error'],
     ]);
   });
 
   it('given a pathPattern naming the token endpoint, then it gets faults too', async () => {
-    faults = { serverErrorRate: 1, pathPattern: '^/youmi-sso/' };
+    emulator.setFaults({ serverErrorRate: 1, pathPattern: '^/youmi-sso/' });
     expect([502, 503]).toContain((await fetchToken()).status);
   });
 
   it('given revokeTokenEveryCalls 2, then the second call is refused and logged as a revoked-token fault', async () => {
-    faults = { revokeTokenEveryCalls: 2 };
+    emulator.setFaults({ revokeTokenEveryCalls: 2 });
     const { token } = await fetchToken();
     expect(JSON.parse((await fansCount(token)).text)).toMatchObject({ succeed: true, values: 4 });
     expect(JSON.parse((await fansCount(token)).text)).toMatchObject({ succeed: false, errmsg: 401 });
-    expect(log.entries().at(-1)).toMatchObject({ platform: 'youmi', status: 200, fault: 'revoked' });
+    expect(emulator.requests.entries().at(-1)).toMatchObject({ platform: 'youmi', status: 200, fault: 'revoked' });
   });
 });

@@ -117,11 +117,19 @@ export interface YoumiEmulatorDescription {
   expectedChats(query: ExpectedChatsQuery): YoumiRawChat[];
   /** Every fan of an account, in GetFansList order. */
   fans(wechatId: number): YoumiRawFan[];
+  /** POSTs an event to every registered/subscribed URL; returns the number of targets. */
+  emitYoumiEvent(eventType: YoumiEventType, values: Record<string, unknown> | unknown[]): number;
+  /** Records a message from a fan now (issend 0) and emits a `chat` event, as a live fan would. */
+  simulateFanMessage(input: { wechatId: number; fansKey: string; content: string }): YoumiRawChat;
+  /** Resolves when every event delivery in flight (including retries) has finished. */
+  whenEventsDelivered(): Promise<void>;
+  /** Every event delivery attempt so far. */
+  deliveryAttempts(): YoumiDeliveryAttempt[];
 }
 
 /** The emulated Youmi platform: an {@link EmulatedPlatform} plus test helpers. */
 export interface YoumiPlatform extends EmulatedPlatform {
-  /** Connection details and ground truth for a server at `baseUrl`. */
+  /** Connection details, ground truth and event helpers for a server at `baseUrl`. */
   describe(baseUrl: string): YoumiEmulatorDescription;
   /** Chats with from <= time <= to, in ad_chatting_id order. */
   expectedChats(query: ExpectedChatsQuery): YoumiRawChat[];
@@ -297,6 +305,10 @@ class YoumiPlatformImpl implements YoumiPlatform {
       v1: { appId: this.settings.v1AppId, appKey: this.settings.v1AppKey },
       expectedChats: (query) => this.expectedChats(query),
       fans: (wechatId) => this.fans(wechatId),
+      emitYoumiEvent: (eventType, values) => this.emitYoumiEvent(eventType, values),
+      simulateFanMessage: (input) => this.simulateFanMessage(input),
+      whenEventsDelivered: () => this.whenEventsDelivered(),
+      deliveryAttempts: () => this.deliveryAttempts(),
     };
   }
 
