@@ -1,4 +1,4 @@
-import type { Checkpoint, KefuRecord } from '@kefu/core';
+import { type Checkpoint, type HttpClientFactory, type KefuRecord, undiciHttpClientFactory } from '@kefu/core';
 import fc from 'fast-check';
 import { firstValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -156,6 +156,40 @@ describe('YoumiProvider records against the emulator', () => {
       resumeFrom: second.final,
     });
     expect(third.records).toEqual([]);
+  });
+
+  it('reads up to fanConcurrency fans at once, yet emits them in fan-list order', async () => {
+    running = await startYoumiEmulator({ fansPerAccount: 12 }, { latencyMs: 20, pathPattern: 'GetChat' });
+    const emulator = running;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    // Counts GetChat requests in flight at the HTTP client: no timing involved.
+    const counting: HttpClientFactory = {
+      create(options) {
+        const client = undiciHttpClientFactory.create(options);
+        return {
+          request: (request) => client.request(request),
+          requestJson: async (request, schema) => {
+            const isChat = request.path.endsWith('/GetChat');
+            if (isChat) maxInFlight = Math.max(maxInFlight, ++inFlight);
+            try {
+              return await client.requestJson(request, schema);
+            } finally {
+              if (isChat) inFlight -= 1;
+            }
+          },
+          close: () => client.close(),
+        };
+      },
+    };
+    provider = new YoumiProvider(emulator.config({ fanConcurrency: 3, pageSize: 100 }), {
+      httpClients: counting,
+      now: () => emulator.emulator.clock.now(),
+    });
+    const query = { account: '10001', from: emulator.start - 3 * DAY, to: emulator.start };
+    const records = await firstValueFrom(provider.records(query).pipe(toArray()));
+    expect(records.map((r) => r.id)).toEqual(expectedIds(emulator, 10001, query.from, query.to));
+    expect(maxInFlight).toBe(3);
   });
 
   it('survives token expiry mid-sync (clock pushed past the token lifetime)', async () => {
