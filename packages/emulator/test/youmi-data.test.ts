@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator } from '../src/index.js';
 import {
   createYoumiPlatform,
   formatYoumiTime,
   parseYoumiTime,
-  serveYoumiPlatform,
   type YoumiEmulatorOptions,
   type YoumiRawChat,
   youmiRawChatSchema,
@@ -19,11 +19,10 @@ function platformFor(seed: string, youmi: YoumiEmulatorOptions = {}) {
   return createYoumiPlatform({ seed, youmi, clock: { now: () => START } });
 }
 
-/** A running Youmi emulator with a bearer token, driven through plain undici requests. */
+/** The emulator (clock starting at START) with a Youmi bearer token, driven through plain undici requests. */
 async function startYoumi(seed: string, youmi: YoumiEmulatorOptions = {}) {
-  const platform = platformFor(seed, youmi);
-  const served = await serveYoumiPlatform(platform, { now: () => START });
-  const info = platform.describe(served.url);
+  const emulator = await startEmulator({ seed, now: START, youmi });
+  const info = emulator.youmi;
   const tokenResponse = await request(info.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -48,7 +47,7 @@ async function startYoumi(seed: string, youmi: YoumiEmulatorOptions = {}) {
       values: unknown;
     };
   };
-  return { platform, info, call, close: () => served.close() };
+  return { info, call, close: () => emulator.stop() };
 }
 
 const SEED_002_TYPES = [
@@ -180,7 +179,7 @@ describe('Youmi emulator data', () => {
     // 20 000 fans × ~10 000 chats = ~200 M chats: only the requested page is generated.
     const youmi = await startYoumi('huge', { fansPerAccount: 20_000, chatsPerFan: 10_000, days: 365 });
     try {
-      const fansKey = youmi.platform.describe('http://x').fans(10002).at(-1)?.fansKey;
+      const fansKey = youmi.info.fans(10002).at(-1)?.fansKey;
       expect(fansKey).toBeDefined();
       const answer = await youmi.call('/v2/ChatMess/GetChat', {
         wechatId: 10002,
