@@ -39,8 +39,7 @@ export class TokenManager {
   readonly #logger: KefuLogger;
   /** Tokens that failed with a token errcode: the stable endpoint may hand one back, then we force. */
   readonly #rejected = new Set<string>();
-  /** Token-endpoint calls made by this manager (for metrics and tests). */
-  refreshCount = 0;
+  #refreshCount = 0;
 
   /** A manager for `options.appId`. */
   constructor(options: TokenManagerOptions) {
@@ -53,6 +52,11 @@ export class TokenManager {
     this.#marginMs = options.refreshMarginMs ?? 300_000;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** Token-endpoint calls made by this manager (for metrics and tests). */
+  get refreshCount(): number {
+    return this.#refreshCount;
   }
 
   /** A valid access token, from the store or freshly fetched. */
@@ -108,7 +112,7 @@ export class TokenManager {
   }
 
   async #fetch(forceRefresh: boolean, signal: AbortSignal | undefined): Promise<StoredToken> {
-    this.refreshCount += 1;
+    this.#refreshCount += 1;
     const startedAt = this.#now();
     const response =
       this.#endpoint === 'stable'

@@ -78,7 +78,7 @@ export class MemoryTokenStore implements TokenStore {
 export interface FileTokenStoreOptions {
   /** The JSON file holding the tokens (created with mode 0600). */
   path: string;
-  /** A lock file older than this is considered left by a crashed process and broken (default 30 s). */
+  /** A lock older than this is considered left by a crashed process and broken (default 120 s: longer than a slow token request). */
   staleLockMs?: number;
   /** How long to wait for the lock before failing with WECHAT_TOKEN_LOCK_TIMEOUT (default 60 s). */
   lockTimeoutMs?: number;
@@ -106,7 +106,7 @@ export class FileTokenStore implements TokenStore {
   constructor(options: FileTokenStoreOptions) {
     this.#path = options.path;
     this.#lockPath = `${options.path}.lock`;
-    this.#staleLockMs = options.staleLockMs ?? 30_000;
+    this.#staleLockMs = options.staleLockMs ?? 120_000;
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
   }
 

@@ -143,7 +143,7 @@ export class WechatMpClient {
       method: 'POST',
       path: '/customservice/kfaccount/add',
       json,
-      ...ok(options),
+      ...acknowledgement(options),
     });
   }
 
@@ -159,7 +159,7 @@ export class WechatMpClient {
       method: 'POST',
       path: '/customservice/kfaccount/update',
       json,
-      ...ok(options),
+      ...acknowledgement(options),
     });
   }
 
@@ -175,7 +175,7 @@ export class WechatMpClient {
       method: 'POST',
       path: '/customservice/kfaccount/inviteworker',
       json,
-      ...ok(options),
+      ...acknowledgement(options),
     });
   }
 
@@ -203,7 +203,7 @@ export class WechatMpClient {
       query: { kf_account: account },
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
       body,
-      ...ok(options),
+      ...acknowledgement(options),
     });
   }
 
@@ -216,7 +216,7 @@ export class WechatMpClient {
       path: '/customservice/kfaccount/del',
       query: { kf_account: kfAccount },
       json: { kf_account: kfAccount },
-      ...ok(options),
+      ...acknowledgement(options),
     });
   }
 
@@ -234,7 +234,7 @@ export class WechatMpClient {
       method: 'POST',
       path: '/customservice/kfsession/create',
       json,
-      ...ok(options),
+      ...acknowledgement(options),
     });
   }
 
@@ -250,7 +250,7 @@ export class WechatMpClient {
       method: 'POST',
       path: '/customservice/kfsession/close',
       json,
-      ...ok(options),
+      ...acknowledgement(options),
     });
   }
 
@@ -320,7 +320,7 @@ export class WechatMpClient {
       path: '/cgi-bin/message/custom/send',
       json,
       idempotent: false,
-      ...ok(options),
+      ...acknowledgement(options),
     });
     return value;
   }
@@ -337,7 +337,7 @@ export class WechatMpClient {
       method: 'POST',
       path: '/cgi-bin/message/custom/typing',
       json,
-      ...ok(options),
+      ...acknowledgement(options),
     });
   }
 
@@ -431,8 +431,8 @@ export class WechatMpClient {
   }
 }
 
-/** Calls answering only `{errcode, errmsg}`. */
-function ok(options: CallOptions) {
+/** The schema and signal of calls answering only `{errcode, errmsg}` (an acknowledgement). */
+function acknowledgement(options: CallOptions) {
   return { schema: ErrorEnvelopeSchema, signal: options.signal };
 }
 
