@@ -128,8 +128,10 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
 function quoteBody(body: Buffer): string {
   const text = body.subarray(0, ERROR_BODY_QUOTE_BYTES).toString('utf8');
   const withoutFields = text.replace(
-    /"([^"\\]{1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g,
-    (match, name: string, colon: string) => (isSensitiveName(name) ? `"${name}"${colon}"[redacted]"` : match),
+    // `("|$)`: a value cut off by the quote limit is still a secret.
+    /"([^"\\]{1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)("|$)/g,
+    (match, name: string, colon: string, _value: string, close: string) =>
+      isSensitiveName(name) ? `"${name}"${colon}"[redacted]${close}` : match,
   );
   return redactText(withoutFields) + (body.length > ERROR_BODY_QUOTE_BYTES ? '…' : '');
 }

@@ -402,6 +402,18 @@ describe('redaction in the HTTP client', () => {
   });
 });
 
+describe('redaction of quoted bodies', () => {
+  it('hides a sensitive JSON value even when the quote limit cuts it off', async () => {
+    // The token starts at byte 470 and runs past the 512-byte quote limit.
+    const body = `{"padding":"${'p'.repeat(440)}","access_token":"cut-off-token-${'x'.repeat(66)}"}`;
+    const server = await startServer({ '/cut': (_q, response) => response.writeHead(403).end(body) });
+    const http = client({ baseUrl: server.url, retry: false });
+    const error = await failure(http.request({ method: 'GET', path: '/cut' }));
+    expect(error.message).toContain('"access_token":"[redacted]');
+    expect(`${error.message}${JSON.stringify(error.toJSON())}`).not.toMatch(/cut-off-tok/);
+  });
+});
+
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
 
