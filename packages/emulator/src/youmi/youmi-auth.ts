@@ -1,5 +1,4 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { registerSecret } from '@kefu/core';
 
 /**
  * Youmi authentication: v2 OAuth2 client-credentials bearer tokens and the v1
@@ -22,8 +21,9 @@ export class AccessTokenStore {
 
   /** Issues a new token valid for `lifetimeSeconds`; earlier tokens stay valid (OAuth2 style). */
   issue(lifetimeSeconds: number): string {
+    // Not registered with registerSecret: the client that receives it does that, and a
+    // process-wide registry growing with every token (revokeTokenEveryCalls: 1) would slow redaction.
     const token = randomBytes(24).toString('base64url');
-    registerSecret(token);
     this.tokens.set(token, { expiresAt: this.now() + lifetimeSeconds * 1000, revoked: false });
     this.prune();
     return token;
