@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire, findPackageJSON } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type CoreErrorCode, coreError, isKefuError, type KefuError } from './errors.js';
 import { describeZodIssues } from './kefu-config.js';
 import { coreIdentity, isKefuPlugin, type KefuPlugin, loadedCoreCopies, type PluginKind } from './plugin.js';
@@ -96,7 +96,7 @@ function resolveWithImportConditions(specifier: string, baseDir: string): string
  */
 export function resolvePluginSpecifier(specifier: string, baseDir: string): string {
   if (isPathSpecifier(specifier)) {
-    const absolute = specifier.startsWith('file:') ? new URL(specifier).pathname : resolve(baseDir, specifier);
+    const absolute = specifier.startsWith('file:') ? fileURLToPath(specifier) : resolve(baseDir, specifier);
     if (!existsSync(absolute)) {
       throw coreError('KEFU_PLUGIN_NOT_FOUND', `plugin file ${absolute} does not exist; check the path in \`use\``, {
         details: { specifier, baseDir },

@@ -177,6 +177,27 @@ describe('createHttpClient', () => {
     expect(retries).toEqual([{ attempt: 1, delayMs: 0 }]);
   });
 
+  it('stops waiting for a retry when the caller aborts during the back-off', async () => {
+    const server = await startServer({
+      '/busy': (_q, response) => response.writeHead(503, { 'retry-after': '20' }).end(),
+    });
+    const controller = new AbortController();
+    const delays: number[] = [];
+    const http = client({
+      baseUrl: server.url,
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 60_000, jitter: 0 },
+      // Called just before the 20 s back-off starts: abort exactly then.
+      onRetry: ({ delayMs }) => {
+        delays.push(delayMs);
+        controller.abort();
+      },
+    });
+    const error = await failure(http.request({ method: 'GET', path: '/busy', signal: controller.signal }));
+    expect(delays).toEqual([20_000]);
+    expect(error.code).toBe('KEFU_SYNC_ABORTED');
+    expect(server.hits.get('/busy')).toBe(1);
+  });
+
   it('fails at once when Retry-After asks for longer than the policy allows', async () => {
     const server = await startServer({
       '/later': (_q, response) => response.writeHead(429, { 'retry-after': '3600' }).end(),
