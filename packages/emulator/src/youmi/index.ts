@@ -10,7 +10,6 @@ export {
   youmiEmulatorErrorCatalogue,
 } from './youmi-errors.js';
 export type { YoumiDeliveryAttempt } from './youmi-events.js';
-export { type ServedYoumiPlatform, serveYoumiPlatform } from './youmi-loopback-server.js';
 export type { ResolvedYoumiOptions, YoumiEmulatorOptions } from './youmi-options.js';
 export {
   createYoumiPlatform,
