@@ -11,8 +11,8 @@ import { FileSinkConfigSchema } from './sink-file-config.js';
  * @example
  * ```yaml
  * sinks:
- *   - id: archive
- *     plugin: '@kefu/sink-file'
+ *   - use: '@kefu/sink-file'
+ *     id: archive
  *     config: { dir: ./archive, format: jsonl, gzip: true, maxBytes: 104857600 }
  * ```
  */

@@ -11,8 +11,8 @@ import { HttpSinkConfigSchema } from './sink-http-config.js';
  * @example
  * ```yaml
  * sinks:
- *   - id: crm-webhook
- *     plugin: '@kefu/sink-http'
+ *   - use: '@kefu/sink-http'
+ *     id: crm-webhook
  *     config: { url: 'https://crm.example.com/kefu', secret: '${KEFU_WEBHOOK_SECRET}', deadLetterPath: ./dead-letter.jsonl }
  * ```
  */
