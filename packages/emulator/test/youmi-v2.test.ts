@@ -339,6 +339,7 @@ describe('Youmi v2 ChatMess actions', () => {
         ad_chatting_resvred: null,
       }),
     ]);
+    expect(BigInt((answer.values as { ad_sermsgid: string }).ad_sermsgid) > BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
     // A second message in the same second still gets a larger id.
     const next = await youmi.call('/v2/ChatMess/doSendPublicMes', {
       wechatId: 10001,

@@ -152,8 +152,8 @@ export function encodeResvred(resvred: Record<string, unknown> | null | undefine
   return resvred ? encodeURIComponent(JSON.stringify(resvred)) : null;
 }
 
-/** A message id like the platform's: a decimal string beyond 2^53. */
-function serverMessageId(...parts: Array<string | number>): string {
+/** A message id like the platform's: a decimal string beyond 2^53 (clients must not parse it as a number). */
+export function serverMessageId(...parts: Array<string | number>): string {
   const high = BigInt((hash32(...parts, 'high') | 0x40000000) >>> 0);
   const low = BigInt(hash32(...parts, 'low'));
   return (high * 4_294_967_296n + low).toString();

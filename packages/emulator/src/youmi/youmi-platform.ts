@@ -10,7 +10,7 @@ import {
   V1_TIMESTAMP_WINDOW_SECONDS,
   youmiV1Signature,
 } from './youmi-auth.js';
-import { type ChatFilter, encodeResvred, type YoumiAccount, YoumiDataset } from './youmi-data.js';
+import { type ChatFilter, encodeResvred, serverMessageId, type YoumiAccount, YoumiDataset } from './youmi-data.js';
 import { youmiEmulatorError } from './youmi-errors.js';
 import { type YoumiDeliveryAttempt, YoumiEventDispatcher } from './youmi-events.js';
 import { type ResolvedYoumiOptions, resolveYoumiOptions, type YoumiEmulatorOptions } from './youmi-options.js';
@@ -441,7 +441,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
       resvred: encodeResvred(input.resvred),
       timeMs: second * 1000,
       staffCode: input.staffCode ?? null,
-      messageId: String(BigInt(hash32(this.settings.seed, 'live', id)) * 4_294_967_296n + BigInt(++this.sequence)),
+      messageId: serverMessageId(this.settings.seed, 'youmi-live-msg', wechatId, id),
     });
     const key = `${wechatId}:${index}`;
     const list = this.liveChats.get(key) ?? [];
