@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isKefuError, type KefuRecord } from '@kefu/core';
-import { filter, map, merge, Observable, Subject, type Subscription } from 'rxjs';
+import { filter, merge, Observable, Subject, type Subscription } from 'rxjs';
 import { normalizeChat } from './chat-normalizer.js';
 import { youmiError } from './errors.js';
 import { YoumiEventSchema, YoumiV1CallbackSchema } from './youmi-schemas.js';
@@ -183,38 +183,7 @@ export class YoumiCallbackReceiver {
 
   #parse(body: unknown): YoumiReceivedEvent {
     const isV1 = typeof body === 'object' && body !== null && 'Type' in body && !('eventType' in body);
-    const parsed = isV1 ? YoumiV1CallbackSchema.safeParse(body) : YoumiEventSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw youmiError(
-        'YOUMI_CALLBACK_INVALID',
-        `not a Youmi ${isV1 ? 'v1 callback' : 'v2 event'}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-      );
-    }
-    const event: YoumiReceivedEvent = isV1
-      ? (() => {
-          const v1 = parsed.data as ReturnType<typeof YoumiV1CallbackSchema.parse>;
-          return {
-            format: 'v1' as const,
-            eventType: String(v1.Type),
-            ...(v1.MerchantId ? { merchantId: v1.MerchantId } : {}),
-            ...(v1.MsgTime ? { msgTime: v1.MsgTime } : {}),
-            values: v1.Values,
-            records: [],
-          };
-        })()
-      : (() => {
-          const v2 = parsed.data as ReturnType<typeof YoumiEventSchema.parse>;
-          return {
-            format: 'v2' as const,
-            eventType: v2.eventType,
-            ...(v2.merchantId ? { merchantId: v2.merchantId } : {}),
-            ...(v2.appId ? { appId: v2.appId } : {}),
-            ...(v2.msgTime ? { msgTime: v2.msgTime } : {}),
-            values: v2.values,
-            records: [],
-          };
-        })();
+    const event = isV1 ? fromV1(body) : fromV2(body);
     if (event.eventType === 'chat') {
       const chats = Array.isArray(event.values) ? event.values : [event.values];
       const wanted = this.#options.wechatIds;
@@ -226,6 +195,46 @@ export class YoumiCallbackReceiver {
     }
     return event;
   }
+}
+
+/** Throws YOUMI_CALLBACK_INVALID naming the first bad field. */
+function invalid(kind: string, error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): never {
+  const issue = error.issues[0];
+  throw youmiError(
+    'YOUMI_CALLBACK_INVALID',
+    `not a Youmi ${kind}: ${issue?.path.map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+  );
+}
+
+/** A v2 event body → a received event. */
+function fromV2(body: unknown): YoumiReceivedEvent {
+  const parsed = YoumiEventSchema.safeParse(body);
+  if (!parsed.success) invalid('v2 event', parsed.error);
+  const event = parsed.data;
+  return {
+    format: 'v2',
+    eventType: event.eventType,
+    ...(event.merchantId ? { merchantId: event.merchantId } : {}),
+    ...(event.appId ? { appId: event.appId } : {}),
+    ...(event.msgTime ? { msgTime: event.msgTime } : {}),
+    values: event.values,
+    records: [],
+  };
+}
+
+/** A v1 callback body → a received event. */
+function fromV1(body: unknown): YoumiReceivedEvent {
+  const parsed = YoumiV1CallbackSchema.safeParse(body);
+  if (!parsed.success) invalid('v1 callback', parsed.error);
+  const callback = parsed.data;
+  return {
+    format: 'v1',
+    eventType: String(callback.Type),
+    ...(callback.MerchantId ? { merchantId: callback.MerchantId } : {}),
+    ...(callback.MsgTime ? { msgTime: callback.MsgTime } : {}),
+    values: callback.Values,
+    records: [],
+  };
 }
 
 function reply(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -270,7 +279,6 @@ export function mergeWithoutDuplicates(
           }
           return true;
         }),
-        map((record) => record),
       )
       .subscribe(subscriber);
     return subscription;

@@ -1,9 +1,8 @@
 import type { JsonValue, KefuRecord, PageSource, RecordPage } from '@kefu/core';
 import { z } from 'zod';
-import { normalizeChat } from './chat-normalizer.js';
+import { normalizeChat, parseChat } from './chat-normalizer.js';
 import { youmiError } from './errors.js';
 import type { YoumiClient } from './youmi-client.js';
-import type { YoumiChat } from './youmi-schemas.js';
 
 /**
  * The Youmi PageSource: one operating account's chats, fan by fan.
@@ -293,7 +292,7 @@ export class YoumiPageSource implements PageSource {
     // Whole seconds on the wire: the smallest second >= from, the largest second < to (inclusive bounds).
     const startTimestamp = Math.ceil(options.from / 1000);
     const endTimestamp = Math.ceil(pass.to / 1000) - 1;
-    const chats = await options.client.getChat(
+    const rows = await options.client.getChatRaw(
       {
         wechatId: options.wechatId,
         fansKey: key,
@@ -305,13 +304,15 @@ export class YoumiPageSource implements PageSource {
       },
       signal,
     );
-    const fresh = chats
-      .filter((chat: YoumiChat) => chat.ad_chatting_id > after)
-      .sort((a: YoumiChat, b: YoumiChat) => a.ad_chatting_id - b.ad_chatting_id);
+    // The cursor is exclusive, but dedupe the boundary anyway and never trust the order.
+    const fresh = rows
+      .map((raw) => ({ raw, chat: parseChat(raw) }))
+      .filter(({ chat }) => chat.ad_chatting_id > after)
+      .sort((a, b) => a.chat.ad_chatting_id - b.chat.ad_chatting_id);
     const records: KefuRecord[] = [];
     let high = 0;
-    for (const chat of fresh) {
-      const record = normalizeChat(chat, {
+    for (const { raw, chat } of fresh) {
+      const record = normalizeChat(raw, {
         timeZoneOffsetMinutes: options.timeZoneOffsetMinutes,
         account: String(options.wechatId),
       });
@@ -324,9 +325,9 @@ export class YoumiPageSource implements PageSource {
     const last = fresh.at(-1);
     return {
       records,
-      after: last ? last.ad_chatting_id : after,
+      after: last ? last.chat.ad_chatting_id : after,
       high,
-      last: chats.length < options.pageSize,
+      last: rows.length < options.pageSize,
     };
   }
 }

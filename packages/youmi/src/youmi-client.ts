@@ -11,6 +11,7 @@ import {
   YoumiGroupSchema,
   YoumiIdSchema,
   YoumiObjectListSchema,
+  YoumiRawChatListSchema,
   YoumiStaffSchema,
   YoumiV1EnvelopeSchema,
 } from './youmi-schemas.js';
@@ -309,18 +310,25 @@ export class YoumiClient {
 
   /** Reads chats of one fan (seed 002); `minChattingId` is the exclusive incremental cursor. */
   getChat(request: GetChatRequest, signal?: AbortSignal) {
+    return this.call(this.#chatPath(), this.#chatBody(request), YoumiChatListSchema, signal);
+  }
+
+  /** Same as {@link getChat}, but each chat exactly as received (validated), for lossless `raw`. */
+  getChatRaw(request: GetChatRequest, signal?: AbortSignal) {
+    return this.call(this.#chatPath(), this.#chatBody(request), YoumiRawChatListSchema, signal);
+  }
+
+  #chatPath(): string {
+    return this.#envelope === 'v1' ? YOUMI_V1_PATHS.getChat : YOUMI_PATHS.getChat;
+  }
+
+  #chatBody(request: GetChatRequest) {
     requirePositiveInt('wechatId', request.wechatId);
     requireText('fansKey', request.fansKey);
     requirePositiveInt('pageSize', request.pageSize);
     requirePositiveInt('pageIndex', request.pageIndex);
-    const body = {
-      ...request,
-      // Seed 002: page parameters are strings.
-      pageSize: String(request.pageSize),
-      pageIndex: String(request.pageIndex),
-    };
-    const path = this.#envelope === 'v1' ? YOUMI_V1_PATHS.getChat : YOUMI_PATHS.getChat;
-    return this.call(path, body, YoumiChatListSchema, signal);
+    // Seed 002: page parameters are strings.
+    return { ...request, pageSize: String(request.pageSize), pageIndex: String(request.pageIndex) };
   }
 
   /** Sends a message to a fan (doSendPublicMes); resolves with the stored chat's id. */

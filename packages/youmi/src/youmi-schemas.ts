@@ -1,3 +1,4 @@
+import type { JsonValue } from '@kefu/core';
 import { z } from 'zod';
 
 /**
@@ -75,6 +76,24 @@ export type YoumiChat = z.infer<typeof YoumiChatSchema>;
 
 /** The body of GetChat: a list of chats. */
 export const YoumiChatListSchema = z.array(YoumiChatSchema);
+
+/** One chat exactly as received (JSON), validated against {@link YoumiChatSchema}. */
+export type YoumiRawChat = z.input<typeof YoumiChatSchema> & { [field: string]: JsonValue };
+
+/**
+ * GetChat's list validated chat by chat but returned untouched, so records keep the
+ * payload losslessly in `raw` (numbers sent as strings stay strings).
+ */
+export const YoumiRawChatListSchema = z.array(z.json()).superRefine((items, context) => {
+  items.forEach((item, index) => {
+    const result = YoumiChatSchema.safeParse(item);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        context.addIssue({ code: 'custom', message: issue.message, path: [index, ...issue.path] });
+      }
+    }
+  });
+}) as unknown as z.ZodType<YoumiRawChat[]>;
 
 /** One fan of `POST /v2/Friend/GetFansList`. */
 export const YoumiFanSchema = z.looseObject({
