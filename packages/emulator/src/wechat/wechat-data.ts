@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hash32, pick, stableId, unitFloat } from '../seeded-random.js';
+import { hash32, stableId, unitFloat } from '../seeded-random.js';
 
 /**
  * The WeChat accounts' seeded data. Nothing is materialized: a record at (account, day,
@@ -75,6 +75,17 @@ export const Opercode = {
   agentReceived: 2003,
 } as const;
 
+/** Salts of the per-record hashes (numbers, not strings: the hot path allocates nothing). */
+const Salt = { time: 1, customer: 2, agent: 3, initiated: 4, grabbed: 5, text: 6 } as const;
+
+/** One round of a 32-bit integer mix (murmur3 finalizer). */
+function mix(h: number, n: number): number {
+  h = (h ^ n) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 const BLOCK = 10;
 /** Slots of a block that are chat messages (2002/2003): the getmsglist subset. */
 const FIRST_MESSAGE_SLOT = 3;
@@ -123,6 +134,8 @@ export class WechatDataSet {
   readonly firstDay: number;
   readonly lastDay: number;
   readonly #seed: string;
+  /** The seed hashed once; per-record hashes start from it. */
+  readonly #seedHash: number;
   readonly #options: Required<Pick<WechatEmulatorOptions, 'agentsPerAccount' | 'customers' | 'recordsPerDay'>>;
   readonly #dayCounts = new Map<string, number>();
   readonly #customers = new Map<number, string[]>();
@@ -134,6 +147,7 @@ export class WechatDataSet {
     clockStartMs: number,
   ) {
     this.#seed = seed;
+    this.#seedHash = hash32(seed, 'wechat-records');
     this.#options = options;
     this.lastDay = shanghaiDay(Math.floor(clockStartMs / 1000));
     this.firstDay = this.lastDay - options.days + 1;
@@ -196,9 +210,19 @@ export class WechatDataSet {
     return count;
   }
 
+  /** A 32-bit hash of (salt, account, day, n): pure and allocation-free. */
+  #hash(salt: number, account: number, day: number, n: number): number {
+    return mix(mix(mix(mix(this.#seedHash, salt), account), day), n);
+  }
+
+  /** A number in [0, 1) from (salt, account, day, n). */
+  #unit(salt: number, account: number, day: number, n: number): number {
+    return this.#hash(salt, account, day, n) / 4294967296;
+  }
+
   /** Unix second of record `index` of a day with `count` records; non-decreasing in `index`. */
   recordTime(account: number, day: number, index: number, count: number): number {
-    const jitter = unitFloat(this.#seed, 't', account, day, index);
+    const jitter = this.#unit(Salt.time, account, day, index);
     return shanghaiDayStart(day) + Math.floor(((index + jitter) * SECONDS_PER_DAY) / count);
   }
 
@@ -220,10 +244,11 @@ export class WechatDataSet {
     const count = this.dayCount(account, day);
     const block = Math.floor(index / BLOCK);
     const slot = index % BLOCK;
-    const openid = pick(this.customers(account), this.#seed, 'customer', account, day, block);
-    const agent = pick(this.agents(account), this.#seed, 'agent', account, day, block);
+    const openid = this.customerAt(account, day, index);
+    const agents = this.agents(account);
+    const agent = agents[this.#hash(Salt.agent, account, day, block) % agents.length];
     const time = this.recordTime(account, day, index, count);
-    const initiated = unitFloat(this.#seed, 'initiated', account, day, block) < 0.2;
+    const initiated = this.#unit(Salt.initiated, account, day, block) < 0.2;
     const worker = agent?.kfAccount ?? '';
     switch (slot) {
       case 0:
@@ -239,7 +264,7 @@ export class WechatDataSet {
           worker: '',
         };
       case 2: {
-        const grabbed = unitFloat(this.#seed, 'grabbed', account, day, block) < 0.15;
+        const grabbed = this.#unit(Salt.grabbed, account, day, block) < 0.15;
         return { openid, opercode: grabbed ? Opercode.grabbed : Opercode.accepted, text: '', time, worker };
       }
       case BLOCK - 1:
@@ -254,11 +279,12 @@ export class WechatDataSet {
 
   /** The customer of the session block containing `index` (for openid filters without generating records). */
   customerAt(account: number, day: number, index: number): string {
-    return pick(this.customers(account), this.#seed, 'customer', account, day, Math.floor(index / BLOCK));
+    const customers = this.customers(account);
+    return customers[this.#hash(Salt.customer, account, day, Math.floor(index / BLOCK)) % customers.length] as string;
   }
 
   #text(account: number, day: number, index: number, sent: boolean): string {
-    const roll = hash32(this.#seed, 'text', account, day, index);
+    const roll = this.#hash(Salt.text, account, day, index);
     if (roll % 10 === 0) return MEDIA_TEXTS[(roll >>> 4) % MEDIA_TEXTS.length] ?? '[image]';
     const list = sent ? AGENT_SENT : AGENT_RECEIVED;
     return list[(roll >>> 8) % list.length] ?? '';
