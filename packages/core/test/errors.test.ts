@@ -15,6 +15,19 @@ import { describe, expect, it } from 'vitest';
 
 const docsPath = join(dirname(fileURLToPath(import.meta.url)), '../../../docs/errors.md');
 
+/** Table rows as trimmed cells, so column padding by the markdown formatter does not matter. */
+function tableRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.startsWith('|') && !/^\|[\s|:-]+\|$/.test(line))
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((cell) => cell.trim()),
+    );
+}
+
 /** The text of one `## <title>` section of docs/errors.md. */
 function section(markdown: string, title: string): string {
   const start = markdown.indexOf(`\n## ${title}\n`);
@@ -35,8 +48,9 @@ describe('the core error catalogue', () => {
   it('is listed in docs/errors.md exactly as generated from the catalogue', async () => {
     const markdown = await readFile(docsPath, 'utf8');
     const core = section(markdown, '@kefu/core');
-    for (const code of Object.keys(coreErrorCatalogue)) expect(core).toContain(`| \`${code}\` |`);
-    expect(core).toContain(errorCatalogueMarkdown(coreErrorCatalogue));
+    const listed = tableRows(core).map((cells) => cells[0]);
+    for (const code of Object.keys(coreErrorCatalogue)) expect(listed).toContain(`\`${code}\``);
+    expect(tableRows(core)).toEqual(tableRows(errorCatalogueMarkdown(coreErrorCatalogue)));
   });
 
   it('leaves a section in docs/errors.md for every other package', async () => {
