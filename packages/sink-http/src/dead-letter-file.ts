@@ -54,10 +54,12 @@ export class DeadLetterFile {
       await mkdir(dirname(this.path), { recursive: true });
       const handle = await open(this.path, 'a+', 0o600);
       try {
-        await handle.chmod(0o600);
-        if (!this.#checkedTail) {
+        const info = await handle.stat();
+        // Tighten a pre-existing regular file too; never touch devices or pipes.
+        if (info.isFile() && (info.mode & 0o777) !== 0o600) await handle.chmod(0o600);
+        if (!this.#checkedTail && info.isFile()) {
           // A crash mid-append leaves a torn last line: cut it (it was never acknowledged).
-          const size = (await handle.stat()).size;
+          const size = info.size;
           const keep = await afterLastNewline(handle, size);
           if (keep < size) await handle.truncate(keep);
           this.#checkedTail = true;

@@ -22,12 +22,12 @@ export function signKefuPayload(input: { secret: string; timestamp: string; body
 /** Input of {@link verifyKefuSignature}: the raw header values and the raw body bytes as received. */
 export interface VerifyKefuSignatureInput {
   secret: string;
-  /** The `X-Kefu-Timestamp` header. */
-  timestamp: string | undefined;
+  /** The `X-Kefu-Timestamp` header (a Node header value is accepted as is). */
+  timestamp: string | readonly string[] | undefined;
   /** The raw request body (before any JSON parsing). */
   body: string | Uint8Array;
-  /** The `X-Kefu-Signature` header. */
-  signature: string | undefined;
+  /** The `X-Kefu-Signature` header (a Node header value is accepted as is). */
+  signature: string | readonly string[] | undefined;
   /** Accepted clock difference in seconds, either way (default 300): the replay window. */
   toleranceSeconds?: number;
   /** The receiver's clock in milliseconds (default Date.now()). */
@@ -50,7 +50,9 @@ export interface VerifyKefuSignatureInput {
  * ```
  */
 export function verifyKefuSignature(input: VerifyKefuSignatureInput): boolean {
-  const { timestamp, signature } = input;
+  // A repeated header is ambiguous: only a single value is accepted.
+  const timestamp = typeof input.timestamp === 'string' ? input.timestamp : undefined;
+  const signature = typeof input.signature === 'string' ? input.signature : undefined;
   if (timestamp === undefined || signature === undefined || !/^\d{1,12}$/.test(timestamp)) return false;
   const nowSeconds = (input.now ?? Date.now()) / 1000;
   if (Math.abs(nowSeconds - Number(timestamp)) > (input.toleranceSeconds ?? 300)) return false;

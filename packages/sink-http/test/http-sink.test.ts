@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJsonLogger, isKefuError, type KefuRecord, type RecordBatch } from '@kefu/core';
@@ -206,6 +206,19 @@ describe('permanent failures', () => {
     expect(sink.stats.deadLettered).toBe(1);
   });
 
+  it('given a dead-letter file with a torn last line and loose permissions, when a batch is dead-lettered, then the torn line is cut and the file is 0600', async () => {
+    receiver = await startWebhookReceiver({ secret, rejects: () => true });
+    const deadLetterPath = join(dir, 'dead.jsonl');
+    await writeFile(deadLetterPath, '{"at":"2026-01-01T00:00:00.000Z","sink":"http"}\n{"at":"2026-01-0');
+    await chmod(deadLetterPath, 0o644);
+    const batch = batchesOf(makeRecords(1, STREAM), 1)[0]!;
+    await newSink({ url: receiver.url, deadLetterPath }).write(batch);
+    const lines = (await readFile(deadLetterPath, 'utf8')).split('\n');
+    expect(lines.at(-1)).toBe('');
+    expect(lines.slice(0, -1).map((line) => JSON.parse(line).sink)).toEqual(['http', 'http']);
+    expect((await stat(deadLetterPath)).mode & 0o777).toBe(0o600);
+  });
+
   it("rejects with SINK_HTTP_REJECTED when onPermanentFailure is 'fail'", async () => {
     receiver = await startWebhookReceiver({ secret, rejects: poison });
     const sink = newSink({ url: receiver.url, onPermanentFailure: 'fail' });
@@ -240,7 +253,9 @@ describe('permanent failures', () => {
 
   it('rejects with SINK_HTTP_DEAD_LETTER_FAILED when the dead-letter file cannot be written, so nothing is lost silently', async () => {
     receiver = await startWebhookReceiver({ secret, rejects: () => true });
-    const sink = newSink({ url: receiver.url, deadLetterPath: '/dev/full' });
+    // A real ENOSPC: the dead-letter path is a symlink to /dev/full.
+    await symlink('/dev/full', join(dir, 'full.jsonl'));
+    const sink = newSink({ url: receiver.url, deadLetterPath: join(dir, 'full.jsonl') });
     const error = await errorOf(sink.write(batchesOf(makeRecords(1, STREAM), 1)[0]!));
     expect(isKefuError(error) && error.code).toBe('SINK_HTTP_DEAD_LETTER_FAILED');
   });
