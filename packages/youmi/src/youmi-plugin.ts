@@ -10,10 +10,10 @@ import { YoumiProvider } from './youmi-provider.js';
  * @example
  * ```yaml
  * providers:
- *   - id: youmi
- *     plugin: '@kefu/youmi'
+ *   - use: "@kefu/youmi"
+ *     id: youmi
  *     config: { baseUrl: https://open.example.com, tokenUrl: https://sso.example.com/oauth2/token,
- *               clientId: ym_x, clientSecret: ${YOUMI_SECRET}, wechatIds: [10001] }
+ *               clientId: ym_x, clientSecret: "${YOUMI_SECRET}", wechatIds: [10001] }
  * ```
  */
 export const plugin = definePlugin({
