@@ -83,6 +83,12 @@ describe('WeChat getmsglist', () => {
     );
   });
 
+  it('given an unknown appId, then expectedRecords throws EMULATOR_UNKNOWN_ACCOUNT', () => {
+    expect(() => emulator.wechat.expectedRecords({ ...range(DAY_START, DAY_START + 60), appId: 'wx0' })).toThrow(
+      expect.objectContaining({ code: 'EMULATOR_UNKNOWN_ACCOUNT' }),
+    );
+  });
+
   it('given msgid past the end, then recordlist is empty and msgid echoes the request', async () => {
     const answer = await msgList({ starttime: DAY_START, endtime: DAY_START + 3600, msgid: 100_000, number: 10 });
     expect(answer.body).toEqual({ recordlist: [], number: 0, msgid: 100_000 });

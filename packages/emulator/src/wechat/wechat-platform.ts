@@ -1,5 +1,6 @@
 import { registerSecret } from '@kefu/core';
 import type { z } from 'zod';
+import { emulatorError } from '../errors.js';
 import { type FaultOptions, faultRoll, faultsApplyTo } from '../faults.js';
 import type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from '../platform.js';
 import { stableId, unitFloat } from '../seeded-random.js';
@@ -184,7 +185,8 @@ export class WechatPlatform implements EmulatedPlatform {
   /** Ground truth for getmsglist over any range: the same objects the API returns, in API order. */
   expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[] {
     const account = this.data.account(q.appId);
-    if (!account) throw new RangeError(`unknown appId ${q.appId}; use one of emulator.wechat.accounts`);
+    if (!account)
+      throw emulatorError('EMULATOR_UNKNOWN_ACCOUNT', `unknown appId ${q.appId}; use one of emulator.wechat.accounts`);
     const window = new RecordWindow(
       this.data,
       {
