@@ -9,6 +9,9 @@ import {
   type SqliteStatement,
 } from 'kysely';
 
+/** Prepared statements kept per connection (oldest evicted first). */
+const STATEMENT_CACHE_SIZE = 64;
+
 /** What node:sqlite statements accept as bound values. */
 type SqliteParameters = Parameters<StatementSync['all']>;
 
@@ -17,19 +20,27 @@ type SqliteParameters = Parameters<StatementSync['all']>;
  * built-in `node:sqlite` (no native build needed) to that shape.
  */
 export function adaptNodeSqlite(database: DatabaseSync): SqliteDatabase {
+  // Kysely prepares every query anew; a multi-row INSERT of 500 rows is worth preparing once.
+  const cache = new Map<string, SqliteStatement>();
   return {
     close: () => {
+      cache.clear();
       if (database.isOpen) database.close();
     },
     prepare: (sql: string): SqliteStatement => {
+      const cached = cache.get(sql);
+      if (cached) return cached;
       const statement: StatementSync = database.prepare(sql);
-      return {
+      const adapted: SqliteStatement = {
         // A statement returns rows exactly when it has result columns (SELECT, RETURNING, PRAGMA).
         reader: statement.columns().length > 0,
         all: (parameters) => statement.all(...(parameters as SqliteParameters)),
         run: (parameters) => statement.run(...(parameters as SqliteParameters)),
         iterate: (parameters) => statement.iterate(...(parameters as SqliteParameters)),
       };
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(sql, adapted);
+      return adapted;
     },
   };
 }

@@ -30,8 +30,24 @@ export interface RecordRow {
   raw: string;
 }
 
+/** The records-table columns the sink inserts, in parameter order. */
+export const RECORD_COLUMNS = [
+  'provider',
+  'account',
+  'id',
+  'customer',
+  'agent',
+  'direction',
+  'kind',
+  'event',
+  'text',
+  'attachments',
+  'at',
+  'raw',
+] as const satisfies ReadonlyArray<keyof RecordRow>;
+
 /** The number of bound parameters one record row takes. */
-export const RECORD_ROW_PARAMETERS = 12;
+export const RECORD_ROW_PARAMETERS = RECORD_COLUMNS.length;
 
 /** The optional structured parts of a record, stored together in the `attachments` JSON column. */
 const AttachmentsSchema = z.object({
