@@ -176,7 +176,6 @@ async function drop(dialect, url, tables) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
-const sqliteFile = (table) => join(dir, `${table}.db`);
 const targets = [
   { dialect: 'sqlite', url: join(dir, 'bench.db'), bare: sqliteBare },
   {
