@@ -4,6 +4,7 @@
  */
 
 export { youmiV1Signature } from './youmi-auth.js';
+export { YOUMI_ERRMSG, YOUMI_V1_RETURN_CODE } from './youmi-envelope.js';
 export {
   type YoumiEmulatorErrorCode,
   youmiEmulatorError,
@@ -14,10 +15,6 @@ export type { ResolvedYoumiOptions, YoumiEmulatorOptions } from './youmi-options
 export {
   createYoumiPlatform,
   type ExpectedChatsQuery,
-  YOUMI_ERRMSG,
-  YOUMI_TOKEN_PATH,
-  YOUMI_V1_RETURN_CODE,
-  YOUMI_V1_TOKEN_PATH,
   type YoumiEmulatorDescription,
   type YoumiFaultSettings,
   type YoumiPlatform,
@@ -34,3 +31,5 @@ export {
   youmiRawFanSchema,
 } from './youmi-schemas.js';
 export { formatYoumiTime, parseYoumiTime, YOUMI_UTC_OFFSET_MS } from './youmi-time.js';
+export { YOUMI_TOKEN_PATH } from './youmi-token-endpoint.js';
+export { YOUMI_V1_TOKEN_PATH } from './youmi-v1-api.js';

@@ -1,16 +1,17 @@
 import { registerSecret } from '@kefu/core';
-import type { z } from 'zod';
 import type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from '../platform.js';
 import { hash32 } from '../seeded-random.js';
-import {
-  AccessTokenStore,
-  bearerToken,
-  signaturesMatch,
-  type TokenRejection,
-  V1_TIMESTAMP_WINDOW_SECONDS,
-  youmiV1Signature,
-} from './youmi-auth.js';
+import { AccessTokenStore, bearerToken } from './youmi-auth.js';
 import { type ChatFilter, encodeResvred, serverMessageId, type YoumiAccount, YoumiDataset } from './youmi-data.js';
+import {
+  EnvelopeFailure,
+  headerValue,
+  parseJsonBody,
+  tokenRejectionText,
+  validateBody,
+  YOUMI_ERRMSG,
+  youmiEnvelope,
+} from './youmi-envelope.js';
 import { youmiEmulatorError } from './youmi-errors.js';
 import { type YoumiDeliveryAttempt, YoumiEventDispatcher } from './youmi-events.js';
 import { type ResolvedYoumiOptions, resolveYoumiOptions, type YoumiEmulatorOptions } from './youmi-options.js';
@@ -34,45 +35,17 @@ import {
   subscribeEventRequestSchema,
   terminateTakeOverRequestSchema,
   todoListRequestSchema,
-  tokenFormSchema,
   v1CallbackRequestSchema,
   v1ChatListRequestSchema,
   type YoumiEnvelope,
   type YoumiEventType,
   type YoumiRawChat,
   type YoumiRawFan,
-  type YoumiV1Envelope,
   youmiEventTypes,
 } from './youmi-schemas.js';
 import { formatYoumiTime, parseYoumiTime } from './youmi-time.js';
-
-/** The v2 `errmsg` codes the emulator answers (documented in the README). */
-export const YOUMI_ERRMSG = {
-  ok: 0,
-  badRequest: 400,
-  unauthorized: 401,
-  forbiddenTenant: 403,
-  notFound: 404,
-  methodNotAllowed: 405,
-  unknownWechatId: 1001,
-  unknownFan: 1002,
-  takeOverConflict: 1003,
-  unknownTask: 1004,
-  unknownStaff: 1005,
-  unknownDepartmentOrGroup: 1006,
-} as const;
-
-/** The v1 `ReturnCode`s the emulator answers (documented in the README). */
-export const YOUMI_V1_RETURN_CODE = {
-  ok: 200,
-  missingParameter: 200001,
-  unknownAppId: 200002,
-  badSignature: 200003,
-  badToken: 200004,
-  timestampExpired: 200005,
-  badParameter: 200006,
-  notFound: 200404,
-} as const;
+import { answerTokenRequest, YOUMI_TOKEN_PATH } from './youmi-token-endpoint.js';
+import { answerV1Request, type V1ApiContext, YOUMI_V1_TOKEN_PATH } from './youmi-v1-api.js';
 
 /** Fault settings the Youmi platform honours itself (the server applies transport faults). */
 export interface YoumiFaultSettings {
@@ -147,16 +120,6 @@ export interface YoumiPlatform extends EmulatedPlatform {
   readonly settings: Readonly<ResolvedYoumiOptions>;
 }
 
-/** A business failure answered as an envelope; thrown inside handlers only. */
-class EnvelopeFailure extends Error {
-  constructor(
-    readonly errmsg: number,
-    readonly errdesc: string,
-  ) {
-    super(errdesc);
-  }
-}
-
 interface V2Context {
   body: unknown;
   now: number;
@@ -192,31 +155,6 @@ interface BulkSendTask {
   failCount: number;
 }
 
-/** The token endpoint path (OAuth2 client credentials, form-encoded). */
-export const YOUMI_TOKEN_PATH = '/youmi-sso/oauth2/token';
-
-/** The v1 token call (signed with AppId + Nonce + Timestamp). */
-export const YOUMI_V1_TOKEN_PATH = '/v1/Token/GetToken';
-
-/** Describes a zod-like validation failure as `field: problem` for errdesc. */
-function describeIssue(issues: ReadonlyArray<z.core.$ZodIssue>): string {
-  const issue = issues[0];
-  if (!issue) return 'body: invalid';
-  const field = issue.path.map(String).join('.') || 'body';
-  const message = /received undefined/.test(issue.message) ? 'is required' : issue.message;
-  return `${field}: ${message}`;
-}
-
-function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-  const result = schema.safeParse(body);
-  if (!result.success) throw new EnvelopeFailure(YOUMI_ERRMSG.badRequest, describeIssue(result.error.issues));
-  return result.data;
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /** Creates the emulated Youmi platform (v2 + v1 API, token endpoint, callbacks). */
 export function createYoumiPlatform(options: YoumiPlatformOptions): YoumiPlatform {
   return new YoumiPlatformImpl(options);
@@ -232,7 +170,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   private readonly v1Tokens: AccessTokenStore;
   private readonly events: YoumiEventDispatcher;
   private readonly routes: Map<string, V2Handler>;
-  private readonly v1Routes: Map<string, (body: unknown) => unknown>;
+  private readonly v1Api: V1ApiContext;
   // Run-time state: chats created after start, per `${wechatId}:${fanIndex}`, in id order.
   private readonly liveChats = new Map<string, YoumiRawChat[]>();
   private readonly lastChatId = new Map<number, number>();
@@ -263,26 +201,43 @@ class YoumiPlatformImpl implements YoumiPlatform {
       now,
     });
     this.routes = this.v2Routes();
-    this.v1Routes = new Map<string, (body: unknown) => unknown>([
-      ['/v1/chatmess/getchatlist', (body) => this.v1ChatList(body)],
-      ['/v1/friend/getfanslist', (body) => this.fansPage(validate(fansListRequestSchema, body))],
-      [
-        '/v1/public/setcallbackurl',
-        (body) => {
-          this.events.setV1Callback(validate(v1CallbackRequestSchema, body).url);
-          return true;
-        },
-      ],
-    ]);
+    this.v1Api = {
+      appId: this.settings.v1AppId,
+      appKey: this.settings.v1AppKey,
+      tokenLifetimeSeconds: this.settings.v1TokenLifetimeSeconds,
+      tokens: this.v1Tokens,
+      now,
+      revokesNow: (path) => this.revokesNow(path),
+      routes: new Map<string, (body: unknown) => unknown>([
+        ['/v1/chatmess/getchatlist', (body) => this.v1ChatList(body)],
+        ['/v1/friend/getfanslist', (body) => this.fansPage(validateBody(fansListRequestSchema, body))],
+        [
+          '/v1/public/setcallbackurl',
+          (body) => {
+            this.events.setV1Callback(validateBody(v1CallbackRequestSchema, body).url);
+            return true;
+          },
+        ],
+      ]),
+    };
   }
 
   async handle(request: EmulatorRequest): Promise<EmulatorResponse | undefined> {
     // Paths are matched case-insensitively, as the platform's ASP.NET-style routes are.
     const path = request.url.pathname.toLowerCase().replace(/\/+$/, '');
-    if (path === YOUMI_TOKEN_PATH) return this.tokenCall(request);
+    if (path === YOUMI_TOKEN_PATH) {
+      const { clientId, clientSecret, tokenLifetimeSeconds } = this.settings;
+      return answerTokenRequest(request, {
+        clientId,
+        clientSecret,
+        lifetimeSeconds: tokenLifetimeSeconds,
+        tokens: this.v2Tokens,
+      });
+    }
     if (path.startsWith('/v2/')) return this.v2Call(path, request);
     if (path.startsWith('/v1/')) {
-      const answer = this.v1Call(path, request);
+      const answer = answerV1Request(path, request, this.v1Api);
+      // Token endpoints get transport faults only when faults.pathPattern names them.
       return path === YOUMI_V1_TOKEN_PATH.toLowerCase() ? { ...answer, exemptFromFaults: true } : answer;
     }
     return undefined;
@@ -453,37 +408,11 @@ class YoumiPlatformImpl implements YoumiPlatform {
   // ---- envelopes -----------------------------------------------------------------------
 
   private envelope(values: unknown, errmsg: number = YOUMI_ERRMSG.ok, errdesc: string | null = null): YoumiEnvelope {
-    return {
-      requestId: null,
-      errmsg,
-      succeed: errmsg === YOUMI_ERRMSG.ok,
-      msgTime: formatYoumiTime(this.clock.now()),
-      values,
-      errdesc,
-    };
+    return youmiEnvelope(this.clock.now(), values, errmsg, errdesc);
   }
 
   private failure(errmsg: number, errdesc: string, status = 200): EmulatorResponse {
     return { status, body: this.envelope(null, errmsg, errdesc) };
-  }
-
-  private v1Envelope(data: unknown, code: number = YOUMI_V1_RETURN_CODE.ok, message = 'success'): EmulatorResponse {
-    const body: YoumiV1Envelope = {
-      Result: code === YOUMI_V1_RETURN_CODE.ok,
-      ReturnCode: code,
-      Message: message,
-      Data: data,
-    };
-    return { status: 200, body };
-  }
-
-  private parseJson(body: Buffer): unknown {
-    if (body.length === 0) return {};
-    try {
-      return JSON.parse(body.toString('utf8')) ?? {};
-    } catch {
-      throw new EnvelopeFailure(YOUMI_ERRMSG.badRequest, 'body: must be JSON (Content-Type: application/json)');
-    }
   }
 
   /** Applies `revokeTokenEveryCalls`: true when this authenticated call revokes the token. */
@@ -494,52 +423,6 @@ class YoumiPlatformImpl implements YoumiPlatform {
     if (faults.pathPattern && !new RegExp(faults.pathPattern).test(path)) return false;
     this.authenticatedCalls += 1;
     return this.authenticatedCalls % every === 0;
-  }
-
-  // ---- token endpoint ------------------------------------------------------------------
-
-  private tokenCall(request: EmulatorRequest): EmulatorResponse {
-    const oauthError = (status: number, error: string, description: string): EmulatorResponse => ({
-      status,
-      body: { error, error_description: description },
-      exemptFromFaults: true,
-    });
-    if (request.method !== 'POST') return oauthError(405, 'invalid_request', 'use POST');
-    const contentType = headerValue(request.headers['content-type']) ?? '';
-    if (!contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-      return oauthError(400, 'invalid_request', 'send the parameters form-encoded (application/x-www-form-urlencoded)');
-    }
-    const form = tokenFormSchema.parse(Object.fromEntries(new URLSearchParams(request.body.toString('utf8'))));
-    // OAuth2 also allows the client credentials in an HTTP Basic header.
-    let clientId = form.client_id;
-    let clientSecret = form.client_secret;
-    const basic = /^Basic\s+(\S+)$/i.exec(headerValue(request.headers.authorization) ?? '');
-    if (basic?.[1]) {
-      const [id, secret] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
-      clientId = decodeURIComponent(id ?? '');
-      clientSecret = decodeURIComponent(secret ?? '');
-    }
-    if (form.grant_type !== 'client_credentials') {
-      return oauthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
-    }
-    if (!clientId || !clientSecret)
-      return oauthError(400, 'invalid_request', 'client_id and client_secret are required');
-    if (clientId !== this.settings.clientId || !signaturesMatch(this.settings.clientSecret, clientSecret)) {
-      return oauthError(401, 'invalid_client', 'unknown client_id or wrong client_secret');
-    }
-    const lifetime = this.settings.tokenLifetimeSeconds;
-    return {
-      status: 200,
-      headers: { 'cache-control': 'no-store' },
-      // Token endpoints get transport faults only when faults.pathPattern names them.
-      exemptFromFaults: true,
-      body: {
-        access_token: this.v2Tokens.issue(lifetime),
-        token_type: 'Bearer',
-        expires_in: lifetime,
-        scope: form.scope ?? 'openapi',
-      },
-    };
   }
 
   // ---- v2 ------------------------------------------------------------------------------
@@ -560,7 +443,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
       return { ...this.failure(YOUMI_ERRMSG.unauthorized, tokenRejectionText('revoked')), fault: 'revoked' };
     }
     try {
-      const values = handler({ body: this.parseJson(request.body), now: this.clock.now(), tenantId });
+      const values = handler({ body: parseJsonBody(request.body), now: this.clock.now(), tenantId });
       return { status: 200, body: this.envelope(values) };
     } catch (error) {
       if (error instanceof EnvelopeFailure) return this.failure(error.errmsg, error.errdesc);
@@ -576,7 +459,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
       '/v2/ChatMess/terminateTakeOver': ({ body }) => this.terminateTakeOver(body),
       '/v2/ChatMess/ActivationConversation': ({ body, now }) => this.activate(body, now),
       '/v2/ChatMess/sendNotice': ({ body }) => {
-        const notice = validate(sendNoticeRequestSchema, body);
+        const notice = validateBody(sendNoticeRequestSchema, body);
         for (const code of notice.staffCodes) this.requireStaff(code);
         this.noticeCount += 1;
         return { noticeId: this.noticeCount, receivers: notice.staffCodes.length };
@@ -585,7 +468,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
       '/v2/Report/GetStaffActivatedStats': ({ body }) => this.staffActivatedStats(body),
       '/v2/System/GetDepartmentList': () => this.data.departments,
       '/v2/System/GetGroupsByDepartment': ({ body }) => {
-        const { departmentId } = validate(groupsRequestSchema, body);
+        const { departmentId } = validateBody(groupsRequestSchema, body);
         if (!this.data.departments.some((d) => d.departmentId === departmentId)) {
           throw new EnvelopeFailure(
             YOUMI_ERRMSG.unknownDepartmentOrGroup,
@@ -595,16 +478,16 @@ class YoumiPlatformImpl implements YoumiPlatform {
         return this.data.groups.filter((group) => group.departmentId === departmentId);
       },
       '/v2/System/GetStaffByGroup': ({ body }) => {
-        const { groupId } = validate(staffByGroupRequestSchema, body);
+        const { groupId } = validateBody(staffByGroupRequestSchema, body);
         if (!this.data.groups.some((group) => group.groupId === groupId)) {
           throw new EnvelopeFailure(YOUMI_ERRMSG.unknownDepartmentOrGroup, `groupId: ${groupId} does not exist`);
         }
         return this.data.staff.filter((staff) => staff.groupId === groupId);
       },
-      '/v2/System/GetStaffList': ({ body }) => this.page(this.data.staff, validate(pageRequestSchema, body)),
-      '/v2/Friend/GetFansList': ({ body }) => this.fansPage(validate(fansListRequestSchema, body)),
+      '/v2/System/GetStaffList': ({ body }) => this.page(this.data.staff, validateBody(pageRequestSchema, body)),
+      '/v2/Friend/GetFansList': ({ body }) => this.fansPage(validateBody(fansListRequestSchema, body)),
       '/v2/Friend/GetFansCount': ({ body }) => {
-        this.accountOrFail(validate(fansCountRequestSchema, body).wechatId);
+        this.accountOrFail(validateBody(fansCountRequestSchema, body).wechatId);
         return this.data.fanCount;
       },
       '/v2/Todo/AddTodo': ({ body, now }) => {
@@ -613,15 +496,15 @@ class YoumiPlatformImpl implements YoumiPlatform {
       },
       '/v2/Todo/AddTodoReturnId': ({ body, now }) => ({ todoId: this.addTodo(body, now).todoId }),
       '/v2/Todo/GetTodoList': ({ body }) => {
-        const query = validate(todoListRequestSchema, body);
+        const query = validateBody(todoListRequestSchema, body);
         return this.page(this.filterTodos(query), query);
       },
-      '/v2/Todo/GetTodoCount': ({ body }) => this.filterTodos(validate(todoListRequestSchema, body)).length,
-      '/v2/Ad/GetAdList': ({ body }) => this.page(this.data.ads, validate(pageRequestSchema, body)),
+      '/v2/Todo/GetTodoCount': ({ body }) => this.filterTodos(validateBody(todoListRequestSchema, body)).length,
+      '/v2/Ad/GetAdList': ({ body }) => this.page(this.data.ads, validateBody(pageRequestSchema, body)),
       '/v2/Ad/GetAdCount': () => this.data.ads.length,
       '/v2/BulkSend/SaveRpaBulkSend': ({ body, now }) => this.saveBulkSend(body, now),
       '/v2/BulkSend/DeleteRpaBulkSend': ({ body }) => {
-        const { taskId } = validate(deleteBulkSendRequestSchema, body);
+        const { taskId } = validateBody(deleteBulkSendRequestSchema, body);
         const task = this.bulkSends.get(taskId);
         if (!task || task.status === 'deleted') {
           throw new EnvelopeFailure(YOUMI_ERRMSG.unknownTask, `taskId: ${taskId} does not exist`);
@@ -630,17 +513,17 @@ class YoumiPlatformImpl implements YoumiPlatform {
         return true;
       },
       '/v2/Public/registerCallbackUrl': ({ body }) => {
-        const { url, type } = validate(registerCallbackRequestSchema, body);
+        const { url, type } = validateBody(registerCallbackRequestSchema, body);
         this.events.registerCallback(type, url);
         return true;
       },
       '/v2/Public/subscribeEvent': ({ body }) => {
-        const { url, appId, messageTypes } = validate(subscribeEventRequestSchema, body);
+        const { url, appId, messageTypes } = validateBody(subscribeEventRequestSchema, body);
         this.events.subscribe(url, appId, messageTypes);
         return true;
       },
       '/v2/Public/GetMerchantToken': ({ body, tenantId }) => {
-        const request = validate(merchantTokenRequestSchema, body);
+        const request = validateBody(merchantTokenRequestSchema, body);
         // Only agents (who send a TenantId) may act for a merchant.
         if (tenantId === undefined || !this.settings.tenantIds.includes(request.tenantId)) {
           throw new EnvelopeFailure(YOUMI_ERRMSG.forbiddenTenant, 'tenantId: unknown tenant or caller is not an agent');
@@ -690,7 +573,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   private getChat(body: unknown): YoumiRawChat[] {
-    const query = validate(getChatRequestSchema, body);
+    const query = validateBody(getChatRequestSchema, body);
     const account = this.accountOrFail(query.wechatId);
     if (query.wechatKey && query.wechatKey !== account.wechatKey) {
       throw new EnvelopeFailure(YOUMI_ERRMSG.unknownWechatId, 'wechatKey: does not match wechatId');
@@ -704,7 +587,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   private v1ChatList(body: unknown): YoumiRawChat[] {
-    const query = validate(v1ChatListRequestSchema, body);
+    const query = validateBody(v1ChatListRequestSchema, body);
     this.accountOrFail(query.wechatId);
     const index = this.data.fanIndex(query.wechatId, query.fansKey);
     if (index === undefined) return [];
@@ -713,7 +596,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   private sendMessage(body: unknown) {
-    const message = validate(sendMessageRequestSchema, body);
+    const message = validateBody(sendMessageRequestSchema, body);
     this.accountOrFail(message.wechatId);
     const index = this.fanOrFail(message.wechatId, message.fansKey);
     if (message.staffCode) this.requireStaff(message.staffCode);
@@ -733,7 +616,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   private applyTakeOver(body: unknown, now: number) {
-    const request = validate(applyTakeOverRequestSchema, body);
+    const request = validateBody(applyTakeOverRequestSchema, body);
     this.accountOrFail(request.wechatId);
     const index = this.fanOrFail(request.wechatId, request.fansKey);
     const staff = this.requireStaff(request.staffCode);
@@ -763,7 +646,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   private terminateTakeOver(body: unknown) {
-    const request = validate(terminateTakeOverRequestSchema, body);
+    const request = validateBody(terminateTakeOverRequestSchema, body);
     this.accountOrFail(request.wechatId);
     const key = `${request.wechatId}:${this.fanOrFail(request.wechatId, request.fansKey)}`;
     const existing = this.takeovers.get(key);
@@ -775,7 +658,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   private activate(body: unknown, now: number) {
-    const request = validate(activationRequestSchema, body);
+    const request = validateBody(activationRequestSchema, body);
     this.accountOrFail(request.wechatId);
     const index = this.fanOrFail(request.wechatId, request.fansKey);
     this.requireStaff(request.staffCode);
@@ -794,7 +677,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   private staffServiceStats(body: unknown) {
-    const query = validate(reportRequestSchema, body);
+    const query = validateBody(reportRequestSchema, body);
     if (query.staffCode) this.requireStaff(query.staffCode);
     const filter: ChatFilter = { fromSecond: query.startTimestamp, toSecond: query.endTimestamp };
     const stats = new Map<string, { sent: number; received: number; fans: Set<string> }>(
@@ -829,7 +712,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   private staffActivatedStats(body: unknown) {
-    const query = validate(reportRequestSchema, body);
+    const query = validateBody(reportRequestSchema, body);
     if (query.staffCode) this.requireStaff(query.staffCode);
     const fromMs = query.startTimestamp * 1000;
     const toMs = query.endTimestamp * 1000;
@@ -845,7 +728,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   private addTodo(body: unknown, now: number): Todo {
-    const request = validate(addTodoRequestSchema, body);
+    const request = validateBody(addTodoRequestSchema, body);
     this.accountOrFail(request.wechatId);
     this.fanOrFail(request.wechatId, request.fansKey);
     this.requireStaff(request.staffCode);
@@ -872,7 +755,7 @@ class YoumiPlatformImpl implements YoumiPlatform {
   }
 
   private saveBulkSend(body: unknown, now: number) {
-    const request = validate(saveBulkSendRequestSchema, body);
+    const request = validateBody(saveBulkSendRequestSchema, body);
     this.accountOrFail(request.wechatId);
     const taskId = `RPA${hash32(this.settings.seed, 'rpa', now, ++this.sequence)
       .toString(16)
@@ -910,64 +793,6 @@ class YoumiPlatformImpl implements YoumiPlatform {
     }
     return { taskId, status: task.status };
   }
-
-  // ---- v1 ------------------------------------------------------------------------------
-
-  private v1Call(path: string, request: EmulatorRequest): EmulatorResponse {
-    const header = (name: string) => headerValue(request.headers[name.toLowerCase()]);
-    if (request.method !== 'POST') return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.notFound, 'use POST');
-    const isTokenCall = path === YOUMI_V1_TOKEN_PATH.toLowerCase();
-    const handler = this.v1Routes.get(path);
-    if (!isTokenCall && !handler) return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.notFound, `no such API: ${path}`);
-    const nonce = header('Nonce');
-    const timestamp = header('Timestamp');
-    const signature = header('Signature');
-    const principal = isTokenCall ? header('AppId') : header('access_token');
-    if (!nonce || !timestamp || !signature || !principal) {
-      const names = isTokenCall ? 'AppId, Nonce, Timestamp, Signature' : 'access_token, Nonce, Timestamp, Signature';
-      return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.missingParameter, `headers ${names} are required`);
-    }
-    if (!/^\d{1,11}$/.test(timestamp)) {
-      return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.missingParameter, 'Timestamp: must be Unix seconds');
-    }
-    // Replay protection: the request must be signed within 10 minutes of the server clock.
-    if (Math.abs(Math.floor(this.clock.now() / 1000) - Number(timestamp)) > V1_TIMESTAMP_WINDOW_SECONDS) {
-      return this.v1Envelope(
-        null,
-        YOUMI_V1_RETURN_CODE.timestampExpired,
-        'Timestamp: request expired (10-minute window)',
-      );
-    }
-    if (isTokenCall && principal !== this.settings.v1AppId) {
-      return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.unknownAppId, 'AppId: unknown application');
-    }
-    const expected = youmiV1Signature(this.settings.v1AppKey, `${principal}${nonce}${timestamp}`);
-    if (!signaturesMatch(expected, signature)) {
-      return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.badSignature, 'Signature: does not match');
-    }
-    if (isTokenCall) {
-      const lifetime = this.settings.v1TokenLifetimeSeconds;
-      return this.v1Envelope({ access_token: this.v1Tokens.issue(lifetime), expires_in: lifetime });
-    }
-    const rejection = this.v1Tokens.check(principal);
-    if (rejection) return this.v1Envelope(null, YOUMI_V1_RETURN_CODE.badToken, tokenRejectionText(rejection));
-    if (this.revokesNow(request.url.pathname)) {
-      this.v1Tokens.revoke(principal);
-      return {
-        ...this.v1Envelope(null, YOUMI_V1_RETURN_CODE.badToken, tokenRejectionText('revoked')),
-        fault: 'revoked',
-      };
-    }
-    try {
-      return this.v1Envelope((handler as (body: unknown) => unknown)(this.parseJson(request.body)));
-    } catch (error) {
-      if (error instanceof EnvelopeFailure) {
-        const code = error.errmsg === YOUMI_ERRMSG.badRequest ? YOUMI_V1_RETURN_CODE.badParameter : error.errmsg;
-        return this.v1Envelope(null, code, error.errdesc);
-      }
-      throw error;
-    }
-  }
 }
 
 function chatFilter(query: {
@@ -981,17 +806,4 @@ function chatFilter(query: {
     ...(query.endTimestamp ? { toSecond: query.endTimestamp } : {}),
     ...(query.minChattingId ? { minChattingId: query.minChattingId } : {}),
   };
-}
-
-function tokenRejectionText(rejection: TokenRejection): string {
-  switch (rejection) {
-    case 'missing':
-      return 'Authorization: missing bearer token; get one from the token endpoint';
-    case 'unknown':
-      return 'Authorization: invalid token';
-    case 'expired':
-      return 'Authorization: token expired; get a new one';
-    case 'revoked':
-      return 'Authorization: token revoked; get a new one';
-  }
 }
