@@ -22,6 +22,7 @@ const USAGE = `Usage: kefu-emulator [options]
   --days N                 days of history (default 30)
   --records-per-day N      average WeChat records per day and account (default 200)
   --token-expires-in S     WeChat token lifetime in seconds (default 7200)
+  --raw-control-characters send control characters in WeChat record texts unescaped
   --latency-ms N           fixed latency per API call
   --jitter-ms N            extra random latency in [0, N)
   --server-error-rate R    share of HTTP 502/503 answers (0..1)
@@ -63,6 +64,7 @@ const FLAGS = {
   'revoke-every': { type: 'string' },
   'fault-paths': { type: 'string' },
   'fault-seed': { type: 'string' },
+  'raw-control-characters': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -122,6 +124,7 @@ export function optionsFromArgs(args: string[]): EmulatorOptions & { json: boole
       days: number('days'),
       recordsPerDay: number('records-per-day'),
       tokenExpiresInSeconds: number('token-expires-in'),
+      rawControlCharacters: values['raw-control-characters'],
     }),
     faults,
     json: values.json === true,

@@ -88,6 +88,7 @@ const EmulatorOptionsSchema = z.object({
       tokenOverlapSeconds: count(0, 7200),
       inviteAcceptMs: count(0, 86_400_000),
       messagesPerInteraction: count(1, 1000),
+      rawControlCharacters: z.boolean().optional(),
     })
     .optional(),
   youmi: z.unknown().optional(),

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator, type WechatRawRecord } from '../src/index.js';
+import { unescapeControlCharacters } from '../src/wechat/wechat-platform.js';
 import { call, customersOf, tokenFor } from './wechat-support.js';
 
 const NOW = Date.UTC(2026, 0, 15, 4, 0, 0); // 12:00 in Asia/Shanghai
@@ -203,5 +205,48 @@ describe('WeChat getrecord (2015) and legacy getrecord', () => {
     expect((await legacy(crossing)).body.errcode).toBe(65417);
     expect((await record2015(crossing)).body.recordlist).toBeDefined();
     expect((await record2015({ ...crossing, endtime: crossing.starttime + 86_401 })).body.errcode).toBe(65417);
+  });
+});
+
+describe('raw control characters', () => {
+  it('given an escaped control character and an escaped backslash, then only the control escape becomes raw', () => {
+    expect(unescapeControlCharacters(JSON.stringify({ text: 'a\u0007b\tc\\u0007d\\n' }))).toBe(
+      '{"text":"a\u0007b\tc\\\\u0007d\\\\n"}',
+    );
+  });
+
+  it('given rawControlCharacters, then record bodies carry raw control bytes and parse to the ground truth when escaped', async () => {
+    const raw = await startEmulator({
+      seed: 'records',
+      now: NOW,
+      wechat: { recordsPerDay: 400, customers: 50, rawControlCharacters: true },
+    });
+    try {
+      const account = raw.wechat.accounts[0]!;
+      const accessToken = await tokenFor(raw);
+      const start = DAY_START - 5 * 86_400;
+      const response = await request(`${raw.url}/customservice/msgrecord/getmsglist?access_token=${accessToken}`, {
+        method: 'POST',
+        body: JSON.stringify({ starttime: start, endtime: start + 86_400, msgid: 1, number: 10_000 }),
+      });
+      const text = await response.body.text();
+      expect([...text].some((ch) => ch.charCodeAt(0) < 0x20)).toBe(true);
+      expect(() => JSON.parse(text)).toThrow();
+      // What a defensive client does: escape raw control characters, then parse.
+      const lenient = JSON.parse(
+        [...text]
+          .map((ch) => (ch.charCodeAt(0) < 0x20 ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : ch))
+          .join(''),
+      );
+      expect(lenient.recordlist).toEqual(
+        raw.wechat.expectedRecords({
+          appId: account.appId,
+          from: new Date(start * 1000),
+          to: new Date((start + 86_400) * 1000),
+        }),
+      );
+    } finally {
+      await raw.stop();
+    }
   });
 });

@@ -33,6 +33,11 @@ export interface WechatEmulatorOptions {
   inviteAcceptMs?: number;
   /** Messages an account may send per customer message before 45047 (default 5). */
   messagesPerInteraction?: number;
+  /**
+   * Send control characters inside record texts unescaped, as the real platform does (the
+   * body is then not strict JSON: clients must parse defensively). Default false.
+   */
+  rawControlCharacters?: boolean;
 }
 
 /** One record as the WeChat record APIs return it. */

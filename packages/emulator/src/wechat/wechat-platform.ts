@@ -139,6 +139,7 @@ export class WechatPlatform implements EmulatedPlatform {
       tokenOverlapSeconds: w.tokenOverlapSeconds ?? 300,
       inviteAcceptMs: w.inviteAcceptMs ?? 1000,
       messagesPerInteraction: w.messagesPerInteraction ?? 5,
+      rawControlCharacters: w.rawControlCharacters ?? false,
     };
     this.#clock = options.clock;
     this.#faults = options.faults;
@@ -575,7 +576,7 @@ export class WechatPlatform implements EmulatedPlatform {
     const window = this.#window(ctx, starttime, endtime, true);
     const recordlist = window.page(msgid, number);
     // Response msgid = the msgid to ask for next (last returned position + 1); echoes the request when empty.
-    return ok({ recordlist, number: recordlist.length, msgid: msgid + recordlist.length });
+    return this.#records({ recordlist, number: recordlist.length, msgid: msgid + recordlist.length });
   }
 
   #recordPage(ctx: CallContext, maxPageSize: number): EmulatorResponse {
@@ -593,7 +594,13 @@ export class WechatPlatform implements EmulatedPlatform {
     if (openid !== undefined && openid !== '' && !ctx.state.customers.has(openid))
       return fail(WechatErrcode.invalidOpenid);
     const window = this.#window(ctx, starttime, endtime, false, openid || undefined);
-    return ok({ recordlist: window.page((pageindex - 1) * pagesize + 1, pagesize) });
+    return this.#records({ recordlist: window.page((pageindex - 1) * pagesize + 1, pagesize) });
+  }
+
+  /** A record answer; with `rawControlCharacters`, control characters in texts go out unescaped, as the real platform sends them. */
+  #records(body: { recordlist: WechatRawRecord[]; number?: number; msgid?: number }): EmulatorResponse {
+    if (!this.#options.rawControlCharacters) return ok(body);
+    return ok(unescapeControlCharacters(JSON.stringify(body)));
   }
 
   #window(ctx: CallContext, start: number, end: number, messagesOnly: boolean, openid?: string): RecordWindow {
@@ -711,6 +718,19 @@ export class WechatPlatform implements EmulatedPlatform {
     }
     return undefined;
   }
+}
+
+/**
+ * Turns JSON escapes of control characters (`\\t`, `\\n`, `\\r`, `\\b`, `\\f`, `\\u0000`–`\\u001f`) back into
+ * the raw characters. An escape preceded by an odd number of backslashes is text, not an escape, and stays.
+ */
+export function unescapeControlCharacters(json: string): string {
+  const short: Record<string, string> = { t: '\t', n: '\n', r: '\r', b: '\b', f: '\f' };
+  return json.replace(
+    /(?<!\\)((?:\\\\)*)\\(?:([tnrbf])|u00([01][0-9a-fA-F]))/g,
+    (_match, lead: string, letter?: string, hex?: string) =>
+      lead + (letter ? (short[letter] as string) : String.fromCharCode(Number.parseInt(hex as string, 16))),
+  );
 }
 
 function checkNickname(nickname: string): EmulatorResponse | undefined {
