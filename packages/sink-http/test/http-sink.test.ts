@@ -153,6 +153,20 @@ describe('delivery through a failing, resetting, slow receiver', () => {
     expect(receiver.requests.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 1]);
   });
 
+  it('keeps connections alive and never has more than `concurrency` batches at the receiver at once', async () => {
+    receiver = await startWebhookReceiver({ secret, shares: { slow: 1 }, slowMs: 10 });
+    const sink = newSink({ url: receiver.url, onPermanentFailure: 'fail', concurrency: 3 });
+    const batches = batchesOf(makeRecords(60, STREAM), 2);
+    for (const batch of batches.slice(0, 10)) await sink.write(batch);
+    // Ten sequential writes reuse keep-alive sockets (undici may open a second one while
+    // the first is still being released).
+    expect(receiver.connections).toBeLessThanOrEqual(2);
+    await Promise.all(batches.slice(10).map((batch) => sink.write(batch)));
+    expect(receiver.maxConcurrent).toBe(3);
+    expect(receiver.connections).toBeLessThanOrEqual(3);
+    expect(new Set(receiver.stored.map((s) => s.key)).size).toBe(30);
+  });
+
   it('gives different batches different keys', () => {
     const [a, b] = batchesOf(makeRecords(10, STREAM), 5);
     expect(batchIdempotencyKey(a!)).not.toBe(batchIdempotencyKey(b!));

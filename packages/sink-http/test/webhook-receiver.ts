@@ -47,6 +47,10 @@ export interface WebhookReceiver {
   stored: Array<{ key: string; records: KefuRecord[] }>;
   /** When true, every request gets 503 (for failure-injection checks). */
   down: boolean;
+  /** TCP connections accepted so far (keep-alive reuse keeps this low). */
+  connections: number;
+  /** Most requests being handled at the same moment. */
+  maxConcurrent: number;
   close(): Promise<void>;
 }
 
@@ -109,6 +113,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     requests: [],
     stored: [],
     down: false,
+    connections: 0,
+    maxConcurrent: 0,
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
@@ -178,8 +184,20 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     }
   };
 
+  let concurrent = 0;
   const server: Server = createServer((request, response) => {
+    concurrent += 1;
+    receiver.maxConcurrent = Math.max(receiver.maxConcurrent, concurrent);
+    let done = false;
+    const finish = () => {
+      if (!done) concurrent -= 1;
+      done = true;
+    };
+    response.on('close', finish);
     handle(request, response).catch(() => request.socket.destroy());
+  });
+  server.on('connection', () => {
+    receiver.connections += 1;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/kefu?tenant=t1`;
