@@ -7,6 +7,9 @@ import { youmiError } from './errors.js';
  * HMAC-SHA1 signature over app id, nonce and timestamp.
  */
 
+/** Largest page kefu asks for: a capped page would look like the last one (see `pageSize`). */
+export const YOUMI_MAX_PAGE_SIZE = 100;
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
 const positiveInt = z.int().positive();
 
@@ -51,10 +54,14 @@ export const YoumiConfigSchema = z
     v1: YoumiV1CredentialsSchema.optional(),
     /** Fans whose chats are fetched at the same time (pages are still emitted in fan order). */
     fanConcurrency: positiveInt.max(32).default(4),
-    /** Records per GetChat request (sent as a string, as seed 002 requires). */
-    pageSize: positiveInt.max(1000).default(100),
-    /** Fans per GetFansList request. */
-    fanPageSize: positiveInt.max(1000).default(100),
+    /**
+     * Records per GetChat request (sent as a string, as seed 002 requires). A page shorter
+     * than this is taken as a fan's last, so it must not exceed the platform's page cap
+     * (100 on the emulator; the real cap is not documented).
+     */
+    pageSize: positiveInt.max(YOUMI_MAX_PAGE_SIZE).default(YOUMI_MAX_PAGE_SIZE),
+    /** Fans per GetFansList request; same rule as `pageSize`. */
+    fanPageSize: positiveInt.max(YOUMI_MAX_PAGE_SIZE).default(YOUMI_MAX_PAGE_SIZE),
     /** Refresh the bearer token this long before it expires. */
     tokenRefreshMarginSeconds: z.int().min(0).default(300),
     /**

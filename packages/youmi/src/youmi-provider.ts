@@ -23,7 +23,7 @@ import { youmiError } from './errors.js';
 import { YoumiPageSource } from './record-pages.js';
 import { BearerTokenSource, V1Signer, type YoumiAuthenticator } from './youmi-auth.js';
 import { YOUMI_PATHS, YoumiClient } from './youmi-client.js';
-import { parseYoumiConfig, type YoumiConfig, type YoumiConfigInput } from './youmi-config.js';
+import { parseYoumiConfig, YOUMI_MAX_PAGE_SIZE, type YoumiConfig, type YoumiConfigInput } from './youmi-config.js';
 
 /** Runtime services of a {@link YoumiProvider}; all optional. */
 export interface YoumiProviderOptions {
@@ -138,7 +138,8 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCa
       from: valid.from.getTime(),
       to: valid.to.getTime(),
       ...(valid.customer ? { fansKey: valid.customer } : {}),
-      pageSize: valid.pageSize ?? this.config.pageSize,
+      // A query may ask for smaller pages, never for pages beyond the platform's cap.
+      pageSize: Math.min(valid.pageSize ?? this.config.pageSize, YOUMI_MAX_PAGE_SIZE),
       fanPageSize: this.config.fanPageSize,
       fanConcurrency: this.config.fanConcurrency,
       timeZoneOffsetMinutes: this.config.timeZoneOffsetMinutes,
