@@ -1,0 +1,407 @@
+/**
+ * Child process of the benchmarks: runs one measured task against the emulator and
+ * prints one JSON line with its figures and its own peak RSS. Each task runs in a fresh
+ * process so the peak RSS and the JIT state of one task never leak into another.
+ * Usage: node bench-worker.js '<WorkerTask as JSON>'
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import {
+  type CheckpointStore,
+  type KefuRecord,
+  MemoryCheckpointStore,
+  type RecordBatch,
+  type RecordSink,
+  runSync,
+} from '@kefu/core';
+import { DatabaseSink, schemaStatements } from '@kefu/sink-db';
+import { FileSink } from '@kefu/sink-file';
+import { normalizeRecord, OccurrenceCounter, recordFingerprint, WechatMpProvider } from '@kefu/wechat-mp';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { Agent, request } from 'undici';
+import { z } from 'zod';
+import { benchError } from './errors.js';
+
+/** Where the emulator is and which account to read. */
+const SourceSchema = z.object({
+  url: z.string().url(),
+  appId: z.string().min(1),
+  secret: z.string().min(1),
+  from: z.string(),
+  to: z.string(),
+});
+
+/** The sinks a kefu sync task can write to. */
+export const SinkKindSchema = z.enum(['null', 'slow', 'jsonl', 'sqlite', 'postgres', 'mysql']);
+/** A sink kind of {@link SinkKindSchema}. */
+export type SinkKind = z.infer<typeof SinkKindSchema>;
+
+/** One task of the worker. */
+export const WorkerTaskSchema = z.discriminatedUnion('task', [
+  SourceSchema.extend({ task: z.literal('fetch') }),
+  SourceSchema.extend({
+    task: z.literal('kefu'),
+    sink: SinkKindSchema,
+    databaseUrl: z.string().optional(),
+    table: z.string().optional(),
+    batchSize: z.number().int().positive(),
+    validate: z.boolean(),
+    /** Delay of the `slow` sink per batch. */
+    slowBatchMs: z.number().nonnegative().optional(),
+  }),
+  SourceSchema.extend({
+    task: z.literal('insert'),
+    dialect: z.enum(['sqlite', 'postgres', 'mysql']),
+    databaseUrl: z.string().optional(),
+    table: z.string(),
+    batchSize: z.number().int().positive(),
+  }),
+  SourceSchema.extend({
+    task: z.literal('naive'),
+    /** Stop after this long and report the rate so far (the naive loop can take very long). */
+    budgetMs: z.number().int().positive(),
+  }),
+]);
+/** A task given to the worker. */
+export type WorkerTask = z.infer<typeof WorkerTaskSchema>;
+
+/** What the worker prints. */
+export interface WorkerResult {
+  records: number;
+  /** Wall time of the measured part. */
+  ms: number;
+  pages?: number;
+  retries?: number;
+  /** Peak resident set size of the worker process, MiB. */
+  maxRssMiB: number;
+  /** The naive task ran out of its time budget before reading everything. */
+  truncated?: boolean;
+}
+
+const MsgListSchema = z.object({
+  errcode: z.number().optional(),
+  recordlist: z.array(
+    z.object({ openid: z.string(), opercode: z.number(), text: z.string(), time: z.number(), worker: z.string() }),
+  ),
+  msgid: z.number().optional(),
+});
+type RawRecord = z.infer<typeof MsgListSchema>['recordlist'][number];
+
+const PAGE_SIZE = 10_000;
+const DAY_SECONDS = 86_400;
+const BEIJING_OFFSET_SECONDS = 8 * 3600;
+
+/** Beijing-day windows of `[from, to)` in unix seconds (getmsglist refuses ranges over 24 h). */
+function* dayWindows(from: number, to: number): Generator<{ start: number; end: number }> {
+  for (let start = from; start < to; ) {
+    const boundary =
+      (Math.floor((start + BEIJING_OFFSET_SECONDS) / DAY_SECONDS) + 1) * DAY_SECONDS - BEIJING_OFFSET_SECONDS;
+    const end = Math.min(boundary, to);
+    yield { start, end };
+    start = end;
+  }
+}
+
+/** A bare undici reader of getmsglist pages: the fetch ceiling and the source of the insert ceiling. */
+class BareMsgListReader {
+  readonly #agent = new Agent({ connections: 1 });
+  #token = '';
+
+  constructor(private readonly source: z.infer<typeof SourceSchema>) {}
+
+  async #json(path: string, body?: unknown): Promise<unknown> {
+    const response = await request(new URL(path, this.source.url), {
+      method: body === undefined ? 'GET' : 'POST',
+      dispatcher: this.#agent,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    return JSON.parse(await response.body.text());
+  }
+
+  /** Every page of the range, one request at a time (pages of 10 000, the API maximum). */
+  async *pages(): AsyncGenerator<RawRecord[]> {
+    const { appId, secret } = this.source;
+    const token = (await this.#json(
+      `/cgi-bin/token?grant_type=client_credential&appid=${encodeURIComponent(appId)}&secret=${encodeURIComponent(secret)}`,
+    )) as { access_token: string };
+    this.#token = token.access_token;
+    const from = Math.ceil(Date.parse(this.source.from) / 1000);
+    const to = Math.ceil(Date.parse(this.source.to) / 1000);
+    for (const window of dayWindows(from, to)) {
+      for (let msgid = 1; ; ) {
+        const body = (await this.#json(`/customservice/msgrecord/getmsglist?access_token=${this.#token}`, {
+          starttime: window.start,
+          endtime: window.end,
+          msgid,
+          number: PAGE_SIZE,
+        })) as { recordlist?: RawRecord[]; errcode?: number; errmsg?: string };
+        if (!Array.isArray(body.recordlist)) {
+          throw benchError('BENCH_CHILD_FAILED', `getmsglist answered ${JSON.stringify(body).slice(0, 200)}`);
+        }
+        yield body.recordlist;
+        if (body.recordlist.length < PAGE_SIZE) break;
+        msgid += body.recordlist.length;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+}
+
+/** Peak RSS of this process so far, MiB (`maxRSS` is in KiB). */
+function maxRssMiB(): number {
+  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+}
+
+/** Fetch ceiling: pages with bare undici + JSON.parse, nothing else. */
+async function fetchTask(task: Extract<WorkerTask, { task: 'fetch' }>): Promise<WorkerResult> {
+  const reader = new BareMsgListReader(task);
+  const started = performance.now();
+  let records = 0;
+  let pages = 0;
+  for await (const page of reader.pages()) {
+    records += page.length;
+    pages += 1;
+  }
+  const ms = performance.now() - started;
+  await reader.close();
+  return { records, pages, ms, maxRssMiB: maxRssMiB() };
+}
+
+/** A sink that acknowledges at once (`null`) or after a fixed delay per batch (`slow`). */
+class DelaySink implements RecordSink {
+  readonly id = 'delay';
+  readonly guarantee = 'at-least-once' as const;
+  constructor(private readonly delayMs: number) {}
+  async write(_batch: RecordBatch): Promise<void> {
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+  }
+  async close(): Promise<void> {}
+}
+
+/** End-to-end: WechatMpProvider → runSync → one sink, as a user would run it. */
+async function kefuTask(task: Extract<WorkerTask, { task: 'kefu' }>): Promise<WorkerResult> {
+  const provider = new WechatMpProvider(
+    { accounts: [{ appId: task.appId, secret: task.secret }], baseUrl: task.url },
+    { streamOptions: { validate: task.validate } },
+  );
+  const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
+  let sink: RecordSink;
+  let checkpoints: CheckpointStore = new MemoryCheckpointStore();
+  switch (task.sink) {
+    case 'null':
+      sink = new DelaySink(0);
+      break;
+    case 'slow':
+      sink = new DelaySink(task.slowBatchMs ?? 0);
+      break;
+    case 'jsonl':
+      sink = new FileSink({ dir: scratch });
+      break;
+    default: {
+      const url = task.sink === 'sqlite' ? `sqlite://${join(scratch, 'records.db')}` : task.databaseUrl;
+      if (!url || !task.table)
+        throw benchError('BENCH_OPTIONS_INVALID', `a ${task.sink} sync needs databaseUrl and table`);
+      const database = new DatabaseSink({ url, table: task.table, checkpointTable: `${task.table}_cp` });
+      // The sink commits records and checkpoint in one transaction: its exactly-once path.
+      sink = database;
+      checkpoints = database;
+    }
+  }
+  const started = performance.now();
+  const run = runSync({
+    targets: [{ provider, account: task.appId }],
+    sinks: [sink],
+    checkpoints,
+    from: new Date(task.from),
+    to: new Date(task.to),
+    batchSize: task.batchSize,
+  });
+  const summary = await run.done;
+  const ms = performance.now() - started;
+  await sink.close();
+  await provider.close?.();
+  rmSync(scratch, { recursive: true, force: true });
+  const target = summary.targets[0];
+  if (target?.status !== 'done') {
+    throw benchError('BENCH_CHILD_FAILED', `sync ended ${target?.status}: ${String(target?.error)}`);
+  }
+  return { records: summary.records, pages: target.pages, retries: target.retries, ms, maxRssMiB: maxRssMiB() };
+}
+
+/** The database sink's row for a record, encoded the way the sink encodes it. */
+function rowOf(record: KefuRecord, dialect: 'sqlite' | 'postgres' | 'mysql'): unknown[] {
+  const at = dialect === 'mysql' ? record.at.slice(0, 23).replace('T', ' ') : record.at;
+  return [
+    record.provider,
+    record.account,
+    record.id,
+    record.customer,
+    record.agent ?? null,
+    record.direction,
+    record.kind,
+    record.event ?? null,
+    record.text ?? null,
+    null,
+    at,
+    JSON.stringify(record.raw),
+  ];
+}
+
+const COLUMNS = 'provider, account, id, customer, agent, direction, kind, event, text, attachments, at, raw';
+
+/** Bare-driver insert ceiling: the same rows, multi-row INSERTs, one transaction per batch. Only inserts are timed. */
+async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promise<WorkerResult> {
+  const names = {
+    schema: undefined,
+    records: task.table,
+    checkpoints: `${task.table}_cp`,
+    migrations: `${task.table}_m`,
+  };
+  const ddl = schemaStatements(task.dialect, names);
+  const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
+  let insertBatch: (rows: unknown[][]) => Promise<void>;
+  let close: () => Promise<void>;
+  if (task.dialect === 'sqlite') {
+    const db = new DatabaseSync(join(scratch, 'ceiling.db'));
+    // The sink's settings: WAL, fsync at every commit.
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    for (const statement of ddl) db.exec(statement);
+    const statements = new Map<number, ReturnType<DatabaseSync['prepare']>>();
+    insertBatch = async (rows) => {
+      let statement = statements.get(rows.length);
+      if (!statement) {
+        const tuple = `(${new Array(12).fill('?').join(', ')})`;
+        statement = db.prepare(
+          `INSERT INTO "${task.table}" (${COLUMNS}) VALUES ${new Array(rows.length).fill(tuple).join(', ')}`,
+        );
+        statements.set(rows.length, statement);
+      }
+      db.exec('BEGIN');
+      statement.run(...(rows.flat() as Array<string | null>));
+      db.exec('COMMIT');
+    };
+    close = async () => db.close();
+  } else if (task.dialect === 'postgres') {
+    const client = new pg.Client({ connectionString: task.databaseUrl });
+    await client.connect();
+    for (const statement of ddl) await client.query(statement);
+    insertBatch = async (rows) => {
+      const values = rows.map((_, r) => `(${Array.from({ length: 12 }, (_, c) => `$${r * 12 + c + 1}`).join(', ')})`);
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO "${task.table}" (${COLUMNS}) VALUES ${values.join(', ')}`, rows.flat());
+      await client.query('COMMIT');
+    };
+    close = async () => {
+      for (const table of [task.table, names.checkpoints]) await client.query(`DROP TABLE IF EXISTS "${table}"`);
+      await client.end();
+    };
+  } else {
+    const connection = await mysql.createConnection({ uri: task.databaseUrl, timezone: '+00:00' });
+    for (const statement of ddl) await connection.query(statement);
+    insertBatch = async (rows) => {
+      await connection.beginTransaction();
+      await connection.query(`INSERT INTO \`${task.table}\` (${COLUMNS}) VALUES ?`, [rows]);
+      await connection.commit();
+    };
+    close = async () => {
+      for (const table of [task.table, names.checkpoints]) await connection.query(`DROP TABLE IF EXISTS \`${table}\``);
+      await connection.end();
+    };
+  }
+  const reader = new BareMsgListReader(task);
+  let records = 0;
+  let insertMs = 0;
+  let currentDay = -1;
+  let counter = new OccurrenceCounter();
+  for await (const page of reader.pages()) {
+    const rows: unknown[][] = [];
+    for (const raw of page) {
+      // Ids as the provider derives them (occurrences counted per Beijing day).
+      const day = Math.floor((raw.time + BEIJING_OFFSET_SECONDS) / DAY_SECONDS);
+      if (day !== currentDay) {
+        currentDay = day;
+        counter = new OccurrenceCounter();
+      }
+      const fingerprint = recordFingerprint(task.appId, raw);
+      rows.push(rowOf(normalizeRecord(task.appId, raw, raw, counter.next(fingerprint, raw.time)), task.dialect));
+    }
+    for (let offset = 0; offset < rows.length; offset += task.batchSize) {
+      const batch = rows.slice(offset, offset + task.batchSize);
+      const started = performance.now();
+      await insertBatch(batch);
+      insertMs += performance.now() - started;
+      records += batch.length;
+    }
+  }
+  await reader.close();
+  await close();
+  rmSync(scratch, { recursive: true, force: true });
+  return { records, ms: insertMs, maxRssMiB: maxRssMiB() };
+}
+
+/** The naive baseline: one page at a time with fetch(), one autocommitted INSERT per record into SQLite. */
+async function naiveTask(task: Extract<WorkerTask, { task: 'naive' }>): Promise<WorkerResult> {
+  const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
+  const db = new DatabaseSync(join(scratch, 'naive.db'));
+  db.exec('CREATE TABLE records (id TEXT PRIMARY KEY, customer TEXT, at TEXT, raw TEXT)');
+  const insert = db.prepare('INSERT INTO records (id, customer, at, raw) VALUES (?, ?, ?, ?)');
+  const started = performance.now();
+  const token = (await (
+    await fetch(`${task.url}/cgi-bin/token?grant_type=client_credential&appid=${task.appId}&secret=${task.secret}`)
+  ).json()) as { access_token: string };
+  let records = 0;
+  let pages = 0;
+  let truncated = false;
+  const from = Math.ceil(Date.parse(task.from) / 1000);
+  const to = Math.ceil(Date.parse(task.to) / 1000);
+  outer: for (const window of dayWindows(from, to)) {
+    for (let msgid = 1; ; ) {
+      const response = await fetch(
+        `${task.url}/customservice/msgrecord/getmsglist?access_token=${token.access_token}`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ starttime: window.start, endtime: window.end, msgid, number: PAGE_SIZE }),
+        },
+      );
+      const body = MsgListSchema.parse(await response.json());
+      pages += 1;
+      for (const raw of body.recordlist) {
+        insert.run(`${raw.openid}#${records}`, raw.openid, String(raw.time), JSON.stringify(raw));
+        records += 1;
+        if ((records & 1023) === 0 && performance.now() - started > task.budgetMs) {
+          truncated = true;
+          break outer;
+        }
+      }
+      if (body.recordlist.length < PAGE_SIZE) break;
+      msgid += body.recordlist.length;
+    }
+  }
+  const ms = performance.now() - started;
+  db.close();
+  rmSync(scratch, { recursive: true, force: true });
+  return { records, pages, ms, truncated, maxRssMiB: maxRssMiB() };
+}
+
+const parsed = WorkerTaskSchema.safeParse(JSON.parse(process.argv[2] ?? '{}'));
+if (!parsed.success) {
+  throw benchError('BENCH_OPTIONS_INVALID', `worker task: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+}
+const task = parsed.data;
+const result =
+  task.task === 'fetch'
+    ? await fetchTask(task)
+    : task.task === 'kefu'
+      ? await kefuTask(task)
+      : task.task === 'insert'
+        ? await insertTask(task)
+        : await naiveTask(task);
+process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,0 +1,275 @@
+import { connect } from 'node:net';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { type BenchRow, type BenchTable, formatNumber } from './bench-report.js';
+import type { SinkKind, WorkerResult, WorkerTask } from './bench-worker.js';
+import { type EmulatorProcess, runWorker, startEmulatorProcess } from './child-processes.js';
+import { benchRange, emulatorOptionsFor } from './scenario.js';
+
+/** Records per batch in every kefu sync and every bare-driver transaction. */
+export const BATCH_SIZE = 1000;
+/** Targets of issue 9. */
+export const TARGETS = { ceilingRatio: 0.7, peakRssMiB: 150, naiveSpeedup: 10, scalingRatio: 1.2 } as const;
+
+/** Where the database servers are (the integration-test variables and defaults). */
+export const DATABASE_URLS = {
+  postgres: process.env.KEFU_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  mysql: process.env.KEFU_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+} as const;
+
+/** True when a TCP connection to the server of `url` opens within 2 s. */
+export function serverReachable(url: string): Promise<boolean> {
+  const parsed = new URL(url);
+  const port = Number(parsed.port || (parsed.protocol.startsWith('postgres') ? 5432 : 3306));
+  return new Promise((resolve) => {
+    const socket = connect({ host: parsed.hostname, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Drops the tables a DatabaseSink created (records, checkpoints, migrations). */
+async function dropSinkTables(dialect: 'postgres' | 'mysql', table: string): Promise<void> {
+  const tables = [table, `${table}_cp`, `${table}_migrations`];
+  if (dialect === 'postgres') {
+    const client = new pg.Client({ connectionString: DATABASE_URLS.postgres });
+    await client.connect();
+    for (const name of tables) await client.query(`DROP TABLE IF EXISTS "${name}"`);
+    await client.end();
+  } else {
+    const connection = await mysql.createConnection({ uri: DATABASE_URLS.mysql });
+    for (const name of tables) await connection.query(`DROP TABLE IF EXISTS \`${name}\``);
+    await connection.end();
+  }
+}
+
+const rate = (result: WorkerResult) => result.records / (result.ms / 1000);
+const perSecond = (value: number) => `${formatNumber(value)} rec/s`;
+
+/** Figures of one volume, reused by the scaling and RSS benchmarks. */
+export interface ThroughputFigures {
+  volume: number;
+  records: number;
+  fetchCeiling: number;
+  kefu: Partial<Record<SinkKind | 'null-unvalidated', number>>;
+  table: BenchTable;
+}
+
+/** The source part of every task on `emulator`. */
+function sourceOf(emulator: EmulatorProcess) {
+  const { from, to } = benchRange();
+  return {
+    url: emulator.url,
+    appId: emulator.appId,
+    secret: emulator.secret,
+    from: from.toISOString(),
+    to: to.toISOString(),
+  };
+}
+
+/**
+ * Fetch ceiling, end-to-end syncs into a null sink (with and without record validation),
+ * JSONL, SQLite, PostgreSQL and MySQL, and the bare-driver insert ceiling of each database.
+ */
+export async function throughputBenchmark(volume: number, log: (line: string) => void): Promise<ThroughputFigures> {
+  const emulator = await startEmulatorProcess(emulatorOptionsFor(volume));
+  const source = sourceOf(emulator);
+  const rows: BenchRow[] = [];
+  const kefu: ThroughputFigures['kefu'] = {};
+  try {
+    const fetched = await runWorker({ task: 'fetch', ...source });
+    const fetchCeiling = rate(fetched);
+    log(`  fetch ceiling: ${perSecond(fetchCeiling)} (${fetched.records} records, ${fetched.pages} pages)`);
+    rows.push({ measure: 'fetch ceiling (bare undici + JSON.parse)', figure: perSecond(fetchCeiling) });
+    const sync = async (sink: SinkKind, extra: Partial<Extract<WorkerTask, { task: 'kefu' }>> = {}) => {
+      const result = await runWorker({
+        task: 'kefu',
+        ...source,
+        sink,
+        batchSize: BATCH_SIZE,
+        validate: true,
+        ...extra,
+      });
+      if (result.records !== fetched.records) {
+        throw new Error(`kefu → ${sink} synced ${result.records} records, the emulator holds ${fetched.records}`);
+      }
+      return result;
+    };
+    for (const [label, validate] of [
+      ['null', true],
+      ['null-unvalidated', false],
+    ] as const) {
+      const result = await sync('null', { validate });
+      kefu[label] = rate(result);
+      log(`  kefu → ${label}: ${perSecond(rate(result))}`);
+      rows.push({
+        measure: `kefu → null sink${validate ? '' : ' (validate: false)'}`,
+        figure: perSecond(rate(result)),
+        ceiling: 'fetch',
+        ratio: rate(result) / fetchCeiling,
+        target: `≥ ${TARGETS.ceilingRatio}`,
+        pass: rate(result) / fetchCeiling >= TARGETS.ceilingRatio,
+      });
+    }
+    const jsonl = await sync('jsonl');
+    kefu.jsonl = rate(jsonl);
+    log(`  kefu → jsonl: ${perSecond(rate(jsonl))}`);
+    rows.push({
+      measure: 'kefu → JSONL (fsync per batch)',
+      figure: perSecond(rate(jsonl)),
+      ceiling: 'fetch',
+      ratio: rate(jsonl) / fetchCeiling,
+      target: `≥ ${TARGETS.ceilingRatio}`,
+      pass: rate(jsonl) / fetchCeiling >= TARGETS.ceilingRatio,
+    });
+    for (const dialect of ['sqlite', 'postgres', 'mysql'] as const) {
+      const databaseUrl = dialect === 'sqlite' ? undefined : DATABASE_URLS[dialect];
+      if (databaseUrl && !(await serverReachable(databaseUrl))) {
+        rows.push({ measure: `kefu → ${dialect}`, figure: `skipped: ${new URL(databaseUrl).host} unreachable` });
+        continue;
+      }
+      const table = `bench_${process.pid}_${dialect}_${volume}`;
+      try {
+        const ceiling = await runWorker({
+          task: 'insert',
+          ...source,
+          dialect,
+          table: `${table}_bare`,
+          batchSize: BATCH_SIZE,
+          ...(databaseUrl ? { databaseUrl } : {}),
+        });
+        const result = await sync(dialect, { table, ...(databaseUrl ? { databaseUrl } : {}) });
+        kefu[dialect] = rate(result);
+        const relevant = Math.min(fetchCeiling, rate(ceiling));
+        log(`  kefu → ${dialect}: ${perSecond(rate(result))}; bare insert ${perSecond(rate(ceiling))}`);
+        rows.push({ measure: `bare ${dialect} insert ceiling`, figure: perSecond(rate(ceiling)) });
+        rows.push({
+          measure: `kefu → ${dialect} (vs fetch ceiling)`,
+          figure: perSecond(rate(result)),
+          ceiling: 'fetch',
+          ratio: rate(result) / fetchCeiling,
+        });
+        rows.push({
+          measure: `kefu → ${dialect} (vs insert ceiling = relevant)`,
+          figure: perSecond(rate(result)),
+          ceiling: `min(fetch, insert) ${perSecond(relevant)}`,
+          ratio: rate(result) / relevant,
+          target: `≥ ${TARGETS.ceilingRatio}`,
+          pass: rate(result) / relevant >= TARGETS.ceilingRatio,
+        });
+      } finally {
+        if (dialect !== 'sqlite') await dropSinkTables(dialect, table);
+      }
+    }
+    return {
+      volume,
+      records: fetched.records,
+      fetchCeiling,
+      kefu,
+      table: {
+        title: `Throughput, ${formatNumber(fetched.records)} records (emulator in its own process, loopback)`,
+        rows,
+        notes: [
+          `Batches of ${BATCH_SIZE} records for kefu and for every bare-driver transaction; WeChat getmsglist pages of 10 000.`,
+          'The relevant ceiling of a database sync is the lower of the fetch and the bare insert ceilings.',
+        ],
+      },
+    };
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/** Peak RSS of a sync into a sink ten times slower than the fetch ceiling. */
+export async function peakRssBenchmark(
+  volume: number,
+  fetchCeiling: number,
+  log: (line: string) => void,
+): Promise<BenchRow> {
+  const emulator = await startEmulatorProcess(emulatorOptionsFor(volume));
+  try {
+    // A sink at a tenth of the source's rate: each batch takes 10× its fetch time.
+    const slowBatchMs = (BATCH_SIZE / (fetchCeiling / 10)) * 1000;
+    const result = await runWorker({
+      task: 'kefu',
+      ...sourceOf(emulator),
+      sink: 'slow',
+      slowBatchMs,
+      batchSize: BATCH_SIZE,
+      validate: true,
+    });
+    log(
+      `  slow sink (${slowBatchMs.toFixed(1)} ms/batch): peak RSS ${result.maxRssMiB} MiB over ${result.records} records`,
+    );
+    return {
+      measure: `peak RSS, ${formatNumber(result.records)} records, sink 10× slower (${perSecond(rate(result))})`,
+      figure: `${result.maxRssMiB} MiB`,
+      ratio: result.maxRssMiB / TARGETS.peakRssMiB,
+      target: `≤ ${TARGETS.peakRssMiB} MiB`,
+      pass: result.maxRssMiB <= TARGETS.peakRssMiB,
+    };
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/** Per-record cost at the large volume over the small one, per sink. */
+export function scalingRows(small: ThroughputFigures, large: ThroughputFigures): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const sink of Object.keys(large.kefu) as Array<keyof ThroughputFigures['kefu']>) {
+    const smallRate = small.kefu[sink];
+    const largeRate = large.kefu[sink];
+    if (!smallRate || !largeRate) continue;
+    const ratio = smallRate / largeRate;
+    rows.push({
+      measure: `per-record cost, kefu → ${sink}: ${formatNumber(large.records)} vs ${formatNumber(small.records)}`,
+      figure: `${(1e6 / largeRate).toFixed(2)} µs vs ${(1e6 / smallRate).toFixed(2)} µs`,
+      ratio,
+      target: `≤ ${TARGETS.scalingRatio}`,
+      pass: ratio <= TARGETS.scalingRatio,
+    });
+  }
+  return rows;
+}
+
+/** A serial loop (one page at a time, one INSERT per record) vs kefu → SQLite, with 20 ms latency per call. */
+export async function naiveBaselineBenchmark(volume: number, log: (line: string) => void): Promise<BenchRow[]> {
+  const emulator = await startEmulatorProcess(emulatorOptionsFor(volume, { latencyMs: 20 }));
+  try {
+    const source = sourceOf(emulator);
+    const naive = await runWorker({ task: 'naive', ...source, budgetMs: 60_000 });
+    const kefu = await runWorker({
+      task: 'kefu',
+      ...source,
+      sink: 'sqlite',
+      table: 'bench_naive',
+      batchSize: BATCH_SIZE,
+      validate: true,
+    });
+    log(
+      `  naive: ${perSecond(rate(naive))}${naive.truncated ? ' (60 s budget)' : ''}; kefu → sqlite: ${perSecond(rate(kefu))}`,
+    );
+    const speedup = rate(kefu) / rate(naive);
+    return [
+      {
+        measure: `naive serial loop → SQLite, 20 ms latency${naive.truncated ? ` (first ${formatNumber(naive.records)} records in 60 s)` : ''}`,
+        figure: perSecond(rate(naive)),
+      },
+      {
+        measure: `kefu → SQLite, 20 ms latency, ${formatNumber(kefu.records)} records`,
+        figure: perSecond(rate(kefu)),
+        ceiling: `naive ${perSecond(rate(naive))}`,
+        ratio: speedup,
+        target: `≥ ${TARGETS.naiveSpeedup}×`,
+        pass: speedup >= TARGETS.naiveSpeedup,
+      },
+    ];
+  } finally {
+    await emulator.stop();
+  }
+}

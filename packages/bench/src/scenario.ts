@@ -1,0 +1,37 @@
+import type { EmulatorOptions, FaultOptions } from '@kefu/emulator';
+
+/**
+ * The benchmark scenario: one WeChat account on the emulator whose getmsglist history
+ * over ten full Beijing days holds about the requested number of records.
+ */
+
+/** Emulator clock start: noon in Beijing, so "today" is a partial day outside the range. */
+export const BENCH_NOW = Date.UTC(2026, 0, 15, 4, 0, 0);
+/** Full days of history the benchmarks read. */
+export const BENCH_DAYS = 10;
+/** getmsglist returns the chat messages only: 6 of every 10 seeded records (see the emulator's wechat-data.ts). */
+const MESSAGE_SHARE = 0.6;
+const DAY_MS = 86_400_000;
+const BEIJING_OFFSET_MS = 8 * 3_600_000;
+
+/** The range read: the ten full Beijing days before {@link BENCH_NOW}. */
+export function benchRange(): { from: Date; to: Date } {
+  const to = Math.floor((BENCH_NOW + BEIJING_OFFSET_MS) / DAY_MS) * DAY_MS - BEIJING_OFFSET_MS;
+  return { from: new Date(to - BENCH_DAYS * DAY_MS), to: new Date(to) };
+}
+
+/** Emulator options for an account with about `records` getmsglist records in {@link benchRange}. */
+export function emulatorOptionsFor(records: number, faults: FaultOptions = {}): EmulatorOptions {
+  return {
+    seed: 'bench',
+    now: BENCH_NOW,
+    wechat: {
+      accounts: 1,
+      customers: 5000,
+      // +1: the current (partial) day is part of the emulator's history too.
+      days: BENCH_DAYS + 1,
+      recordsPerDay: Math.ceil(records / MESSAGE_SHARE / BENCH_DAYS),
+    },
+    faults,
+  };
+}
