@@ -150,6 +150,56 @@ describe('WeChat getmsglist', () => {
   });
 });
 
+describe('WeChat run-time records', () => {
+  it('given messages sent while the clock advances, then every page size reads them once, in time order, among the seeded ones', async () => {
+    const live = await startEmulator({ seed: 'live', now: NOW, wechat: { recordsPerDay: 20_000, customers: 30 } });
+    try {
+      const liveToken = await tokenFor(live);
+      const [customer] = await customersOf(live);
+      const sent: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        await call(live, 'POST', '/__emulator/wechat/customer-message', {
+          json: { appid: live.wechat.accounts[0]!.appId, openid: customer!.openid },
+        });
+        const content = `run-time ${i}`;
+        const answer = await call(live, 'POST', '/cgi-bin/message/custom/send', {
+          token: liveToken,
+          json: { touser: customer!.openid, msgtype: 'text', text: { content }, extra_field: 'ignored' },
+        });
+        expect(answer.body.errcode).toBe(0);
+        sent.push(content);
+        live.clock.advance(7 * 60_000);
+      }
+      const end = Math.floor(live.clock.now() / 1000) + 1;
+      const start = end - 3 * 3600;
+      for (const number of [1, 7, 100, 10_000]) {
+        const records: WechatRawRecord[] = [];
+        let msgid = 1;
+        for (;;) {
+          const answer = await call(live, 'POST', '/customservice/msgrecord/getmsglist', {
+            token: liveToken,
+            json: { starttime: start, endtime: end, msgid, number, unknown: true },
+          });
+          if (answer.body.recordlist.length === 0) break;
+          records.push(...answer.body.recordlist);
+          msgid = answer.body.msgid;
+        }
+        const times = records.map((record) => record.time);
+        expect(times).toEqual([...times].sort((a, b) => a - b));
+        expect(records.filter((record) => record.text.startsWith('run-time')).map((record) => record.text)).toEqual(
+          sent,
+        );
+        expect(records).toEqual(
+          live.wechat.expectedRecords({ ...range(start, end), appId: live.wechat.accounts[0]!.appId }),
+        );
+        expect(records.length).toBeGreaterThan(100);
+      }
+    } finally {
+      await live.stop();
+    }
+  });
+});
+
 describe('WeChat getrecord (2015) and legacy getrecord', () => {
   const allOfDay = async (
     read: (body: unknown) => Promise<{ body: { recordlist: WechatRawRecord[] } }>,
