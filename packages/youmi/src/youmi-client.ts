@@ -1,4 +1,11 @@
-import { type HttpClient, isKefuError, type KefuError, type RetryPolicy } from '@kefu/core';
+import {
+  defaultRetryPolicy,
+  type HttpClient,
+  isKefuError,
+  type KefuError,
+  type RetryPolicy,
+  retryWithBackoff,
+} from '@kefu/core';
 import { z } from 'zod';
 import { youmiError } from './errors.js';
 import type { YoumiAuthenticator } from './youmi-auth.js';
@@ -175,7 +182,21 @@ export class YoumiClient {
    * POSTs `body` to `path`, checks the envelope and validates `values` with `schema`.
    * A refused token is invalidated and the call retried once with a fresh one.
    */
-  async call<Schema extends z.ZodType>(
+  call<Schema extends z.ZodType>(
+    path: string,
+    body: unknown,
+    schema: Schema,
+    signal?: AbortSignal,
+  ): Promise<z.output<Schema>> {
+    // Transport failures are retried by the HTTP client; here only transient platform codes (busy).
+    return retryWithBackoff(() => this.#callOnce(path, body, schema, signal), {
+      policy: this.#retry ?? defaultRetryPolicy,
+      ...(signal ? { signal } : {}),
+      isRetryable: (error) => isKefuError(error) && error.code === 'YOUMI_API_ERROR' && error.retryable,
+    });
+  }
+
+  async #callOnce<Schema extends z.ZodType>(
     path: string,
     body: unknown,
     schema: Schema,

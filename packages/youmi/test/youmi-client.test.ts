@@ -69,6 +69,16 @@ describe('YoumiClient envelopes', () => {
     await expect(client.adCount()).rejects.toMatchObject({ code: 'YOUMI_API_ERROR', details: { platformCode: 404 } });
   });
 
+  it('retries a transient platform code (busy) with back-off, then succeeds', async () => {
+    let calls = 0;
+    const { client } = await youmiApi(() => {
+      calls += 1;
+      return { json: calls < 3 ? envelope(null, -1, 'system busy') : envelope(7) };
+    });
+    await expect(client.adCount()).resolves.toBe(7);
+    expect(calls).toBe(3);
+  });
+
   it('refreshes a refused token once and retries the call', async () => {
     const revoked = new Set<string>();
     const { client, tokensIssued } = await youmiApi((_path, _body, token) =>
