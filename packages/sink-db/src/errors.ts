@@ -40,8 +40,8 @@ export const databaseSinkErrorCatalogue = {
     fix: 'This is a bug in the caller: a batch carries records and the checkpoint of the one stream it names.',
   },
   SINK_DB_CHECKPOINT_INVALID: {
-    description: 'A stored or given checkpoint does not match the checkpoint schema.',
-    fix: 'Delete the row named in the message from the checkpoint table; the next sync starts from `from`.',
+    description: 'A stored or given checkpoint is malformed, or an empty checkpoint would replace stored progress.',
+    fix: 'Delete the key named in the message (`sink.delete(key)` or its row in the checkpoint table); that stream then restarts from `from`.',
   },
   SINK_DB_QUERY_INVALID: {
     description: 'A `queryRecords` / `countRecords` filter is malformed.',

@@ -1,0 +1,51 @@
+import './support/require-conditions.js';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { errorCatalogueMarkdown } from '@kefu/core';
+import { describe, expect, it, vi } from 'vitest';
+import { databaseSinkErrorCatalogue, schemaStatements } from '../src/index.js';
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
+const guide = readFileSync(join(packageDir, '../../docs/sinks/database.md'), 'utf8');
+const defaultNames = {
+  schema: undefined,
+  records: 'kefu_records',
+  checkpoints: 'kefu_checkpoints',
+  migrations: 'kefu_records_migrations',
+};
+
+describe('README and guide', () => {
+  it('list every error code exactly as the catalogue says', () => {
+    const table = errorCatalogueMarkdown(databaseSinkErrorCatalogue);
+    expect(readme).toContain(table);
+    expect(guide).toContain(table);
+  });
+
+  it('show the DDL each dialect really runs', () => {
+    for (const dialect of ['sqlite', 'postgres', 'mysql'] as const) {
+      const ddl = `${schemaStatements(dialect, defaultNames).join(';\n\n')};`;
+      expect(readme, dialect).toContain(ddl);
+    }
+  });
+
+  it('has a quick start that runs and stores the record once', async () => {
+    const snippet = /<!-- quick-start[^>]*-->\s*```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(snippet).toBeDefined();
+    const dir = join(packageDir, 'tmp');
+    const file = join(dir, `readme-quick-start-${process.pid}.ts`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, snippet ?? '');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await import(file);
+      expect(log.mock.calls[0]).toEqual([1]);
+      expect(log.mock.calls[1]?.[0]).toMatchObject([{ id: 'r1', text: '你好 😀' }]);
+      expect(log.mock.calls[2]?.[0]).toMatchObject({ position: { msgid: 1 }, skip: 0 });
+    } finally {
+      log.mockRestore();
+      rmSync(file, { force: true });
+    }
+  });
+});
