@@ -1,0 +1,39 @@
+import './support/require-conditions.js';
+import { describeSink } from '@kefu/testkit';
+import { afterAll, describe } from 'vitest';
+import { DatabaseSink } from '../src/index.js';
+import { testDatabases, uniqueTableName } from './support/databases.js';
+
+const databases = await testDatabases();
+afterAll(async () => {
+  for (const database of databases) await database.dispose();
+});
+
+for (const database of databases) {
+  describe.skipIf(!database.available)(`${database.dialect}`, () => {
+    describeSink(`DatabaseSink on ${database.dialect}`, async () => {
+      const table = uniqueTableName('conf');
+      const checkpointTable = `${table}_cp`;
+      const quote = (name: string) => (database.dialect === 'mysql' ? `\`${name}\`` : `"${name}"`);
+      const sink = new DatabaseSink({ url: database.url, table, checkpointTable });
+      return {
+        sink,
+        // A fresh sink is a fresh connection: what write() acknowledged must be readable there.
+        readBack: async () => {
+          const reader = new DatabaseSink({ url: database.url, table, checkpointTable });
+          try {
+            return await reader.queryRecords({ limit: 10_000 });
+          } finally {
+            await reader.close();
+          }
+        },
+        // A real fault: the records table disappears under the sink (renamed away and back).
+        breakSink: () =>
+          database.admin(`ALTER TABLE ${quote(table)} RENAME TO ${quote(`${table}_away`)}`).then(() => undefined),
+        repairSink: () =>
+          database.admin(`ALTER TABLE ${quote(`${table}_away`)} RENAME TO ${quote(table)}`).then(() => undefined),
+        teardown: () => database.dropTables([table, `${table}_away`, checkpointTable, `${table}_migrations`]),
+      };
+    });
+  });
+}
