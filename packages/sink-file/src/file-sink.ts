@@ -44,6 +44,8 @@ interface OpenFile {
   handle: FileHandle;
   /** Bytes on disk that belong to acknowledged or in-flight appends. */
   size: number;
+  /** Set once fsynced (unless fsync is `none`) and closed. */
+  closed: boolean;
 }
 
 interface TargetGroup {
@@ -130,10 +132,10 @@ export class FileSink implements RecordSink {
     // the queue so later batches can append while earlier ones wait for the same fsync.
     const appended = this.#queue.then(() => this.#appendBatch(groups));
     this.#queue = appended.catch(() => undefined);
-    return appended.then((handles) => {
+    return appended.then(async (files) => {
+      await this.#scheduler?.waitForSync(files);
       this.#stats.batches += 1;
       this.#stats.records += batch.records.length;
-      return this.#scheduler?.waitForSync(handles);
     });
   }
 
@@ -164,7 +166,7 @@ export class FileSink implements RecordSink {
     return [...groups.values()];
   }
 
-  async #appendBatch(groups: readonly TargetGroup[]): Promise<FileHandle[]> {
+  async #appendBatch(groups: readonly TargetGroup[]): Promise<OpenFile[]> {
     const written: OpenFile[] = [];
     for (const group of groups) {
       const text = this.config.format === 'csv' ? serializeCsv(group.records) : serializeJsonl(group.records);
@@ -182,14 +184,15 @@ export class FileSink implements RecordSink {
     }
     if (this.config.fsync === 'batch') {
       try {
-        await Promise.all(written.map((file) => file.handle.datasync()));
+        // A file evicted during this batch was fsynced when it was closed.
+        await Promise.all(written.filter((file) => !file.closed).map((file) => file.handle.datasync()));
       } catch (cause) {
         throw fileSinkError('SINK_FILE_SYNC_FAILED', `fsync failed for ${written.map((f) => f.path).join(', ')}`, {
           cause,
         });
       }
     }
-    return written.map((file) => file.handle);
+    return written;
   }
 
   async #csvHeader(): Promise<Buffer> {
@@ -211,6 +214,7 @@ export class FileSink implements RecordSink {
       // if even that fails, drop the handle: reopening repairs the tail.
       await file.handle.truncate(file.size).catch(async () => {
         this.#files.delete(file.seriesKey);
+        file.closed = true;
         await file.handle.close().catch(() => undefined);
       });
       throw fileSinkError('SINK_FILE_WRITE_FAILED', `appending ${data.length} bytes to ${file.path} failed`, {
@@ -269,7 +273,7 @@ export class FileSink implements RecordSink {
         this.#stats.repairs += 1;
         this.#logger.warn('cut a torn tail left by a crash', { path, removedBytes: size - valid });
       }
-      const file: OpenFile = { seriesKey, path, part, handle, size: valid };
+      const file: OpenFile = { seriesKey, path, part, handle, size: valid, closed: false };
       this.#files.set(seriesKey, file);
       return file;
     } catch (cause) {
@@ -285,6 +289,7 @@ export class FileSink implements RecordSink {
     try {
       if (this.config.fsync !== 'none') await file.handle.datasync();
     } finally {
+      file.closed = true;
       await file.handle.close();
     }
   }

@@ -1,6 +1,12 @@
 import type { FileHandle } from 'node:fs/promises';
 import { fileSinkError } from './errors.js';
 
+/** A file the scheduler can fsync; closed files were fsynced when they were closed. */
+export interface SyncableFile {
+  readonly handle: FileHandle;
+  readonly closed: boolean;
+}
+
 interface Waiter {
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -13,7 +19,7 @@ interface Waiter {
  */
 export class IntervalSyncScheduler {
   readonly #intervalMs: number;
-  readonly #dirty = new Set<FileHandle>();
+  readonly #dirty = new Set<SyncableFile>();
   #waiters: Waiter[] = [];
   #timer: NodeJS.Timeout | undefined;
   #lastSyncAt = 0;
@@ -23,9 +29,9 @@ export class IntervalSyncScheduler {
     this.#intervalMs = intervalMs;
   }
 
-  /** Resolves once a fsync pass that covers everything already written to `handles` has finished. */
-  waitForSync(handles: Iterable<FileHandle>): Promise<void> {
-    for (const handle of handles) this.#dirty.add(handle);
+  /** Resolves once a fsync pass that covers everything already written to `files` has finished. */
+  waitForSync(files: Iterable<SyncableFile>): Promise<void> {
+    for (const file of files) this.#dirty.add(file);
     const promise = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     if (!this.#timer) {
       const delay = Math.max(0, this.#lastSyncAt + this.#intervalMs - Date.now());
@@ -38,7 +44,7 @@ export class IntervalSyncScheduler {
   flushNow(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const handles = [...this.#dirty];
+    const files = [...this.#dirty];
     const waiters = this.#waiters;
     this.#dirty.clear();
     this.#waiters = [];
@@ -46,7 +52,7 @@ export class IntervalSyncScheduler {
     const pass = this.#running.then(async () => {
       this.#lastSyncAt = Date.now();
       try {
-        await Promise.all(handles.map((handle) => handle.datasync()));
+        await Promise.all(files.filter((file) => !file.closed).map((file) => file.handle.datasync()));
         for (const waiter of waiters) waiter.resolve();
       } catch (cause) {
         const error = fileSinkError('SINK_FILE_SYNC_FAILED', 'fsync of an output file failed', { cause });

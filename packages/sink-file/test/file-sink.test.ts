@@ -110,6 +110,23 @@ describe('FileSink paths and rotation', () => {
     expect((await readAllRecords(dir)).map((r) => r.id)).toEqual(records.map((r) => r.id));
   });
 
+  it.each(['batch', 'interval'] as const)(
+    'writes a batch spanning more files than maxOpenFiles (fsync %s)',
+    async (fsync) => {
+      const sink = new FileSink({ dir, maxOpenFiles: 2, fsync, fsyncIntervalMs: 5 });
+      // One record every 7 hours: 12 records over 4 days, in one batch and then again.
+      const records = makeRecords(12, STREAM).map((record, index) => ({
+        ...record,
+        at: new Date(Date.UTC(2026, 0, 1) + index * 7 * 3_600_000).toISOString(),
+      }));
+      await sink.write(batchOf(records));
+      await sink.write(batchOf(records.slice(0, 6)));
+      await sink.close();
+      expect((await listFiles(dir)).length).toBe(4);
+      expect((await readAllRecords(dir)).length).toBe(18);
+    },
+  );
+
   it('keeps account names that look like paths inside the output directory', async () => {
     const sink = new FileSink({ dir });
     const [record] = makeRecords(1, { provider: 'youmi', account: '../../etc' });
