@@ -6,6 +6,8 @@
  *
  *   pnpm tsc -b packages/emulator
  *   node packages/emulator/scripts/measure-getmsglist.ts [recordsPerDay=33334] [days=30]
+ *
+ * EMULATOR_NODE_FLAGS (e.g. "--max-semi-space-size=2") are passed to the emulator's node only.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -82,6 +84,8 @@ for (let day = days - 1; day >= 1; day--) {
 }
 const seconds = (performance.now() - started) / 1000;
 const after = rssMb();
+const memory = (await (await request(`${info.url}/__emulator/memory`)).body.json()) as Record<string, number>;
+const mb = (bytes: number | undefined) => Math.round((bytes ?? 0) / 1048576);
 child.kill('SIGTERM');
 await once(child, 'exit');
 
@@ -100,6 +104,12 @@ console.log(
       mbPerSecond: Number((bytes / 1024 / 1024 / seconds).toFixed(1)),
       slowestPageMs: Math.round(pageMsMax),
       serverRssMb: { idle: Math.round(idle.rss), end: Math.round(after.rss), peak: Math.round(after.peak) },
+      serverEndMb: {
+        heapUsed: mb(memory.heapUsed),
+        heapTotal: mb(memory.heapTotal),
+        external: mb(memory.external),
+        arrayBuffers: mb(memory.arrayBuffers),
+      },
     },
     null,
     2,

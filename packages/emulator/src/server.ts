@@ -85,6 +85,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       options.log.add({ ...entry, platform: 'none', status: 413 });
       return;
     }
+    if (url.pathname === '/__emulator/memory') {
+      // Benchmarks read the server's own memory figures (bytes) without /proc access.
+      send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(process.memoryUsage()));
+      return;
+    }
     const request: EmulatorRequest = { method, url, headers: req.headers, body, receivedAt, sequence: number };
     let answer: EmulatorResponse | undefined;
     let platformName = 'none';
@@ -208,8 +213,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 
 function serialize(body: unknown): Buffer {
   if (Buffer.isBuffer(body)) return body;
-  if (typeof body === 'string') return Buffer.from(body, 'utf8');
-  return Buffer.from(JSON.stringify(body ?? null), 'utf8');
+  return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body ?? null), 'utf8');
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {

@@ -276,7 +276,9 @@ export class WechatDataSet {
         return { openid, opercode: Opercode.closed, text: '', time, worker };
       default: {
         const sent = slot % 2 === 1;
-        const text = this.#text(account, day, index, sent).replace('{nick}', agent?.nickname ?? '');
+        const template = this.#text(account, day, index, sent);
+        // Only the greeting names the agent: avoid a new string for every other record.
+        const text = template.includes('{nick}') ? template.replace('{nick}', agent?.nickname ?? '') : template;
         return { openid, opercode: sent ? Opercode.agentSent : Opercode.agentReceived, text, time, worker };
       }
     }
