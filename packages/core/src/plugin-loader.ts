@@ -204,6 +204,7 @@ export async function loadPluginInstances(
   section: 'providers' | 'sinks' | 'checkpoints',
   specs: readonly PluginInstanceSpec[],
   baseDir: string,
+  bundledPlugins: readonly KefuPlugin[] = [],
 ): Promise<LoadedPluginInstance[]> {
   const expectedKind = SECTION_KIND[section] as PluginKind;
   const loaded: LoadedPluginInstance[] = [];
@@ -213,7 +214,10 @@ export async function loadPluginInstances(
     const source = typeof spec.use === 'string' ? spec.use : `${spec.use.name} (object)`;
     let plugin: KefuPlugin;
     try {
-      plugin = typeof spec.use === 'string' ? await importPlugin(spec.use, baseDir) : checkedPluginObject(spec.use);
+      plugin =
+        typeof spec.use === 'string'
+          ? await importPluginOrBundled(spec.use, baseDir, bundledPlugins)
+          : checkedPluginObject(spec.use);
     } catch (error) {
       throw isKefuError(error) ? prefixError(error, position) : error;
     }
@@ -239,6 +243,25 @@ export async function loadPluginInstances(
     loaded.push({ plugin, id, config: validatePluginConfig(plugin, spec.config, label), label });
   }
   return loaded;
+}
+
+/**
+ * Imports a plugin from `baseDir`; when it is not installed there but an application
+ * bundles a plugin of that name (the `kefu` CLI bundles the built-in ones), uses that.
+ * An installed copy wins, so users can pin another version next to their config.
+ */
+async function importPluginOrBundled(
+  specifier: string,
+  baseDir: string,
+  bundledPlugins: readonly KefuPlugin[],
+): Promise<KefuPlugin> {
+  try {
+    return await importPlugin(specifier, baseDir);
+  } catch (error) {
+    const bundled = bundledPlugins.find((plugin) => plugin.name === specifier);
+    if (bundled && isKefuError(error) && error.code === 'KEFU_PLUGIN_NOT_FOUND') return bundled;
+    throw error;
+  }
 }
 
 function checkedPluginObject(value: unknown): KefuPlugin {

@@ -14,7 +14,14 @@ import {
   type SyncDefaults,
 } from './kefu-config.js';
 import { createJsonLogger, type KefuLogger, type LogLevel } from './logger.js';
-import { type KefuClock, loadedCoreCopies, type PluginContext, systemClock, TOKENS } from './plugin.js';
+import {
+  type KefuClock,
+  type KefuPlugin,
+  loadedCoreCopies,
+  type PluginContext,
+  systemClock,
+  TOKENS,
+} from './plugin.js';
 import { type LoadedPluginInstance, loadPluginInstances, type PluginInstanceSpec } from './plugin-loader.js';
 import type { KefuProvider } from './provider.js';
 import type { RecordSink } from './sink.js';
@@ -55,6 +62,11 @@ export interface KefuOptions {
   clock?: KefuClock;
   /** Defaults for {@link Kefu.sync}. */
   sync?: SyncDefaults;
+  /**
+   * Plugins an application ships with: a `use: '<name>'` that is not installed where the
+   * config is falls back to the bundled plugin of that name (the `kefu` CLI passes its built-ins).
+   */
+  bundledPlugins?: readonly KefuPlugin[];
 }
 
 /**
@@ -351,11 +363,12 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
       'config' in spec ? spec.config : undefined,
     ),
   );
-  const providerInstances = await loadPluginInstances('providers', options.providers ?? [], baseDir);
-  const sinkInstances = await loadPluginInstances('sinks', options.sinks ?? [], baseDir);
+  const bundled = options.bundledPlugins ?? [];
+  const providerInstances = await loadPluginInstances('providers', options.providers ?? [], baseDir, bundled);
+  const sinkInstances = await loadPluginInstances('sinks', options.sinks ?? [], baseDir, bundled);
   const storeInstances =
     'use' in checkpoints && !isBuiltInCheckpoints(checkpoints)
-      ? await loadPluginInstances('checkpoints', [checkpoints], baseDir)
+      ? await loadPluginInstances('checkpoints', [checkpoints], baseDir, bundled)
       : [];
 
   const container = new Container();
@@ -480,7 +493,7 @@ function bindBuiltInCheckpointStore(container: Container, checkpoints: Checkpoin
 }
 
 /** Options of {@link loadKefu}: everything of {@link KefuOptions} but what the file says, plus env. */
-export interface LoadKefuOptions extends Pick<KefuOptions, 'httpClients' | 'clock'> {
+export interface LoadKefuOptions extends Pick<KefuOptions, 'httpClients' | 'clock' | 'bundledPlugins'> {
   /** Overrides the file's logger. */
   logger?: KefuLogger;
   /** Variables for `${NAME}` interpolation (default: process.env). */
@@ -507,6 +520,7 @@ export async function loadKefu(configPath: string, options: LoadKefuOptions = {}
     baseDir: dirname(absolute),
     ...(options.httpClients ? { httpClients: options.httpClients } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.bundledPlugins ? { bundledPlugins: options.bundledPlugins } : {}),
     ...(config.sync ? { sync: config.sync } : {}),
   });
 }

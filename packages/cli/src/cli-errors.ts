@@ -1,0 +1,38 @@
+import { isKefuError, KefuError, redactText } from '@kefu/core';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+/** Codes that mean the user gave bad input (exit 2). */
+const BAD_INPUT_CODES = new Set([
+  'KEFU_CONFIG_INVALID',
+  'KEFU_QUERY_INVALID',
+  'KEFU_PLUGIN_NOT_FOUND',
+  'KEFU_PLUGIN_INVALID',
+  'KEFU_PROVIDER_NOT_FOUND',
+  'KEFU_CHECKPOINT_INVALID',
+  'KEFU_CLI_USAGE',
+]);
+
+/** A usage error of the CLI itself (bad flag value): exit code 2. */
+export function usageError(message: string, fix: string): KefuError {
+  return new KefuError('KEFU_CLI_USAGE', message, { fix });
+}
+
+/** The exit code an error maps to. */
+export function exitCodeOf(error: unknown): ExitCodeValue {
+  if (isKefuError(error)) {
+    if (BAD_INPUT_CODES.has(error.code)) return ExitCode.BadInput;
+    if (error.details.quotaExhausted === true || error.code === 'KEFU_QUOTA_EXHAUSTED') return ExitCode.QuotaExhausted;
+    if (error.code === 'KEFU_SYNC_ABORTED') return ExitCode.Interrupted;
+  }
+  return ExitCode.Failed;
+}
+
+/** One line for humans: `kefu: <message> — fix: <fix> [CODE]`, secrets redacted. */
+export function formatErrorLine(error: unknown): string {
+  if (isKefuError(error)) {
+    const fix = error.fix ? ` — fix: ${error.fix}` : '';
+    return redactText(`kefu: ${error.message}${fix} [${error.code}]`).replace(/\s*\n\s*/g, ' ');
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return redactText(`kefu: ${message}`).replace(/\s*\n\s*/g, ' ');
+}

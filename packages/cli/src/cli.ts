@@ -1,0 +1,160 @@
+import type { Readable, Writable } from 'node:stream';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { exitCodeOf, formatErrorLine } from './cli-errors.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+/** Where the CLI reads and writes; tests pass their own streams. */
+export interface CliIo {
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+  stdin?: Readable;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** The process's own streams. */
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+function positiveInteger(flag: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed <= 0) {
+      throw new InvalidArgumentError(`${flag} must be a positive whole number, got "${value}"`);
+    }
+    return parsed;
+  };
+}
+
+function nonNegativeInteger(flag: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) {
+      throw new InvalidArgumentError(`${flag} must be a whole number ≥ 0, got "${value}"`);
+    }
+    return parsed;
+  };
+}
+
+// Commands are imported when they run: `kefu --help` or a bad flag should not pay for
+// loading every provider, sink and database driver.
+const commands = {
+  sync: () => import('./commands/sync-command.js'),
+  records: () => import('./commands/records-command.js'),
+  emulator: () => import('./commands/emulator-command.js'),
+  demo: () => import('./commands/demo-command.js'),
+  doctor: () => import('./commands/doctor-command.js'),
+  schema: () => import('./commands/schema-command.js'),
+};
+
+const logLevel = new Option('--log-level <level>', 'structured log level')
+  .choices(['debug', 'info', 'warn', 'error'])
+  .default('info');
+
+/**
+ * Builds the `kefu` program. Actions store their exit code in `result.code`; commander's
+ * own usage errors become one line on stderr and exit code 2.
+ */
+export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Command {
+  const program = new Command('kefu')
+    .description('Connect customer-service (客服) platforms to the rest of your systems.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) =>
+        write(`kefu: ${text.replace(/^error: /, '').trim()} — run "kefu --help" for usage\n`),
+    });
+
+  const run = (action: () => Promise<ExitCodeValue>) => async () => {
+    result.code = await action();
+  };
+
+  program
+    .command('sync')
+    .description('run an incremental sync of the providers into the sinks named in a config file')
+    .requiredOption('-c, --config <path>', 'kefu.config.{json,yaml,yml,ts,mjs,js}')
+    .option(
+      '--from <time>',
+      'start of the range when no checkpoint exists (ISO date, date-time, or 7d/12h/30m before now)',
+    )
+    .option('--to <time>', 'end of the range (default: now)')
+    .option('--provider <id...>', 'only these provider ids')
+    .option('--dry-run', 'read and count without writing or storing checkpoints')
+    .option('--json', 'print a JSON summary on stdout when done')
+    .option('--batch-size <n>', 'records per sink batch', positiveInteger('--batch-size'))
+    .addOption(logLevel)
+    .action(async (options) => run(async () => (await commands.sync()).runSyncCommand(options, io))());
+
+  program
+    .command('records')
+    .description('stream records as NDJSON to stdout (kefu records … | jq)')
+    .requiredOption('-c, --config <path>', 'config file naming the provider')
+    .requiredOption('--provider <id>', 'provider id from the config')
+    .requiredOption('--from <time>', 'start of the range')
+    .option('--to <time>', 'end of the range (default: now)')
+    .option('--account <id>', 'account (required when the provider serves several)')
+    .option('--customer <id>', 'only this customer')
+    .option('--limit <n>', 'stop after n records', positiveInteger('--limit'))
+    .addOption(logLevel.default('warn'))
+    .action(async (options) => run(async () => (await commands.records()).runRecordsCommand(options, io))());
+
+  program
+    .command('emulator')
+    .description('start the WeChat MP + Youmi emulator and print its URL and credentials')
+    .option('--port <n>', 'port (default: random)', nonNegativeInteger('--port'))
+    .option('--seed <seed>', 'data seed', 'kefu')
+    .option('--days <n>', 'days of history', positiveInteger('--days'))
+    .option('--records-per-day <n>', 'average WeChat records per account and day', positiveInteger('--records-per-day'))
+    .option('--latency-ms <n>', 'added latency per request', nonNegativeInteger('--latency-ms'))
+    .option('--json', 'print URL and credentials as JSON')
+    .action(async (options) => run(async () => (await commands.emulator()).runEmulatorCommand(options, io))());
+
+  program
+    .command('demo')
+    .description('start the emulator, sync a few days from both providers into SQLite and JSONL, print a summary')
+    .option('--dir <path>', 'where to put the database and files', 'kefu-demo')
+    .option('--days <n>', 'days to sync', positiveInteger('--days'), 3)
+    .option('--json', 'print the summary as JSON')
+    .action(async (options) => run(async () => (await commands.demo()).runDemoCommand(options, io))());
+
+  program
+    .command('doctor')
+    .description('check a config file, credentials and connectivity, and say what to fix')
+    .requiredOption('-c, --config <path>', 'config file')
+    .option('--json', 'print the checks as JSON')
+    .action(async (options) => run(async () => (await commands.doctor()).runDoctorCommand(options, io))());
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of kefu config files (for editor completion)')
+    .action(async () => run(async () => (await commands.schema()).runSchemaCommand(io))());
+
+  return program;
+}
+
+/** Runs the CLI with `argv` (user arguments only) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCodeValue> {
+  const result: { code: ExitCodeValue } = { code: ExitCode.Ok };
+  const program = buildProgram(io, result);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; everything else commander rejects is bad input.
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      ) {
+        return ExitCode.Ok;
+      }
+      return ExitCode.BadInput;
+    }
+    io.stderr.write(`${formatErrorLine(error)}\n`);
+    return exitCodeOf(error);
+  }
+}

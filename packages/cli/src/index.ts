@@ -1,0 +1,13 @@
+/**
+ * @kefu/cli — the `kefu` command as a library: `runCli(argv, io)` runs it with given
+ * streams (tests, embedding), the exit codes and the pieces commands are built from.
+ */
+export { buildProgram, type CliIo, processIo, runCli } from './cli.js';
+export { exitCodeOf, formatErrorLine, usageError } from './cli-errors.js';
+export { BUNDLED_PLUGINS } from './commands/bundled-plugins.js';
+export { type DemoSummary, runDemoCommand } from './commands/demo-command.js';
+export { exitCodeOfSummary, summaryJson } from './commands/sync-command.js';
+export { ExitCode, type ExitCodeValue } from './exit-codes.js';
+export { NdjsonOutput } from './ndjson-output.js';
+export { ProgressRenderer } from './progress-renderer.js';
+export { checkTimeRange, parseTimeArgument } from './time-arguments.js';
