@@ -83,6 +83,14 @@ describe('emulator server', () => {
     expect(emulator.requests.count()).toBe(0);
   });
 
+  it('given /__emulator/memory, then it answers the server process memory figures in bytes', async () => {
+    const emulator = await start();
+    const response = await request(`${emulator.url}/__emulator/memory`);
+    const memory = (await response.body.json()) as Record<string, number>;
+    expect(memory.rss).toBeGreaterThan(1024 * 1024);
+    expect(memory.heapUsed).toBeGreaterThan(0);
+  });
+
   it('given stop, then the server refuses new connections and stop is idempotent', async () => {
     const emulator = await start();
     await emulator.stop();
