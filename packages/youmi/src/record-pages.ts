@@ -1,4 +1,4 @@
-import type { JsonValue, KefuRecord, PageSource, RecordPage } from '@kefu/core';
+import type { JsonValue, KefuLogger, KefuRecord, PageSource, RecordPage } from '@kefu/core';
 import { z } from 'zod';
 import { normalizeChat, parseChat } from './chat-normalizer.js';
 import { youmiError } from './errors.js';
@@ -59,6 +59,8 @@ export interface YoumiPageSourceOptions {
   now: () => number;
   /** Emit a record-less page after this many fans without records, so checkpoints advance. */
   progressEveryFans?: number;
+  /** Receives a debug line when a pass starts and ends. */
+  logger?: KefuLogger;
 }
 
 /** One GetChat response of one fan, normalized. */
@@ -256,6 +258,7 @@ export class YoumiPageSource implements PageSource {
       done,
     });
 
+    options.logger?.debug('youmi pass started', { wechatId, fan: index, floor: start.floor, to: start.to });
     await fill();
     while (window.length > 0) {
       const head = window[0] as { index: number; reader: FanReader };
@@ -284,6 +287,7 @@ export class YoumiPageSource implements PageSource {
       }
       await fill();
     }
+    options.logger?.debug('youmi pass complete', { wechatId, fans: nextToOpen, high });
     yield { records: [], position: position(nextToOpen, null, start.floor, true) };
   }
 

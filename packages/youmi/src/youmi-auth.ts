@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { type HttpClient, isKefuError, registerSecret } from '@kefu/core';
+import { type HttpClient, isKefuError, type KefuLogger, registerSecret } from '@kefu/core';
 import { z } from 'zod';
 import { youmiError } from './errors.js';
 import { YoumiTokenResponseSchema, YoumiV1EnvelopeSchema } from './youmi-schemas.js';
@@ -92,6 +92,8 @@ export interface BearerTokenOptions {
   /** Assumed lifetime when the answer has no `expires_in` (default 7200 s). */
   defaultLifetimeSeconds?: number;
   now?: () => number;
+  /** Receives one debug line per token fetched (never the token). */
+  logger?: KefuLogger;
 }
 
 /** v2 authentication: OAuth2 client credentials → cached Bearer token (+ optional TenantId). */
@@ -153,6 +155,7 @@ export class BearerTokenSource implements YoumiAuthenticator {
     }
     registerSecret(answer.access_token);
     const lifetime = answer.expires_in ?? this.#options.defaultLifetimeSeconds ?? 7200;
+    this.#options.logger?.debug('youmi bearer token fetched', { clientId, lifetimeSeconds: lifetime });
     // Expiry counted from the request start: the token may have been issued just after it.
     return { value: answer.access_token, expiresAt: startedAt + lifetime * 1000 };
   }

@@ -69,6 +69,7 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCa
   readonly client: YoumiClient;
   readonly #http: HttpClient[] = [];
   readonly #now: () => number;
+  readonly #logger: KefuLogger;
   #closing: Promise<void> | undefined;
 
   /** Validates `config` (YOUMI_CONFIG_INVALID) and prepares clients; nothing is fetched yet. */
@@ -78,6 +79,7 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCa
     this.#now = options.now ?? Date.now;
     const factory = options.httpClients ?? undiciHttpClientFactory;
     const logger = (options.logger ?? silentLogger).child({ provider: this.id });
+    this.#logger = logger;
     const { timeouts, retry } = this.config;
     const httpOptions = {
       connectTimeoutMs: timeouts.connectMs,
@@ -106,6 +108,7 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCa
         ...(this.config.tenantId ? { tenantId: this.config.tenantId } : {}),
         refreshMarginMs: this.config.tokenRefreshMarginSeconds * 1000,
         now: this.#now,
+        logger,
       });
     }
     this.client = new YoumiClient({ http: api, auth, envelope: this.config.auth });
@@ -144,6 +147,7 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCa
       fanConcurrency: this.config.fanConcurrency,
       timeZoneOffsetMinutes: this.config.timeZoneOffsetMinutes,
       now: this.#now,
+      logger: this.#logger,
     });
     return new RecordStream({ provider: YOUMI_PLATFORM, account: String(wechatId) }, source, valid.resumeFrom);
   }

@@ -1,4 +1,10 @@
-import { type Checkpoint, type HttpClientFactory, type KefuRecord, undiciHttpClientFactory } from '@kefu/core';
+import {
+  type Checkpoint,
+  createJsonLogger,
+  type HttpClientFactory,
+  type KefuRecord,
+  undiciHttpClientFactory,
+} from '@kefu/core';
 import fc from 'fast-check';
 import { firstValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -213,6 +219,50 @@ describe('YoumiProvider records against the emulator', () => {
     const { records } = await readAll(provider, query);
     expect(records.map((r) => r.id)).toEqual(expectedIds(emulator, 10001, query.from, query.to));
     expect(emulator.emulator.requests.count({ path: /oauth2\/token$/ })).toBeGreaterThan(2);
+  });
+
+  it('returns nothing, and asks nothing, from a completed pass reaching past the query (a state from the future)', async () => {
+    const { emulator, provider } = await setup();
+    const future = {
+      provider: 'youmi',
+      account: '10001',
+      position: {
+        v: 1,
+        to: emulator.start + 10 * DAY,
+        floor: 9e9,
+        high: 9e9,
+        fan: 12,
+        key: null,
+        after: 0,
+        done: true,
+      },
+      skip: 0,
+    };
+    const before = emulator.emulator.requests.count({ path: '/v2/ChatMess/GetChat' });
+    const { records } = await readAll(provider, {
+      account: '10001',
+      from: emulator.start - DAY,
+      to: emulator.start,
+      resumeFrom: future,
+    });
+    expect(records).toEqual([]);
+    expect(emulator.emulator.requests.count({ path: '/v2/ChatMess/GetChat' })).toBe(before);
+  });
+
+  it('logs passes and token fetches at debug level, never the secret or the token', async () => {
+    running = await startYoumiEmulator();
+    const emulator = running;
+    const lines: string[] = [];
+    provider = new YoumiProvider(emulator.config(), {
+      logger: createJsonLogger({ level: 'debug', write: (line) => lines.push(line) }),
+      now: () => emulator.emulator.clock.now(),
+    });
+    await readAll(provider, { account: '10001', from: emulator.start - DAY, to: emulator.start });
+    const messages = lines.map((line) => JSON.parse(line).msg);
+    expect(messages).toEqual(
+      expect.arrayContaining(['youmi bearer token fetched', 'youmi pass started', 'youmi pass complete']),
+    );
+    expect(lines.join('\n')).not.toContain(emulator.youmi.clientSecret);
   });
 
   it('reads one customer only when the query names one', async () => {
