@@ -74,6 +74,39 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     ]);
   });
 
+  it('receives events the platform pushes on its own (fan profile changes, fan messages) and acknowledges them', async () => {
+    running = await startYoumiEmulator();
+    const emulator = running;
+    const provider = new YoumiProvider(emulator.config(), { now: () => emulator.emulator.clock.now() });
+    providers.push(provider);
+    receiver = new YoumiCallbackReceiver();
+    const { url } = await receiver.listen();
+    await provider.client.registerCallbackUrl(url, 'all');
+    const fan = emulator.youmi.fans(10001)[4]?.fansKey as string;
+
+    const arriving = nextEvents(receiver.events, 2);
+    emulator.youmi.emitYoumiEvent('fansInfoChange', { wechatId: 10001, fansKey: fan, nickname: '新昵称' });
+    const chat = emulator.youmi.simulateFanMessage({ wechatId: 10001, fansKey: fan, content: '在吗？' });
+    const events = await arriving;
+    await emulator.youmi.whenEventsDelivered();
+
+    expect(events.map((e) => e.eventType)).toEqual(['fansInfoChange', 'chat']);
+    expect(events[0]?.values).toEqual({ wechatId: 10001, fansKey: fan, nickname: '新昵称' });
+    expect(events[1]?.records).toEqual([
+      expect.objectContaining({
+        id: `10001:${chat.ad_chatting_id}`,
+        direction: 'inbound',
+        text: '在吗？',
+        customer: fan,
+      }),
+    ]);
+    // Every delivery was acknowledged on its first attempt: the answers have the documented format.
+    expect(emulator.youmi.deliveryAttempts().map((a) => [a.attempt, a.acknowledged])).toEqual([
+      [1, true],
+      [1, true],
+    ]);
+  });
+
   it('merges live chat events with the backfill without duplicates, by the same record ids', async () => {
     running = await startYoumiEmulator();
     const emulator = running;
@@ -132,7 +165,10 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     const fan = emulator.youmi.fans(10001)[1]?.fansKey as string;
     const sent = await v2.client.sendMessage({ wechatId: 10001, fansKey: fan, content: 'v1 回调' });
     const [event] = await arriving;
+    await emulator.youmi.whenEventsDelivered();
     expect(event).toMatchObject({ format: 'v1', eventType: 'chat', merchantId: emulator.youmi.merchantId });
+    // The emulator only counts a v1 delivery as acknowledged on {Result: true, ReturnCode: 200}.
+    expect(emulator.youmi.deliveryAttempts()).toEqual([expect.objectContaining({ attempt: 1, acknowledged: true })]);
     expect(event?.records.map((r) => r.id)).toEqual([`10001:${sent.ad_chatting_id}`]);
 
     const answer = await post(url, {

@@ -1,28 +1,8 @@
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import type { YoumiConfigInput } from '../../src/youmi-config.js';
 
-/** The raw chat fields the tests compare. */
-export interface EmulatedChat {
-  ad_chatting_id: number;
-  ad_chatting_talter: string;
-  ad_chatting_sate: number;
-  ad_chatting_time: string;
-}
-
-/** What the emulator's Youmi side exposes (its `RunningEmulator['youmi']`). */
-export interface EmulatedYoumi {
-  baseUrl: string;
-  tokenUrl: string;
-  clientId: string;
-  clientSecret: string;
-  tenantId: string;
-  merchantId: string;
-  wechatIds: number[];
-  v1: { appId: string; appKey: string };
-  /** Chats with from <= time <= to (inclusive), in id order. */
-  expectedChats(query: { wechatId: number; from: Date; to: Date; fansKey?: string }): EmulatedChat[];
-  fans(wechatId: number): Array<{ fansKey: string; staffCode: string | null }>;
-}
+/** What the emulator's Youmi side exposes (credentials, ground truth, event helpers). */
+export type EmulatedYoumi = RunningEmulator['youmi'];
 
 /** A running emulator serving Youmi, and a provider config pointing at it. */
 export interface YoumiEmulator {
@@ -47,11 +27,7 @@ export async function startYoumiEmulator(
     youmi: { wechatIds: [10001], fansPerAccount: 12, chatsPerFan: 12, days: 3, ...youmi },
     faults,
   });
-  const side = emulator.youmi as unknown as EmulatedYoumi;
-  if (typeof side.clientId !== 'string') {
-    await emulator.stop();
-    throw new Error('the emulator does not serve Youmi yet (packages/emulator/src/youmi-wiring.ts)');
-  }
+  const side = emulator.youmi;
   return {
     emulator,
     youmi: side,
