@@ -20,33 +20,66 @@ function isTimeZone(value: string): boolean {
 export const FileSinkConfigSchema = z
   .object({
     /** Instance id (unique in one runtime); the plugin sets it from the config. */
-    id: z.string().min(1).default('file'),
+    id: z
+      .string()
+      .min(1)
+      .default('file')
+      .describe('Instance id (unique in one runtime); the plugin sets it from the config.'),
     /** Base directory; relative templates resolve against it. */
-    dir: z.string().min(1),
+    dir: z.string().min(1).describe('Base directory; relative templates resolve against it.'),
     /**
      * Path template relative to `dir` (or absolute) with `{provider}`, `{account}`, `{day}`, `{part}`.
      * Default: `{provider}/{account}/{day}.jsonl` (+ `.{part}` before the extension when `maxBytes` is set, `.gz` with gzip).
      */
-    path: z.string().min(1).optional(),
+    path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Path template relative to dir (or absolute) with {provider}, {account}, {day}, {part}.'),
     /** `jsonl` (lossless, default) or `csv` (flat column set, RFC 4180). */
-    format: z.enum(['jsonl', 'csv']).default('jsonl'),
+    format: z
+      .enum(['jsonl', 'csv'])
+      .default('jsonl')
+      .describe('jsonl (lossless, default) or csv (flat column set, RFC 4180).'),
     /** Compress: each batch becomes one gzip member. */
-    gzip: z.boolean().default(false),
+    gzip: z.boolean().default(false).describe('Compress: each batch becomes one gzip member.'),
     /** Rotate to the next `{part}` when a file would grow beyond this many bytes (on disk). */
-    maxBytes: z.number().int().positive().optional(),
+    maxBytes: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Rotate to the next {part} when a file would grow beyond this many bytes (on disk).'),
     /** IANA time zone of `{day}` (default UTC), e.g. `Asia/Shanghai`. */
     timeZone: z
       .string()
       .refine(isTimeZone, { message: 'not an IANA time zone (e.g. UTC, Asia/Shanghai)' })
       .default('UTC'),
     /** `batch`: fsync before each write resolves (default); `interval`: one fsync per `fsyncIntervalMs` covers all writes waiting on it; `none`: unsafe on power loss. */
-    fsync: z.enum(['batch', 'interval', 'none']).default('batch'),
+    fsync: z
+      .enum(['batch', 'interval', 'none'])
+      .default('batch')
+      .describe(
+        'batch: fsync before each write resolves (default); interval: one fsync per fsyncIntervalMs covers all writes waiting on it; none: unsafe on power loss.',
+      ),
     /** Period of the `interval` fsync policy. */
-    fsyncIntervalMs: z.number().int().positive().default(200),
+    fsyncIntervalMs: z.number().int().positive().default(200).describe('Period of the interval fsync policy.'),
     /** Files kept open at once (least recently used are closed). */
-    maxOpenFiles: z.number().int().min(1).max(1024).default(16),
+    maxOpenFiles: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(16)
+      .describe('Files kept open at once (least recently used are closed).'),
     /** Permission bits of new files (default 0o640: records carry personal data). */
-    fileMode: z.number().int().min(0).max(0o777).default(0o640),
+    fileMode: z
+      .number()
+      .int()
+      .min(0)
+      .max(0o777)
+      .default(0o640)
+      .describe('Permission bits of new files (default 0o640: records carry personal data).'),
   })
   .superRefine((config, context) => {
     if (config.path === undefined) return;
