@@ -68,7 +68,7 @@ function runWriter(options: object, killAfterMs?: number): Promise<RunResult> {
   });
 }
 
-const TOTAL = 3000;
+const TOTAL = 2000;
 const KILLS = 5;
 
 for (const database of databases) {

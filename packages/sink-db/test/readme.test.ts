@@ -16,11 +16,27 @@ const defaultNames = {
   migrations: 'kefu_records_migrations',
 };
 
+/** Table rows with their cells trimmed: the formatter pads markdown tables, which changes no content. */
+function tableRows(markdown: string): string[] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.trimStart().startsWith('|'))
+    .map((line) =>
+      line
+        .trim()
+        .split(/(?<!\\)\|/)
+        .map((cell) => cell.trim())
+        .join('|'),
+    );
+}
+
 describe('README and guide', () => {
   it('list every error code exactly as the catalogue says', () => {
-    const table = errorCatalogueMarkdown(databaseSinkErrorCatalogue);
-    expect(readme).toContain(table);
-    expect(guide).toContain(table);
+    const generated = tableRows(errorCatalogueMarkdown(databaseSinkErrorCatalogue)).slice(2);
+    for (const document of [readme, guide]) {
+      const rows = tableRows(document);
+      for (const row of generated) expect(rows).toContain(row);
+    }
   });
 
   it('show the DDL each dialect really runs', () => {
