@@ -1,13 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeSink } from '@kefu/testkit';
 import { FileSink, type FileSinkConfigInput } from '../src/index.js';
 import { readAllRecords } from './read-output.js';
 
-// Write failures are covered in file-sink.test.ts with a real ENOSPC (/dev/full): an
-// already-open file cannot be broken and repaired from outside, so the suite's
-// breakSink check is turned off here.
+// An already-open file cannot be broken and repaired from outside, so these variants
+// turn the suite's failure check off; the last suite below and file-sink.test.ts (a real
+// ENOSPC from /dev/full) cover write failures.
 const variants: Array<[string, Omit<FileSinkConfigInput, 'dir'>]> = [
   ['jsonl', {}],
   ['csv', { format: 'csv' }],
@@ -29,3 +29,22 @@ for (const [name, config] of variants) {
     { failureInjection: false },
   );
 }
+
+// Failure injection for real: every batch rotates to a new part, and directories put in
+// the way of the next parts make opening them fail (EISDIR) until they are removed.
+describeSink('file sink (a part per batch, failure injection)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kefu-sink-file-'));
+  const sink = new FileSink({ dir, path: '{day}.{part}.jsonl', maxBytes: 1 });
+  const obstacles = Array.from({ length: 9 }, (_, part) => join(dir, `2026-01-01.000${part + 1}.jsonl`));
+  return {
+    sink,
+    readBack: () => readAllRecords(dir),
+    breakSink: async () => {
+      for (const path of obstacles) await mkdir(path, { recursive: true });
+    },
+    repairSink: async () => {
+      for (const path of obstacles) await rm(path, { recursive: true, force: true });
+    },
+    teardown: () => rm(dir, { recursive: true, force: true }),
+  };
+});
