@@ -54,6 +54,11 @@ interface TargetGroup {
   records: KefuRecord[];
 }
 
+/** A target's records, serialized (and compressed) into the bytes to append. */
+interface EncodedGroup extends TargetGroup {
+  payload: Buffer;
+}
+
 const MAX_PARTS = 100_000;
 
 async function exists(path: string): Promise<boolean> {
@@ -127,10 +132,13 @@ export class FileSink implements RecordSink {
   write(batch: RecordBatch): Promise<void> {
     if (this.#closing) return Promise.reject(fileSinkError('SINK_FILE_CLOSED', `file sink ${this.id} is closed`));
     if (batch.records.length === 0) return Promise.resolve();
-    const groups = this.#group(batch.records);
+    // Encoding (and compression, on the thread pool) starts now, outside the queue, so it
+    // overlaps the previous batch's write and fsync.
+    const encoded = Promise.all(this.#group(batch.records).map((group) => this.#encode(group)));
+    encoded.catch(() => undefined); // handled when the queue reaches this batch
     // Appends run one at a time, in call order; the interval fsync wait happens outside
     // the queue so later batches can append while earlier ones wait for the same fsync.
-    const appended = this.#queue.then(() => this.#appendBatch(groups));
+    const appended = this.#queue.then(async () => this.#appendBatch(await encoded));
     this.#queue = appended.catch(() => undefined);
     return appended.then(async (files) => {
       await this.#scheduler?.waitForSync(files);
@@ -166,12 +174,17 @@ export class FileSink implements RecordSink {
     return [...groups.values()];
   }
 
-  async #appendBatch(groups: readonly TargetGroup[]): Promise<OpenFile[]> {
+  /** Serializes one target's records once (and compresses them into one gzip member). */
+  async #encode(group: TargetGroup): Promise<EncodedGroup> {
+    const text = this.config.format === 'csv' ? serializeCsv(group.records) : serializeJsonl(group.records);
+    const body = Buffer.from(text, 'utf8');
+    return { ...group, payload: this.config.gzip ? await buildGzipMember(body) : body };
+  }
+
+  async #appendBatch(groups: readonly EncodedGroup[]): Promise<OpenFile[]> {
     const written: OpenFile[] = [];
     for (const group of groups) {
-      const text = this.config.format === 'csv' ? serializeCsv(group.records) : serializeJsonl(group.records);
-      const body = Buffer.from(text, 'utf8');
-      const payload = this.config.gzip ? await buildGzipMember(body) : body;
+      const { payload } = group;
       let file = await this.#fileFor(group);
       const { maxBytes } = this.config;
       // A batch is never split across parts: a part may exceed maxBytes by one batch.
