@@ -1,4 +1,3 @@
-import './support/require-conditions.js';
 import { describeSink } from '@kefu/testkit';
 import { afterAll, describe } from 'vitest';
 import { DatabaseSink } from '../src/index.js';

@@ -1,4 +1,3 @@
-import './support/require-conditions.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,4 +1,3 @@
-import './support/require-conditions.js';
 import { isKefuError, isKefuPlugin, type KefuError, redactText, silentLogger, TOKENS } from '@kefu/core';
 import { integrationServer } from '@kefu/testkit';
 import { Container } from 'inversify';

@@ -1,4 +1,3 @@
-import './support/require-conditions.js';
 import type { KefuRecord } from '@kefu/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

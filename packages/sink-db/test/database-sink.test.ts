@@ -1,4 +1,3 @@
-import './support/require-conditions.js';
 import { isKefuError, type KefuError, type KefuRecord } from '@kefu/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DatabaseSink, type DatabaseSinkOptions, LATEST_SCHEMA_VERSION } from '../src/index.js';

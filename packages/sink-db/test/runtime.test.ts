@@ -1,4 +1,3 @@
-import './support/require-conditions.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
