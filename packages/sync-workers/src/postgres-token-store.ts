@@ -1,0 +1,146 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { registerSecret } from '@kefu/core';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { inTransaction } from './account-lease-table.js';
+import { syncWorkersError } from './errors.js';
+import { toWorkersDatabaseError } from './postgres-errors.js';
+import { parseTableName } from './table-names.js';
+
+/** An access token and when it stops being valid (ms since epoch): the wechat-mp `StoredToken` shape. */
+export interface SharedToken {
+  token: string;
+  expiresAt: number;
+}
+
+/** Options of {@link PostgresTokenStore}. */
+export interface PostgresTokenStoreOptions {
+  /** The pool the workers share (see {@link openWorkerPool}). */
+  pool: Pool;
+  /** The token table (default `kefu_wechat_tokens`). */
+  table?: string;
+}
+
+const TokenRowSchema = z.object({ token: z.string().min(1), expires_at: z.coerce.number().int() });
+
+/** Per app id: the store whose lock the current async context holds (makes withLock re-entrant). */
+const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
+
+/**
+ * A WeChat access-token store in PostgreSQL, shared by every worker of every host, so
+ * workers never invalidate each other's tokens (refreshing `/cgi-bin/token` invalidates
+ * the previous one, API-NOTES). It has the shape of @kefu/wechat-mp's `TokenStore`
+ * (`get`/`set`/compare-and-delete `invalidate`/`withLock`) without importing it: pass it
+ * as the provider's `tokenStore` option. `withLock` holds a transaction-scoped advisory
+ * lock per app id, so one refresher in the whole fleet calls the token endpoint; a
+ * worker that dies mid-refresh loses its connection and with it the lock.
+ * Tokens are secrets: each one read or written is registered for redaction.
+ */
+export class PostgresTokenStore {
+  readonly #pool: Pool;
+  readonly #table: string;
+  readonly #name: string;
+  // In-process queue first, so one process never holds several pooled connections waiting on one lock.
+  readonly #tails = new Map<string, Promise<unknown>>();
+  #ready: Promise<void> | undefined;
+
+  /** A store on `options.pool`; creates its table on first use. */
+  constructor(options: PostgresTokenStoreOptions) {
+    this.#pool = options.pool;
+    this.#name = parseTableName('table', options.table ?? 'kefu_wechat_tokens');
+    this.#table = `"${this.#name}"`;
+  }
+
+  /** Creates the token table when missing (safe from many processes at once). */
+  migrate(): Promise<void> {
+    this.#ready ??= this.#query('creating the token table', () =>
+      inTransaction(this.#pool, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kefu-migrate:${this.#name}`]);
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${this.#table} (
+             app_id text PRIMARY KEY,
+             token text NOT NULL,
+             expires_at bigint NOT NULL,
+             updated_at timestamptz NOT NULL DEFAULT now()
+           )`,
+        );
+      }),
+    ).catch((error: unknown) => {
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  /** The stored token of `appId`, if any (expired ones too: the token manager checks). */
+  async get(appId: string): Promise<SharedToken | undefined> {
+    await this.migrate();
+    const result = await this.#query(`reading the token of ${appId}`, () =>
+      this.#pool.query(`SELECT token, expires_at FROM ${this.#table} WHERE app_id = $1`, [appId]),
+    );
+    const row = result.rows[0];
+    if (row === undefined) return undefined;
+    const parsed = TokenRowSchema.safeParse(row);
+    if (!parsed.success) {
+      throw syncWorkersError('WORKERS_TOKEN_INVALID', `the token row of ${appId} in ${this.#name} is malformed`);
+    }
+    registerSecret(parsed.data.token);
+    return { token: parsed.data.token, expiresAt: parsed.data.expires_at };
+  }
+
+  /** Stores the token of `appId`, replacing the previous one. */
+  async set(appId: string, token: SharedToken): Promise<void> {
+    registerSecret(token.token);
+    await this.migrate();
+    await this.#query(`storing the token of ${appId}`, () =>
+      this.#pool.query(
+        `INSERT INTO ${this.#table} (app_id, token, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (app_id) DO UPDATE SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, updated_at = now()`,
+        [appId, token.token, Math.trunc(token.expiresAt)],
+      ),
+    );
+  }
+
+  /** Deletes the token of `appId` only if it is still `token` (compare-and-delete); true when it did. */
+  async invalidate(appId: string, token: string): Promise<boolean> {
+    await this.migrate();
+    const result = await this.#query(`invalidating the token of ${appId}`, () =>
+      this.#pool.query(`DELETE FROM ${this.#table} WHERE app_id = $1 AND token = $2`, [appId, token]),
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  /** Runs `fn` holding the fleet-wide refresh lock of `appId` (re-entrant within one async context). */
+  async withLock<T>(appId: string, fn: () => Promise<T>): Promise<T> {
+    const held = heldLocks.getStore();
+    if (held?.has(appId)) return fn();
+    await this.migrate();
+    return this.#serialized(appId, () =>
+      this.#query(`locking the token of ${appId}`, () =>
+        inTransaction(this.#pool, async (client) => {
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kefu-token:${this.#name}:${appId}`]);
+          return heldLocks.run(new Set([...(held ?? []), appId]), fn);
+        }),
+      ),
+    );
+  }
+
+  async #serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(fn);
+    this.#tails.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (this.#tails.get(key) === current) this.#tails.delete(key);
+    }
+  }
+
+  async #query<T>(doing: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toWorkersDatabaseError(error, `${doing} (${this.#name})`);
+    }
+  }
+}
