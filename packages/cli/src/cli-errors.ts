@@ -1,4 +1,5 @@
 import { isKefuError, KefuError, redactText } from '@kefu/core';
+import type { cliErrorCatalogue } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 /** Codes that mean the user gave bad input (exit 2). */
@@ -14,7 +15,9 @@ const BAD_INPUT_CODES = new Set([
 
 /** A usage error of the CLI itself (bad flag value): exit code 2. */
 export function usageError(message: string, fix: string): KefuError {
-  return new KefuError('KEFU_CLI_USAGE', message, { fix });
+  // The catalogue's fix is generic; this one says exactly what the flag takes.
+  const code: keyof typeof cliErrorCatalogue = 'KEFU_CLI_USAGE';
+  return new KefuError(code, message, { fix });
 }
 
 /** The exit code an error maps to. */

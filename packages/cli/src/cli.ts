@@ -46,6 +46,7 @@ const commands = {
   demo: () => import('./commands/demo-command.js'),
   doctor: () => import('./commands/doctor-command.js'),
   schema: () => import('./commands/schema-command.js'),
+  errors: () => import('./commands/errors-command.js'),
 };
 
 const logLevel = new Option('--log-level <level>', 'structured log level')
@@ -131,6 +132,15 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .command('schema')
     .description('print the JSON Schema of kefu config files (for editor completion)')
     .action(async () => run(async () => (await commands.schema()).runSchemaCommand(io))());
+
+  program
+    .command('errors')
+    .description('explain an error code (or list them all) with how to fix it')
+    .argument('[code]', 'an error code, e.g. WECHAT_45009')
+    .option('--markdown', 'print docs/errors.md (generated from every catalogue)')
+    .action(async (code: string | undefined, options) =>
+      run(async () => (await commands.errors()).runErrorsCommand(code, options, io))(),
+    );
 
   return program;
 }
