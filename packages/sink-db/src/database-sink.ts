@@ -371,6 +371,18 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
   }
 
   #rowsOf(batch: RecordBatch): RecordRow[] {
+    if (
+      typeof batch !== 'object' ||
+      batch === null ||
+      !Array.isArray(batch.records) ||
+      typeof batch.stream?.provider !== 'string' ||
+      typeof batch.stream.account !== 'string'
+    ) {
+      throw databaseSinkError(
+        'SINK_DB_BATCH_INVALID',
+        'a batch needs `stream: { provider, account }`, `checkpointKey`, `records: KefuRecord[]` and `checkpoint`',
+      );
+    }
     const { provider, account } = batch.stream;
     const rows: RecordRow[] = [];
     for (const record of batch.records) {

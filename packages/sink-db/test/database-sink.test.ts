@@ -1,4 +1,4 @@
-import { isKefuError, type KefuError, type KefuRecord } from '@kefu/core';
+import { isKefuError, type KefuError, type KefuRecord, type RecordBatch } from '@kefu/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DatabaseSink, type DatabaseSinkOptions, LATEST_SCHEMA_VERSION } from '../src/index.js';
 import {
@@ -283,6 +283,8 @@ for (const database of databases) {
       const sink = openSink();
       const foreign = await rejection(sink.write(makeBatch([makeRecord(1), makeRecord(2, { account: 'other' })], 2)));
       expect(foreign.code).toBe('SINK_DB_BATCH_INVALID');
+      const shapeless = await rejection(sink.write({ checkpointKey: 'job' } as unknown as RecordBatch));
+      expect(shapeless.code).toBe('SINK_DB_BATCH_INVALID');
       const tooLong = await rejection(sink.write(makeBatch([makeRecord(1, { id: 'x'.repeat(192) })], 1)));
       expect(tooLong.code).toBe('SINK_DB_VALUE_INVALID');
       expect(tooLong.message).toContain('191');
