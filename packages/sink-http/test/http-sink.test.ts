@@ -75,20 +75,25 @@ describe('delivery through a failing, resetting, slow receiver', () => {
         reset: 0.1,
         'accept-then-reset': 0.08,
         slow: 0.15,
-        'too-slow': 0.04,
+        'too-slow': 0.02,
         'rate-limited': 0.05,
       },
       slowMs: 15,
-      tooSlowMs: 400,
+      // Far beyond timeouts.responseMs: undici checks timeouts on a ~1 s timer wheel.
+      tooSlowMs: 4_000,
     });
-    const sink = newSink({
-      url: receiver.url,
-      concurrency: 4,
-      format: 'ndjson',
-      timeouts: { responseMs: 150 },
-      retry: { maxAttempts: 40, baseDelayMs: 2, maxDelayMs: 40 },
-      deadLetterPath: join(dir, 'dead.jsonl'),
-    });
+    const logLines: string[] = [];
+    const sink = newSink(
+      {
+        url: receiver.url,
+        concurrency: 4,
+        format: 'ndjson',
+        timeouts: { responseMs: 150 },
+        retry: { maxAttempts: 40, baseDelayMs: 2, maxDelayMs: 40 },
+        deadLetterPath: join(dir, 'dead.jsonl'),
+      },
+      logLines,
+    );
     const records = makeRecords(400, STREAM);
     const batches = batchesOf(records, 8);
 
@@ -130,8 +135,11 @@ describe('delivery through a failing, resetting, slow receiver', () => {
     const faults = new Set(receiver.requests.map((r) => r.fault));
     for (const fault of ['server-error', 'accept-then-reset', 'too-slow', 'slow', 'rate-limited'])
       expect(faults.has(fault as never)).toBe(true);
-    expect(sink.stats.retries).toBeGreaterThan(0);
     expect(sink.stats.deadLettered).toBe(0);
+    // Every kind of failure was seen and retried by the sink.
+    const retriedCodes = new Set(logLines.map((line) => JSON.parse(line).error?.code));
+    expect(retriedCodes).toEqual(new Set(['SINK_HTTP_NETWORK', 'SINK_HTTP_SERVER_ERROR', 'SINK_HTTP_TIMEOUT']));
+    expect(sink.stats.retries).toBe(logLines.length);
 
     // Deduplicated by key, the stored batches are exactly the batches sent, record for record.
     const byKey = new Map(receiver.stored.map((s) => [s.key, s.records.map((r) => r.id)]));
@@ -272,6 +280,20 @@ describe('permanent failures', () => {
     const sink = newSink({ url: receiver.url, deadLetterPath: join(dir, 'full.jsonl') });
     const error = await errorOf(sink.write(batchesOf(makeRecords(1, STREAM), 1)[0]!));
     expect(isKefuError(error) && error.code).toBe('SINK_HTTP_DEAD_LETTER_FAILED');
+  });
+
+  it('reports a receiver slower than timeouts.responseMs as a retryable timeout', async () => {
+    // undici checks header/body timeouts on a ~1 s timer wheel: the receiver must be far slower.
+    receiver = await startWebhookReceiver({ secret, shares: { 'too-slow': 1 }, tooSlowMs: 4_000 });
+    const sink = newSink({
+      url: receiver.url,
+      onPermanentFailure: 'fail',
+      timeouts: { responseMs: 50 },
+      retry: { maxAttempts: 1 },
+    });
+    const error = await errorOf(sink.write(batchesOf(makeRecords(1, STREAM), 1)[0]!));
+    expect(isKefuError(error) && error.code).toBe('SINK_HTTP_TIMEOUT');
+    expect(isKefuError(error) && error.retryable).toBe(true);
   });
 
   it('reports a refused connection as a retryable network error', async () => {
