@@ -114,9 +114,10 @@ export class HttpSink implements RecordSink {
   #closing: Promise<void> | undefined;
 
   constructor(config: HttpSinkConfigInput, dependencies: HttpSinkDependencies = {}) {
-    // Register before validating, so not even a validation message can carry it.
-    if (typeof (config as { secret?: unknown }).secret === 'string') registerSecret(config.secret);
+    // Validation messages name fields, never values, so registering afterwards is safe and
+    // keeps a rejected junk value (say, "short") out of the process-wide redaction list.
     this.config = parseHttpSinkConfig(config);
+    registerSecret(this.config.secret);
     for (const [name, value] of Object.entries(this.config.headers)) if (isSensitiveName(name)) registerSecret(value);
     this.id = this.config.id;
     const url = new URL(this.config.url);
