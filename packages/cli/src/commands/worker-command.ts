@@ -1,0 +1,196 @@
+import { dirname, resolve } from 'node:path';
+import {
+  type CheckpointStore,
+  createKefu,
+  type Kefu,
+  type KefuProvider,
+  type LogLevel,
+  type PluginInstanceConfig,
+  readKefuConfigFile,
+} from '@kefu/core';
+import { plugin as natsSinkPlugin } from '@kefu/sink-nats';
+import {
+  openWorkerPool,
+  PostgresTokenStore,
+  SyncWorker,
+  type WorkerEvent,
+  type WorkerSummary,
+} from '@kefu/sync-workers';
+import { WechatMpProvider } from '@kefu/wechat-mp';
+import type { CliIo } from '../cli.js';
+import { usageError } from '../cli-errors.js';
+import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
+import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';
+import { BUNDLED_PLUGINS } from './bundled-plugins.js';
+import { cliLogger } from './cli-runtime.js';
+
+/** Flags of `kefu worker`. */
+export interface WorkerCommandOptions {
+  /** The config file: providers, and a `@kefu/sink-db` sink with a postgres:// url. */
+  config: string;
+  /** Job name shared by the fleet (accounts, leases and checkpoints are per job). */
+  job: string;
+  /** Accounts this process syncs at once (default 2). */
+  concurrency?: number;
+  /** Seconds before a dead worker's lease expires (default 60). */
+  leaseSeconds?: number;
+  /** Stop when no account is due or leased, instead of running until SIGTERM. */
+  once?: boolean;
+  /** Start of the range for accounts without a checkpoint (default 7d). */
+  from?: string;
+  /** Fixed end of the range (default: now, at each claim). */
+  to?: string;
+  /** The id of the `@kefu/sink-db` sink holding records, checkpoints and leases (default: the first on PostgreSQL). */
+  database?: string;
+  /** Print worker events as NDJSON on stdout. */
+  json?: boolean;
+  logLevel: LogLevel;
+}
+
+const DEFAULT_LOOKBACK = '7d';
+const DEFAULT_INSTANCE_ID = (use: string) => use.replace(/^@[^/]+\//, '');
+
+/** The PostgreSQL sink of the config: named by `--database`, or the first `@kefu/sink-db` with a postgres:// url. */
+function databaseSinkOf(
+  sinks: readonly PluginInstanceConfig[],
+  wanted: string | undefined,
+): { id: string; url: string } {
+  const candidates = sinks
+    .filter((spec) => spec.use === '@kefu/sink-db')
+    .map((spec) => ({
+      id: spec.id ?? DEFAULT_INSTANCE_ID(spec.use),
+      url: (spec.config as { url?: unknown } | undefined)?.url,
+    }));
+  const found =
+    wanted === undefined
+      ? candidates.find((c) => typeof c.url === 'string' && /^postgres(ql)?:/.test(c.url))
+      : candidates.find((c) => c.id === wanted);
+  if (!found || typeof found.url !== 'string' || !/^postgres(ql)?:/.test(found.url)) {
+    throw usageError(
+      wanted === undefined
+        ? 'kefu worker needs a `@kefu/sink-db` sink with a postgres:// url in the config (records, checkpoints and leases live there)'
+        : `--database ${wanted}: no \`@kefu/sink-db\` sink with that id and a postgres:// url`,
+      "add `sinks: [{ use: '@kefu/sink-db', id: database, config: { url: 'postgres://…' } }]` or pass --database <sink id>",
+    );
+  }
+  return { id: found.id, url: found.url };
+}
+
+/** One line per worker event, for people. */
+function describeEvent(event: WorkerEvent): string | undefined {
+  switch (event.type) {
+    case 'registered':
+      return `worker: ${event.accounts} accounts shared (${event.added} new)`;
+    case 'claimed':
+      return `claimed ${event.target}${event.previousOwner ? ` (taken over from ${event.previousOwner})` : ''}`;
+    case 'released':
+      return `${event.status.padEnd(15)} ${event.target}: ${event.records} records`;
+    case 'lease-lost':
+      return `lease lost      ${event.target} after ${event.records} records (another worker continues)`;
+    case 'poll-failed':
+      return `polling failed, retrying: ${String(event.error.message ?? '')}`;
+    default:
+      return undefined;
+  }
+}
+
+/** The exit code of a worker: stopped by a signal 130, any failed account 1, else 0. */
+export function exitCodeOfWorker(summary: WorkerSummary, interrupted: boolean): ExitCodeValue {
+  if (interrupted) return ExitCode.Interrupted;
+  if (summary.runs.some((run) => run.status === 'failed')) return ExitCode.Failed;
+  if (summary.runs.some((run) => run.status === 'quota-exhausted')) return ExitCode.QuotaExhausted;
+  return ExitCode.Ok;
+}
+
+/**
+ * `kefu worker`: one of many processes sharing a job's accounts through PostgreSQL. WeChat
+ * providers get the shared PostgreSQL token store, so the fleet never invalidates its
+ * own tokens; records and checkpoints go to the config's PostgreSQL `@kefu/sink-db` sink.
+ */
+export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo): Promise<ExitCodeValue> {
+  const now = Date.now();
+  const from = parseTimeArgument('--from', options.from ?? DEFAULT_LOOKBACK, now);
+  const to = options.to ? parseTimeArgument('--to', options.to, now) : undefined;
+  if (to) checkTimeRange(from, to);
+  const logger = cliLogger(io, options.logLevel);
+  const configPath = resolve(io.cwd, options.config);
+  const config = await readKefuConfigFile(configPath, { env: io.env });
+  const database = databaseSinkOf(config.sinks, options.database);
+
+  const pool = openWorkerPool(database.url);
+  const tokenStore = new PostgresTokenStore({ pool });
+  // WeChat providers are built here so they get the shared token store; the rest load as plugins.
+  const wechatProviders: KefuProvider[] = [];
+  let kefu: Kefu | undefined;
+  try {
+    for (const spec of config.providers.filter((p) => p.use === '@kefu/wechat-mp')) {
+      wechatProviders.push(
+        new WechatMpProvider(spec.config as never, {
+          id: spec.id ?? DEFAULT_INSTANCE_ID(spec.use),
+          tokenStore,
+          logger: logger.child({ plugin: spec.use, instance: spec.id ?? 'wechat-mp' }),
+          baseDir: dirname(configPath),
+        }),
+      );
+    }
+    kefu = await createKefu({
+      providers: config.providers.filter((p) => p.use !== '@kefu/wechat-mp'),
+      sinks: config.sinks,
+      checkpoints: { use: 'sink', sink: database.id },
+      // The CLI's built-ins, plus the broker sink workers often fan out to.
+      bundledPlugins: [...BUNDLED_PLUGINS, natsSinkPlugin],
+      logger,
+      baseDir: dirname(configPath),
+      ...(config.sync ? { sync: config.sync } : {}),
+    });
+    const runtime = kefu;
+    const worker = new SyncWorker({
+      pool,
+      job: options.job,
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      ...(options.leaseSeconds !== undefined ? { leaseSeconds: options.leaseSeconds } : {}),
+      once: options.once ?? false,
+      providers: [...wechatProviders, ...runtime.providers()],
+      sinks: runtime.sinks(),
+      checkpoints: runtime.sink(database.id) as unknown as CheckpointStore,
+      from,
+      ...(to ? { to } : {}),
+      sync: {
+        ...(config.sync?.batchSize !== undefined ? { batchSize: config.sync.batchSize } : {}),
+        ...(config.sync?.prefetchPages !== undefined ? { prefetchPages: config.sync.prefetchPages } : {}),
+        ...(config.sync?.maxBatchWaitMs !== undefined ? { maxBatchWaitMs: config.sync.maxBatchWaitMs } : {}),
+      },
+      logger,
+      onEvent: (event) => {
+        if (options.json) io.stdout.write(`${JSON.stringify(event)}\n`);
+        else {
+          const line = describeEvent(event);
+          if (line) io.stderr.write(`${line}\n`);
+        }
+      },
+    });
+    let interrupted = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      interrupted = true;
+      worker.stop(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const summary = await worker.run();
+      if (!options.json) {
+        io.stderr.write(
+          `worker ${summary.workerId}: ${summary.runs.length} account syncs, ${summary.records} records\n`,
+        );
+      }
+      return exitCodeOfWorker(summary, interrupted);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  } finally {
+    await kefu?.close();
+    for (const provider of wechatProviders) await provider.close();
+    await pool.end();
+  }
+}
