@@ -1,4 +1,4 @@
-import type { JsonValue } from '@kefu/core';
+import { type JsonValue, JsonValueSchema } from '@kefu/core';
 import { z } from 'zod';
 
 /**
@@ -84,7 +84,7 @@ export type YoumiRawChat = z.input<typeof YoumiChatSchema> & { [field: string]: 
  * GetChat's list validated chat by chat but returned untouched, so records keep the
  * payload losslessly in `raw` (numbers sent as strings stay strings).
  */
-export const YoumiRawChatListSchema = z.array(z.json()).superRefine((items, context) => {
+export const YoumiRawChatListSchema = z.array(JsonValueSchema).superRefine((items, context) => {
   items.forEach((item, index) => {
     const result = YoumiChatSchema.safeParse(item);
     if (!result.success) {
