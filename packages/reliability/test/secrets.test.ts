@@ -102,6 +102,9 @@ function expectNoSecrets(where: string, text: string): void {
   for (const secret of secrets()) expect(text.includes(secret), `${where} contains a secret`).toBe(false);
 }
 
+/** A `${NAME}` reference the config loader replaces with the environment variable. */
+const envReference = (name: string) => `\${${name}}`;
+
 class CapturedStream extends Writable {
   text = '';
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
@@ -194,7 +197,7 @@ describe('secrets never leak', () => {
     }
   });
 
-  it('given a config file with ${ENV} secrets, when `kefu sync` runs, then stdout, stderr and the files written hold no secret', async () => {
+  it('given a config file with secrets interpolated from the environment, when `kefu sync` runs, then stdout, stderr and the files written hold no secret', async () => {
     const dir = join(scratch, 'cli');
     const table = `secrets_cli_${process.pid}_${Date.now()}`;
     tables.push(table);
@@ -209,7 +212,7 @@ describe('secrets never leak', () => {
             id: 'wx',
             config: {
               baseUrl: emulator.wechat.baseUrl,
-              accounts: [{ appId: account.appId, secret: '${KEFU_WECHAT_SECRET}' }],
+              accounts: [{ appId: account.appId, secret: envReference('KEFU_WECHAT_SECRET') }],
             },
           },
           {
@@ -219,7 +222,7 @@ describe('secrets never leak', () => {
               baseUrl: emulator.youmi.baseUrl,
               tokenUrl: emulator.youmi.tokenUrl,
               clientId: emulator.youmi.clientId,
-              clientSecret: '${KEFU_YOUMI_SECRET}',
+              clientSecret: envReference('KEFU_YOUMI_SECRET'),
               wechatIds: [10001],
             },
           },
@@ -229,9 +232,13 @@ describe('secrets never leak', () => {
           {
             use: '@kefu/sink-http',
             id: 'hook',
-            config: { url: webhookUrl, secret: '${KEFU_HMAC_KEY}', deadLetterPath: join(dir, 'dead-letters.jsonl') },
+            config: {
+              url: webhookUrl,
+              secret: envReference('KEFU_HMAC_KEY'),
+              deadLetterPath: join(dir, 'dead-letters.jsonl'),
+            },
           },
-          { use: '@kefu/sink-db', id: 'db', config: { url: '${KEFU_DATABASE_URL}', table } },
+          { use: '@kefu/sink-db', id: 'db', config: { url: envReference('KEFU_DATABASE_URL'), table } },
         ],
         checkpoints: { use: 'file', path: join(dir, 'checkpoints.json') },
       }),
