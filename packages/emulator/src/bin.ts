@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isKefuError } from '@kefu/core';
+import { isKefuError } from '@kefu/core/errors';
 import { emulatorError } from './errors.js';
 import type { FaultOptions } from './faults.js';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from './index.js';

@@ -1,4 +1,4 @@
-import { defineErrorCatalogue } from '@kefu/core';
+import { defineErrorCatalogue } from '@kefu/core/errors';
 
 /** The error catalogue of @kefu/emulator (codes prefixed `EMULATOR_`). */
 export const emulatorErrorCatalogue = {

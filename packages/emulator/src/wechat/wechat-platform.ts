@@ -1,4 +1,4 @@
-import { registerSecret } from '@kefu/core';
+import { registerSecret } from '@kefu/core/redaction';
 import type { z } from 'zod';
 import { emulatorError } from '../errors.js';
 import { type FaultOptions, faultRoll, faultsApplyTo } from '../faults.js';

@@ -1,4 +1,4 @@
-import { defineErrorCatalogue } from '@kefu/core';
+import { defineErrorCatalogue } from '@kefu/core/errors';
 
 /**
  * Errors the Youmi emulator raises to its caller (bad options, bad test-helper

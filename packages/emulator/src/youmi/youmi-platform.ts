@@ -1,4 +1,4 @@
-import { registerSecret } from '@kefu/core';
+import { registerSecret } from '@kefu/core/redaction';
 import type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from '../platform.js';
 import { hash32 } from '../seeded-random.js';
 import { AccessTokenStore, bearerToken } from './youmi-auth.js';
