@@ -23,8 +23,9 @@ export const natsSinkErrorCatalogue = {
     retryable: true,
   },
   SINK_NATS_STREAM_SETUP_FAILED: {
-    description: 'The stream could not be created or does not match what the sink needs (subjects, duplicate window).',
-    fix: 'Read the server’s reason in the message; fix the stream (`nats stream edit`) or pick another `stream` name.',
+    description:
+      'The stream is missing and may not be created (`createStream: false`), or creating it failed (e.g. its subjects overlap another stream).',
+    fix: 'Create the stream with subjects `<subjectPrefix>.>`, or read the server’s reason in the message and pick another `stream` name or `subjectPrefix`.',
   },
   SINK_NATS_REJECTED: {
     description:

@@ -1,14 +1,14 @@
 import { describeSink, integrationServer } from '@kefu/testkit';
 import { describe } from 'vitest';
 import { NatsJetStreamSink } from '../src/index.js';
-import { deleteStream, limitStream, readStream, uniqueStreamName } from './jetstream-stream.js';
+import { deleteStream, limitStream, readStream, uniqueStreamName, uniqueSubjectPrefix } from './jetstream-stream.js';
 
 const nats = await integrationServer('nats');
 
 describe.skipIf(!nats.available)(`NATS at ${nats.url} (${nats.reason ?? 'available'})`, () => {
   describeSink('nats jetstream', async () => {
     const stream = uniqueStreamName('conformance');
-    const sink = new NatsJetStreamSink({ servers: nats.url, stream });
+    const sink = new NatsJetStreamSink({ servers: nats.url, stream, subjectPrefix: uniqueSubjectPrefix() });
     return {
       sink,
       // Every stored message: the server's deduplication decides what a replay leaves.

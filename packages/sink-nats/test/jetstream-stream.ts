@@ -16,6 +16,14 @@ export function uniqueStreamName(label: string): string {
   return `KEFU_TEST_${label}_${randomUUID().slice(0, 8)}`.toUpperCase();
 }
 
+/**
+ * A subject prefix no other test run uses: JetStream refuses two streams with overlapping
+ * subjects, so parallel test files (and other packages' tests) must not all use `kefu.>`.
+ */
+export function uniqueSubjectPrefix(): string {
+  return `kefu_test_${randomUUID().slice(0, 8)}`;
+}
+
 /** Reads every message of `stream` through a fresh connection (the durable view, not the sink's). */
 export async function readStream(servers: string, stream: string): Promise<StoredRecordMessage[]> {
   const connection = await connect({ servers });

@@ -5,7 +5,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NatsJetStreamSink, plugin } from '../src/index.js';
-import { deleteStream, readStream, uniqueStreamName } from './jetstream-stream.js';
+import { deleteStream, readStream, uniqueStreamName, uniqueSubjectPrefix } from './jetstream-stream.js';
 
 const nats = await integrationServer('nats');
 
@@ -36,16 +36,17 @@ describe.skipIf(!nats.available)(`NatsJetStreamSink on ${nats.url}`, () => {
   });
   const openSink = (label: string, extra: Partial<ConstructorParameters<typeof NatsJetStreamSink>[0]> = {}) => {
     const stream = uniqueStreamName(label);
-    const sink = new NatsJetStreamSink({ servers: nats.url, stream, ...extra });
+    const subjectPrefix = extra.subjectPrefix ?? uniqueSubjectPrefix();
+    const sink = new NatsJetStreamSink({ servers: nats.url, stream, ...extra, subjectPrefix });
     cleanup.push(
       () => deleteStream(nats.url, stream),
       () => sink.close(),
     );
-    return { sink, stream };
+    return { sink, stream, subjectPrefix };
   };
 
   it('given a batch, when write resolves, then every record is stored once under its subject, id and headers', async () => {
-    const { sink, stream } = openSink('publish');
+    const { sink, stream, subjectPrefix } = openSink('publish');
     const records = makeRecords(20, { provider: 'wechat-mp', account: 'wx.app 1' }).map((record, index) => ({
       ...record,
       kind: index % 2 === 0 ? ('text' as const) : ('image' as const),
@@ -56,7 +57,7 @@ describe.skipIf(!nats.available)(`NatsJetStreamSink on ${nats.url}`, () => {
     for (const [index, message] of stored.entries()) {
       const record = records[index] as KefuRecord;
       expect(message.record).toEqual(record);
-      expect(message.subject).toBe(`kefu.wechat-mp.wx_app_1.${record.kind}`);
+      expect(message.subject).toBe(`${subjectPrefix}.wechat-mp.wx_app_1.${record.kind}`);
       expect(message.msgId).toBe(`wechat-mp:wx.app 1:${record.id}`);
       expect(message.headers).toEqual({
         'Kefu-Record-Id': record.id,
@@ -68,12 +69,12 @@ describe.skipIf(!nats.available)(`NatsJetStreamSink on ${nats.url}`, () => {
   });
 
   it('given a batch already published, when it is replayed, then the server keeps no second copy', async () => {
-    const { sink, stream } = openSink('replay');
+    const { sink, stream, subjectPrefix } = openSink('replay');
     const records = makeRecords(30, { provider: 'youmi', account: '1001' });
     await sink.write(batchOf(records));
     await sink.write(batchOf(records));
     // A new sink (another worker) replaying the same records is deduplicated too.
-    const other = new NatsJetStreamSink({ servers: nats.url, stream });
+    const other = new NatsJetStreamSink({ servers: nats.url, stream, subjectPrefix });
     cleanup.push(() => other.close());
     await other.write(batchOf(records.slice(10)));
     expect(await readStream(nats.url, stream)).toHaveLength(30);
@@ -82,7 +83,7 @@ describe.skipIf(!nats.available)(`NatsJetStreamSink on ${nats.url}`, () => {
   });
 
   it('given the README consumer recipe, when a durable consumer reads the stream, then it gets each record once and resumes after acks', async () => {
-    const { sink, stream } = openSink('consumer', { maxInFlight: 4 });
+    const { sink, stream, subjectPrefix } = openSink('consumer', { maxInFlight: 4 });
     const records = makeRecords(25, { provider: 'wechat-mp', account: 'wx1' });
     await sink.write(batchOf(records.slice(0, 15)));
     await sink.write(batchOf(records.slice(10), 2)); // overlaps: a replay of r10–r14
@@ -94,7 +95,7 @@ describe.skipIf(!nats.available)(`NatsJetStreamSink on ${nats.url}`, () => {
     await manager.consumers.add(stream, {
       durable_name: 'warehouse',
       ack_policy: AckPolicy.Explicit,
-      filter_subject: 'kefu.wechat-mp.>',
+      filter_subject: `${subjectPrefix}.wechat-mp.>`,
     });
     const consumer = await jetstream(connection).consumers.get(stream, 'warehouse');
     const received: KefuRecord[] = [];
@@ -113,27 +114,30 @@ describe.skipIf(!nats.available)(`NatsJetStreamSink on ${nats.url}`, () => {
   });
 
   it('given a stream with duplicateWindowSeconds, when the sink creates it, then the window and subjects are as configured', async () => {
-    const { sink, stream } = openSink('window', { duplicateWindowSeconds: 90, subjectPrefix: 'acme.kefu' });
+    const subjectPrefix = `acme.${uniqueSubjectPrefix()}`;
+    const { sink, stream } = openSink('window', { duplicateWindowSeconds: 90, subjectPrefix });
     await sink.check();
     const connection = await connect({ servers: nats.url });
     cleanup.push(() => connection.close());
     const info = await (await jetstreamManager(connection)).streams.info(stream);
     expect(info.config.duplicate_window).toBe(90 * 1e9);
-    expect(info.config.subjects).toEqual(['acme.kefu.>']);
+    expect(info.config.subjects).toEqual([`${subjectPrefix}.>`]);
   });
 
   it('given createStream false and no stream, when writing, then a typed setup error says how to create it', async () => {
-    const { sink } = openSink('missing', { createStream: false });
+    const { sink, subjectPrefix } = openSink('missing', { createStream: false });
     const error = await sink.write(batchOf(makeRecords(1))).catch((e: unknown) => e);
     expect(isKefuError(error) && error.code).toBe('SINK_NATS_STREAM_SETUP_FAILED');
-    expect((error as Error).message).toContain('kefu.>');
+    expect((error as Error).message).toContain(`${subjectPrefix}.>`);
   });
 
   it('given the sink as a plugin, when a runtime composes it, then it is bound under the instance id', async () => {
     const stream = uniqueStreamName('plugin');
     cleanup.push(() => deleteStream(nats.url, stream));
     const kefu = await createKefu({
-      sinks: [{ use: plugin, id: 'broker', config: { servers: nats.url, stream } }],
+      sinks: [
+        { use: plugin, id: 'broker', config: { servers: nats.url, stream, subjectPrefix: uniqueSubjectPrefix() } },
+      ],
       logger: { level: 'error' },
     });
     cleanup.push(() => kefu.close());
