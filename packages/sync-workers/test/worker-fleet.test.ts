@@ -50,6 +50,8 @@ describe.skipIf(!postgres.available || !nats.available)('a fleet of 3 workers wi
       postgresUrl: postgres.url,
       natsUrl: nats.url,
       stream,
+      // Unique: JetStream refuses streams with overlapping subjects, and other tests run in parallel.
+      subjectPrefix: `kefu_fleet_${suffix}`,
       wechatBaseUrl: emulator.wechat.baseUrl,
       accounts: emulator.wechat.accounts.map(({ appId, secret }) => ({ appId, secret })),
       job: 'fleet',
