@@ -4,6 +4,7 @@
  * process so the peak RSS and the JIT state of one task never leak into another.
  * Usage: node bench-worker.js '<WorkerTask as JSON>'
  */
+import { hash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import {
   type CheckpointStore,
   type KefuRecord,
+  KefuRecordSchema,
   MemoryCheckpointStore,
   type RecordBatch,
   type RecordSink,
@@ -18,7 +20,15 @@ import {
 } from '@kefu/core';
 import { DatabaseSink, schemaStatements } from '@kefu/sink-db';
 import { FileSink } from '@kefu/sink-file';
-import { normalizeRecord, OccurrenceCounter, recordFingerprint, WechatMpProvider } from '@kefu/wechat-mp';
+import {
+  normalizeRecord,
+  OccurrenceCounter,
+  parsePlatformJson,
+  RawRecordSchema,
+  recordFingerprint,
+  recordId,
+  WechatMpProvider,
+} from '@kefu/wechat-mp';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { Agent, request } from 'undici';
@@ -59,6 +69,7 @@ export const WorkerTaskSchema = z.discriminatedUnion('task', [
     table: z.string(),
     batchSize: z.number().int().positive(),
   }),
+  SourceSchema.extend({ task: z.literal('stages') }),
   SourceSchema.extend({
     task: z.literal('naive'),
     /** Stop after this long and report the rate so far (the naive loop can take very long). */
@@ -79,6 +90,8 @@ export interface WorkerResult {
   maxRssMiB: number;
   /** The naive task ran out of its time budget before reading everything. */
   truncated?: boolean;
+  /** The stages task: milliseconds spent in each per-record stage over all records. */
+  stages?: Record<string, number>;
 }
 
 const MsgListSchema = z.object({
@@ -112,13 +125,19 @@ class BareMsgListReader {
 
   constructor(private readonly source: z.infer<typeof SourceSchema>) {}
 
+  /** Bodies of the pages as text, when the stages task keeps them. */
+  readonly texts: string[] = [];
+  keepTexts = false;
+
   async #json(path: string, body?: unknown): Promise<unknown> {
     const response = await request(new URL(path, this.source.url), {
       method: body === undefined ? 'GET' : 'POST',
       dispatcher: this.#agent,
       ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
     });
-    return JSON.parse(await response.body.text());
+    const text = await response.body.text();
+    if (this.keepTexts && body !== undefined) this.texts.push(text);
+    return JSON.parse(text);
   }
 
   /** Every page of the range, one request at a time (pages of 10 000, the API maximum). */
@@ -182,6 +201,62 @@ class DelaySink implements RecordSink {
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
   }
   async close(): Promise<void> {}
+}
+
+/**
+ * What parsePlatformJson repairs: raw control characters, and integer literals of 16+
+ * digits right after `:`, `[` or `,` (may exceed 2^53). A hit inside a string only costs
+ * the slow path; it is never wrong.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point.
+const NEEDS_REPAIR = /[\u0000-\u001f]|[:[,]\s*-?\d{16}/;
+
+/** Times one stage over every item. */
+function timeStage<T>(items: readonly T[], stage: (item: T) => unknown): number {
+  const started = performance.now();
+  for (const item of items) stage(item);
+  return performance.now() - started;
+}
+
+/**
+ * Where the per-record time of the WeChat path goes: each stage the provider and the
+ * record stream apply, timed alone over the same pages (fetched first, not timed).
+ */
+async function stagesTask(task: Extract<WorkerTask, { task: 'stages' }>): Promise<WorkerResult> {
+  const reader = new BareMsgListReader(task);
+  reader.keepTexts = true;
+  const raws: RawRecord[] = [];
+  for await (const page of reader.pages()) raws.push(...page);
+  await reader.close();
+  const texts = reader.texts;
+  const counter = new OccurrenceCounter();
+  const normalized = raws.map((raw) => {
+    const fingerprint = recordFingerprint(task.appId, raw);
+    return normalizeRecord(task.appId, raw, raw, counter.next(fingerprint, raw.time));
+  });
+  // Warm-up so every stage runs optimized code, as in a long sync.
+  for (const record of normalized.slice(0, 2000)) KefuRecordSchema.safeParse(record);
+  const stages: Record<string, number> = {
+    'JSON.parse of the page bodies': timeStage(texts, (text) => JSON.parse(text)),
+    'parsePlatformJson (repair + parse)': timeStage(texts, (text) => parsePlatformJson(text)),
+    'proposed: JSON.parse unless a regex finds what needs repair': timeStage(texts, (text) =>
+      NEEDS_REPAIR.test(text) ? parsePlatformJson(text) : JSON.parse(text),
+    ),
+    'RawRecordSchema (wechat-mp zod)': timeStage(raws, (raw) => RawRecordSchema.safeParse(raw)),
+    'fingerprint + id (2 × sha256)': timeStage(raws, (raw) => recordId(recordFingerprint(task.appId, raw), 0)),
+    'proposed: same ids with one-shot crypto.hash': timeStage(raws, (raw) => {
+      const fingerprint = hash(
+        'sha256',
+        JSON.stringify([task.appId, raw.openid, raw.opercode, raw.time, raw.worker, raw.text]),
+      ).slice(0, 16);
+      return hash('sha256', `${fingerprint}#0`).slice(0, 32);
+    }),
+    'normalizeRecord (incl. hashes)': timeStage(raws, (raw) => normalizeRecord(task.appId, raw, raw, 0)),
+    'KefuRecordSchema (core zod, validate: true)': timeStage(normalized, (record) =>
+      KefuRecordSchema.safeParse(record),
+    ),
+  };
+  return { records: raws.length, ms: 0, stages, maxRssMiB: maxRssMiB() };
 }
 
 /** End-to-end: WechatMpProvider → runSync → one sink, as a user would run it. */
@@ -346,6 +421,18 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
   return { records, ms: insertMs, maxRssMiB: maxRssMiB() };
 }
 
+/**
+ * fetch() with one retry: while the naive loop spends seconds inserting a page, the server
+ * closes the idle keep-alive socket and the next fetch may meet "other side closed".
+ */
+async function fetchOnceMore(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    return await fetch(url, init);
+  }
+}
+
 /** The naive baseline: one page at a time with fetch(), one autocommitted INSERT per record into SQLite. */
 async function naiveTask(task: Extract<WorkerTask, { task: 'naive' }>): Promise<WorkerResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
@@ -363,7 +450,7 @@ async function naiveTask(task: Extract<WorkerTask, { task: 'naive' }>): Promise<
   const to = Math.ceil(Date.parse(task.to) / 1000);
   outer: for (const window of dayWindows(from, to)) {
     for (let msgid = 1; ; ) {
-      const response = await fetch(
+      const response = await fetchOnceMore(
         `${task.url}/customservice/msgrecord/getmsglist?access_token=${token.access_token}`,
         {
           method: 'POST',
@@ -403,5 +490,7 @@ const result =
       ? await kefuTask(task)
       : task.task === 'insert'
         ? await insertTask(task)
-        : await naiveTask(task);
+        : task.task === 'stages'
+          ? await stagesTask(task)
+          : await naiveTask(task);
 process.stdout.write(`${JSON.stringify(result)}\n`);

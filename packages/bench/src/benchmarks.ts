@@ -273,3 +273,28 @@ export async function naiveBaselineBenchmark(volume: number, log: (line: string)
     await emulator.stop();
   }
 }
+
+/** Per-record cost of each stage of the WeChat path (explains the gap to the fetch ceiling). */
+export async function stageCostBenchmark(volume: number, log: (line: string) => void): Promise<BenchTable> {
+  const emulator = await startEmulatorProcess(emulatorOptionsFor(volume));
+  try {
+    const result = await runWorker({ task: 'stages', ...sourceOf(emulator) });
+    const rows: BenchRow[] = [];
+    for (const [stage, ms] of Object.entries(result.stages ?? {})) {
+      const perRecord = (ms * 1000) / result.records;
+      log(`  ${stage}: ${perRecord.toFixed(2)} µs/record`);
+      rows.push({
+        measure: stage,
+        figure: `${perRecord.toFixed(2)} µs/record`,
+        ceiling: perSecond(result.records / (ms / 1000)),
+      });
+    }
+    return {
+      title: `Stage costs, ${formatNumber(result.records)} records (each stage alone, same pages)`,
+      rows,
+      notes: ['The "ceiling" column is the rate that stage alone would allow.'],
+    };
+  } finally {
+    await emulator.stop();
+  }
+}

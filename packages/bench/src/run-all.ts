@@ -11,12 +11,13 @@ import {
   naiveBaselineBenchmark,
   peakRssBenchmark,
   scalingRows,
+  stageCostBenchmark,
   type ThroughputFigures,
   throughputBenchmark,
 } from './benchmarks.js';
 import { benchError } from './errors.js';
 
-const BENCHMARKS = ['throughput', 'rss', 'scaling', 'naive'] as const;
+const BENCHMARKS = ['throughput', 'stages', 'rss', 'scaling', 'naive'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 const USAGE = `Usage: node dist/run-all.js [options]
@@ -89,6 +90,10 @@ const throughput = async (volume: number) => {
 
 if (selected.has('throughput')) {
   for (const volume of values.quick ? [large] : [small, large]) tables.push((await throughput(volume)).table);
+}
+if (selected.has('stages')) {
+  log(`stage costs at ${small} records…`);
+  tables.push(await stageCostBenchmark(small, log));
 }
 if (selected.has('scaling')) {
   const rows = scalingRows(await throughput(small), await throughput(large));
