@@ -293,3 +293,29 @@ export function kefuConfigJsonSchema(plugins: readonly KefuPlugin[] = []): Recor
   // Plugin schemas may hold transforms or refinements JSON Schema cannot express: those become `{}`.
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 }
+
+/**
+ * Validates a component's settings with its schema, or throws the component's own
+ * config error naming every bad field (``wechat-mp config: `accounts[0].secret`: Required
+ * (expected string)``), with `field` (the first bad one, dotted) and every issue in
+ * `details`. zod messages never quote the input value, so secrets cannot leak through them.
+ *
+ * @example
+ * ```ts
+ * export const parseFileSinkConfig = (input: unknown) =>
+ *   parseConfig(FileSinkConfigSchema, input, 'file sink config', (message, details) =>
+ *     fileSinkError('SINK_FILE_CONFIG_INVALID', message, { details }));
+ * ```
+ */
+export function parseConfig<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  label: string,
+  fail: (message: string, details: { field: string; issues: string[] }) => Error,
+): z.output<Schema> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = describeZodIssues(result.error, input, (path) => `\`${formatConfigPath(path)}\``);
+  const field = result.error.issues[0]?.path.map(String).join('.') || '(root)';
+  throw fail(`${label}: ${issues.join('; ')}`, { field, issues });
+}

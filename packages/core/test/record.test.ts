@@ -41,3 +41,35 @@ describe('isJsonValue', () => {
     expect(isJsonValue(Number.POSITIVE_INFINITY)).toBe(false);
   });
 });
+
+describe('parseConfig', () => {
+  it('names every bad field in the component error and keeps secrets out', async () => {
+    const { parseConfig, coreError } = await import('@kefu/core');
+    const { z } = await import('zod');
+    const schema = z.object({ url: z.url(), secret: z.string().min(12), retries: z.number().int() });
+    const input = { url: 'not a url', secret: 'tiny', retries: 1 };
+    let caught: unknown;
+    try {
+      parseConfig(schema, input, 'demo config', (message, details) =>
+        coreError('KEFU_CONFIG_INVALID', message, { details }),
+      );
+    } catch (error) {
+      caught = error;
+    }
+    const error = caught as { code: string; message: string; details: { field: string; issues: string[] } };
+    expect(error.code).toBe('KEFU_CONFIG_INVALID');
+    expect(error.message).toContain('demo config: `url`');
+    expect(error.message).toContain('`secret`');
+    expect(error.message).not.toContain('tiny');
+    expect(error.details.field).toBe('url');
+    expect(error.details.issues).toHaveLength(2);
+    expect(
+      parseConfig(
+        schema,
+        { url: 'https://x.test', secret: 'long-enough-secret', retries: 2 },
+        'demo',
+        () => new Error('no'),
+      ),
+    ).toMatchObject({ retries: 2 });
+  });
+});

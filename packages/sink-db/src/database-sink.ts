@@ -9,6 +9,7 @@ import {
   type KefuError,
   type KefuRecord,
   KefuRecordSchema,
+  parseConfig,
   type RecordBatch,
   type RecordSink,
   type ResettableCheckpointStore,
@@ -114,15 +115,9 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
   /** Validates the options; connects lazily, on first use. */
   constructor(options: DatabaseSinkOptions) {
     const { id, baseDir, ...input } = options;
-    const parsed = DatabaseSinkConfigSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw databaseSinkError(
-        'SINK_DB_CONFIG_INVALID',
-        `database sink config: \`${issue?.path.join('.') || '(root)'}\` ${issue?.message ?? 'is invalid'}`,
-      );
-    }
-    this.config = parsed.data;
+    this.config = parseConfig(DatabaseSinkConfigSchema, input, 'database sink config', (message, details) =>
+      databaseSinkError('SINK_DB_CONFIG_INVALID', message, { details }),
+    );
     this.id = id ?? 'database';
     const target = parseDatabaseUrl(this.config.url, baseDir);
     this.dialect = target.dialect;

@@ -1,3 +1,4 @@
+import { parseConfig } from '@kefu/core';
 import { z } from 'zod';
 import { fileSinkError } from './errors.js';
 
@@ -107,13 +108,9 @@ export type FileSinkConfig = z.output<typeof FileSinkConfigSchema>;
 
 /** Validates a file sink configuration, throwing SINK_FILE_CONFIG_INVALID naming the field. */
 export function parseFileSinkConfig(input: unknown): FileSinkConfig {
-  const result = FileSinkConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.join('.') || '(root)';
-  throw fileSinkError('SINK_FILE_CONFIG_INVALID', `file sink config: \`${field}\`: ${issue?.message ?? 'invalid'}`, {
-    details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-  });
+  return parseConfig(FileSinkConfigSchema, input, 'file sink config', (message, details) =>
+    fileSinkError('SINK_FILE_CONFIG_INVALID', message, { details }),
+  );
 }
 
 /** The default path template for a format, compression and rotation setting. */

@@ -1,3 +1,4 @@
+import { parseConfig } from '@kefu/core';
 import { z } from 'zod';
 import { httpSinkError } from './errors.js';
 
@@ -104,12 +105,7 @@ export type HttpSinkConfig = z.output<typeof HttpSinkConfigSchema>;
 
 /** Validates an HTTP sink configuration, throwing SINK_HTTP_CONFIG_INVALID naming the field. */
 export function parseHttpSinkConfig(input: unknown): HttpSinkConfig {
-  const result = HttpSinkConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.join('.') || '(root)';
-  // zod messages never quote the input value, so the secret cannot leak through them.
-  throw httpSinkError('SINK_HTTP_CONFIG_INVALID', `http sink config: \`${field}\`: ${issue?.message ?? 'invalid'}`, {
-    details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-  });
+  return parseConfig(HttpSinkConfigSchema, input, 'http sink config', (message, details) =>
+    httpSinkError('SINK_HTTP_CONFIG_INVALID', message, { details }),
+  );
 }

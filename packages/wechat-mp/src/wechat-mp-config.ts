@@ -1,3 +1,4 @@
+import { parseConfig } from '@kefu/core';
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
 
@@ -56,14 +57,9 @@ export type WechatMpConfig = z.output<typeof WechatMpConfigSchema>;
 /** The configuration as written (defaults optional). */
 export type WechatMpConfigInput = z.input<typeof WechatMpConfigSchema>;
 
-/** Validates a configuration, failing with WECHAT_CONFIG_INVALID naming the field. */
+/** Validates a configuration, failing with WECHAT_CONFIG_INVALID naming every bad field. */
 export function parseWechatMpConfig(input: unknown): WechatMpConfig {
-  const result = WechatMpConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw wechatMpError(
-    'WECHAT_CONFIG_INVALID',
-    `wechat-mp config: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-    { details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) } },
+  return parseConfig(WechatMpConfigSchema, input, 'wechat-mp config', (message, details) =>
+    wechatMpError('WECHAT_CONFIG_INVALID', message, { details }),
   );
 }

@@ -1,3 +1,4 @@
+import { parseConfig } from '@kefu/core';
 import { z } from 'zod';
 import { youmiError } from './errors.js';
 
@@ -94,16 +95,7 @@ export type YoumiConfigInput = z.input<typeof YoumiConfigSchema>;
 
 /** Validates a configuration, throwing YOUMI_CONFIG_INVALID naming the first bad field. */
 export function parseYoumiConfig(input: unknown): YoumiConfig {
-  const parsed = YoumiConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.join('.') || '(root)';
-    throw youmiError('YOUMI_CONFIG_INVALID', `youmi config: ${where}: ${issue?.message ?? 'invalid'}`, {
-      details: {
-        field: where,
-        issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
-      },
-    });
-  }
-  return parsed.data;
+  return parseConfig(YoumiConfigSchema, input, 'youmi config', (message, details) =>
+    youmiError('YOUMI_CONFIG_INVALID', message, { details }),
+  );
 }
