@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { isKefuError } from '@kefu/core';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import { DatabaseSink } from '@kefu/sink-db';
@@ -205,6 +206,26 @@ describe('SyncWorker options', () => {
     }
     expect(isKefuError(caught) && caught.code).toBe('WORKERS_CONFIG_INVALID');
     expect((caught as Error).message).toContain(field);
+  });
+
+  it('given a PostgreSQL that refuses connections, when the worker starts, then it rejects with a retryable WORKERS_DATABASE_UNREACHABLE', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const pool = openWorkerPool(`postgres://kefu:pw-not-logged-123@127.0.0.1:${port}/none`);
+    try {
+      const error = await new SyncWorker({ ...base, pool } as SyncWorkerOptions).run().catch((e: unknown) => e);
+      expect(isKefuError(error) && error.code).toBe('WORKERS_DATABASE_UNREACHABLE');
+      expect(isKefuError(error) && error.retryable).toBe(true);
+      expect((error as Error).message).not.toContain('pw-not-logged-123');
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('given a MySQL URL, when opening the worker pool, then WORKERS_CONFIG_INVALID says PostgreSQL is needed', () => {
+    expect(() => openWorkerPool('mysql://root@127.0.0.1:3306/test')).toThrow(/workers need PostgreSQL/);
   });
 
   it('given providers without accounts, when constructing, then WORKERS_NO_ACCOUNTS', () => {

@@ -117,7 +117,8 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
   const config = await readKefuConfigFile(configPath, { env: io.env });
   const database = databaseSinkOf(config.sinks, options.database);
 
-  const pool = openWorkerPool(database.url);
+  // Token refreshes hold a connection for the lock while they call WeChat: one per syncing account, plus claims and heartbeats.
+  const pool = openWorkerPool(database.url, { max: (options.concurrency ?? 2) + 2 });
   const tokenStore = new PostgresTokenStore({ pool });
   // WeChat providers are built here so they get the shared token store; the rest load as plugins.
   const wechatProviders: KefuProvider[] = [];
