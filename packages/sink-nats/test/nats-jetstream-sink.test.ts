@@ -6,6 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NatsJetStreamSink, plugin } from '../src/index.js';
 import { deleteStream, readStream, uniqueStreamName, uniqueSubjectPrefix } from './jetstream-stream.js';
+import { startTcpProxy } from './tcp-proxy.js';
 
 const nats = await integrationServer('nats');
 
@@ -54,8 +55,10 @@ describe.skipIf(!nats.available)(`NatsJetStreamSink on ${nats.url}`, () => {
     await sink.write(batchOf(records));
     const stored = await readStream(nats.url, stream);
     expect(stored).toHaveLength(20);
-    for (const [index, message] of stored.entries()) {
-      const record = records[index] as KefuRecord;
+    const byId = new Map(records.map((record) => [record.id, record]));
+    expect(new Set(stored.map((message) => message.record.id)).size).toBe(20);
+    for (const message of stored) {
+      const record = byId.get(message.record.id) as KefuRecord;
       expect(message.record).toEqual(record);
       expect(message.subject).toBe(`${subjectPrefix}.wechat-mp.wx_app_1.${record.kind}`);
       expect(message.msgId).toBe(`wechat-mp:wx.app 1:${record.id}`);
@@ -108,7 +111,7 @@ describe.skipIf(!nats.available)(`NatsJetStreamSink on ${nats.url}`, () => {
     };
     await readUpTo(10);
     await readUpTo(100);
-    expect(received.map((r) => r.id)).toEqual(records.map((r) => r.id));
+    expect(received.map((r) => r.id).sort()).toEqual(records.map((r) => r.id).sort());
     const info = await manager.consumers.info(stream, 'warehouse');
     expect(info.num_pending).toBe(0);
   });
@@ -129,6 +132,44 @@ describe.skipIf(!nats.available)(`NatsJetStreamSink on ${nats.url}`, () => {
     const error = await sink.write(batchOf(makeRecords(1))).catch((e: unknown) => e);
     expect(isKefuError(error) && error.code).toBe('SINK_NATS_STREAM_SETUP_FAILED');
     expect((error as Error).message).toContain(`${subjectPrefix}.>`);
+  });
+
+  it('given the network to the server drops mid-run, when writing, then it rejects with a retryable error and a later retry stores each record once', async () => {
+    const server = new URL(nats.url);
+    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 4222) });
+    cleanup.push(() => proxy.close());
+    const stream = uniqueStreamName('outage');
+    const subjectPrefix = uniqueSubjectPrefix();
+    const sink = new NatsJetStreamSink({ servers: proxy.url, stream, subjectPrefix, publishTimeoutMs: 500 });
+    cleanup.push(
+      () => deleteStream(nats.url, stream),
+      () => sink.close(),
+    );
+    const records = makeRecords(40, { provider: 'wechat-mp', account: 'wx-outage' });
+    await sink.write(batchOf(records.slice(0, 20)));
+
+    await proxy.down();
+    const error = await sink.write(batchOf(records.slice(20), 2)).catch((e: unknown) => e);
+    expect(isKefuError(error) && error.retryable).toBe(true);
+    expect(isKefuError(error) && ['SINK_NATS_TIMEOUT', 'SINK_NATS_UNREACHABLE'].includes(error.code)).toBe(true);
+
+    // What the sync pipeline does: retry the same batch with back-off until the server is back.
+    await proxy.up();
+    let attempts = 0;
+    while (true) {
+      attempts += 1;
+      const retry = await sink.write(batchOf(records.slice(20), 2)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (retry === undefined) break;
+      expect(isKefuError(retry) && retry.retryable).toBe(true);
+      if (attempts >= 20) throw retry;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const stored = await readStream(nats.url, stream);
+    // Publishes within a batch run concurrently: compare as sets (sorted), each id exactly once.
+    expect(stored.map((message) => message.record.id).sort()).toEqual(records.map((record) => record.id).sort());
   });
 
   it('given the sink as a plugin, when a runtime composes it, then it is bound under the instance id', async () => {
