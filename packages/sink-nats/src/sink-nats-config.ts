@@ -1,3 +1,4 @@
+import { parseConfig } from '@kefu/core';
 import { z } from 'zod';
 import { natsSinkError } from './errors.js';
 
@@ -62,12 +63,7 @@ export type NatsSinkConfig = z.output<typeof NatsSinkConfigSchema>;
 
 /** Validates a NATS sink configuration, throwing SINK_NATS_CONFIG_INVALID naming the field. */
 export function parseNatsSinkConfig(input: unknown): NatsSinkConfig {
-  const result = NatsSinkConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.join('.') || '(root)';
-  // zod messages never quote the input value, so a password cannot leak through them.
-  throw natsSinkError('SINK_NATS_CONFIG_INVALID', `nats sink config: \`${field}\`: ${issue?.message ?? 'invalid'}`, {
-    details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-  });
+  return parseConfig(NatsSinkConfigSchema, input, 'nats sink config', (message, details) =>
+    natsSinkError('SINK_NATS_CONFIG_INVALID', message, { details }),
+  );
 }

@@ -1,3 +1,4 @@
+import { parseConfig } from '@kefu/core';
 import { z } from 'zod';
 import { syncWorkersError } from './errors.js';
 
@@ -58,12 +59,7 @@ export type SyncWorkerSettings = z.output<typeof SyncWorkerSettingsSchema>;
 
 /** Validates worker settings, throwing WORKERS_CONFIG_INVALID naming the option. */
 export function parseSyncWorkerSettings(input: unknown): SyncWorkerSettings {
-  const result = SyncWorkerSettingsSchema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw syncWorkersError(
-    'WORKERS_CONFIG_INVALID',
-    `sync worker: \`${issue?.path.join('.') || '(root)'}\` ${issue?.message ?? 'is invalid'}`,
-    { details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) } },
+  return parseConfig(SyncWorkerSettingsSchema, input, 'sync worker', (message, details) =>
+    syncWorkersError('WORKERS_CONFIG_INVALID', message, { details }),
   );
 }
