@@ -27,7 +27,15 @@ export type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse
 export { RequestLog, type RequestLogEntry, type RequestLogFilter } from './request-log.js';
 export type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
 export { WechatErrcode } from './wechat/wechat-errcodes.js';
-export type { YoumiEmulatorDescription, YoumiEmulatorOptions, YoumiRawChat, YoumiRawFan } from './youmi/index.js';
+export type {
+  YoumiDeliveryAttempt,
+  YoumiEmulatorDescription,
+  YoumiEmulatorOptions,
+  YoumiRawChat,
+  YoumiRawFan,
+} from './youmi/index.js';
+export type { ExpectedChatsQuery } from './youmi/youmi-platform.js';
+export { youmiRawChatSchema, youmiRawFanSchema } from './youmi/youmi-schemas.js';
 
 /** Options of {@link startEmulator}; everything is optional. */
 export interface EmulatorOptions {

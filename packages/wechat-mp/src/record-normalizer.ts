@@ -6,7 +6,7 @@ import type { RawRecord } from './wechat-mp-schemas.js';
 export const WECHAT_MP_PLATFORM = 'wechat-mp';
 
 /** What an opercode means (API-NOTES "Records"); the set is open: unknown codes map to `unknown`. */
-interface OpercodeMeaning {
+export interface OpercodeMeaning {
   direction: RecordDirection;
   event?: SessionEvent;
 }

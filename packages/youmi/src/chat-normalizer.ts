@@ -12,13 +12,16 @@ import { type YoumiChat, YoumiChatSchema } from './youmi-schemas.js';
 export const YOUMI_PLATFORM = 'youmi';
 
 /** The decoded `ad_chatting_resvred` object (shape depends on the type). */
-type Reserved = Record<string, unknown>;
+export type Reserved = Record<string, unknown>;
 
 /** Typed fields a type contributes to the record. */
-type Extras = Pick<KefuRecord, 'text' | 'media' | 'link' | 'location' | 'card' | 'miniprogram' | 'quote' | 'event'>;
+export type Extras = Pick<
+  KefuRecord,
+  'text' | 'media' | 'link' | 'location' | 'card' | 'miniprogram' | 'quote' | 'event'
+>;
 
 /** How one type code is normalized. */
-interface TypeRule {
+export interface TypeRule {
   kind: RecordKind;
   /** Notices, to-dos and takeover requests come from the platform, whoever "sent" them. */
   system?: boolean;

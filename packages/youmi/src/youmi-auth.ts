@@ -25,7 +25,7 @@ export interface YoumiAuthenticator {
 }
 
 /** A token with its expiry (ms since epoch). */
-interface CachedToken {
+export interface CachedToken {
   value: string;
   expiresAt: number;
 }
