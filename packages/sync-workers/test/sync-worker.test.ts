@@ -51,7 +51,7 @@ describe.skipIf(!postgres.available)('SyncWorker in one process', () => {
       checkpoints: `kefu_cp_${suffix}`,
       tokens: `kefu_tok_${suffix}`,
     };
-    created.push(...Object.values(names));
+    created.push(...Object.values(names), `${names.records}_migrations`);
     const provider = new WechatMpProvider(
       {
         baseUrl: emulator.wechat.baseUrl,

@@ -76,7 +76,9 @@ describe.skipIf(!postgres.available || !nats.available)('a fleet of 3 workers wi
   afterAll(async () => {
     for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
     await emulator?.stop();
-    await dropTables(postgres.url, Object.values(tables)).catch(() => undefined);
+    await dropTables(postgres.url, [...Object.values(tables), `${tables.recordsTable}_migrations`]).catch(
+      () => undefined,
+    );
     const connection = await connect({ servers: nats.url });
     await (await jetstreamManager(connection)).streams.delete(stream).catch(() => false);
     await connection.close();
