@@ -47,6 +47,7 @@ const commands = {
   doctor: () => import('./commands/doctor-command.js'),
   schema: () => import('./commands/schema-command.js'),
   errors: () => import('./commands/errors-command.js'),
+  worker: () => import('./commands/worker-command.js'),
 };
 
 const logLevel = new Option('--log-level <level>', 'structured log level')
@@ -132,6 +133,21 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .command('schema')
     .description('print the JSON Schema of kefu config files (for editor completion)')
     .action(async () => run(async () => (await commands.schema()).runSchemaCommand(io))());
+
+  program
+    .command('worker')
+    .description('join a fleet of workers that share accounts through PostgreSQL leases and sync them')
+    .requiredOption('-c, --config <path>', 'config with providers and a PostgreSQL @kefu/sink-db sink')
+    .requiredOption('--job <name>', 'job shared by the fleet (accounts, leases and checkpoints are per job)')
+    .option('--concurrency <n>', 'accounts this process syncs at once', positiveInteger('--concurrency'))
+    .option('--lease-seconds <s>', 'seconds before a dead worker\'s lease expires', positiveInteger('--lease-seconds'))
+    .option('--once', 'stop when no account is due, instead of running until SIGTERM')
+    .option('--from <time>', 'start of the range for accounts without a checkpoint (default 7d)')
+    .option('--to <time>', 'fixed end of the range (default: now, at each claim)')
+    .option('--database <sink id>', 'the @kefu/sink-db sink holding records, checkpoints and leases')
+    .option('--json', 'print worker events as NDJSON on stdout')
+    .addOption(logLevel)
+    .action(async (options) => run(async () => (await commands.worker()).runWorkerCommand(options, io))());
 
   program
     .command('errors')

@@ -2,6 +2,8 @@ import { coreErrorCatalogue, type ErrorCatalogue, errorCatalogueMarkdown } from 
 import { databaseSinkErrorCatalogue } from '@kefu/sink-db';
 import { fileSinkErrorCatalogue } from '@kefu/sink-file';
 import { httpSinkErrorCatalogue } from '@kefu/sink-http';
+import { natsSinkErrorCatalogue } from '@kefu/sink-nats';
+import { syncWorkersErrorCatalogue } from '@kefu/sync-workers';
 import { wechatMpErrorCatalogue } from '@kefu/wechat-mp';
 import { youmiErrorCatalogue } from '@kefu/youmi';
 import { cliErrorCatalogue } from './errors.js';
@@ -14,6 +16,8 @@ export const ERROR_CATALOGUES: ReadonlyArray<{ packageName: string; catalogue: E
   { packageName: '@kefu/sink-file', catalogue: fileSinkErrorCatalogue },
   { packageName: '@kefu/sink-http', catalogue: httpSinkErrorCatalogue },
   { packageName: '@kefu/sink-db', catalogue: databaseSinkErrorCatalogue },
+  { packageName: '@kefu/sink-nats', catalogue: natsSinkErrorCatalogue },
+  { packageName: '@kefu/sync-workers', catalogue: syncWorkersErrorCatalogue },
   { packageName: '@kefu/cli', catalogue: cliErrorCatalogue },
 ];
 
