@@ -11,7 +11,6 @@ const BAD_INPUT_CODES = new Set([
   'KEFU_PROVIDER_NOT_FOUND',
   'KEFU_CHECKPOINT_INVALID',
   'KEFU_CLI_USAGE',
-  'WORKERS_CONFIG_INVALID',
 ]);
 
 /** A usage error of the CLI itself (bad flag value): exit code 2. */
@@ -24,7 +23,8 @@ export function usageError(message: string, fix: string): KefuError {
 /** The exit code an error maps to. */
 export function exitCodeOf(error: unknown): ExitCodeValue {
   if (isKefuError(error)) {
-    if (BAD_INPUT_CODES.has(error.code)) return ExitCode.BadInput;
+    // Every package's config error (`WECHAT_CONFIG_INVALID`, `SINK_DB_CONFIG_INVALID`, …) is bad input too.
+    if (BAD_INPUT_CODES.has(error.code) || error.code.endsWith('_CONFIG_INVALID')) return ExitCode.BadInput;
     if (error.details.quotaExhausted === true || error.code === 'KEFU_QUOTA_EXHAUSTED') return ExitCode.QuotaExhausted;
     if (error.code === 'KEFU_SYNC_ABORTED') return ExitCode.Interrupted;
   }

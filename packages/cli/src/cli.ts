@@ -140,7 +140,7 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .requiredOption('-c, --config <path>', 'config with providers and a PostgreSQL @kefu/sink-db sink')
     .requiredOption('--job <name>', 'job shared by the fleet (accounts, leases and checkpoints are per job)')
     .option('--concurrency <n>', 'accounts this process syncs at once', positiveInteger('--concurrency'))
-    .option('--lease-seconds <s>', 'seconds before a dead worker\'s lease expires', positiveInteger('--lease-seconds'))
+    .option('--lease-seconds <s>', "seconds before a dead worker's lease expires", positiveInteger('--lease-seconds'))
     .option('--once', 'stop when no account is due, instead of running until SIGTERM')
     .option('--from <time>', 'start of the range for accounts without a checkpoint (default 7d)')
     .option('--to <time>', 'fixed end of the range (default: now, at each claim)')

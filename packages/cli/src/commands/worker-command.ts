@@ -8,7 +8,6 @@ import {
   type PluginInstanceConfig,
   readKefuConfigFile,
 } from '@kefu/core';
-import { plugin as natsSinkPlugin } from '@kefu/sink-nats';
 import {
   openWorkerPool,
   PostgresTokenStore,
@@ -138,8 +137,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
       providers: config.providers.filter((p) => p.use !== '@kefu/wechat-mp'),
       sinks: config.sinks,
       checkpoints: { use: 'sink', sink: database.id },
-      // The CLI's built-ins, plus the broker sink workers often fan out to.
-      bundledPlugins: [...BUNDLED_PLUGINS, natsSinkPlugin],
+      bundledPlugins: BUNDLED_PLUGINS,
       logger,
       baseDir: dirname(configPath),
       ...(config.sync ? { sync: config.sync } : {}),
