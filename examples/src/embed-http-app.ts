@@ -81,6 +81,8 @@ export interface EmbedWalkthrough {
   sessionStatus: number;
   session: { customer: string; agent?: string };
   messageStatus: number;
+  /** The app's answer to the message request. */
+  messageAnswer: unknown;
 }
 
 /** Starts the emulator and the app, then lists agents, opens a session and sends a message. */
@@ -97,12 +99,16 @@ export async function main(): Promise<EmbedWalkthrough> {
   try {
     const { agents } = (await (await fetch(`${base}/agents`)).json()) as EmbedWalkthrough;
     const agent = agents.find((candidate) => candidate.online)!;
-    // A customer who wrote in the last 48 h (the platform's send window): the latest inbound record.
+    // A customer writes in (the emulator's control endpoint plays the customer): that opens
+    // WeChat's 48 h window in which the account may answer.
     const now = new Date(emulator.clock.now());
-    const recent = emulator.wechat
+    const customer = emulator.wechat
       .expectedRecords({ appId: account.appId, from: new Date(now.getTime() - 86_400_000), to: now })
-      .filter((record) => record.opercode === 2003);
-    const customer = recent.at(-1)!.openid;
+      .find((record) => record.opercode === 2003)!.openid;
+    await fetch(`${emulator.url}/__emulator/wechat/customer-message`, {
+      method: 'POST',
+      body: JSON.stringify({ appid: account.appId, openid: customer, text: '我的快递到哪了？' }),
+    });
 
     const opened = await fetch(`${base}/sessions`, {
       method: 'POST',
@@ -113,7 +119,13 @@ export async function main(): Promise<EmbedWalkthrough> {
       method: 'POST',
       body: JSON.stringify({ customer, text: '您好，您的订单已发货 🚚', agent: agent.id }),
     });
-    return { agents, sessionStatus: opened.status, session, messageStatus: sent.status };
+    return {
+      agents,
+      sessionStatus: opened.status,
+      session,
+      messageStatus: sent.status,
+      messageAnswer: await sent.json(),
+    };
   } finally {
     server.close();
     await kefu.close();

@@ -8,6 +8,6 @@ describe('example: embedding kefu in an HTTP app', () => {
     expect(walkthrough.agents.some((agent) => agent.online === false)).toBe(true);
     expect(walkthrough.sessionStatus).toBe(201);
     expect(walkthrough.session.agent).toBeDefined();
-    expect(walkthrough.messageStatus).toBe(202);
+    expect(walkthrough.messageStatus, JSON.stringify(walkthrough.messageAnswer)).toBe(202);
   });
 });
