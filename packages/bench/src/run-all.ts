@@ -47,9 +47,18 @@ function machineDescription(): string {
   ].join('\n');
 }
 
+/** Prints a bad-input error as one line (no stack) and exits 2. */
+function refuse(message: string): never {
+  const error = benchError('BENCH_OPTIONS_INVALID', `${message}\n${USAGE}`);
+  console.error(`${error.code}: ${error.message}`);
+  process.exit(2);
+}
+
 const { values } = (() => {
   try {
     return parseArgs({
+      // `pnpm --filter @kefu/bench bench -- --quick` passes the `--` through.
+      args: process.argv.slice(2).filter((arg) => arg !== '--'),
       options: {
         quick: { type: 'boolean' },
         only: { type: 'string' },
@@ -58,7 +67,7 @@ const { values } = (() => {
       },
     });
   } catch (cause) {
-    throw benchError('BENCH_OPTIONS_INVALID', `${(cause as Error).message}\n${USAGE}`, { cause });
+    return refuse((cause as Error).message);
   }
 })();
 if (values.help) {
@@ -68,7 +77,7 @@ if (values.help) {
 const selected = new Set<BenchmarkName>();
 for (const name of (values.only ?? BENCHMARKS.join(',')).split(',').map((entry) => entry.trim())) {
   if (!(BENCHMARKS as readonly string[]).includes(name)) {
-    throw benchError('BENCH_OPTIONS_INVALID', `--only: unknown benchmark "${name}"\n${USAGE}`);
+    refuse(`--only: unknown benchmark "${name}"`);
   }
   selected.add(name as BenchmarkName);
 }
