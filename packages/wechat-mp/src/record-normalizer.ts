@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { JsonValue, KefuRecord, RecordDirection, RecordKind, SessionEvent } from '@kefu/core';
 import type { RawRecord } from './wechat-mp-schemas.js';
 
@@ -35,9 +35,11 @@ const MEDIA_PLACEHOLDERS: Readonly<Record<string, RecordKind>> = {
 
 /** The identity of a record's content: every field the platform gives, in a fixed order. */
 export function recordFingerprint(appId: string, record: RawRecord): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify([appId, record.openid, record.opercode, record.time, record.worker, record.text]))
-    .digest('hex');
+  // One-shot hashing: a Hash object per record cost more than the digest itself.
+  const digest = hash(
+    'sha256',
+    JSON.stringify([appId, record.openid, record.opercode, record.time, record.worker, record.text]),
+  );
   return digest.slice(0, 16);
 }
 
@@ -49,7 +51,7 @@ export function recordFingerprint(appId: string, record: RawRecord): string {
  * window derives the same ids).
  */
 export function recordId(fingerprint: string, occurrence: number): string {
-  return createHash('sha256').update(`${fingerprint}#${occurrence}`).digest('hex').slice(0, 32);
+  return hash('sha256', `${fingerprint}#${occurrence}`).slice(0, 32);
 }
 
 /** The occurrence counts of the last second seen: enough to resume counting mid-window. */
@@ -61,42 +63,38 @@ export interface OccurrenceSnapshot {
 }
 
 /**
- * Counts identical records within one window. Records come ordered by time, so only the
- * counts of the latest second can matter after a resume: that is what `snapshot()` keeps.
+ * Counts identical records within one window. The fingerprint includes the record's
+ * second and records come ordered by time, so only the counts of the latest second can
+ * ever matter again: older ones are dropped as time advances (memory stays bounded by one
+ * second's records, not a day's), and that is all `snapshot()` keeps for a resume.
  */
 export class OccurrenceCounter {
   readonly #counts = new Map<string, number>();
-  readonly #times = new Map<string, number>();
   #latest = Number.NEGATIVE_INFINITY;
 
   /** A counter, optionally continuing from a snapshot. */
   constructor(snapshot?: OccurrenceSnapshot) {
     if (snapshot) {
       this.#latest = snapshot.t;
-      for (const [fingerprint, count] of Object.entries(snapshot.c)) {
-        this.#counts.set(fingerprint, count);
-        this.#times.set(fingerprint, snapshot.t);
-      }
+      for (const [fingerprint, count] of Object.entries(snapshot.c)) this.#counts.set(fingerprint, count);
     }
   }
 
   /** The occurrence index (0-based) of this record among identical ones. */
   next(fingerprint: string, time: number): number {
+    if (time > this.#latest) {
+      this.#counts.clear();
+      this.#latest = time;
+    }
     const occurrence = this.#counts.get(fingerprint) ?? 0;
     this.#counts.set(fingerprint, occurrence + 1);
-    this.#times.set(fingerprint, time);
-    if (time > this.#latest) this.#latest = time;
     return occurrence;
   }
 
   /** The counts at the latest second, or undefined when nothing was counted. */
   snapshot(): OccurrenceSnapshot | undefined {
     if (!Number.isFinite(this.#latest)) return undefined;
-    const c: Record<string, number> = {};
-    for (const [fingerprint, time] of this.#times) {
-      if (time === this.#latest) c[fingerprint] = this.#counts.get(fingerprint) ?? 0;
-    }
-    return { t: this.#latest, c };
+    return { t: this.#latest, c: Object.fromEntries(this.#counts) };
   }
 }
 
