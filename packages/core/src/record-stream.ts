@@ -29,7 +29,20 @@ export interface RecordPage {
  * (records added since may follow). `position` is `null` for the start of the query.
  */
 export interface PageSource {
-  pages(position: JsonValue, signal: AbortSignal): AsyncIterable<RecordPage>;
+  pages(position: JsonValue, signal: AbortSignal, context?: PageSourceContext): AsyncIterable<RecordPage>;
+}
+
+/** A retry a provider made on its own (a busy platform, a refreshed token, a reset connection). */
+export interface ProviderRetry {
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+}
+
+/** What a stream hands its page source besides the position: hooks for metrics. */
+export interface PageSourceContext {
+  /** Report every retry the provider makes while fetching, so syncs can count them. */
+  onRetry?: (retry: ProviderRetry) => void;
 }
 
 /** A record with the checkpoint just after it. */
@@ -61,6 +74,8 @@ export interface RecordStreamOptions {
   validate?: boolean;
   /** Called once per fetched page (for metrics and tests). */
   onPageFetched?: (info: { records: number; position: JsonValue }) => void;
+  /** Called for every retry the provider makes while fetching (for metrics). */
+  onRetry?: (retry: ProviderRetry) => void;
 }
 
 /** Options of the pull views. */
@@ -212,6 +227,15 @@ function linkedController(outer: AbortSignal | undefined): { controller: AbortCo
   return { controller, dispose: () => outer?.removeEventListener('abort', onOuterAbort) };
 }
 
+/** Both callbacks, one after the other (or whichever exists). */
+function chain<T>(first: ((value: T) => void) | undefined, second: ((value: T) => void) | undefined) {
+  if (!first || !second) return first ?? second;
+  return (value: T) => {
+    first(value);
+    second(value);
+  };
+}
+
 /**
  * A cold stream of records. Subscribe (RxJS) or pull (`pages()`, `batches()`,
  * `for await`); each subscription or pull starts its own fetch from the resume point.
@@ -231,6 +255,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
   readonly #prefetchPages: number;
   readonly #validate: boolean;
   readonly #onPageFetched: RecordStreamOptions['onPageFetched'];
+  readonly #onRetry: RecordStreamOptions['onRetry'];
 
   constructor(key: StreamKey, source: PageSource, resumeFrom?: Checkpoint, options: RecordStreamOptions = {}) {
     super();
@@ -260,6 +285,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     this.#prefetchPages = prefetchPages;
     this.#validate = options.validate ?? true;
     this.#onPageFetched = options.onPageFetched;
+    this.#onRetry = options.onRetry;
   }
 
   /** @internal Subscribing pulls pages and emits their records in order. */
@@ -274,22 +300,15 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
 
   /**
    * The same stream (source, resume point) with other tuning: the sync pipeline uses it to
-   * set `prefetchPages` and count pages without the provider knowing. `onPageFetched`
-   * callbacks are chained, not replaced.
+   * set `prefetchPages` and count pages and retries without the provider knowing.
+   * `onPageFetched` and `onRetry` callbacks are chained, not replaced.
    */
   withOptions(options: RecordStreamOptions): RecordStream {
-    const own = this.#onPageFetched;
-    const added = options.onPageFetched;
     return new RecordStream(this.key, this.#source, this.#resumeFrom, {
       prefetchPages: options.prefetchPages ?? this.#prefetchPages,
       validate: options.validate ?? this.#validate,
-      onPageFetched:
-        own && added
-          ? (info) => {
-              own(info);
-              added(info);
-            }
-          : (added ?? own),
+      onPageFetched: chain(this.#onPageFetched, options.onPageFetched),
+      onRetry: chain(this.#onRetry, options.onRetry),
     });
   }
 
@@ -309,7 +328,8 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     let skipBase = toSkip;
     // Time of the last record delivered so far, so record-less checkpoints keep their lag.
     let lastAt = this.#resumeFrom?.recordAt;
-    const source = this.#source.pages(startPosition, signal)[Symbol.asyncIterator]();
+    const onRetry = this.#onRetry;
+    const source = this.#source.pages(startPosition, signal, onRetry ? { onRetry } : {})[Symbol.asyncIterator]();
     const onPageFetched = this.#onPageFetched;
     const prefetcher = new BoundedPrefetcher(
       source,

@@ -319,6 +319,13 @@ export function runSync(options: SyncOptions): SyncRun {
                   summary.pages += 1;
                   emit('page', summary);
                 },
+                // Retries inside the provider (busy platform, token refresh, resets) count too.
+                onRetry: ({ attempt, delayMs, error }) => {
+                  summary.retries += 1;
+                  summary.errors += 1;
+                  log.debug('provider retried a request', { attempt, delayMs, error: errorJson(error) });
+                  emit('retry', summary, { error: errorJson(error) });
+                },
               })
             : opened;
         await pipeToSinks(stream, options.dryRun ? [] : options.sinks, {

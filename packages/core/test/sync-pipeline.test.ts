@@ -520,3 +520,45 @@ describe('runSync', () => {
     );
   });
 });
+
+describe('runSync counts retries made inside providers', () => {
+  it('given a page source that retried twice, when synced, then the summary and progress report both', async () => {
+    const records = (await readIds(new FakeProvider('seed', { a: pagesOf(2, 3) }), 'a')).length;
+    const inner = new FakeProvider('retrying', { a: pagesOf(2, 3) });
+    const provider: KefuProvider = {
+      ...inner,
+      id: 'retrying',
+      platform: 'p',
+      capabilities: new Set(),
+      accounts: () => ['a'],
+      close: async () => {},
+      records: (query: RecordQueryInput) => {
+        const source = inner.source('a');
+        return new RecordStream(
+          { provider: 'p', account: 'a' },
+          {
+            async *pages(position, signal, context) {
+              // The provider's own client retried a busy platform twice before the first page.
+              context?.onRetry?.({ attempt: 1, delayMs: 1, error: coreError('KEFU_HTTP_NETWORK', 'reset') });
+              context?.onRetry?.({ attempt: 2, delayMs: 2, error: coreError('KEFU_HTTP_NETWORK', 'reset') });
+              yield* source.pages(position, signal);
+            },
+          },
+          query.resumeFrom,
+        );
+      },
+    };
+    const run = runSync({
+      targets: [{ provider, account: 'a' }],
+      sinks: [new RecordingSink()],
+      checkpoints: new MemoryCheckpointStore(),
+      from: FROM,
+      to: TO,
+    });
+    const events = firstValueFrom(run.progress$.pipe(toArray()));
+    const summary = await run.done;
+    expect(summary.records).toBe(records);
+    expect(summary.targets[0]?.retries).toBe(2);
+    expect((await events).filter((event) => event.type === 'retry')).toHaveLength(2);
+  });
+});

@@ -114,14 +114,14 @@ describe('fault soak (≈24 k records, pages of 40: ≈600 record calls)', () =>
     );
     for (const fault of ['server-error', 'busy', 'minute-quota', 'malformed', 'reset', 'revoked'])
       expect(faults).toContain(fault);
-    // Retries are reported. The WeChat client retries inside the provider and reports each
-    // retry as a `wechat call retried` warning; the pipeline's summary/progress counters only
-    // count its own retries (sink writes, stream reopenings), so they may stay 0 here (gap
-    // reported to the lead: provider retries do not reach SyncSummary.retries).
+    // Retries are reported: every retry the WeChat client makes inside the provider reaches
+    // the sync summary and the progress events (and is logged as `wechat call retried`).
     const retried = warnings.filter((line) => line.startsWith('wechat call retried'));
     const pipelineRetries = Math.max(target.retries, ...events.map((event) => event.retries));
-    console.info(`fault soak: ${retried.length} provider retries logged, ${pipelineRetries} pipeline retries`);
-    expect(retried.length + pipelineRetries).toBeGreaterThan(0);
+    console.info(`fault soak: ${retried.length} provider retries logged, ${pipelineRetries} counted by the sync`);
+    expect(retried.length).toBeGreaterThan(0);
+    expect(target.retries).toBeGreaterThanOrEqual(retried.length);
+    expect(events.filter((event) => event.type === 'retry').length).toBeGreaterThan(0);
     const retriedCodes = new Set(retried.map((line) => /"code":"([A-Z_0-9]+)"/.exec(line)?.[1]));
     expect(retriedCodes.size).toBeGreaterThan(1);
   });

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { coreError, type JsonValue, type KefuRecord, type PageSource, type RecordPage } from '@kefu/core';
+import {
+  coreError,
+  type JsonValue,
+  type KefuRecord,
+  type PageSource,
+  type PageSourceContext,
+  type RecordPage,
+} from '@kefu/core';
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
 import { normalizeRecord, OccurrenceCounter, recordFingerprint } from './record-normalizer.js';
@@ -122,7 +129,7 @@ export class MsgIdPageSource implements PageSource {
   }
 
   /** Pages from `position` (null = the start of the query). */
-  async *pages(position: JsonValue, signal: AbortSignal): AsyncGenerator<RecordPage> {
+  async *pages(position: JsonValue, signal: AbortSignal, context: PageSourceContext = {}): AsyncGenerator<RecordPage> {
     const query = this.#query;
     let current = parsePosition('msglist', position, query);
     while (current.windowStart < query.to) {
@@ -134,7 +141,7 @@ export class MsgIdPageSource implements PageSource {
       while (true) {
         const response = await this.#client.getMsgList(
           { starttime: current.windowStart, endtime: end, msgid: cursor, number: query.pageSize },
-          { signal },
+          { signal, onRetry: context.onRetry },
         );
         const list = response.recordlist;
         const records: KefuRecord[] = [];
@@ -195,7 +202,7 @@ export class PageIndexPageSource implements PageSource {
   }
 
   /** Pages from `position` (null = the start of the query). */
-  async *pages(position: JsonValue, signal: AbortSignal): AsyncGenerator<RecordPage> {
+  async *pages(position: JsonValue, signal: AbortSignal, context: PageSourceContext = {}): AsyncGenerator<RecordPage> {
     const query = this.#query;
     const api = this.#api;
     let current = parsePosition(api, position, query);
@@ -216,7 +223,7 @@ export class PageIndexPageSource implements PageSource {
             pageindex: pageIndex,
             ...(query.customer ? { openid: query.customer } : {}),
           },
-          { signal },
+          { signal, onRetry: context.onRetry },
         );
         const list = response.recordlist;
         const digest = createHash('sha256').update(JSON.stringify(list)).digest('hex');

@@ -8,6 +8,7 @@ import {
   type HttpRequest,
   isKefuError,
   type KefuLogger,
+  type ProviderRetry,
   type RetryPolicy,
   retryWithBackoff,
   silentLogger,
@@ -59,6 +60,8 @@ export interface WechatMpClientOptions {
 /** Per-call options. */
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Told about every retry of this call (the sync pipeline counts them). */
+  onRetry?: ((retry: ProviderRetry) => void) | undefined;
 }
 
 interface CallSpec<S extends z.ZodType> {
@@ -73,6 +76,7 @@ interface CallSpec<S extends z.ZodType> {
   /** False for calls that must not run twice (sending a message): transport errors are not retried. */
   idempotent?: boolean;
   signal?: AbortSignal | undefined;
+  onRetry?: ((retry: ProviderRetry) => void) | undefined;
 }
 
 /**
@@ -115,6 +119,7 @@ export class WechatMpClient {
       path: '/cgi-bin/customservice/getkflist',
       schema: KfListResponseSchema,
       signal: options.signal,
+      onRetry: options.onRetry,
     });
     return value.kf_list;
   }
@@ -127,6 +132,7 @@ export class WechatMpClient {
       path: '/cgi-bin/customservice/getonlinekflist',
       schema: KfOnlineListResponseSchema,
       signal: options.signal,
+      onRetry: options.onRetry,
     });
     return value.kf_online_list;
   }
@@ -264,6 +270,7 @@ export class WechatMpClient {
       query: { openid: id },
       schema: KfSessionResponseSchema,
       signal: options.signal,
+      onRetry: options.onRetry,
     });
     return value;
   }
@@ -278,6 +285,7 @@ export class WechatMpClient {
       query: { kf_account: kfAccount },
       schema: KfSessionListResponseSchema,
       signal: options.signal,
+      onRetry: options.onRetry,
     });
     return value.sessionlist;
   }
@@ -290,6 +298,7 @@ export class WechatMpClient {
       path: '/customservice/kfsession/getwaitcase',
       schema: KfWaitCaseResponseSchema,
       signal: options.signal,
+      onRetry: options.onRetry,
     });
     return { count: value.count, waiting: value.waitcaselist };
   }
@@ -353,6 +362,7 @@ export class WechatMpClient {
       json,
       schema: MsgListResponseSchema,
       signal: options.signal,
+      onRetry: options.onRetry,
     });
     return value;
   }
@@ -378,6 +388,7 @@ export class WechatMpClient {
       json,
       schema: GetRecordResponseSchema,
       signal: options.signal,
+      onRetry: options.onRetry,
     });
     return value;
   }
@@ -390,14 +401,16 @@ export class WechatMpClient {
       ...(spec.signal ? { signal: spec.signal } : {}),
       isRetryable: (error) =>
         isKefuError(error) && error.retryable && (spec.idempotent !== false || !TRANSPORT_CODES.has(error.code)),
-      onRetry: ({ attempt, delayMs, error }) =>
+      onRetry: ({ attempt, delayMs, error }) => {
         this.#logger.warn('wechat call retried', {
           appId: this.appId,
           call: spec.name,
           attempt,
           delayMs,
           code: isKefuError(error) ? error.code : undefined,
-        }),
+        });
+        spec.onRetry?.({ attempt, delayMs, error });
+      },
     });
   }
 
@@ -433,7 +446,7 @@ export class WechatMpClient {
 
 /** The schema and signal of calls answering only `{errcode, errmsg}` (an acknowledgement). */
 function acknowledgement(options: CallOptions) {
-  return { schema: ErrorEnvelopeSchema, signal: options.signal };
+  return { schema: ErrorEnvelopeSchema, signal: options.signal, onRetry: options.onRetry };
 }
 
 /** Validates caller input, failing with WECHAT_INVALID_REQUEST naming the field. */
