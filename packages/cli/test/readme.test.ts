@@ -31,7 +31,12 @@ describe('the CLI README', () => {
 
   it('runs the embedding snippet', async () => {
     let output = '';
-    const stdout = { write: (text: string) => ((output += text), true) } as unknown as NodeJS.WritableStream;
+    const stdout = {
+      write: (text: string) => {
+        output += text;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     const code = await runCli(['errors', 'WECHAT_45009'], {
       stdout: stdout as never,
       stderr: stdout as never,
