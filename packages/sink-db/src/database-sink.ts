@@ -233,20 +233,7 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     await this.migrate();
     const rows = await this.#run(`querying ${this.#names.records}`, () => {
       let query = this.#filtered(parsed)
-        .select([
-          'provider',
-          'account',
-          'id',
-          'customer',
-          'agent',
-          'direction',
-          'kind',
-          'event',
-          'text',
-          'attachments',
-          'at',
-          'raw',
-        ])
+        .select([...RECORD_COLUMNS])
         .orderBy('at')
         .orderBy('provider')
         .orderBy('account')
