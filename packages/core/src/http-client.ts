@@ -22,6 +22,8 @@ export interface HttpRequest {
   retry?: RetryPolicy | false;
   /** Overrides the client's response size limit. */
   maxResponseBytes?: number;
+  /** Told about each retry of this request (after the client's own `onRetry`). */
+  onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
 }
 
 /** A buffered HTTP response. */
@@ -276,6 +278,7 @@ class UndiciHttpClient implements HttpClient {
             status: isKefuError(info.error) ? info.error.details.status : undefined,
           });
           this.#options.onRetry?.(info);
+          request.onRetry?.(info);
         },
       },
     );

@@ -1,4 +1,4 @@
-import type { JsonValue, KefuLogger, KefuRecord, PageSource, RecordPage } from '@kefu/core';
+import type { JsonValue, KefuLogger, KefuRecord, PageSource, PageSourceContext, RecordPage } from '@kefu/core';
 import { z } from 'zod';
 import { normalizeChat, parseChat } from './chat-normalizer.js';
 import { youmiError } from './errors.js';
@@ -175,7 +175,7 @@ export class YoumiPageSource implements PageSource {
   }
 
   /** Pages after `position` (null = start of the query), then further passes up to the query's `to`. */
-  async *pages(position: JsonValue, signal: AbortSignal): AsyncIterable<RecordPage> {
+  async *pages(position: JsonValue, signal: AbortSignal, context: PageSourceContext = {}): AsyncIterable<RecordPage> {
     const options = this.#options;
     const queryTo = Math.min(options.to, options.now());
     let state = parseYoumiPosition(position) ?? {
@@ -196,7 +196,7 @@ export class YoumiPageSource implements PageSource {
         state = { v: 1, to: queryTo, floor, high: floor, fan: 0, key: null, after: floor, done: false };
       }
       // A resumed pass finishes at its own `to`; a later query `to` then gets a pass of its own.
-      for await (const page of this.#pass(state, signal)) {
+      for await (const page of this.#pass(state, signal, context.onRetry)) {
         state = page.position as YoumiPosition;
         yield page;
       }
@@ -204,18 +204,22 @@ export class YoumiPageSource implements PageSource {
   }
 
   /** One pass over the fan list from `start`; ends with the `done` page. */
-  async *#pass(start: YoumiPosition, signal: AbortSignal): AsyncGenerator<RecordPage> {
+  async *#pass(
+    start: YoumiPosition,
+    signal: AbortSignal,
+    onRetry: PageSourceContext['onRetry'],
+  ): AsyncGenerator<RecordPage> {
     const options = this.#options;
     const { client, wechatId } = options;
     const fans = new FanList(
       options.fanPageSize,
       async (pageIndex) => {
-        const page = await client.fansList({ wechatId, pageIndex, pageSize: options.fanPageSize }, signal);
+        const page = await client.fansList({ wechatId, pageIndex, pageSize: options.fanPageSize }, signal, onRetry);
         return page.map((fan) => fan.fansKey);
       },
       options.fansKey,
     );
-    const fetch = (key: string, after: number) => this.#fetchFanPage(key, after, start, signal);
+    const fetch = (key: string, after: number) => this.#fetchFanPage(key, after, start, signal, onRetry);
 
     let index = start.fan;
     let resumeAfter = start.after;
@@ -291,7 +295,13 @@ export class YoumiPageSource implements PageSource {
     yield { records: [], position: position(nextToOpen, null, start.floor, true) };
   }
 
-  async #fetchFanPage(key: string, after: number, pass: YoumiPosition, signal: AbortSignal): Promise<FanPage> {
+  async #fetchFanPage(
+    key: string,
+    after: number,
+    pass: YoumiPosition,
+    signal: AbortSignal,
+    onRetry: PageSourceContext['onRetry'],
+  ): Promise<FanPage> {
     const options = this.#options;
     // Whole seconds on the wire: the smallest second >= from, the largest second < to (inclusive bounds).
     const startTimestamp = Math.ceil(options.from / 1000);
@@ -307,6 +317,7 @@ export class YoumiPageSource implements PageSource {
         pageIndex: 1,
       },
       signal,
+      onRetry,
     );
     // The cursor is exclusive, but dedupe the boundary anyway and never trust the order.
     const fresh = rows

@@ -3,6 +3,7 @@ import {
   type HttpClient,
   isKefuError,
   type KefuError,
+  type ProviderRetry,
   type RetryPolicy,
   retryWithBackoff,
 } from '@kefu/core';
@@ -187,12 +188,14 @@ export class YoumiClient {
     body: unknown,
     schema: Schema,
     signal?: AbortSignal,
+    onRetry?: (retry: ProviderRetry) => void,
   ): Promise<z.output<Schema>> {
     // Transport failures are retried by the HTTP client; here only transient platform codes (busy).
-    return retryWithBackoff(() => this.#callOnce(path, body, schema, signal), {
+    return retryWithBackoff(() => this.#callOnce(path, body, schema, signal, onRetry), {
       policy: this.#retry ?? defaultRetryPolicy,
       ...(signal ? { signal } : {}),
       isRetryable: (error) => isKefuError(error) && error.code === 'YOUMI_API_ERROR' && error.retryable,
+      ...(onRetry ? { onRetry } : {}),
     });
   }
 
@@ -201,17 +204,21 @@ export class YoumiClient {
     body: unknown,
     schema: Schema,
     signal?: AbortSignal,
+    onRetry?: (retry: ProviderRetry) => void,
   ): Promise<z.output<Schema>> {
     for (let attempt = 1; ; attempt++) {
       const { headers, token } = await this.#auth.authorize(signal);
       let outcome: Outcome;
       try {
-        outcome = await this.#post(path, body, headers, signal);
+        outcome = await this.#post(path, body, headers, signal, onRetry);
       } catch (error) {
         // Some gateways answer a bad token with HTTP 401 instead of an envelope.
         if (isKefuError(error) && error.details.status === 401) {
           this.#auth.invalidate(token);
-          if (attempt === 1) continue;
+          if (attempt === 1) {
+            onRetry?.({ attempt, delayMs: 0, error });
+            continue;
+          }
           throw this.#tokenRejected(path, 401, error);
         }
         throw error;
@@ -219,7 +226,10 @@ export class YoumiClient {
       if (outcome.succeed) return this.#values(path, outcome.values, schema);
       if (TOKEN_REJECTED_CODES.has(outcome.code)) {
         this.#auth.invalidate(token);
-        if (attempt === 1) continue;
+        if (attempt === 1) {
+          onRetry?.({ attempt, delayMs: 0, error: this.#tokenRejected(path, outcome.code) });
+          continue;
+        }
         throw this.#tokenRejected(path, outcome.code);
       }
       throw youmiError(
@@ -233,13 +243,20 @@ export class YoumiClient {
     }
   }
 
-  async #post(path: string, body: unknown, headers: Record<string, string>, signal?: AbortSignal): Promise<Outcome> {
+  async #post(
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+    onRetry?: (retry: ProviderRetry) => void,
+  ): Promise<Outcome> {
     const request = {
       method: 'POST' as const,
       path,
       json: body ?? {},
       headers: { accept: 'application/json', ...headers },
       ...(signal ? { signal } : {}),
+      ...(onRetry ? { onRetry } : {}),
       ...(this.#retry ? { retry: this.#retry } : {}),
     };
     try {
@@ -335,8 +352,8 @@ export class YoumiClient {
   }
 
   /** Same as {@link getChat}, but each chat exactly as received (validated), for lossless `raw`. */
-  getChatRaw(request: GetChatRequest, signal?: AbortSignal) {
-    return this.call(this.#chatPath(), this.#chatBody(request), YoumiRawChatListSchema, signal);
+  getChatRaw(request: GetChatRequest, signal?: AbortSignal, onRetry?: (retry: ProviderRetry) => void) {
+    return this.call(this.#chatPath(), this.#chatBody(request), YoumiRawChatListSchema, signal, onRetry);
   }
 
   #chatPath(): string {
@@ -450,10 +467,14 @@ export class YoumiClient {
   // --- Friend -----------------------------------------------------------------------
 
   /** One page of an account's fans, in the platform's stable order. */
-  fansList(request: { wechatId: number } & PageRequest, signal?: AbortSignal) {
+  fansList(
+    request: { wechatId: number } & PageRequest,
+    signal?: AbortSignal,
+    onRetry?: (retry: ProviderRetry) => void,
+  ) {
     requirePositiveInt('wechatId', request.wechatId);
     const path = this.#envelope === 'v1' ? YOUMI_V1_PATHS.fansList : YOUMI_PATHS.fansList;
-    return this.call(path, withPage(request), YoumiFanListSchema, signal);
+    return this.call(path, withPage(request), YoumiFanListSchema, signal, onRetry);
   }
 
   /** Number of fans of an account. */
