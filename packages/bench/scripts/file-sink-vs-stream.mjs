@@ -1,11 +1,11 @@
 // Throughput of FileSink against a bare fs.WriteStream writing the same JSONL bytes.
-// Run after a build: `pnpm tsc -b packages/sink-file && node packages/sink-file/bench/throughput.mjs`
-// (belongs in packages/bench once that package exists; it prints ratios, asserts nothing).
+// Run after a build: `pnpm build && pnpm --filter @kefu/bench bench:file-sink`
+// It prints ratios and asserts nothing.
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileSink } from '../dist/index.js';
+import { FileSink } from '@kefu/sink-file';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);

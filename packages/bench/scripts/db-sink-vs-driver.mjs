@@ -1,7 +1,7 @@
 // Throughput of DatabaseSink.write against the bare driver doing the same work in the same
 // run: per batch one transaction with a multi-row INSERT that ignores duplicates plus a
 // checkpoint upsert. Imports the built dist: run `pnpm build` first.
-// Usage: node packages/sink-db/bench/sink-vs-driver.mjs [records=20000] [batch=500]
+// Usage: pnpm --filter @kefu/bench bench:db-sink [records=20000] [batch=500]
 // Environment: KEFU_TEST_POSTGRES_URL, KEFU_TEST_MYSQL_URL (defaults: the local servers).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
