@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
-import { integrationServer } from '@kefu/testkit';
+import { crashSeed, integrationServer, seededRandom } from '@kefu/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertPackagesBuilt, runFixture, seededRandom } from './support/child-runs.js';
+import { assertPackagesBuilt, runFixture } from './support/child-runs.js';
 import { beijingMidnightDaysAgo, expectedWechatIds } from './support/wechat-ground-truth.js';
 
 /**
@@ -44,7 +44,7 @@ afterAll(async () => {
 
 /** Runs the child `KILLS` times with a SIGKILL at a random moment, then once to completion. */
 async function killAndResume(sinkOptions: object, label: string, maxKillDelayMs = 1000): Promise<number> {
-  const seed = Number(process.env.KEFU_CRASH_SEED ?? Math.floor(Math.random() * 1_000_000));
+  const seed = crashSeed();
   console.info(`crash/resume ${label}: seed ${seed} (replay with KEFU_CRASH_SEED=${seed})`);
   const random = seededRandom(seed);
   const account = emulator.wechat.accounts[0]!;

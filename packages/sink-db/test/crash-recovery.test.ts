@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ChildRun, crashSeed, runKillableChild } from '@kefu/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseSink } from '../src/index.js';
 // @ts-expect-error -- plain .mjs shared with the child process, no type declarations.
@@ -30,40 +30,11 @@ function assertDistIsBuilt(): void {
   }
 }
 
-interface RunResult {
-  killed: boolean;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the writer; with `killAfterMs` it is sent SIGKILL that long after it reports ready, unless it finished before. */
-function runWriter(options: object, killAfterMs?: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [fixture, JSON.stringify(options)], {
-      cwd: packageDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timer: NodeJS.Timeout | undefined;
-    let killed = false;
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (killAfterMs !== undefined && timer === undefined && stdout.includes('"ready":true')) {
-        timer = setTimeout(() => {
-          killed = child.kill('SIGKILL');
-        }, killAfterMs);
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ killed: killed && signal === 'SIGKILL', code, stdout, stderr });
-    });
+function runWriter(options: object, killAfterMs?: number): Promise<ChildRun> {
+  return runKillableChild(fixture, [JSON.stringify(options)], {
+    cwd: packageDir,
+    ...(killAfterMs === undefined ? {} : { killAfterReadyMs: killAfterMs }),
   });
 }
 
@@ -82,7 +53,7 @@ for (const database of databases) {
 
     it('given a writer killed with SIGKILL at random moments and restarted, when it completes, then the table equals the ground truth', async () => {
       // Seeded so a failure can be replayed: KEFU_CRASH_SEED=<seed printed below>.
-      const seed = Number(process.env.KEFU_CRASH_SEED ?? Math.floor(Math.random() * 1_000_000));
+      const seed = crashSeed();
       console.info(`crash test on ${database.dialect}: seed ${seed}`);
       const random = seededRandom(seed) as () => number;
       const options = {
@@ -94,13 +65,15 @@ for (const database of databases) {
         // Batches cut across pages, so checkpoints inside a page (skip > 0) are exercised too.
         pageSize: 50,
         batchSize: 35,
-        pageDelayMs: 2,
+        // 40 pages × 5 ms: a complete run lasts ≥ 200 ms, longer than any kill delay below,
+        // so every run is killed mid-way even on an idle machine with a fast database.
+        pageDelayMs: 5,
       };
 
       let kills = 0;
-      let completed: RunResult | undefined;
+      let completed: ChildRun | undefined;
       for (let attempt = 0; attempt < KILLS; attempt++) {
-        const result = await runWriter(options, 10 + Math.floor(random() * 300));
+        const result = await runWriter(options, 10 + Math.floor(random() * 180));
         if (result.killed) kills++;
         else {
           expect(result.code, result.stderr).toBe(0);

@@ -1,3 +1,4 @@
+export * from './child-runs.js';
 export * from './describe-provider.js';
 export * from './describe-sink.js';
 export * from './integration-servers.js';
