@@ -1,28 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKefu, definePlugin, silentLogger, TOKENS } from '@kefu/core';
-import { createScriptedProvider, makeRecords } from '@kefu/testkit';
-import { ContainerModule } from 'inversify';
+import { createKefu, silentLogger } from '@kefu/core';
+import { makeRecords, scriptedProviderPlugin } from '@kefu/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { type DatabaseSink, plugin } from '../src/index.js';
 
 const records = makeRecords(230, { provider: 'scripted', account: 'acc-1' });
-/** A provider plugin around the testkit's scripted provider, so the runtime composes it by spec. */
-const scriptedProviderPlugin = definePlugin({
-  name: 'scripted-provider',
-  kind: 'provider',
-  configSchema: z.object({}),
-  module: (_config, context) =>
-    new ContainerModule((options) => {
-      options
-        .bind(TOKENS.Provider)
-        .toConstantValue(
-          createScriptedProvider({ id: context.instanceId, accounts: { 'acc-1': records }, pageSize: 25 }),
-        );
-    }),
-});
+/** A provider plugin over a fixed list of records. */
+const scriptedProvider = scriptedProviderPlugin({ accounts: { 'acc-1': records }, pageSize: 25 });
 
 const dir = mkdtempSync(join(tmpdir(), 'kefu-sink-db-runtime-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('DatabaseSink in the kefu runtime', () => {
   it('given `checkpoints: { use: sink }`, when a sync runs twice, then the records are stored once and the second run reads nothing new', async () => {
     const options = {
-      providers: [{ use: scriptedProviderPlugin, id: 'scripted' }],
+      providers: [{ use: scriptedProvider, id: 'scripted' }],
       sinks: [{ use: plugin, id: 'warehouse', config: { url: 'kefu.db' } }],
       checkpoints: { use: 'sink' as const, sink: 'warehouse' },
       sync: { job: 'nightly', batchSize: 40 },

@@ -2,30 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createKefu, definePlugin, TOKENS } from '@kefu/core';
-import { createScriptedProvider, makeRecords } from '@kefu/testkit';
-import { ContainerModule } from 'inversify';
+import { createKefu } from '@kefu/core';
+import { makeRecords, scriptedProviderPlugin } from '@kefu/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { readAllRecords } from './read-output.js';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const records = makeRecords(230, { provider: 'scripted', account: 'shop-1', start: new Date('2026-01-01T20:00:00Z') });
 
 /** A provider plugin over a fixed list of records. */
-const scriptedProviderPlugin = definePlugin({
-  name: 'scripted-provider',
-  kind: 'provider',
-  configSchema: z.object({}),
-  module: (_config, context) =>
-    new ContainerModule((options) => {
-      options
-        .bind(TOKENS.Provider)
-        .toConstantValue(
-          createScriptedProvider({ id: context.instanceId, accounts: { 'shop-1': records }, pageSize: 17 }),
-        );
-    }),
-});
+const scriptedProvider = scriptedProviderPlugin({ accounts: { 'shop-1': records }, pageSize: 17 });
 
 let dir: string;
 beforeEach(async () => {
@@ -39,7 +25,7 @@ describe('the file sink in a kefu runtime', () => {
   it('given the plugin loaded by path with a config block, when a sync runs, then every record is archived and the checkpoint is stored', async () => {
     const kefu = await createKefu({
       baseDir: packageDir,
-      providers: [{ use: scriptedProviderPlugin, id: 'shop' }],
+      providers: [{ use: scriptedProvider, id: 'shop' }],
       sinks: [{ use: './src/index.ts', id: 'archive', config: { dir, format: 'csv', timeZone: 'Asia/Shanghai' } }],
       logger: { level: 'error' },
       sync: { batchSize: 50 },

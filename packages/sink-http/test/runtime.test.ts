@@ -2,11 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createKefu, definePlugin, TOKENS } from '@kefu/core';
-import { createScriptedProvider, makeRecords } from '@kefu/testkit';
-import { ContainerModule } from 'inversify';
+import { createKefu } from '@kefu/core';
+import { makeRecords, scriptedProviderPlugin } from '@kefu/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -14,19 +12,7 @@ const secret = 'runtime-webhook-secret-0123';
 const records = makeRecords(300, { provider: 'scripted', account: 'shop-1' });
 
 /** A provider plugin over a fixed list of records. */
-const scriptedProviderPlugin = definePlugin({
-  name: 'scripted-provider',
-  kind: 'provider',
-  configSchema: z.object({}),
-  module: (_config, context) =>
-    new ContainerModule((options) => {
-      options
-        .bind(TOKENS.Provider)
-        .toConstantValue(
-          createScriptedProvider({ id: context.instanceId, accounts: { 'shop-1': records }, pageSize: 23 }),
-        );
-    }),
-});
+const scriptedProvider = scriptedProviderPlugin({ accounts: { 'shop-1': records }, pageSize: 23 });
 
 let dir: string;
 let receiver: WebhookReceiver;
@@ -47,7 +33,7 @@ describe('the http sink in a kefu runtime', () => {
   it('given the plugin loaded by path and a flaky receiver, when a sync runs, then every record arrives and the checkpoint is stored', async () => {
     const kefu = await createKefu({
       baseDir: packageDir,
-      providers: [{ use: scriptedProviderPlugin, id: 'shop' }],
+      providers: [{ use: scriptedProvider, id: 'shop' }],
       sinks: [
         {
           use: './src/index.ts',

@@ -1,5 +1,6 @@
 import {
   coreError,
+  definePlugin,
   type JsonValue,
   type KefuProvider,
   type KefuRecord,
@@ -10,7 +11,10 @@ import {
   RecordStream,
   type RecordStreamOptions,
   sleep,
+  TOKENS,
 } from '@kefu/core';
+import { ContainerModule } from 'inversify';
+import { z } from 'zod';
 
 /**
  * Scripted sources for tests of code that consumes record streams (sinks, pipelines,
@@ -177,4 +181,29 @@ export function createScriptedProvider(options: ScriptedProviderOptions): Script
       closed = true;
     },
   };
+}
+
+/**
+ * A provider plugin over {@link createScriptedProvider}, so a runtime composed with
+ * `createKefu` (or a config file) gets a deterministic provider: for testing sinks and
+ * checkpoint stores end to end.
+ *
+ * @example
+ * ```ts
+ * const kefu = await createKefu({
+ *   providers: [{ use: scriptedProviderPlugin({ accounts: { 'shop-1': makeRecords(100, { provider: 'scripted', account: 'shop-1' }) } }), id: 'shop' }],
+ *   sinks: [{ use: mySinkPlugin, config: {…} }],
+ * });
+ * ```
+ */
+export function scriptedProviderPlugin(options: Omit<ScriptedProviderOptions, 'id'>) {
+  return definePlugin({
+    name: 'scripted-provider',
+    kind: 'provider',
+    configSchema: z.object({}),
+    module: (_config, context) =>
+      new ContainerModule((bindings) => {
+        bindings.bind(TOKENS.Provider).toConstantValue(createScriptedProvider({ ...options, id: context.instanceId }));
+      }),
+  });
 }
