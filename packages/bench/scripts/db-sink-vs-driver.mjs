@@ -7,27 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { DatabaseSink } from '@kefu/sink-db';
+import { DatabaseSink, RECORD_COLUMNS } from '@kefu/sink-db';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 const TOTAL = Number(process.argv[2] ?? 20_000);
 const BATCH = Number(process.argv[3] ?? 500);
 const STREAM = { provider: 'bench', account: 'bench-account' };
-const COLUMNS = [
-  'provider',
-  'account',
-  'id',
-  'customer',
-  'agent',
-  'direction',
-  'kind',
-  'event',
-  'text',
-  'attachments',
-  'at',
-  'raw',
-];
+// The same columns, in the same order, as the sink inserts.
+const COLUMNS = RECORD_COLUMNS;
 
 function record(n) {
   return {
