@@ -1,7 +1,7 @@
 import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
 import { type Checkpoint, CheckpointSchema } from './checkpoint.js';
 import { coreError } from './errors.js';
-import { type JsonValue, type KefuRecord, KefuRecordSchema, type StreamKey } from './record.js';
+import { isPlainValidRecord, type JsonValue, type KefuRecord, KefuRecordSchema, type StreamKey } from './record.js';
 import { abortError } from './retry.js';
 
 /**
@@ -503,8 +503,8 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
   }
 
   #check(record: KefuRecord): void {
-    const result = KefuRecordSchema.safeParse(record);
-    if (!result.success) {
+    const result = isPlainValidRecord(record) ? undefined : KefuRecordSchema.safeParse(record);
+    if (result && !result.success) {
       const issue = result.error.issues[0];
       throw coreError(
         'KEFU_RECORD_INVALID',

@@ -180,6 +180,55 @@ export const KefuRecordSchema = z.object({
 /** One normalized record. */
 export type KefuRecord = z.infer<typeof KefuRecordSchema>;
 
+const DIRECTIONS: ReadonlySet<unknown> = new Set(RecordDirectionSchema.options);
+const KINDS: ReadonlySet<unknown> = new Set(RecordKindSchema.options);
+const EVENTS: ReadonlySet<unknown> = new Set(SessionEventSchema.options);
+/** The one timestamp shape `Date.prototype.toISOString` produces (years 0000–9999). */
+const ISO_MILLIS_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+function isNonEmptyString(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/**
+ * A check of the common record shape without zod: true only when
+ * {@link KefuRecordSchema} certainly accepts `value` (a property test holds it to that).
+ * False means "ask the schema": records with attachments, other timestamp shapes, or
+ * errors. Validating every record with zod cost more than normalizing it.
+ */
+export function isPlainValidRecord(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  const at = record.at;
+  return (
+    isNonEmptyString(record.id) &&
+    isNonEmptyString(record.provider) &&
+    isNonEmptyString(record.account) &&
+    isNonEmptyString(record.customer) &&
+    (record.agent === undefined || isNonEmptyString(record.agent)) &&
+    DIRECTIONS.has(record.direction) &&
+    KINDS.has(record.kind) &&
+    (record.event === undefined || EVENTS.has(record.event)) &&
+    (record.text === undefined || typeof record.text === 'string') &&
+    record.media === undefined &&
+    record.link === undefined &&
+    record.location === undefined &&
+    record.card === undefined &&
+    record.miniprogram === undefined &&
+    record.quote === undefined &&
+    typeof at === 'string' &&
+    isRealIsoMillis(at) &&
+    isJsonValue(record.raw)
+  );
+}
+
+/** A real calendar date and time in `toISOString` form: the round trip rejects 2026-02-30 and 24:00. */
+function isRealIsoMillis(at: string): boolean {
+  if (!ISO_MILLIS_UTC.test(at)) return false;
+  const ms = Date.parse(at);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === at;
+}
+
 /** Identifies one record stream: a provider and one of its accounts. */
 export const StreamKeySchema = z.object({
   provider: z.string().min(1),

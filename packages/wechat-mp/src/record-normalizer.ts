@@ -98,8 +98,18 @@ export class OccurrenceCounter {
   }
 }
 
-/** Maps one platform record to a {@link KefuRecord}: direction/kind/event from the opercode, media from placeholders. */
-export function normalizeRecord(appId: string, record: RawRecord, raw: JsonValue, occurrence: number): KefuRecord {
+/**
+ * Maps one platform record to a {@link KefuRecord}: direction/kind/event from the opercode,
+ * media from placeholders. Pass the `fingerprint` when it is already known (the occurrence
+ * counter needed it) to hash once less.
+ */
+export function normalizeRecord(
+  appId: string,
+  record: RawRecord,
+  raw: JsonValue,
+  occurrence: number,
+  fingerprint: string = recordFingerprint(appId, record),
+): KefuRecord {
   const meaning = OPERCODES[record.opercode];
   const text = record.text;
   let kind: RecordKind;
@@ -107,7 +117,7 @@ export function normalizeRecord(appId: string, record: RawRecord, raw: JsonValue
   else if (meaning.event) kind = 'event';
   else kind = MEDIA_PLACEHOLDERS[text.trim()] ?? 'text';
   const normalized: KefuRecord = {
-    id: recordId(recordFingerprint(appId, record), occurrence),
+    id: recordId(fingerprint, occurrence),
     provider: WECHAT_MP_PLATFORM,
     account: appId,
     customer: record.openid,

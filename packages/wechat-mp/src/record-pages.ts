@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { wechatMpError } from './errors.js';
 import { normalizeRecord, OccurrenceCounter, recordFingerprint } from './record-normalizer.js';
 import type { WechatMpClient } from './wechat-mp-client.js';
-import { RawRecordSchema } from './wechat-mp-schemas.js';
+import { isCanonicalRawRecord, type RawRecord, RawRecordSchema } from './wechat-mp-schemas.js';
 
 /** Which record API to read: current `getmsglist`, the 2015 `getrecord`, or the legacy (seed 000) `getrecord`. */
 export type RecordApi = 'msglist' | '2015' | 'legacy';
@@ -93,7 +93,8 @@ function parsePosition(api: RecordApi, position: JsonValue, query: RecordWindowQ
 }
 
 /** Validates one raw record of a page; a malformed record fails the page (retried as a bad body). */
-function validateRaw(item: unknown, call: string) {
+function validateRaw(item: unknown, call: string): RawRecord {
+  if (isCanonicalRawRecord(item)) return item;
   const parsed = RawRecordSchema.safeParse(item);
   if (!parsed.success) {
     throw wechatMpError(
@@ -105,6 +106,32 @@ function validateRaw(item: unknown, call: string) {
     );
   }
   return parsed.data;
+}
+
+/** Normalizes the raw records of one page that fall in `[start, end)` (and belong to `customer`, if set). */
+function normalizePage(
+  list: readonly unknown[],
+  call: string,
+  window: { start: number; end: number },
+  query: RecordWindowQuery,
+  counter: OccurrenceCounter,
+): KefuRecord[] {
+  const records: KefuRecord[] = [];
+  for (const item of list) {
+    const raw = validateRaw(item, call);
+    if (raw.time < window.start || raw.time >= window.end) continue;
+    const fingerprint = recordFingerprint(query.appId, raw);
+    const occurrence = counter.next(fingerprint, raw.time);
+    if (query.customer && raw.openid !== query.customer) continue;
+    records.push(normalizeRecord(query.appId, raw, item as JsonValue, occurrence, fingerprint));
+  }
+  return records;
+}
+
+/** A request sent before its page is needed; its failure is reported when it is awaited. */
+function readAhead<T>(request: Promise<T>): Promise<T> {
+  request.catch(() => undefined);
+  return request;
 }
 
 /**
@@ -128,10 +155,22 @@ export class MsgIdPageSource implements PageSource {
     this.#query = query;
   }
 
-  /** Pages from `position` (null = the start of the query). */
+  /**
+   * Pages from `position` (null = the start of the query). The next page is requested
+   * as soon as this one has arrived, before its records are normalized: the platform
+   * serves it while kefu works, and there is still one request at a time per account.
+   */
   async *pages(position: JsonValue, signal: AbortSignal, context: PageSourceContext = {}): AsyncGenerator<RecordPage> {
     const query = this.#query;
+    const fetchPage = (windowStart: number, end: number, msgid: number) =>
+      readAhead(
+        this.#client.getMsgList(
+          { starttime: windowStart, endtime: end, msgid, number: query.pageSize },
+          { signal, onRetry: context.onRetry },
+        ),
+      );
     let current = parsePosition('msglist', position, query);
+    let pending: ReturnType<typeof fetchPage> | undefined;
     while (current.windowStart < query.to) {
       const boundary = this.#splitter.nextBoundary(current.windowStart);
       const end = Math.min(boundary, query.to);
@@ -139,26 +178,20 @@ export class MsgIdPageSource implements PageSource {
       let cursor = current.cursor;
       let lastResponseCursor = Number.NEGATIVE_INFINITY;
       while (true) {
-        const response = await this.#client.getMsgList(
-          { starttime: current.windowStart, endtime: end, msgid: cursor, number: query.pageSize },
-          { signal, onRetry: context.onRetry },
-        );
+        const response = await (pending ?? fetchPage(current.windowStart, end, cursor));
+        pending = undefined;
         const list = response.recordlist;
-        const records: KefuRecord[] = [];
-        for (const item of list) {
-          const raw = validateRaw(item, 'getmsglist');
-          if (raw.time < current.windowStart || raw.time >= end) continue;
-          const fingerprint = recordFingerprint(query.appId, raw);
-          const occurrence = counter.next(fingerprint, raw.time);
-          if (query.customer && raw.openid !== query.customer) continue;
-          records.push(normalizeRecord(query.appId, raw, item as JsonValue, occurrence));
-        }
         const next = cursor + list.length;
         const responseCursor = response.msgid;
         const advancing =
           list.length > 0 &&
           (responseCursor === undefined || (responseCursor >= cursor && responseCursor > lastResponseCursor));
         const windowDone = list.length < query.pageSize || !advancing;
+        if (!windowDone) pending = fetchPage(current.windowStart, end, next);
+        else if (end === boundary && boundary < query.to) {
+          pending = fetchPage(boundary, Math.min(this.#splitter.nextBoundary(boundary), query.to), 1);
+        }
+        const records = normalizePage(list, 'getmsglist', { start: current.windowStart, end }, query, counter);
         const seen = counter.snapshot();
         if (windowDone && end === boundary) {
           // A whole day is read: the next one starts fresh.
@@ -205,7 +238,24 @@ export class PageIndexPageSource implements PageSource {
   async *pages(position: JsonValue, signal: AbortSignal, context: PageSourceContext = {}): AsyncGenerator<RecordPage> {
     const query = this.#query;
     const api = this.#api;
+    const call = api === '2015' ? 'msgrecord/getrecord' : 'customservice/getrecord';
+    // Read-ahead as in MsgIdPageSource: one request at a time, sent before normalizing.
+    const fetchPage = (windowStart: number, end: number, pageindex: number) =>
+      readAhead(
+        this.#client.getRecordPage(
+          api,
+          {
+            starttime: windowStart,
+            endtime: end,
+            pagesize: query.pageSize,
+            pageindex,
+            ...(query.customer ? { openid: query.customer } : {}),
+          },
+          { signal, onRetry: context.onRetry },
+        ),
+      );
     let current = parsePosition(api, position, query);
+    let pending: ReturnType<typeof fetchPage> | undefined;
     while (current.windowStart < query.to) {
       const boundary = this.#splitter.nextBoundary(current.windowStart);
       const end = Math.min(boundary, query.to);
@@ -214,32 +264,20 @@ export class PageIndexPageSource implements PageSource {
       let skip = current.skip ?? 0;
       let previousDigest = '';
       while (true) {
-        const response = await this.#client.getRecordPage(
-          api,
-          {
-            starttime: current.windowStart,
-            endtime: end,
-            pagesize: query.pageSize,
-            pageindex: pageIndex,
-            ...(query.customer ? { openid: query.customer } : {}),
-          },
-          { signal, onRetry: context.onRetry },
-        );
+        const response = await (pending ?? fetchPage(current.windowStart, end, pageIndex));
+        pending = undefined;
         const list = response.recordlist;
         const digest = createHash('sha256').update(JSON.stringify(list)).digest('hex');
         // A platform ignoring pageindex would repeat the page forever: stop instead.
         const repeated = list.length > 0 && digest === previousDigest;
-        const records: KefuRecord[] = [];
-        if (!repeated) {
-          for (const item of list.slice(skip)) {
-            const raw = validateRaw(item, api === '2015' ? 'msgrecord/getrecord' : 'customservice/getrecord');
-            if (raw.time < current.windowStart || raw.time >= end) continue;
-            const occurrence = counter.next(recordFingerprint(query.appId, raw), raw.time);
-            if (query.customer && raw.openid !== query.customer) continue;
-            records.push(normalizeRecord(query.appId, raw, item as JsonValue, occurrence));
-          }
-        }
         const windowDone = repeated || list.length < query.pageSize;
+        if (!windowDone) pending = fetchPage(current.windowStart, end, pageIndex + 1);
+        else if (end === boundary && boundary < query.to) {
+          pending = fetchPage(boundary, Math.min(this.#splitter.nextBoundary(boundary), query.to), 1);
+        }
+        const records = repeated
+          ? []
+          : normalizePage(list.slice(skip), call, { start: current.windowStart, end }, query, counter);
         const seen = counter.snapshot();
         if (windowDone && end === boundary) {
           yield { records, position: toJson({ api, windowStart: boundary, cursor: 1 }) };

@@ -101,6 +101,24 @@ export const RawRecordSchema = z.looseObject({
 /** One record as the platform returns it (validated). */
 export type RawRecord = z.infer<typeof RawRecordSchema>;
 
+/**
+ * True when `item` already is what {@link RawRecordSchema} would return: every field
+ * present with its final type, so nothing to coerce or default. Record pages check
+ * this first and call the schema only for the rest (coercions, defaults, messages):
+ * zod's copy of each of 10 000 records per page was the largest cost of a page.
+ */
+export function isCanonicalRawRecord(item: unknown): item is RawRecord {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
+  const record = item as Record<string, unknown>;
+  return (
+    typeof record.openid === 'string' &&
+    typeof record.text === 'string' &&
+    typeof record.worker === 'string' &&
+    Number.isFinite(record.opercode) &&
+    Number.isFinite(record.time)
+  );
+}
+
 /** `msgrecord/getmsglist` request: window ≤ 24 h, `number` ≤ 10 000, `msgid` from 1. */
 export const MsgListRequestSchema = z.object({
   starttime: z.number().int().nonnegative(),
