@@ -222,11 +222,20 @@ export function isPlainValidRecord(value: unknown): boolean {
   );
 }
 
-/** A real calendar date and time in `toISOString` form: the round trip rejects 2026-02-30 and 24:00. */
+/** A real calendar date and time in `toISOString` form (rejects 2026-02-30 and 24:00), without allocating. */
 function isRealIsoMillis(at: string): boolean {
   if (!ISO_MILLIS_UTC.test(at)) return false;
-  const ms = Date.parse(at);
-  return Number.isFinite(ms) && new Date(ms).toISOString() === at;
+  const digit = (index: number) => at.charCodeAt(index) - 48;
+  const year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  const month = digit(5) * 10 + digit(6);
+  const day = digit(8) * 10 + digit(9);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+  return digit(11) * 10 + digit(12) < 24 && digit(14) < 6 && digit(17) < 6;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** Identifies one record stream: a provider and one of its accounts. */

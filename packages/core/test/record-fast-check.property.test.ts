@@ -25,6 +25,21 @@ const timestamp = fc.oneof(
     '2026-11-23T10:00:60.000Z',
   ),
   fc.string({ maxLength: 30 }),
+  // The right shape with every field possibly out of range: probes the calendar check.
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: 9999 }),
+      fc.integer({ min: 0, max: 13 }),
+      fc.integer({ min: 0, max: 32 }),
+      fc.integer({ min: 0, max: 25 }),
+      fc.integer({ min: 0, max: 61 }),
+      fc.integer({ min: 0, max: 61 }),
+      fc.integer({ min: 0, max: 999 }),
+    )
+    .map(([y, mo, d, h, mi, s, ms]) => {
+      const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+      return `${pad(y, 4)}-${pad(mo)}-${pad(d)}T${pad(h)}:${pad(mi)}:${pad(s)}.${pad(ms, 3)}Z`;
+    }),
 );
 const raw = fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.constant(Number.NaN), fc.constant(new Date(0)));
 const valid = fc.record({
@@ -66,6 +81,27 @@ describe('isPlainValidRecord', () => {
         if (isPlainValidRecord(record)) expect(KefuRecordSchema.safeParse(record).success).toBe(true);
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  it('takes the fast path for every record in the common shape', () => {
+    const common = fc.record({
+      id: fc.string({ minLength: 1, maxLength: 8 }),
+      provider: fc.string({ minLength: 1, maxLength: 8 }),
+      account: fc.string({ minLength: 1, maxLength: 8 }),
+      customer: fc.string({ minLength: 1, maxLength: 8 }),
+      direction: fc.constantFrom(...RecordDirectionSchema.options),
+      kind: fc.constantFrom(...RecordKindSchema.options),
+      at: fc
+        .date({ min: new Date(Date.UTC(0, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+      raw: fc.jsonValue(),
+    });
+    fc.assert(
+      fc.property(common, (record) => {
+        expect(isPlainValidRecord(record)).toBe(true);
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -32,7 +32,7 @@ export const WechatMpConfigSchema = z
     /** Refresh tokens this long before they expire. */
     refreshMarginMs: z.number().int().nonnegative().default(300_000),
     recordApi: z.enum(['msglist', '2015', 'legacy']).default('msglist'),
-    /** Records per request; capped at the API's limit (msglist 10 000, 2015 50, legacy 1000). */
+    /** Records per request (default msglist 2 000, 2015 50, legacy 1000); capped at the API's limit (10 000, 50, 1000). */
     pageSize: z.number().int().positive().optional(),
     timeouts: z
       .object({

@@ -22,7 +22,13 @@ import {
 } from '@kefu/core';
 import { wechatMpError } from './errors.js';
 import { WECHAT_MP_PLATFORM } from './record-normalizer.js';
-import { MAX_PAGE_SIZE, MsgIdPageSource, PageIndexPageSource, type RecordWindowQuery } from './record-pages.js';
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  MsgIdPageSource,
+  PageIndexPageSource,
+  type RecordWindowQuery,
+} from './record-pages.js';
 import { TokenManager } from './token-manager.js';
 import { FileTokenStore, MemoryTokenStore, type TokenStore } from './token-stores.js';
 import { WechatMpClient } from './wechat-mp-client.js';
@@ -153,7 +159,7 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
       from: Math.ceil(from.getTime() / 1000),
       to: Math.ceil(to.getTime() / 1000),
       customer,
-      pageSize: Math.min(pageSize ?? this.config.pageSize ?? MAX_PAGE_SIZE[api], MAX_PAGE_SIZE[api]),
+      pageSize: Math.min(pageSize ?? this.config.pageSize ?? DEFAULT_PAGE_SIZE[api], MAX_PAGE_SIZE[api]),
     };
     const source =
       api === 'msglist' ? new MsgIdPageSource(client, windowQuery) : new PageIndexPageSource(client, api, windowQuery);

@@ -1,6 +1,7 @@
 import { isKefuError } from '@kefu/core';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MsgIdPageSource, PageIndexPageSource } from '../src/record-pages.js';
 import { beijingMidnightDaysAgo, rawKey, readAll, startWechatFixture } from './support/wechat-fixture.js';
 
 describe('records() against the emulator', () => {
@@ -94,6 +95,38 @@ describe('records() against the emulator', () => {
         fixture.makeProvider({ recordApi, pageSize: 40 }).records({ ...range, resumeFrom: legacy.checkpoints[index] }),
       );
       expect(rest.records.map((r) => r.id)).toEqual(legacy.records.slice(index + 1).map((r) => r.id));
+    },
+  );
+
+  it.each(['msglist', '2015'] as const)(
+    'given the %s API, when one page is taken and the next is not, then exactly one further request is in flight (read-ahead)',
+    async (api) => {
+      const provider = fixture.makeProvider({ recordApi: api, pageSize: 10 });
+      const window = {
+        appId: fixture.appId,
+        from: Math.ceil(from.getTime() / 1000),
+        to: Math.ceil(from.getTime() / 1000) + 86_400,
+        pageSize: 10,
+      };
+      const source =
+        api === 'msglist'
+          ? new MsgIdPageSource(provider.client(fixture.appId), window)
+          : new PageIndexPageSource(provider.client(fixture.appId), api, window);
+      const path = api === 'msglist' ? '/customservice/msgrecord/getmsglist' : '/customservice/msgrecord/getrecord';
+      const controller = new AbortController();
+      const pages = source.pages(null, controller.signal)[Symbol.asyncIterator]();
+      const before = fixture.emulator.requests.count({ path });
+      const first = await pages.next();
+      expect(first.done).toBe(false);
+      // The second page is requested while the first is handed out; nothing more until it is taken.
+      await vi.waitFor(() => expect(fixture.emulator.requests.count({ path })).toBe(before + 2));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(fixture.emulator.requests.count({ path })).toBe(before + 2);
+      const second = await pages.next();
+      expect(second.done).toBe(false);
+      await vi.waitFor(() => expect(fixture.emulator.requests.count({ path })).toBe(before + 3));
+      controller.abort();
+      await pages.return?.(undefined);
     },
   );
 
