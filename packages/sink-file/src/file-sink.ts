@@ -160,18 +160,26 @@ export class FileSink implements RecordSink {
   }
 
   #group(records: readonly KefuRecord[]): TargetGroup[] {
-    const groups = new Map<string, TargetGroup>();
+    const bySeries = new Map<string, TargetGroup>();
+    // Records of a batch share a few (provider, account, day) values: render each path once.
+    const byValues = new Map<string, TargetGroup>();
     for (const record of records) {
-      const values = { provider: record.provider, account: record.account, day: this.#days.dayOf(record.at) };
-      const seriesKey = this.#template.seriesKey(values);
-      let group = groups.get(seriesKey);
+      const day = this.#days.dayOf(record.at);
+      const valuesKey = `${record.provider}\u0000${record.account}\u0000${day}`;
+      let group = byValues.get(valuesKey);
       if (!group) {
-        group = { seriesKey, values, records: [] };
-        groups.set(seriesKey, group);
+        const values = { provider: record.provider, account: record.account, day };
+        const seriesKey = this.#template.seriesKey(values);
+        group = bySeries.get(seriesKey);
+        if (!group) {
+          group = { seriesKey, values, records: [] };
+          bySeries.set(seriesKey, group);
+        }
+        byValues.set(valuesKey, group);
       }
       group.records.push(record);
     }
-    return [...groups.values()];
+    return [...bySeries.values()];
   }
 
   /** Serializes one target's records once (and compresses them into one gzip member). */
