@@ -1,36 +1,14 @@
 /**
  * Child process of the benchmarks: runs one measured task against the emulator and
  * prints one JSON line with its figures and its own peak RSS. Each task runs in a fresh
- * process so the peak RSS and the JIT state of one task never leak into another.
+ * process so the peak RSS and the JIT state of one task never leak into another, and
+ * imports only what it uses (a sync into a file does not load database drivers).
  * Usage: node bench-worker.js '<WorkerTask as JSON>'
  */
-import { hash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import {
-  type CheckpointStore,
-  type KefuRecord,
-  KefuRecordSchema,
-  MemoryCheckpointStore,
-  type RecordBatch,
-  type RecordSink,
-  runSync,
-} from '@kefu/core';
-import { DatabaseSink, schemaStatements } from '@kefu/sink-db';
-import { FileSink } from '@kefu/sink-file';
-import {
-  normalizeRecord,
-  OccurrenceCounter,
-  parsePlatformJson,
-  RawRecordSchema,
-  recordFingerprint,
-  recordId,
-  WechatMpProvider,
-} from '@kefu/wechat-mp';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
+import type { CheckpointStore, KefuRecord, RecordBatch, RecordSink } from '@kefu/core';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { benchError } from './errors.js';
@@ -59,6 +37,10 @@ export const WorkerTaskSchema = z.discriminatedUnion('task', [
     table: z.string().optional(),
     batchSize: z.number().int().positive(),
     validate: z.boolean(),
+    /** getmsglist records per request (default: the provider's). */
+    pageSize: z.number().int().positive().optional(),
+    /** Pages fetched ahead of the sinks (default: the pipeline's). */
+    prefetchPages: z.number().int().positive().optional(),
     /** Delay of the `slow` sink per batch. */
     slowBatchMs: z.number().nonnegative().optional(),
   }),
@@ -84,6 +66,8 @@ export interface WorkerResult {
   records: number;
   /** Wall time of the measured part. */
   ms: number;
+  /** CPU time (user + system, all threads) of the measured part, ms. */
+  cpuMs?: number;
   pages?: number;
   retries?: number;
   /** Peak resident set size of the worker process, MiB. */
@@ -177,10 +161,17 @@ function maxRssMiB(): number {
   return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 }
 
+/** CPU time of this process since `start`, ms. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return Math.round((used.user + used.system) / 1000);
+}
+
 /** Fetch ceiling: pages with bare undici + JSON.parse, nothing else. */
 async function fetchTask(task: Extract<WorkerTask, { task: 'fetch' }>): Promise<WorkerResult> {
   const reader = new BareMsgListReader(task);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let records = 0;
   let pages = 0;
   for await (const page of reader.pages()) {
@@ -188,8 +179,9 @@ async function fetchTask(task: Extract<WorkerTask, { task: 'fetch' }>): Promise<
     pages += 1;
   }
   const ms = performance.now() - started;
+  const cpuMs = cpuMsSince(cpu);
   await reader.close();
-  return { records, pages, ms, maxRssMiB: maxRssMiB() };
+  return { records, pages, ms, cpuMs, maxRssMiB: maxRssMiB() };
 }
 
 /** A sink that acknowledges at once (`null`) or after a fixed delay per batch (`slow`). */
@@ -203,14 +195,6 @@ class DelaySink implements RecordSink {
   async close(): Promise<void> {}
 }
 
-/**
- * What parsePlatformJson repairs: raw control characters, and integer literals of 16+
- * digits right after `:`, `[` or `,` (may exceed 2^53). A hit inside a string only costs
- * the slow path; it is never wrong.
- */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point.
-const NEEDS_REPAIR = /[\u0000-\u001f]|[:[,]\s*-?\d{16}/;
-
 /** Times one stage over every item. */
 function timeStage<T>(items: readonly T[], stage: (item: T) => unknown): number {
   const started = performance.now();
@@ -220,9 +204,14 @@ function timeStage<T>(items: readonly T[], stage: (item: T) => unknown): number 
 
 /**
  * Where the per-record time of the WeChat path goes: each stage the provider and the
- * record stream apply, timed alone over the same pages (fetched first, not timed).
+ * record stream apply, timed alone over the same pages (fetched first, not timed), with
+ * the zod schemas the fast checks stand in for.
  */
 async function stagesTask(task: Extract<WorkerTask, { task: 'stages' }>): Promise<WorkerResult> {
+  const { isPlainValidRecord, KefuRecordSchema } = await import('@kefu/core');
+  const wechat = await import('@kefu/wechat-mp');
+  const { isCanonicalRawRecord, normalizeRecord, OccurrenceCounter, parsePlatformJson, RawRecordSchema } = wechat;
+  const { recordFingerprint, recordId } = wechat;
   const reader = new BareMsgListReader(task);
   reader.keepTexts = true;
   const raws: RawRecord[] = [];
@@ -232,37 +221,36 @@ async function stagesTask(task: Extract<WorkerTask, { task: 'stages' }>): Promis
   const counter = new OccurrenceCounter();
   const normalized = raws.map((raw) => {
     const fingerprint = recordFingerprint(task.appId, raw);
-    return normalizeRecord(task.appId, raw, raw, counter.next(fingerprint, raw.time));
+    return normalizeRecord(task.appId, raw, raw, counter.next(fingerprint, raw.time), fingerprint);
   });
+  const fingerprints = raws.map((raw) => recordFingerprint(task.appId, raw));
   // Warm-up so every stage runs optimized code, as in a long sync.
   for (const record of normalized.slice(0, 2000)) KefuRecordSchema.safeParse(record);
   const stages: Record<string, number> = {
     'JSON.parse of the page bodies': timeStage(texts, (text) => JSON.parse(text)),
-    'parsePlatformJson (repair + parse)': timeStage(texts, (text) => parsePlatformJson(text)),
-    'proposed: JSON.parse unless a regex finds what needs repair': timeStage(texts, (text) =>
-      NEEDS_REPAIR.test(text) ? parsePlatformJson(text) : JSON.parse(text),
-    ),
-    'RawRecordSchema (wechat-mp zod)': timeStage(raws, (raw) => RawRecordSchema.safeParse(raw)),
+    'parsePlatformJson (fast path + repair when needed)': timeStage(texts, (text) => parsePlatformJson(text)),
+    'isCanonicalRawRecord (wechat-mp fast check)': timeStage(raws, (raw) => isCanonicalRawRecord(raw)),
+    'RawRecordSchema (wechat-mp zod, its fallback)': timeStage(raws, (raw) => RawRecordSchema.safeParse(raw)),
     'fingerprint + id (2 × sha256)': timeStage(raws, (raw) => recordId(recordFingerprint(task.appId, raw), 0)),
-    'proposed: same ids with one-shot crypto.hash': timeStage(raws, (raw) => {
-      const fingerprint = hash(
-        'sha256',
-        JSON.stringify([task.appId, raw.openid, raw.opercode, raw.time, raw.worker, raw.text]),
-      ).slice(0, 16);
-      return hash('sha256', `${fingerprint}#0`).slice(0, 32);
-    }),
-    'normalizeRecord (incl. hashes)': timeStage(raws, (raw) => normalizeRecord(task.appId, raw, raw, 0)),
-    'KefuRecordSchema (core zod, validate: true)': timeStage(normalized, (record) =>
-      KefuRecordSchema.safeParse(record),
+    'normalizeRecord (fingerprint given)': timeStage(raws, (raw) =>
+      normalizeRecord(task.appId, raw, raw, 0, fingerprints[0] as string),
     ),
+    'isPlainValidRecord (core fast check)': timeStage(normalized, (record) => isPlainValidRecord(record)),
+    'KefuRecordSchema (core zod, its fallback)': timeStage(normalized, (record) => KefuRecordSchema.safeParse(record)),
   };
   return { records: raws.length, ms: 0, stages, maxRssMiB: maxRssMiB() };
 }
 
 /** End-to-end: WechatMpProvider → runSync → one sink, as a user would run it. */
 async function kefuTask(task: Extract<WorkerTask, { task: 'kefu' }>): Promise<WorkerResult> {
+  const { MemoryCheckpointStore, runSync } = await import('@kefu/core');
+  const { WechatMpProvider } = await import('@kefu/wechat-mp');
   const provider = new WechatMpProvider(
-    { accounts: [{ appId: task.appId, secret: task.secret }], baseUrl: task.url },
+    {
+      accounts: [{ appId: task.appId, secret: task.secret }],
+      baseUrl: task.url,
+      ...(task.pageSize ? { pageSize: task.pageSize } : {}),
+    },
     { streamOptions: { validate: task.validate } },
   );
   const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
@@ -275,10 +263,13 @@ async function kefuTask(task: Extract<WorkerTask, { task: 'kefu' }>): Promise<Wo
     case 'slow':
       sink = new DelaySink(task.slowBatchMs ?? 0);
       break;
-    case 'jsonl':
+    case 'jsonl': {
+      const { FileSink } = await import('@kefu/sink-file');
       sink = new FileSink({ dir: scratch });
       break;
+    }
     default: {
+      const { DatabaseSink } = await import('@kefu/sink-db');
       const url = task.sink === 'sqlite' ? `sqlite://${join(scratch, 'records.db')}` : task.databaseUrl;
       if (!url || !task.table)
         throw benchError('BENCH_OPTIONS_INVALID', `a ${task.sink} sync needs databaseUrl and table`);
@@ -289,6 +280,7 @@ async function kefuTask(task: Extract<WorkerTask, { task: 'kefu' }>): Promise<Wo
     }
   }
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const run = runSync({
     targets: [{ provider, account: task.appId }],
     sinks: [sink],
@@ -296,9 +288,11 @@ async function kefuTask(task: Extract<WorkerTask, { task: 'kefu' }>): Promise<Wo
     from: new Date(task.from),
     to: new Date(task.to),
     batchSize: task.batchSize,
+    ...(task.prefetchPages ? { prefetchPages: task.prefetchPages } : {}),
   });
   const summary = await run.done;
   const ms = performance.now() - started;
+  const cpuMs = cpuMsSince(cpu);
   await sink.close();
   await provider.close?.();
   rmSync(scratch, { recursive: true, force: true });
@@ -306,7 +300,14 @@ async function kefuTask(task: Extract<WorkerTask, { task: 'kefu' }>): Promise<Wo
   if (target?.status !== 'done') {
     throw benchError('BENCH_CHILD_FAILED', `sync ended ${target?.status}: ${String(target?.error)}`);
   }
-  return { records: summary.records, pages: target.pages, retries: target.retries, ms, maxRssMiB: maxRssMiB() };
+  return {
+    records: summary.records,
+    pages: target.pages,
+    retries: target.retries,
+    ms,
+    cpuMs,
+    maxRssMiB: maxRssMiB(),
+  };
 }
 
 /** The database sink's row for a record, encoded the way the sink encodes it. */
@@ -338,17 +339,20 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
     checkpoints: `${task.table}_cp`,
     migrations: `${task.table}_m`,
   };
+  const { schemaStatements } = await import('@kefu/sink-db');
+  const { normalizeRecord, OccurrenceCounter, recordFingerprint } = await import('@kefu/wechat-mp');
   const ddl = schemaStatements(task.dialect, names);
   const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
   let insertBatch: (rows: unknown[][]) => Promise<void>;
   let close: () => Promise<void>;
   if (task.dialect === 'sqlite') {
+    const { DatabaseSync } = await import('node:sqlite');
     const db = new DatabaseSync(join(scratch, 'ceiling.db'));
     // The sink's settings: WAL, fsync at every commit.
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
     for (const statement of ddl) db.exec(statement);
-    const statements = new Map<number, ReturnType<DatabaseSync['prepare']>>();
+    const statements = new Map<number, ReturnType<typeof db.prepare>>();
     insertBatch = async (rows) => {
       let statement = statements.get(rows.length);
       if (!statement) {
@@ -364,6 +368,7 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
     };
     close = async () => db.close();
   } else if (task.dialect === 'postgres') {
+    const { default: pg } = await import('pg');
     const client = new pg.Client({ connectionString: task.databaseUrl });
     await client.connect();
     for (const statement of ddl) await client.query(statement);
@@ -378,6 +383,7 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
       await client.end();
     };
   } else {
+    const { default: mysql } = await import('mysql2/promise');
     const connection = await mysql.createConnection({ uri: task.databaseUrl, timezone: '+00:00' });
     for (const statement of ddl) await connection.query(statement);
     insertBatch = async (rows) => {
@@ -394,7 +400,7 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
   let records = 0;
   let insertMs = 0;
   let currentDay = -1;
-  let counter = new OccurrenceCounter();
+  let counter: InstanceType<typeof OccurrenceCounter> = new OccurrenceCounter();
   for await (const page of reader.pages()) {
     const rows: unknown[][] = [];
     for (const raw of page) {
@@ -435,6 +441,7 @@ async function fetchOnceMore(url: string, init: RequestInit): Promise<Response> 
 
 /** The naive baseline: one page at a time with fetch(), one autocommitted INSERT per record into SQLite. */
 async function naiveTask(task: Extract<WorkerTask, { task: 'naive' }>): Promise<WorkerResult> {
+  const { DatabaseSync } = await import('node:sqlite');
   const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
   const db = new DatabaseSync(join(scratch, 'naive.db'));
   db.exec('CREATE TABLE records (id TEXT PRIMARY KEY, customer TEXT, at TEXT, raw TEXT)');

@@ -57,9 +57,9 @@ export async function startEmulatorProcess(options: EmulatorOptions): Promise<Em
   };
 }
 
-/** Runs one task in a fresh worker process and returns what it measured. */
-export function runWorker(task: WorkerTask): Promise<WorkerResult> {
-  const child = spawn(process.execPath, [join(here, 'bench-worker.js'), JSON.stringify(task)], {
+/** Runs one task in a fresh worker process (with extra Node flags, if any) and returns what it measured. */
+export function runWorker(task: WorkerTask, nodeFlags: readonly string[] = []): Promise<WorkerResult> {
+  const child = spawn(process.execPath, [...nodeFlags, join(here, 'bench-worker.js'), JSON.stringify(task)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return firstJsonLine<WorkerResult>(child, `the ${task.task} worker`);

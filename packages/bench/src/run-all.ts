@@ -111,8 +111,8 @@ if (selected.has('scaling')) {
 if (selected.has('rss')) {
   log(`peak RSS at ${large} records…`);
   const fetchCeiling = (figures.get(large) ?? figures.get(small) ?? (await throughput(small))).fetchCeiling;
-  const rows = [await peakRssBenchmark(small, fetchCeiling, log)];
-  if (large !== small) rows.push(await peakRssBenchmark(large, fetchCeiling, log));
+  const rows = await peakRssBenchmark(small, fetchCeiling, log);
+  if (large !== small) rows.push(...(await peakRssBenchmark(large, fetchCeiling, log)));
   tables.push({
     title: 'Peak RSS of the sync process (sink 10× slower than the source)',
     rows,
