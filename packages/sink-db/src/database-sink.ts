@@ -1,4 +1,3 @@
-import { DatabaseSync } from 'node:sqlite';
 import {
   type Checkpoint,
   CheckpointSchema,
@@ -28,7 +27,6 @@ import {
 import { type DatabaseDialectName, type DatabaseTarget, parseDatabaseUrl } from './database-url.js';
 import { toDatabaseSinkError } from './driver-errors.js';
 import { databaseSinkError } from './errors.js';
-import { NodeSqliteDialect } from './node-sqlite-dialect.js';
 import {
   encodeTimestamp,
   fromStoredRow,
@@ -38,6 +36,7 @@ import {
   toRecordRow,
 } from './record-rows.js';
 import { SqliteWriteLock } from './sqlite-write-lock.js';
+import { WorkerSqliteDialect } from './worker-sqlite-dialect.js';
 
 /** The tables as Kysely sees them; the real names come from the config (see `#tables`). */
 interface SinkTables {
@@ -293,15 +292,13 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     if (target.dialect === 'sqlite') {
       const { path } = target;
       const busyTimeoutMs = this.config.busyTimeoutMs;
-      return new NodeSqliteDialect(async () => {
-        const database = new DatabaseSync(path);
-        // WAL lets readers run beside the writer; synchronous=FULL fsyncs the WAL at every
-        // commit, so a batch acknowledged by write() survives a crash or power loss
-        // (NORMAL would only survive a process crash).
-        database.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-        database.exec('PRAGMA journal_mode = WAL');
-        database.exec('PRAGMA synchronous = FULL');
-        return database;
+      // WAL lets readers run beside the writer; synchronous=FULL fsyncs the WAL at every
+      // commit, so a batch acknowledged by write() survives a crash or power loss
+      // (NORMAL would only survive a process crash). The fsyncs happen on the dialect's
+      // worker thread, not on the event loop.
+      return new WorkerSqliteDialect({
+        path,
+        setup: [`PRAGMA busy_timeout = ${busyTimeoutMs}`, 'PRAGMA journal_mode = WAL', 'PRAGMA synchronous = FULL'],
       });
     }
     if (target.dialect === 'postgres') {

@@ -17,6 +17,6 @@ export {
 export { plugin } from './database-sink-plugin.js';
 export { type DatabaseDialectName, type DatabaseTarget, parseDatabaseUrl, redactDatabaseUrl } from './database-url.js';
 export { type DatabaseSinkErrorCode, databaseSinkError, databaseSinkErrorCatalogue } from './errors.js';
-export { adaptNodeSqlite, NodeSqliteDialect } from './node-sqlite-dialect.js';
 /** The records table's columns in insert order (for tools that write the same rows). */
 export { RECORD_COLUMNS } from './record-rows.js';
+export { WorkerSqliteDialect, type WorkerSqliteOptions } from './worker-sqlite-dialect.js';

@@ -1,0 +1,264 @@
+import { Worker } from 'node:worker_threads';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  SelectQueryNode,
+  SqliteDialect,
+} from 'kysely';
+
+/**
+ * SQLite on its own thread. `node:sqlite` is synchronous: run on the main thread, every
+ * INSERT and every commit's fsync would stop the event loop, so a sync could not fetch
+ * the next page while the database writes (and an embedding HTTP server could not
+ * answer). Here one worker thread owns the connection and runs the statements in the
+ * order they were sent; the main thread only awaits the answers.
+ */
+
+/** What the worker is asked: open the file, run one statement, or close. */
+type WorkerRequest =
+  | { id: number; op: 'open'; path: string; setup: readonly string[] }
+  | { id: number; op: 'query'; sql: string; parameters: readonly unknown[] }
+  | { id: number; op: 'close' };
+
+/** A request before the worker client numbers it. */
+type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** A driver error as it crossed the thread boundary (the fields driver-errors reads). */
+interface WorkerError {
+  message: string;
+  code?: unknown;
+  errcode?: unknown;
+  errstr?: unknown;
+}
+
+/** The worker's answer to one request. */
+type WorkerAnswer =
+  | { id: number; rows: unknown[] }
+  | { id: number; changes: number | bigint; lastInsertRowid: number | bigint }
+  | { id: number; done: true }
+  | { id: number; error: WorkerError };
+
+/**
+ * The worker thread's program. Started from its own source text (`eval`), so it must be
+ * self-contained: builtins come from `process.getBuiltinModule`, nothing is imported.
+ */
+function sqliteWorkerProgram(): void {
+  const { parentPort } = process.getBuiltinModule('node:worker_threads');
+  const { DatabaseSync } = process.getBuiltinModule('node:sqlite');
+  if (!parentPort) return;
+  const port = parentPort;
+  // Kysely prepares every query anew; a multi-row INSERT is worth preparing once.
+  const statements = new Map<string, { statement: import('node:sqlite').StatementSync; reader: boolean }>();
+  let database: import('node:sqlite').DatabaseSync | undefined;
+  port.on('message', (request: WorkerRequest) => {
+    try {
+      if (request.op === 'open') {
+        database = new DatabaseSync(request.path);
+        for (const sql of request.setup) database.exec(sql);
+        port.postMessage({ id: request.id, done: true });
+        return;
+      }
+      if (request.op === 'close') {
+        statements.clear();
+        if (database?.isOpen) database.close();
+        port.postMessage({ id: request.id, done: true });
+        port.close();
+        return;
+      }
+      if (!database) throw new Error('the SQLite worker got a query before its database was opened');
+      let entry = statements.get(request.sql);
+      if (!entry) {
+        const statement = database.prepare(request.sql);
+        // A statement returns rows exactly when it has result columns (SELECT, RETURNING, PRAGMA).
+        entry = { statement, reader: statement.columns().length > 0 };
+        if (statements.size >= 64) statements.delete(statements.keys().next().value as string);
+        statements.set(request.sql, entry);
+      }
+      const parameters = request.parameters as Parameters<import('node:sqlite').StatementSync['all']>;
+      if (entry.reader) {
+        port.postMessage({ id: request.id, rows: entry.statement.all(...parameters) });
+      } else {
+        const { changes, lastInsertRowid } = entry.statement.run(...parameters);
+        port.postMessage({ id: request.id, changes, lastInsertRowid });
+      }
+    } catch (error) {
+      const shape = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+      port.postMessage({
+        id: request.id,
+        error: {
+          message: error instanceof Error ? error.message : String(error),
+          code: shape.code,
+          errcode: shape.errcode,
+          errstr: shape.errstr,
+        },
+      });
+    }
+  });
+}
+
+/** An Error carrying the driver fields of an error thrown in the worker. */
+function rebuildError(error: WorkerError): Error {
+  return Object.assign(new Error(error.message), {
+    ...(error.code !== undefined ? { code: error.code } : {}),
+    ...(error.errcode !== undefined ? { errcode: error.errcode } : {}),
+    ...(error.errstr !== undefined ? { errstr: error.errstr } : {}),
+  });
+}
+
+/** The worker thread and the requests waiting for its answers. */
+class SqliteWorker {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (answer: WorkerAnswer) => void; reject: (error: Error) => void }>();
+  #nextId = 1;
+  #exited: Error | undefined;
+
+  constructor() {
+    this.#worker = new Worker(`(${sqliteWorkerProgram.toString()})()`, { eval: true });
+    // An idle worker must not keep the process alive; a pending request does (see #send).
+    this.#worker.unref();
+    this.#worker.on('message', (answer: WorkerAnswer) => {
+      const waiter = this.#pending.get(answer.id);
+      if (!waiter) return;
+      this.#pending.delete(answer.id);
+      if (this.#pending.size === 0) this.#worker.unref();
+      if ('error' in answer) waiter.reject(rebuildError(answer.error));
+      else waiter.resolve(answer);
+    });
+    const fail = (error: Error) => {
+      this.#exited ??= error;
+      for (const waiter of this.#pending.values()) waiter.reject(error);
+      this.#pending.clear();
+    };
+    this.#worker.on('error', fail);
+    this.#worker.on('exit', (code) => fail(new Error(`the SQLite worker thread exited (code ${code})`)));
+  }
+
+  /** Sends one request; its answer comes back in order with every other. */
+  send(request: Unnumbered<WorkerRequest>): Promise<WorkerAnswer> {
+    if (this.#exited) return Promise.reject(this.#exited);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.#pending.size === 0) this.#worker.ref();
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...request, id });
+    });
+  }
+
+  /** Closes the database and waits for the thread to end. */
+  async close(): Promise<void> {
+    if (this.#exited) return;
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    await this.send({ op: 'close' }).catch(() => undefined);
+    // Keep the process alive until the thread has ended (an unref'd wait would not).
+    this.#worker.ref();
+    await exited;
+  }
+}
+
+/** Kysely's view of the worker's one connection. */
+class WorkerSqliteConnection implements DatabaseConnection {
+  readonly #worker: SqliteWorker;
+
+  constructor(worker: SqliteWorker) {
+    this.#worker = worker;
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const answer = await this.#worker.send({
+      op: 'query',
+      sql: compiledQuery.sql,
+      parameters: compiledQuery.parameters,
+    });
+    if ('rows' in answer) return { rows: answer.rows as R[] };
+    if (!('changes' in answer)) return { rows: [] };
+    return { numAffectedRows: BigInt(answer.changes), insertId: BigInt(answer.lastInsertRowid), rows: [] };
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    if (!SelectQueryNode.is(compiledQuery.query)) {
+      throw new Error('the SQLite driver streams only SELECT queries');
+    }
+    const { rows } = await this.executeQuery<R>(compiledQuery);
+    for (const row of rows) yield { rows: [row] };
+  }
+}
+
+/** Where the database is and the statements run once after opening it (PRAGMAs). */
+export interface WorkerSqliteOptions {
+  /** A file path, or `:memory:`. */
+  path: string;
+  setup?: readonly string[];
+}
+
+/** A driver over {@link SqliteWorker}; write transactions take the lock up front. */
+class WorkerSqliteDriver implements Driver {
+  readonly #options: WorkerSqliteOptions;
+  #worker: SqliteWorker | undefined;
+  #connection: WorkerSqliteConnection | undefined;
+
+  constructor(options: WorkerSqliteOptions) {
+    this.#options = options;
+  }
+
+  async init(): Promise<void> {
+    const worker = new SqliteWorker();
+    try {
+      await worker.send({ op: 'open', path: this.#options.path, setup: this.#options.setup ?? [] });
+    } catch (error) {
+      await worker.close();
+      throw error;
+    }
+    this.#worker = worker;
+    this.#connection = new WorkerSqliteConnection(worker);
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (!this.#connection) throw new Error('the SQLite driver is not initialized');
+    return this.#connection;
+  }
+
+  // A deferred BEGIN that later writes can fail with SQLITE_BUSY without waiting for the
+  // busy timeout; taking the write lock up front makes concurrent writers queue instead.
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async releaseConnection(): Promise<void> {}
+
+  async destroy(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    this.#connection = undefined;
+    await worker?.close();
+  }
+}
+
+/**
+ * A Kysely dialect over `node:sqlite` running on a worker thread: the SQL of Kysely's
+ * SQLite dialect, statements executed off the event loop, in order, on one connection.
+ */
+export class WorkerSqliteDialect extends SqliteDialect {
+  readonly #options: WorkerSqliteOptions;
+
+  /** The database is opened on first use. */
+  constructor(options: WorkerSqliteOptions) {
+    // SqliteDialect wants a database factory; this dialect replaces the driver that uses it.
+    super({ database: () => Promise.reject(new Error('unused: WorkerSqliteDialect has its own driver')) });
+    this.#options = options;
+  }
+
+  /** The driver talking to the worker thread. */
+  override createDriver(): Driver {
+    return new WorkerSqliteDriver(this.#options);
+  }
+}
