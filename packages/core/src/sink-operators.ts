@@ -167,6 +167,13 @@ export interface PipeToSinksOptions {
   /** Called for each batch as it is read, before it is written. */
   onBatchRead?: (batch: RecordBatch) => void;
   /**
+   * One of `sinks` that commits each batch's checkpoint with its records (an exactly-once
+   * sink that is also the checkpoint store). It is handed a batch only after every other
+   * sink acknowledged it, so the checkpoint it commits never passes a batch another sink
+   * lacks.
+   */
+  checkpointSink?: RecordSink;
+  /**
    * Called once per batch, in stream order, after every sink acknowledged it and every
    * earlier batch was committed: store the checkpoint here. A rejection stops the pipe.
    */
@@ -220,6 +227,10 @@ export async function pipeToSinks(
   checkInteger('maxInFlightBatches', options.maxInFlightBatches, 1);
   checkDuration('maxWaitMs', options.maxWaitMs);
   const maxInFlight = options.maxInFlightBatches ?? 2;
+  const checkpointSink = options.checkpointSink;
+  if (checkpointSink && !sinks.includes(checkpointSink)) {
+    throw coreError('KEFU_CONFIG_INVALID', `pipeToSinks: checkpointSink ${checkpointSink.id} is not one of the sinks`);
+  }
   const result: PipeToSinksResult = { batches: 0, records: 0 };
 
   const reading = new AbortController();
@@ -257,18 +268,26 @@ export async function pipeToSinks(
     };
     options.onBatchRead?.(batch);
     // A record-less batch only advances the checkpoint (empty pages): nothing to write.
-    const acknowledgements =
-      batch.records.length === 0
-        ? []
-        : sinks.map((sink, index) => {
-            const acknowledged = (sinkTails[index] as Promise<unknown>).then(() => {
-              if (failure) throw SKIPPED;
-              return write(sink, batch);
-            });
-            sinkTails[index] = acknowledged.catch(() => undefined);
-            return acknowledged;
-          });
-    const allAcknowledged = Promise.all(acknowledgements);
+    const enqueue = (index: number, after: Promise<unknown>) => {
+      const acknowledged = Promise.all([sinkTails[index], after]).then(() => {
+        if (failure) throw SKIPPED;
+        return write(sinks[index] as RecordSink, batch);
+      });
+      sinkTails[index] = acknowledged.catch(() => undefined);
+      return acknowledged;
+    };
+    const others: Array<Promise<unknown>> = [];
+    let last: Promise<unknown> | undefined;
+    if (batch.records.length > 0) {
+      sinks.forEach((sink, index) => {
+        if (sink !== checkpointSink) others.push(enqueue(index, Promise.resolve()));
+      });
+      const othersAcknowledged = Promise.all(others);
+      othersAcknowledged.catch(() => undefined);
+      const checkpointIndex = checkpointSink ? sinks.indexOf(checkpointSink) : -1;
+      if (checkpointIndex >= 0) last = enqueue(checkpointIndex, othersAcknowledged);
+    }
+    const allAcknowledged = Promise.all(last ? [...others, last] : others);
     allAcknowledged.catch(() => undefined);
     // Contiguous prefix: commit only after the previous batch committed.
     const committed = lastCommit.then(async () => {

@@ -269,6 +269,12 @@ export function runSync(options: SyncOptions): SyncRun {
     });
   };
 
+  // The checkpoint store may be one of the sinks, committing each batch's checkpoint with
+  // its records (exactly-once): it then writes after the other sinks, and no separate save.
+  const checkpointSink = options.sinks.find(
+    (sink) => (sink as unknown) === options.checkpoints && sink.guarantee === 'exactly-once',
+  );
+
   const syncTarget = async (target: SyncTarget, summary: SyncTargetSummary): Promise<void> => {
     const key = syncCheckpointKey(job, target);
     const log = logger.child({ target: summary.target, checkpointKey: key });
@@ -330,6 +336,7 @@ export function runSync(options: SyncOptions): SyncRun {
             : opened;
         await pipeToSinks(stream, options.dryRun ? [] : options.sinks, {
           checkpointKey: key,
+          ...(checkpointSink && !options.dryRun ? { checkpointSink } : {}),
           batchSize: options.batchSize ?? 500,
           ...(options.maxBatchWaitMs !== undefined ? { maxWaitMs: options.maxBatchWaitMs } : {}),
           ...(options.maxInFlightBatches !== undefined ? { maxInFlightBatches: options.maxInFlightBatches } : {}),
@@ -342,7 +349,11 @@ export function runSync(options: SyncOptions): SyncRun {
             emit('retry', summary, { error: errorJson(error) });
           },
           commit: async (checkpoint, batch) => {
-            if (!options.dryRun) await options.checkpoints.save(key, checkpoint);
+            // A checkpoint sink committed this checkpoint with the batch's records already
+            // (a record-less batch, which only advances the checkpoint, reaches no sink).
+            if (!options.dryRun && (!checkpointSink || batch.records.length === 0)) {
+              await options.checkpoints.save(key, checkpoint);
+            }
             committed = checkpoint;
             streamFailures = 0;
             summary.records += batch.records.length;

@@ -193,6 +193,56 @@ describe('runSync', () => {
     for (const sink of [good, bad]) expect(new Set(sink.accepted)).toEqual(new Set(allIds(provider, 'a')));
   });
 
+  it('given the checkpoint store is an exactly-once sink beside a failing one, then its committed checkpoint never passes the failed batch and no separate save is made', async () => {
+    /** A transactional sink that is also the checkpoint store: write() commits records and checkpoint together. */
+    class TransactionalSink extends RecordingSink implements CheckpointStore {
+      override readonly guarantee = 'exactly-once' as unknown as 'at-least-once';
+      readonly stored = new MemoryCheckpointStore();
+      saves = 0;
+      override async write(batch: Parameters<RecordingSink['write']>[0]): Promise<void> {
+        await super.write(batch);
+        await this.stored.save(batch.checkpointKey, batch.checkpoint);
+      }
+      load(key: string) {
+        return this.stored.load(key);
+      }
+      async save(key: string, checkpoint: Checkpoint) {
+        this.saves++;
+        await this.stored.save(key, checkpoint);
+      }
+    }
+    const provider = new FakeProvider('prov', { a: pagesOf(5, 2) });
+    const database = new TransactionalSink('db');
+    // The other sink is slow and fails on the third batch: the database must not run ahead of it.
+    const bad = new RecordingSink('bad', {
+      beforeWrite: () => turns(3),
+      failOn: (_call, batch) => (batch.records[0]?.id === 'r4' ? coreError('KEFU_CONFIG_INVALID', 'disk full') : undefined),
+    });
+    const options = {
+      targets: [{ provider, account: 'a' }],
+      sinks: [database, bad],
+      checkpoints: database,
+      from: FROM,
+      to: TO,
+      batchSize: 2,
+      maxInFlightBatches: 3,
+      retry: FAST_RETRY,
+    };
+    const first = await runSync(options).done;
+    expect(first.targets[0]?.status).toBe('failed');
+    expect(database.accepted).toEqual(['r0', 'r1', 'r2', 'r3']);
+    const stored = await database.load('default/prov/a');
+    expect(await readIds(provider, 'a', stored)).toEqual(allIds(provider, 'a').slice(4));
+    expect(database.saves).toBe(0);
+
+    const clean = new TransactionalSink('db2');
+    const second = await runSync({ ...options, sinks: [clean], checkpoints: clean }).done;
+    expect(second.targets[0]?.status).toBe('done');
+    expect(clean.accepted).toEqual(allIds(provider, 'a'));
+    expect(clean.saves).toBe(0);
+    expect(await readIds(provider, 'a', await clean.load('default/prov/a'))).toEqual([]);
+  });
+
   it('given a stored checkpoint, then the sync delivers exactly the records after it', async () => {
     const provider = new FakeProvider('prov', { a: [3, 3, 3] });
     const positioned = await firstValueFrom(
