@@ -216,7 +216,8 @@ describe('runSync', () => {
     // The other sink is slow and fails on the third batch: the database must not run ahead of it.
     const bad = new RecordingSink('bad', {
       beforeWrite: () => turns(3),
-      failOn: (_call, batch) => (batch.records[0]?.id === 'r4' ? coreError('KEFU_CONFIG_INVALID', 'disk full') : undefined),
+      failOn: (_call, batch) =>
+        batch.records[0]?.id === 'r4' ? coreError('KEFU_CONFIG_INVALID', 'disk full') : undefined,
     });
     const options = {
       targets: [{ provider, account: 'a' }],
