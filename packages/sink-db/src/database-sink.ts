@@ -105,6 +105,8 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
 
   readonly #names: TableNames;
   readonly #db: Kysely<SinkTables>;
+  /** SQLite only: runs a batch's statements as one transaction on the worker thread. */
+  readonly #sqliteDialect: WorkerSqliteDialect | undefined;
   readonly #sqliteLock: SqliteWriteLock | undefined;
   readonly #rowsPerInsert: number;
   readonly #insertSqlCache = new Map<number, string>();
@@ -141,7 +143,9 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
       1,
       Math.min(this.config.maxRowsPerInsert, Math.floor(PARAMETER_LIMIT[this.dialect] / RECORD_ROW_PARAMETERS)),
     );
-    this.#db = new Kysely<SinkTables>({ dialect: this.#createDialect(target) });
+    const dialect = this.#createDialect(target);
+    this.#sqliteDialect = dialect instanceof WorkerSqliteDialect ? dialect : undefined;
+    this.#db = new Kysely<SinkTables>({ dialect });
   }
 
   /** The DDL this sink runs for its tables (schema version 1), statement by statement. */
@@ -169,9 +173,24 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     const rows = this.#rowsOf(batch);
     const checkpointValue = this.#checkpointValue(batch.checkpointKey, batch.checkpoint, batch);
     await this.migrate();
-    await this.#transact(`writing ${rows.length} records to ${this.#names.records}`, async (trx) => {
-      for (const chunk of this.#chunks(rows)) await this.#insertRows(trx, chunk);
-      await this.#upsertCheckpoint(trx, batch.checkpointKey, checkpointValue);
+    const operation = `writing ${rows.length} records to ${this.#names.records}`;
+    const inserts = Array.from(this.#chunks(rows), (chunk) => this.#insertQuery(chunk));
+    const sqlite = this.#sqliteDialect;
+    if (sqlite && !isEmptyCheckpoint(batch.checkpoint)) {
+      // The whole transaction in one message to the SQLite thread.
+      const upsert = this.#upsertQuery(this.#db, batch.checkpointKey, checkpointValue).compile();
+      await this.#retryBusy(() =>
+        this.#exclusive(() => this.#run(operation, () => sqlite.runTransaction([...inserts, upsert]))),
+      );
+      return;
+    }
+    await this.#transact(operation, async (trx) => {
+      // Sent together, executed in order on the transaction's one connection: one round trip
+      // instead of one per statement. Any failure rolls the whole transaction back.
+      await Promise.all([
+        ...inserts.map((insert) => trx.executeQuery(insert)),
+        this.#upsertCheckpoint(trx, batch.checkpointKey, checkpointValue),
+      ]);
     });
   }
 
@@ -454,12 +473,12 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     if (chunk.length > 0) yield chunk;
   }
 
-  async #insertRows(trx: Transaction<SinkTables>, rows: RecordRow[]): Promise<void> {
+  #insertQuery(rows: RecordRow[]): CompiledQuery {
     const parameters: unknown[] = [];
     for (const row of rows) {
       for (const column of RECORD_COLUMNS) parameters.push(row[column]);
     }
-    await trx.executeQuery(CompiledQuery.raw(this.#insertSql(rows.length), parameters));
+    return CompiledQuery.raw(this.#insertSql(rows.length), parameters);
   }
 
   /**
@@ -484,9 +503,21 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     return text;
   }
 
-  async #upsertCheckpoint(trx: Transaction<SinkTables>, key: string, value: string): Promise<void> {
+  /** The upsert of a checkpoint row (insert, or replace the stored value). */
+  #upsertQuery(db: Kysely<SinkTables> | Transaction<SinkTables>, key: string, value: string) {
     const row = { checkpoint_key: key, value, updated_at: encodeTimestamp(new Date(), this.dialect) };
-    const insert = this.#scoped(trx).insertInto(this.#tables.checkpoints).values(row);
+    const insert = this.#scoped(db).insertInto(this.#tables.checkpoints).values(row);
+    return this.dialect === 'mysql'
+      ? insert.onDuplicateKeyUpdate({ value: sql`values(value)`, updated_at: sql`values(updated_at)` })
+      : insert.onConflict((conflict) =>
+          conflict.column('checkpoint_key').doUpdateSet({
+            value: (eb) => eb.ref('excluded.value'),
+            updated_at: (eb) => eb.ref('excluded.updated_at'),
+          }),
+        );
+  }
+
+  async #upsertCheckpoint(trx: Transaction<SinkTables>, key: string, value: string): Promise<void> {
     if (isEmptyCheckpoint(JSON.parse(value) as Checkpoint)) {
       // Never replace stored progress with "the start of the stream" (the most reported
       // state bug of record movers); delete the key to restart a stream on purpose.
@@ -504,19 +535,8 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
         }
         return;
       }
-      await insert.execute();
-      return;
     }
-    const query =
-      this.dialect === 'mysql'
-        ? insert.onDuplicateKeyUpdate({ value: sql`values(value)`, updated_at: sql`values(updated_at)` })
-        : insert.onConflict((conflict) =>
-            conflict.column('checkpoint_key').doUpdateSet({
-              value: (eb) => eb.ref('excluded.value'),
-              updated_at: (eb) => eb.ref('excluded.updated_at'),
-            }),
-          );
-    await query.execute();
+    await this.#upsertQuery(trx, key, value).execute();
   }
 
   #parseFilter(filter: RecordFilter): z.output<typeof RecordFilterSchema> {
@@ -540,17 +560,14 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
 
   /** Runs `work` in one transaction, retrying lost lock races; maps driver errors. */
   async #transact<T>(operation: string, work: (trx: Transaction<SinkTables>) => Promise<T>): Promise<T> {
-    return retryWithBackoff(
-      () =>
-        this.#exclusive(async () => {
-          try {
-            return await this.#db.transaction().execute(work);
-          } catch (error) {
-            throw this.#mapError(error, operation);
-          }
-        }),
-      { policy: BUSY_RETRY_POLICY, isRetryable: isBusy },
+    return this.#retryBusy(() =>
+      this.#exclusive(() => this.#run(operation, () => this.#db.transaction().execute(work))),
     );
+  }
+
+  /** Retries a transaction that lost a lock race (its work is idempotent). */
+  #retryBusy<T>(transaction: () => Promise<T>): Promise<T> {
+    return retryWithBackoff(transaction, { policy: BUSY_RETRY_POLICY, isRetryable: isBusy });
   }
 
   /** Runs a single statement, mapping driver errors. */
@@ -563,9 +580,9 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
   }
 
   /**
-   * SQLite: serializes write transactions of all sinks on the same file in this process.
-   * Their connections are synchronous, so one waiting on another's lock would block the
-   * event loop the other needs to finish; other processes are handled by busy_timeout.
+   * SQLite: serializes write transactions of all sinks on the same file in this process,
+   * so they queue here instead of spinning on SQLite's busy timeout (each connection has
+   * its own thread); other processes are handled by busy_timeout.
    */
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
     return this.#sqliteLock ? this.#sqliteLock.run(work) : work();

@@ -20,6 +20,7 @@ import {
 type WorkerRequest =
   | { id: number; op: 'open'; path: string; setup: readonly string[] }
   | { id: number; op: 'query'; sql: string; parameters: readonly unknown[] }
+  | { id: number; op: 'transaction'; statements: ReadonlyArray<{ sql: string; parameters: readonly unknown[] }> }
   | { id: number; op: 'close' };
 
 /** A request before the worker client numbers it. */
@@ -67,22 +68,36 @@ function sqliteWorkerProgram(): void {
         port.close();
         return;
       }
-      if (!database) throw new Error('the SQLite worker got a query before its database was opened');
-      let entry = statements.get(request.sql);
-      if (!entry) {
-        const statement = database.prepare(request.sql);
-        // A statement returns rows exactly when it has result columns (SELECT, RETURNING, PRAGMA).
-        entry = { statement, reader: statement.columns().length > 0 };
-        if (statements.size >= 64) statements.delete(statements.keys().next().value as string);
-        statements.set(request.sql, entry);
+      const db = database;
+      if (!db) throw new Error('the SQLite worker got a statement before its database was opened');
+      const execute = (sql: string, parameters: readonly unknown[]) => {
+        let entry = statements.get(sql);
+        if (!entry) {
+          const statement = db.prepare(sql);
+          // A statement returns rows exactly when it has result columns (SELECT, RETURNING, PRAGMA).
+          entry = { statement, reader: statement.columns().length > 0 };
+          if (statements.size >= 64) statements.delete(statements.keys().next().value as string);
+          statements.set(sql, entry);
+        }
+        const bound = parameters as Parameters<import('node:sqlite').StatementSync['all']>;
+        return entry.reader ? { rows: entry.statement.all(...bound) } : entry.statement.run(...bound);
+      };
+      if (request.op === 'transaction') {
+        // The whole batch in one message: no round trip to the main thread between statements.
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          for (const statement of request.statements) execute(statement.sql, statement.parameters);
+          db.exec('COMMIT');
+        } catch (error) {
+          if (db.isTransaction) db.exec('ROLLBACK');
+          throw error;
+        }
+        port.postMessage({ id: request.id, done: true });
+        return;
       }
-      const parameters = request.parameters as Parameters<import('node:sqlite').StatementSync['all']>;
-      if (entry.reader) {
-        port.postMessage({ id: request.id, rows: entry.statement.all(...parameters) });
-      } else {
-        const { changes, lastInsertRowid } = entry.statement.run(...parameters);
-        port.postMessage({ id: request.id, changes, lastInsertRowid });
-      }
+      const result = execute(request.sql, request.parameters);
+      if ('rows' in result) port.postMessage({ id: request.id, rows: result.rows });
+      else port.postMessage({ id: request.id, changes: result.changes, lastInsertRowid: result.lastInsertRowid });
     } catch (error) {
       const shape = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
       port.postMessage({
@@ -235,6 +250,15 @@ class WorkerSqliteDriver implements Driver {
 
   async releaseConnection(): Promise<void> {}
 
+  /** Runs `statements` in one `BEGIN IMMEDIATE` … `COMMIT` on the worker (rolled back on any error). */
+  async runTransaction(statements: readonly CompiledQuery[]): Promise<void> {
+    if (!this.#worker) throw new Error('the SQLite driver is not initialized: run a query first');
+    await this.#worker.send({
+      op: 'transaction',
+      statements: statements.map(({ sql, parameters }) => ({ sql, parameters })),
+    });
+  }
+
   async destroy(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
@@ -249,6 +273,7 @@ class WorkerSqliteDriver implements Driver {
  */
 export class WorkerSqliteDialect extends SqliteDialect {
   readonly #options: WorkerSqliteOptions;
+  #driver: WorkerSqliteDriver | undefined;
 
   /** The database is opened on first use. */
   constructor(options: WorkerSqliteOptions) {
@@ -259,6 +284,17 @@ export class WorkerSqliteDialect extends SqliteDialect {
 
   /** The driver talking to the worker thread. */
   override createDriver(): Driver {
-    return new WorkerSqliteDriver(this.#options);
+    this.#driver = new WorkerSqliteDriver(this.#options);
+    return this.#driver;
+  }
+
+  /**
+   * Runs `statements` as one write transaction in a single message to the worker: the
+   * hot path of a sink, which would otherwise wait for the event loop between statements.
+   * Needs the Kysely instance to have run a query first (which opens the database).
+   */
+  runTransaction(statements: readonly CompiledQuery[]): Promise<void> {
+    if (!this.#driver) return Promise.reject(new Error('the dialect is not in use by a Kysely instance yet'));
+    return this.#driver.runTransaction(statements);
   }
 }
