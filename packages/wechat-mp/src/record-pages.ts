@@ -115,6 +115,13 @@ function validateRaw(item: unknown, call: string): RawRecord {
   return parsed.data;
 }
 
+/**
+ * Records normalized between two turns of the event loop. A page takes milliseconds to
+ * normalize; meanwhile the read-ahead response arrives and sinks on other threads (SQLite)
+ * wait for their next statement: turning the loop every few hundred records lets both go on.
+ */
+const RECORDS_PER_TURN = 250;
+
 /** Normalizes the raw records of one page that fall in `[start, end)` (and belong to `customer`, if set). */
 async function normalizePage(
   list: readonly unknown[],
@@ -124,9 +131,9 @@ async function normalizePage(
   counter: OccurrenceCounter,
 ): Promise<KefuRecord[]> {
   const records: KefuRecord[] = [];
-  let n = 0;
+  let count = 0;
   for (const item of list) {
-    if (++n % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (++count % RECORDS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
     const raw = validateRaw(item, call);
     if (raw.time < window.start || raw.time >= window.end) continue;
     const fingerprint = recordFingerprint(query.appId, raw);
