@@ -11,10 +11,12 @@ const field = fc.oneof(
   fc.constant(null),
   fc.constantFrom(...RecordDirectionSchema.options, ...RecordKindSchema.options, 'session_closed'),
 );
+/** Timestamps as `toISOString` writes them, years 0000–9999. */
+const isoTimestamp = fc
+  .date({ min: new Date(Date.UTC(0, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true })
+  .map((d) => d.toISOString());
 const timestamp = fc.oneof(
-  fc
-    .date({ min: new Date(Date.UTC(0, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true })
-    .map((d) => d.toISOString()),
+  isoTimestamp,
   fc.constantFrom(
     '2026-02-30T00:00:00.000Z',
     '2026-11-23T24:00:00.000Z',
@@ -42,36 +44,23 @@ const timestamp = fc.oneof(
     }),
 );
 const raw = fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.constant(Number.NaN), fc.constant(new Date(0)));
-const valid = fc.record({
-  id: fc.string({ minLength: 1, maxLength: 8 }),
-  provider: fc.string({ minLength: 1, maxLength: 8 }),
-  account: fc.string({ minLength: 1, maxLength: 8 }),
-  customer: fc.string({ minLength: 1, maxLength: 8 }),
-  direction: fc.constantFrom(...RecordDirectionSchema.options),
-  kind: fc.constantFrom(...RecordKindSchema.options),
-  at: timestamp,
-  raw,
-});
+/** A record of the required fields only, with the given timestamps and raw payloads. */
+function recordOf(at: fc.Arbitrary<string>, payload: fc.Arbitrary<unknown>) {
+  return fc.record({
+    id: fc.string({ minLength: 1, maxLength: 8 }),
+    provider: fc.string({ minLength: 1, maxLength: 8 }),
+    account: fc.string({ minLength: 1, maxLength: 8 }),
+    customer: fc.string({ minLength: 1, maxLength: 8 }),
+    direction: fc.constantFrom(...RecordDirectionSchema.options),
+    kind: fc.constantFrom(...RecordKindSchema.options),
+    at,
+    raw: payload,
+  });
+}
+const valid = recordOf(timestamp, raw);
+// Every field of the schema, optional ones included, set to something possibly wrong.
 const mutated = fc
-  .tuple(
-    valid,
-    fc.constantFrom(
-      'id',
-      'provider',
-      'account',
-      'customer',
-      'agent',
-      'direction',
-      'kind',
-      'event',
-      'text',
-      'media',
-      'quote',
-      'at',
-      'raw',
-    ),
-    field,
-  )
+  .tuple(valid, fc.constantFrom(...Object.keys(KefuRecordSchema.shape)), field)
   .map(([record, key, value]) => ({ ...record, [key]: value }));
 
 describe('isPlainValidRecord', () => {
@@ -85,18 +74,7 @@ describe('isPlainValidRecord', () => {
   });
 
   it('takes the fast path for every record in the common shape', () => {
-    const common = fc.record({
-      id: fc.string({ minLength: 1, maxLength: 8 }),
-      provider: fc.string({ minLength: 1, maxLength: 8 }),
-      account: fc.string({ minLength: 1, maxLength: 8 }),
-      customer: fc.string({ minLength: 1, maxLength: 8 }),
-      direction: fc.constantFrom(...RecordDirectionSchema.options),
-      kind: fc.constantFrom(...RecordKindSchema.options),
-      at: fc
-        .date({ min: new Date(Date.UTC(0, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)), noInvalidDate: true })
-        .map((d) => d.toISOString()),
-      raw: fc.jsonValue(),
-    });
+    const common = recordOf(isoTimestamp, fc.jsonValue());
     fc.assert(
       fc.property(common, (record) => {
         expect(isPlainValidRecord(record)).toBe(true);
