@@ -310,26 +310,27 @@ async function kefuTask(task: Extract<WorkerTask, { task: 'kefu' }>): Promise<Wo
   };
 }
 
-/** The database sink's row for a record, encoded the way the sink encodes it. */
-function rowOf(record: KefuRecord, dialect: 'sqlite' | 'postgres' | 'mysql'): unknown[] {
-  const at = dialect === 'mysql' ? record.at.slice(0, 23).replace('T', ' ') : record.at;
-  return [
-    record.provider,
-    record.account,
-    record.id,
-    record.customer,
-    record.agent ?? null,
-    record.direction,
-    record.kind,
-    record.event ?? null,
-    record.text ?? null,
-    null,
-    at,
-    JSON.stringify(record.raw),
-  ];
+/**
+ * The database sink's row for a record, encoded the way the sink encodes it (without its
+ * checks), in the sink's own column order.
+ */
+function rowOf(record: KefuRecord, dialect: 'sqlite' | 'postgres' | 'mysql', columns: readonly string[]): unknown[] {
+  const values: Record<string, unknown> = {
+    provider: record.provider,
+    account: record.account,
+    id: record.id,
+    customer: record.customer,
+    agent: record.agent ?? null,
+    direction: record.direction,
+    kind: record.kind,
+    event: record.event ?? null,
+    text: record.text ?? null,
+    attachments: null,
+    at: dialect === 'mysql' ? record.at.slice(0, 23).replace('T', ' ') : record.at,
+    raw: JSON.stringify(record.raw),
+  };
+  return columns.map((column) => values[column]);
 }
-
-const COLUMNS = 'provider, account, id, customer, agent, direction, kind, event, text, attachments, at, raw';
 
 /** Bare-driver insert ceiling: the same rows, multi-row INSERTs, one transaction per batch. Only inserts are timed. */
 async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promise<WorkerResult> {
@@ -339,7 +340,9 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
     checkpoints: `${task.table}_cp`,
     migrations: `${task.table}_m`,
   };
-  const { schemaStatements } = await import('@kefu/sink-db');
+  const { RECORD_COLUMNS, schemaStatements } = await import('@kefu/sink-db');
+  const columns = RECORD_COLUMNS.join(', ');
+  const width = RECORD_COLUMNS.length;
   const { normalizeRecord, OccurrenceCounter, recordFingerprint } = await import('@kefu/wechat-mp');
   const ddl = schemaStatements(task.dialect, names);
   const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
@@ -356,9 +359,9 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
     insertBatch = async (rows) => {
       let statement = statements.get(rows.length);
       if (!statement) {
-        const tuple = `(${new Array(12).fill('?').join(', ')})`;
+        const tuple = `(${new Array(width).fill('?').join(', ')})`;
         statement = db.prepare(
-          `INSERT INTO "${task.table}" (${COLUMNS}) VALUES ${new Array(rows.length).fill(tuple).join(', ')}`,
+          `INSERT INTO "${task.table}" (${columns}) VALUES ${new Array(rows.length).fill(tuple).join(', ')}`,
         );
         statements.set(rows.length, statement);
       }
@@ -373,9 +376,11 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
     await client.connect();
     for (const statement of ddl) await client.query(statement);
     insertBatch = async (rows) => {
-      const values = rows.map((_, r) => `(${Array.from({ length: 12 }, (_, c) => `$${r * 12 + c + 1}`).join(', ')})`);
+      const values = rows.map(
+        (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`,
+      );
       await client.query('BEGIN');
-      await client.query(`INSERT INTO "${task.table}" (${COLUMNS}) VALUES ${values.join(', ')}`, rows.flat());
+      await client.query(`INSERT INTO "${task.table}" (${columns}) VALUES ${values.join(', ')}`, rows.flat());
       await client.query('COMMIT');
     };
     close = async () => {
@@ -388,7 +393,7 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
     for (const statement of ddl) await connection.query(statement);
     insertBatch = async (rows) => {
       await connection.beginTransaction();
-      await connection.query(`INSERT INTO \`${task.table}\` (${COLUMNS}) VALUES ?`, [rows]);
+      await connection.query(`INSERT INTO \`${task.table}\` (${columns}) VALUES ?`, [rows]);
       await connection.commit();
     };
     close = async () => {
@@ -411,7 +416,13 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
         counter = new OccurrenceCounter();
       }
       const fingerprint = recordFingerprint(task.appId, raw);
-      rows.push(rowOf(normalizeRecord(task.appId, raw, raw, counter.next(fingerprint, raw.time)), task.dialect));
+      rows.push(
+        rowOf(
+          normalizeRecord(task.appId, raw, raw, counter.next(fingerprint, raw.time), fingerprint),
+          task.dialect,
+          RECORD_COLUMNS,
+        ),
+      );
     }
     for (let offset = 0; offset < rows.length; offset += task.batchSize) {
       const batch = rows.slice(offset, offset + task.batchSize);
