@@ -36,3 +36,29 @@ export interface RecordSink {
    */
   check?(): Promise<void>;
 }
+
+/** First buffer size of {@link encodeUtf8Lines}; it doubles as needed. */
+const INITIAL_LINES_BYTES = 64 * 1024;
+
+/**
+ * The UTF-8 bytes of one text line per item, concatenated (`line` adds its own line
+ * ending). Each line is encoded on its own into one growing buffer: encoding a whole
+ * batch as one large string was measured 3× slower (about 3.5 µs against 1 µs per record
+ * for JSON Lines with Chinese text), as V8's UTF-8 writer is slow on large two-byte strings.
+ */
+export function encodeUtf8Lines<T>(items: Iterable<T>, line: (item: T) => string): Buffer {
+  let buffer = Buffer.allocUnsafe(INITIAL_LINES_BYTES);
+  let length = 0;
+  for (const item of items) {
+    const text = line(item);
+    // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
+    const needed = length + text.length * 3;
+    if (needed > buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    length += buffer.write(text, length, 'utf8');
+  }
+  return buffer.subarray(0, length);
+}

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
+  encodeUtf8Lines,
   isKefuError,
   type KefuLogger,
   type KefuRecord,
@@ -14,7 +15,7 @@ import { fileSinkError } from './errors.js';
 import { buildGzipMember } from './gzip-members.js';
 import { IntervalSyncScheduler } from './interval-sync-scheduler.js';
 import { DayFormatter, OutputPathTemplate, type OutputPathValues } from './output-path-template.js';
-import { CSV_HEADER, serializeCsv, serializeJsonl } from './record-serializers.js';
+import { CSV_HEADER, csvRow, jsonlLine } from './record-serializers.js';
 import {
   defaultPathTemplate,
   type FileSinkConfig,
@@ -184,8 +185,7 @@ export class FileSink implements RecordSink {
 
   /** Serializes one target's records once (and compresses them into one gzip member). */
   async #encode(group: TargetGroup): Promise<EncodedGroup> {
-    const text = this.config.format === 'csv' ? serializeCsv(group.records) : serializeJsonl(group.records);
-    const body = Buffer.from(text, 'utf8');
+    const body = encodeUtf8Lines(group.records, this.config.format === 'csv' ? csvRow : jsonlLine);
     return { ...group, payload: this.config.gzip ? await buildGzipMember(body) : body };
   }
 

@@ -20,11 +20,14 @@ export const CSV_COLUMNS = [
 /** One CSV column name. */
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
-/** Serializes records as JSON Lines: one JSON object per line; JSON escapes every control character. */
+/** One JSON Lines line (LF-terminated); JSON escapes every control character. */
+export function jsonlLine(record: KefuRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** Serializes records as JSON Lines: one JSON object per line. */
 export function serializeJsonl(records: readonly KefuRecord[]): string {
-  let out = '';
-  for (const record of records) out += `${JSON.stringify(record)}\n`;
-  return out;
+  return records.map(jsonlLine).join('');
 }
 
 // RFC 4180 requires quotes around `"`, `,`, CR and LF; other control characters and
@@ -58,9 +61,12 @@ function csvCells(record: KefuRecord): string[] {
 /** The CSV header line (CRLF-terminated, RFC 4180). */
 export const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
 
+/** One CSV row (CRLF-terminated, RFC 4180). */
+export function csvRow(record: KefuRecord): string {
+  return `${csvCells(record).map(quoteCsvCell).join(',')}\r\n`;
+}
+
 /** Serializes records as CSV rows (no header), each terminated by CRLF. */
 export function serializeCsv(records: readonly KefuRecord[]): string {
-  let out = '';
-  for (const record of records) out += `${csvCells(record).map(quoteCsvCell).join(',')}\r\n`;
-  return out;
+  return records.map(csvRow).join('');
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RecordBatch } from '@kefu/core';
+import { encodeUtf8Lines, type RecordBatch } from '@kefu/core';
 
 /** JSON with object keys sorted, so equal values always hash equal. */
 export function canonicalJson(value: unknown): string {
@@ -40,8 +40,13 @@ export const CONTENT_TYPES: Record<BatchBodyFormat, string> = {
 
 /** Serializes a batch's records once: a JSON array, or one JSON object per line. */
 export function encodeBatchBody(batch: RecordBatch, format: BatchBodyFormat): Buffer {
-  if (format === 'json') return Buffer.from(JSON.stringify(batch.records), 'utf8');
-  let text = '';
-  for (const record of batch.records) text += `${JSON.stringify(record)}\n`;
-  return Buffer.from(text, 'utf8');
+  const { records } = batch;
+  if (format === 'ndjson') return encodeUtf8Lines(records, (record) => `${JSON.stringify(record)}\n`);
+  if (records.length === 0) return Buffer.from('[]');
+  // Element by element, the same bytes as JSON.stringify(records) (see encodeUtf8Lines for why).
+  const last = records.length - 1;
+  return encodeUtf8Lines(
+    records.keys(),
+    (index) => (index === 0 ? '[' : '') + JSON.stringify(records[index]) + (index === last ? ']' : ','),
+  );
 }
