@@ -50,14 +50,14 @@ async function timed(label, run) {
 }
 
 async function bareStream(dir) {
-  // Same bytes, same per-batch serialization, no durability at all.
+  // Same bytes, one write per batch, no durability at all. Lines are encoded one by one:
+  // encoding a batch as one large string is about 3x slower (see encodeUtf8Lines in core).
   const out = createWriteStream(join(dir, 'bare.jsonl'));
   let bytes = 0;
   for (const batch of batches) {
-    let text = '';
-    for (const record of batch.records) text += `${JSON.stringify(record)}\n`;
-    bytes += Buffer.byteLength(text);
-    if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
+    const data = Buffer.concat(batch.records.map((record) => Buffer.from(`${JSON.stringify(record)}\n`)));
+    bytes += data.length;
+    if (!out.write(data)) await new Promise((resolve) => out.once('drain', resolve));
   }
   await new Promise((resolve) => out.end(resolve));
   return bytes;

@@ -114,7 +114,7 @@ if (selected.has('rss')) {
   const rows = await peakRssBenchmark(small, fetchCeiling, log);
   if (large !== small) rows.push(...(await peakRssBenchmark(large, fetchCeiling, log)));
   tables.push({
-    title: 'Peak RSS of the sync process (sink 10× slower than the source)',
+    title: 'Peak RSS of the sync process (slow sink: the target; null sink: what the bounded heap costs)',
     rows,
     notes: ['`process.resourceUsage().maxRSS` of the sync process; the emulator runs in another process.'],
   });
