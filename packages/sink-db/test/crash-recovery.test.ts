@@ -1,11 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ChildRun, crashSeed, runKillableChild } from '@kefu/testkit';
+import { type ChildRun, crashSeed, runKillableChild, seededRandom } from '@kefu/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseSink } from '../src/index.js';
 // @ts-expect-error -- plain .mjs shared with the child process, no type declarations.
-import { SYNTHETIC_STREAM, seededRandom, syntheticRecord } from './fixtures/synthetic-source.mjs';
+import { SYNTHETIC_STREAM, syntheticRecord } from './fixtures/synthetic-source.mjs';
 import { testDatabases, uniqueTableName } from './support/databases.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,7 +55,7 @@ for (const database of databases) {
       // Seeded so a failure can be replayed: KEFU_CRASH_SEED=<seed printed below>.
       const seed = crashSeed();
       console.info(`crash test on ${database.dialect}: seed ${seed}`);
-      const random = seededRandom(seed) as () => number;
+      const random = seededRandom(seed);
       const options = {
         url: database.url,
         table,

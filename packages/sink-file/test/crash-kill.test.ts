@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '@kefu/testkit';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FileSinkConfigInput, repairOutputFile } from '../src/index.js';
 import { listFiles, readAllRecords } from './read-output.js';
@@ -14,18 +15,6 @@ import { listFiles, readAllRecords } from './read-output.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const writer = join(here, 'fixtures/crash-writer.mjs');
 const dist = join(here, '../dist/index.js');
-
-/** A small seeded PRNG (mulberry32), so kill points are reproducible in intent. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs the writer until it has acknowledged `acksBeforeKill` batches, waits `extraMs`, then SIGKILLs it. */
 function runAndKill(dir: string, config: object, firstBatch: number, acksBeforeKill: number, extraMs: number) {

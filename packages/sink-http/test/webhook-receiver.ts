@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KefuRecord } from '@kefu/core';
+import { seededRandom } from '@kefu/testkit';
 import { verifyKefuSignature } from '../src/index.js';
 
 /** What the receiver does with one request. */
@@ -54,17 +55,6 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -86,7 +76,7 @@ function parseRecords(body: Buffer, contentType: string): KefuRecord[] {
 
 /** Starts a receiver on an ephemeral loopback port. */
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const script = [...(options.script ?? [])];
   const shares = Object.entries(options.shares ?? {}) as Array<[ReceiverFault, number]>;
   const timers = new Set<NodeJS.Timeout>();
