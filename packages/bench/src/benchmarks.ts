@@ -4,6 +4,7 @@ import pg from 'pg';
 import { type BenchRow, type BenchTable, formatNumber } from './bench-report.js';
 import type { SinkKind, WorkerResult, WorkerTask } from './bench-worker.js';
 import { type EmulatorProcess, runWorker, startEmulatorProcess } from './child-processes.js';
+import { createMemoryCgroup } from './memory-cgroup.js';
 import { benchRange, emulatorOptionsFor } from './scenario.js';
 
 /** Records per batch in every kefu sync and every bare-driver transaction. */
@@ -247,10 +248,14 @@ export async function throughputBenchmark(volume: number, log: (line: string) =>
  */
 export const BOUNDED_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128'] as const;
 
+/** The memory limit of the container the RSS benchmark emulates with a cgroup (Node sizes its heap from it). */
+export const CONTAINER_LIMIT_MIB = 512;
+
 /**
  * Peak RSS of a sync into a sink ten times slower than the fetch ceiling (the target),
  * and of one into the null sink (what the bounded heap costs in throughput), with Node's
- * default heap settings and with {@link BOUNDED_HEAP_FLAGS}.
+ * default heap settings, with {@link BOUNDED_HEAP_FLAGS}, and with the defaults in a
+ * memory cgroup of {@link CONTAINER_LIMIT_MIB} (when this machine lets the benchmark make one).
  */
 export async function peakRssBenchmark(
   volume: number,
@@ -258,17 +263,23 @@ export async function peakRssBenchmark(
   log: (line: string) => void,
 ): Promise<BenchRow[]> {
   const emulator = await startEmulatorProcess(emulatorOptionsFor(volume));
+  const cgroup = createMemoryCgroup(CONTAINER_LIMIT_MIB * 1024 * 1024, `kefu-bench-${process.pid}-${volume}`);
   try {
     // A sink at a tenth of the source's rate: each batch takes 10× its fetch time.
     const slowBatchMs = (BATCH_SIZE / (fetchCeiling / 10)) * 1000;
     const rows: BenchRow[] = [];
-    for (const [label, flags] of [
-      ['Node defaults', []],
-      [BOUNDED_HEAP_FLAGS.join(' '), BOUNDED_HEAP_FLAGS],
-    ] as const) {
+    const inContainer = `Node defaults in a ${CONTAINER_LIMIT_MIB} MiB memory cgroup`;
+    if ('unavailable' in cgroup)
+      rows.push({ measure: `peak RSS, ${inContainer}`, figure: `skipped: ${cgroup.unavailable}` });
+    const settings: Array<readonly [string, readonly string[], string | undefined]> = [
+      ['Node defaults', [], undefined],
+      [BOUNDED_HEAP_FLAGS.join(' '), BOUNDED_HEAP_FLAGS, undefined],
+      ...('procs' in cgroup ? [[inContainer, [], cgroup.procs] as const] : []),
+    ];
+    for (const [label, flags, procs] of settings) {
       const task = { task: 'kefu', ...sourceOf(emulator), batchSize: BATCH_SIZE, validate: true } as const;
-      const slow = await runWorker({ ...task, sink: 'slow', slowBatchMs }, flags);
-      const fast = await runWorker({ ...task, sink: 'null' }, flags);
+      const slow = await runWorker({ ...task, sink: 'slow', slowBatchMs }, flags, procs);
+      const fast = await runWorker({ ...task, sink: 'null' }, flags, procs);
       log(
         `  ${label}: slow sink (${slowBatchMs.toFixed(1)} ms/batch) peak RSS ${slow.maxRssMiB} MiB; null sink ${perSecond(rate(fast))}, peak RSS ${fast.maxRssMiB} MiB (${slow.records} records)`,
       );
@@ -286,6 +297,7 @@ export async function peakRssBenchmark(
     }
     return rows;
   } finally {
+    if ('procs' in cgroup) await cgroup.remove();
     await emulator.stop();
   }
 }

@@ -57,10 +57,21 @@ export async function startEmulatorProcess(options: EmulatorOptions): Promise<Em
   };
 }
 
-/** Runs one task in a fresh worker process (with extra Node flags, if any) and returns what it measured. */
-export function runWorker(task: WorkerTask, nodeFlags: readonly string[] = []): Promise<WorkerResult> {
-  const child = spawn(process.execPath, [...nodeFlags, join(here, 'bench-worker.js'), JSON.stringify(task)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Runs one task in a fresh worker process (with extra Node flags, if any; inside the
+ * cgroup whose `cgroup.procs` is given, if any) and returns what it measured.
+ */
+export function runWorker(
+  task: WorkerTask,
+  nodeFlags: readonly string[] = [],
+  cgroupProcs?: string,
+): Promise<WorkerResult> {
+  const command = [process.execPath, ...nodeFlags, join(here, 'bench-worker.js'), JSON.stringify(task)];
+  // The shell joins the cgroup, then becomes the worker: Node reads its limit at start.
+  const child = cgroupProcs
+    ? spawn('/bin/sh', ['-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', cgroupProcs, ...command], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   return firstJsonLine<WorkerResult>(child, `the ${task.task} worker`);
 }
