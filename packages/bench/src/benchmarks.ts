@@ -4,6 +4,7 @@ import pg from 'pg';
 import { type BenchRow, type BenchTable, formatNumber } from './bench-report.js';
 import type { SinkKind, WorkerResult, WorkerTask } from './bench-worker.js';
 import { type EmulatorProcess, runWorker, startEmulatorProcess } from './child-processes.js';
+import { benchError } from './errors.js';
 import { createMemoryCgroup } from './memory-cgroup.js';
 import { benchRange, emulatorOptionsFor } from './scenario.js';
 
@@ -120,11 +121,11 @@ export async function throughputBenchmark(volume: number, log: (line: string) =>
     const fetchCeiling = rate(fetched);
     log(`  fetch ceiling: ${medianPerSecond(fetched)} (${fetched.records} records, ${fetched.pages} pages)`);
     rows.push({ measure: 'fetch ceiling (bare undici + JSON.parse)', figure: medianPerSecond(fetched) });
+    /** kefu → `sink`, `runs` times; `optionsOfRun` adds to (or varies per run) the task's options. */
     const sync = async (
       sink: SinkKind,
-      extra: Partial<Extract<WorkerTask, { task: 'kefu' }>> = {},
+      optionsOfRun: (run: number) => Partial<Extract<WorkerTask, { task: 'kefu' }>> = () => ({}),
       runs = runsAt(volume, false),
-      taskOfRun: (run: number) => Partial<Extract<WorkerTask, { task: 'kefu' }>> = () => ({}),
     ) => {
       const result = await medianRun(runs, (run) => ({
         task: 'kefu',
@@ -132,11 +133,13 @@ export async function throughputBenchmark(volume: number, log: (line: string) =>
         sink,
         batchSize: BATCH_SIZE,
         validate: true,
-        ...extra,
-        ...taskOfRun(run),
+        ...optionsOfRun(run),
       }));
       if (result.records !== fetched.records) {
-        throw new Error(`kefu → ${sink} synced ${result.records} records, the emulator holds ${fetched.records}`);
+        throw benchError(
+          'BENCH_CHILD_FAILED',
+          `kefu → ${sink} synced ${result.records} records, the emulator holds ${fetched.records}`,
+        );
       }
       return result;
     };
@@ -145,7 +148,7 @@ export async function throughputBenchmark(volume: number, log: (line: string) =>
       ['null', true],
       ['null-unvalidated', false],
     ] as const) {
-      const result = await sync('null', { validate });
+      const result = await sync('null', () => ({ validate }));
       kefu[label] = rate(result);
       log(`  kefu → ${label}: ${medianPerSecond(result)}, CPU ${cpuPerRecord(result)}/record`);
       if (validate) {
@@ -194,9 +197,11 @@ export async function throughputBenchmark(volume: number, log: (line: string) =>
           batchSize: BATCH_SIZE,
           ...(databaseUrl ? { databaseUrl } : {}),
         }));
-        const result = await sync(dialect, databaseUrl ? { databaseUrl } : {}, runs, (run) => ({
-          table: runTable(run),
-        }));
+        const result = await sync(
+          dialect,
+          (run) => ({ table: runTable(run), ...(databaseUrl ? { databaseUrl } : {}) }),
+          runs,
+        );
         kefu[dialect] = rate(result);
         insertCeilings[dialect] = rate(ceiling);
         const relevant = Math.min(fetchCeiling, rate(ceiling));
