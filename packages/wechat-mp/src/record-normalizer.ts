@@ -1,5 +1,12 @@
 import { hash } from 'node:crypto';
-import type { JsonValue, KefuRecord, RecordDirection, RecordKind, SessionEvent } from '@kefu/core';
+import {
+  type JsonValue,
+  type KefuRecord,
+  type RecordDirection,
+  type RecordKind,
+  type SessionEvent,
+  toIsoTimestamp,
+} from '@kefu/core';
 import type { RawRecord } from './wechat-mp-schemas.js';
 
 /** The `provider` field of every record this package emits. */
@@ -123,7 +130,7 @@ export function normalizeRecord(
     customer: record.openid,
     direction: meaning?.direction ?? 'system',
     kind,
-    at: new Date(record.time * 1000).toISOString(),
+    at: toIsoTimestamp(record.time * 1000),
     raw,
   };
   if (record.worker) normalized.agent = record.worker;

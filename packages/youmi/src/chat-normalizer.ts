@@ -1,4 +1,15 @@
-import type { Card, JsonValue, KefuRecord, Link, Location, Media, MiniProgram, Quote, RecordKind } from '@kefu/core';
+import {
+  type Card,
+  type JsonValue,
+  type KefuRecord,
+  type Link,
+  type Location,
+  type Media,
+  type MiniProgram,
+  type Quote,
+  type RecordKind,
+  toIsoTimestamp,
+} from '@kefu/core';
 import { youmiError } from './errors.js';
 import { type YoumiChat, YoumiChatSchema } from './youmi-schemas.js';
 
@@ -340,7 +351,7 @@ export function normalizeChat(raw: unknown, options: NormalizeOptions): KefuReco
     customer: chat.ad_chatting_talter,
     direction: rule?.system ? 'system' : chat.ad_chatting_issend === 1 ? 'outbound' : 'inbound',
     kind,
-    at: new Date(at).toISOString(),
+    at: toIsoTimestamp(at),
     raw: raw as JsonValue,
   };
   const agent = text(chat.ad_staff_code);
