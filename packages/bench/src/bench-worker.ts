@@ -211,7 +211,7 @@ async function stagesTask(task: Extract<WorkerTask, { task: 'stages' }>): Promis
   const { isPlainValidRecord, KefuRecordSchema } = await import('@kefu/core');
   const wechat = await import('@kefu/wechat-mp');
   const { isCanonicalRawRecord, normalizeRecord, OccurrenceCounter, parsePlatformJson, RawRecordSchema } = wechat;
-  const { recordFingerprint, recordId } = wechat;
+  const { recordIdentity, recordId } = wechat;
   const reader = new BareMsgListReader(task);
   reader.keepTexts = true;
   const raws: RawRecord[] = [];
@@ -220,10 +220,10 @@ async function stagesTask(task: Extract<WorkerTask, { task: 'stages' }>): Promis
   const texts = reader.texts;
   const counter = new OccurrenceCounter();
   const normalized = raws.map((raw) => {
-    const fingerprint = recordFingerprint(task.appId, raw);
-    return normalizeRecord(task.appId, raw, raw, counter.next(fingerprint, raw.time), fingerprint);
+    const identity = recordIdentity(task.appId, raw);
+    return normalizeRecord(task.appId, raw, raw, counter.next(identity, raw.time), identity);
   });
-  const fingerprints = raws.map((raw) => recordFingerprint(task.appId, raw));
+  const identities = raws.map((raw) => recordIdentity(task.appId, raw));
   // Warm-up so every stage runs optimized code, as in a long sync.
   for (const record of normalized.slice(0, 2000)) KefuRecordSchema.safeParse(record);
   const stages: Record<string, number> = {
@@ -231,9 +231,9 @@ async function stagesTask(task: Extract<WorkerTask, { task: 'stages' }>): Promis
     'parsePlatformJson (fast path + repair when needed)': timeStage(texts, (text) => parsePlatformJson(text)),
     'isCanonicalRawRecord (wechat-mp fast check)': timeStage(raws, (raw) => isCanonicalRawRecord(raw)),
     'RawRecordSchema (wechat-mp zod, its fallback)': timeStage(raws, (raw) => RawRecordSchema.safeParse(raw)),
-    'fingerprint + id (2 × sha256)': timeStage(raws, (raw) => recordId(recordFingerprint(task.appId, raw), 0)),
-    'normalizeRecord (fingerprint given)': timeStage(raws, (raw) =>
-      normalizeRecord(task.appId, raw, raw, 0, fingerprints[0] as string),
+    'identity + id (JSON, sha256)': timeStage(raws, (raw) => recordId(recordIdentity(task.appId, raw), 0)),
+    'normalizeRecord (identity given)': timeStage(raws, (raw) =>
+      normalizeRecord(task.appId, raw, raw, 0, identities[0] as string),
     ),
     'isPlainValidRecord (core fast check)': timeStage(normalized, (record) => isPlainValidRecord(record)),
     'KefuRecordSchema (core zod, its fallback)': timeStage(normalized, (record) => KefuRecordSchema.safeParse(record)),
@@ -343,7 +343,7 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
   const { RECORD_COLUMNS, schemaStatements } = await import('@kefu/sink-db');
   const columns = RECORD_COLUMNS.join(', ');
   const width = RECORD_COLUMNS.length;
-  const { normalizeRecord, OccurrenceCounter, recordFingerprint } = await import('@kefu/wechat-mp');
+  const { normalizeRecord, OccurrenceCounter, recordIdentity } = await import('@kefu/wechat-mp');
   const ddl = schemaStatements(task.dialect, names);
   const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
   let insertBatch: (rows: unknown[][]) => Promise<void>;
@@ -415,10 +415,10 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
         currentDay = day;
         counter = new OccurrenceCounter();
       }
-      const fingerprint = recordFingerprint(task.appId, raw);
+      const identity = recordIdentity(task.appId, raw);
       rows.push(
         rowOf(
-          normalizeRecord(task.appId, raw, raw, counter.next(fingerprint, raw.time), fingerprint),
+          normalizeRecord(task.appId, raw, raw, counter.next(identity, raw.time), identity),
           task.dialect,
           RECORD_COLUMNS,
         ),

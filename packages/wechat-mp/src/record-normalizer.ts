@@ -39,92 +39,101 @@ const MEDIA_PLACEHOLDERS: Readonly<Record<string, RecordKind>> = {
   '[voice]': 'voice',
   '[video]': 'video',
 };
+/** Every placeholder's length: shorter texts skip the lookup, which hashes the whole text. */
+const PLACEHOLDER_LENGTH = 7;
 
-/** The identity of a record's content: every field the platform gives, in a fixed order. */
-export function recordFingerprint(appId: string, record: RawRecord): string {
-  // One-shot hashing: a Hash object per record cost more than the digest itself.
-  const digest = hash(
-    'sha256',
-    JSON.stringify([appId, record.openid, record.opercode, record.time, record.worker, record.text]),
-  );
-  return digest.slice(0, 16);
+/** The identity of a record's content: every field the platform gives, in a fixed order (JSON). */
+export function recordIdentity(appId: string, record: RawRecord): string {
+  return JSON.stringify([appId, record.openid, record.opercode, record.time, record.worker, record.text]);
 }
 
 /**
- * The stable id of a record: `sha256(fingerprint + "#" + occurrence)` truncated to 32 hex
- * characters, where `fingerprint = sha256(JSON [appId, openid, opercode, time, worker, text])`
- * truncated to 16 hex and `occurrence` counts identical records before it in its day window
- * (so two identical messages in one second get distinct ids, and any API delivering the
- * window derives the same ids).
+ * The stable id of a record: `sha256(identity + "#" + occurrence)` truncated to 32 hex
+ * characters, where `identity` is {@link recordIdentity} and `occurrence` counts identical
+ * records before it in its day window (so two identical messages in one second get
+ * distinct ids, and any API delivering the window derives the same ids). One hash per
+ * record: hashing was the largest cost of normalizing one.
  */
-export function recordId(fingerprint: string, occurrence: number): string {
-  return hash('sha256', `${fingerprint}#${occurrence}`).slice(0, 32);
+export function recordId(identity: string, occurrence: number): string {
+  // One-shot hashing: a Hash object per record cost more than the digest itself.
+  return hash('sha256', `${identity}#${occurrence}`).slice(0, 32);
+}
+
+/** A short digest of an identity: what a checkpoint keeps instead of the content. */
+export function identityDigest(identity: string): string {
+  return hash('sha256', identity).slice(0, 16);
 }
 
 /** The occurrence counts of the last second seen: enough to resume counting mid-window. */
 export interface OccurrenceSnapshot {
   /** The latest record time (unix seconds) seen. */
   t: number;
-  /** Occurrences so far of each fingerprint at time `t`. */
+  /** Occurrences so far at time `t`, by {@link identityDigest} of the record's identity. */
   c: Record<string, number>;
 }
 
 /**
- * Counts identical records within one window. The fingerprint includes the record's
- * second and records come ordered by time, so only the counts of the latest second can
- * ever matter again: older ones are dropped as time advances (memory stays bounded by one
- * second's records, not a day's), and that is all `snapshot()` keeps for a resume.
+ * Counts identical records within one window. The identity includes the record's second
+ * and records come ordered by time, so only the counts of the latest second can ever
+ * matter again: older ones are dropped as time advances (memory stays bounded by one
+ * second's records, not a day's), and that is all `snapshot()` keeps for a resume. Counts
+ * are kept by identity and digested only for a snapshot, so counting costs no hash.
  */
 export class OccurrenceCounter {
   readonly #counts = new Map<string, number>();
+  /** Counts of the snapshot this counter resumed from, by digest, while its second lasts. */
+  #resumed: Map<string, number> | undefined;
   #latest = Number.NEGATIVE_INFINITY;
 
   /** A counter, optionally continuing from a snapshot. */
   constructor(snapshot?: OccurrenceSnapshot) {
     if (snapshot) {
       this.#latest = snapshot.t;
-      for (const [fingerprint, count] of Object.entries(snapshot.c)) this.#counts.set(fingerprint, count);
+      this.#resumed = new Map(Object.entries(snapshot.c));
     }
   }
 
   /** The occurrence index (0-based) of this record among identical ones. */
-  next(fingerprint: string, time: number): number {
+  next(identity: string, time: number): number {
     if (time > this.#latest) {
       this.#counts.clear();
+      this.#resumed = undefined;
       this.#latest = time;
     }
-    const occurrence = this.#counts.get(fingerprint) ?? 0;
-    this.#counts.set(fingerprint, occurrence + 1);
+    const occurrence = this.#counts.get(identity) ?? this.#resumed?.get(identityDigest(identity)) ?? 0;
+    this.#counts.set(identity, occurrence + 1);
     return occurrence;
   }
 
   /** The counts at the latest second, or undefined when nothing was counted. */
   snapshot(): OccurrenceSnapshot | undefined {
     if (!Number.isFinite(this.#latest)) return undefined;
-    return { t: this.#latest, c: Object.fromEntries(this.#counts) };
+    const counts: Record<string, number> = this.#resumed ? Object.fromEntries(this.#resumed) : {};
+    for (const [identity, count] of this.#counts) counts[identityDigest(identity)] = count;
+    return { t: this.#latest, c: counts };
   }
 }
 
 /**
  * Maps one platform record to a {@link KefuRecord}: direction/kind/event from the opercode,
- * media from placeholders. Pass the `fingerprint` when it is already known (the occurrence
- * counter needed it) to hash once less.
+ * media from placeholders. Pass the `identity` when it is already known (the occurrence
+ * counter needed it) to build it once.
  */
 export function normalizeRecord(
   appId: string,
   record: RawRecord,
   raw: JsonValue,
   occurrence: number,
-  fingerprint: string = recordFingerprint(appId, record),
+  identity: string = recordIdentity(appId, record),
 ): KefuRecord {
   const meaning = OPERCODES[record.opercode];
   const text = record.text;
   let kind: RecordKind;
   if (!meaning) kind = 'unknown';
   else if (meaning.event) kind = 'event';
-  else kind = MEDIA_PLACEHOLDERS[text.trim()] ?? 'text';
+  else kind = (text.length >= PLACEHOLDER_LENGTH && MEDIA_PLACEHOLDERS[text.trim()]) || 'text';
   const normalized: KefuRecord = {
-    id: recordId(fingerprint, occurrence),
+    id: recordId(identity, occurrence),
     provider: WECHAT_MP_PLATFORM,
     account: appId,
     customer: record.openid,

@@ -9,7 +9,7 @@ import {
 } from '@kefu/core';
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
-import { normalizeRecord, OccurrenceCounter, recordFingerprint } from './record-normalizer.js';
+import { normalizeRecord, OccurrenceCounter, recordIdentity } from './record-normalizer.js';
 import type { WechatMpClient } from './wechat-mp-client.js';
 import { isCanonicalRawRecord, type RawRecord, RawRecordSchema } from './wechat-mp-schemas.js';
 
@@ -136,10 +136,10 @@ async function normalizePage(
     if (++count % RECORDS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
     const raw = validateRaw(item, call);
     if (raw.time < window.start || raw.time >= window.end) continue;
-    const fingerprint = recordFingerprint(query.appId, raw);
-    const occurrence = counter.next(fingerprint, raw.time);
+    const identity = recordIdentity(query.appId, raw);
+    const occurrence = counter.next(identity, raw.time);
     if (query.customer && raw.openid !== query.customer) continue;
-    records.push(normalizeRecord(query.appId, raw, item as JsonValue, occurrence, fingerprint));
+    records.push(normalizeRecord(query.appId, raw, item as JsonValue, occurrence, identity));
   }
   return records;
 }

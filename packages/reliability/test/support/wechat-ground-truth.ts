@@ -1,5 +1,5 @@
 import type { RunningEmulator } from '@kefu/emulator';
-import { DayWindowSplitter, OccurrenceCounter, recordFingerprint, recordId } from '@kefu/wechat-mp';
+import { DayWindowSplitter, OccurrenceCounter, recordId, recordIdentity } from '@kefu/wechat-mp';
 
 const DAY_MS = 86_400_000;
 const BEIJING_OFFSET_MS = 8 * 3_600_000;
@@ -12,7 +12,7 @@ export function beijingMidnightDaysAgo(now: number, days: number): Date {
 
 /**
  * The ids the WeChat provider must emit for `[from, to)`: the emulator's ground truth run
- * through the provider's own id derivation (fingerprint + occurrence within a Beijing day
+ * through the provider's own id derivation (identity + occurrence within a Beijing day
  * window, see packages/wechat-mp/src/record-normalizer.ts).
  */
 export function expectedWechatIds(emulator: RunningEmulator, appId: string, from: Date, to: Date): string[] {
@@ -26,8 +26,8 @@ export function expectedWechatIds(emulator: RunningEmulator, appId: string, from
       to: new Date(window.end * 1000),
     });
     for (const raw of raws) {
-      const fingerprint = recordFingerprint(appId, { ...raw });
-      ids.push(recordId(fingerprint, counter.next(fingerprint, raw.time)));
+      const identity = recordIdentity(appId, { ...raw });
+      ids.push(recordId(identity, counter.next(identity, raw.time)));
     }
   }
   return ids;
