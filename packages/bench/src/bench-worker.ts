@@ -12,6 +12,7 @@ import type { CheckpointStore, KefuRecord, RecordBatch, RecordSink } from '@kefu
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { benchError } from './errors.js';
+import { CEILING_PAGE_SIZE } from './scenario.js';
 
 /** Where the emulator is and which account to read. */
 const SourceSchema = z.object({
@@ -87,7 +88,6 @@ const MsgListSchema = z.object({
 });
 type RawRecord = z.infer<typeof MsgListSchema>['recordlist'][number];
 
-const PAGE_SIZE = 10_000;
 const DAY_SECONDS = 86_400;
 const BEIJING_OFFSET_SECONDS = 8 * 3600;
 
@@ -139,13 +139,13 @@ class BareMsgListReader {
           starttime: window.start,
           endtime: window.end,
           msgid,
-          number: PAGE_SIZE,
+          number: CEILING_PAGE_SIZE,
         })) as { recordlist?: RawRecord[]; errcode?: number; errmsg?: string };
         if (!Array.isArray(body.recordlist)) {
           throw benchError('BENCH_CHILD_FAILED', `getmsglist answered ${JSON.stringify(body).slice(0, 200)}`);
         }
         yield body.recordlist;
-        if (body.recordlist.length < PAGE_SIZE) break;
+        if (body.recordlist.length < CEILING_PAGE_SIZE) break;
         msgid += body.recordlist.length;
       }
     }
@@ -473,7 +473,7 @@ async function naiveTask(task: Extract<WorkerTask, { task: 'naive' }>): Promise<
         {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ starttime: window.start, endtime: window.end, msgid, number: PAGE_SIZE }),
+          body: JSON.stringify({ starttime: window.start, endtime: window.end, msgid, number: CEILING_PAGE_SIZE }),
         },
       );
       const body = MsgListSchema.parse(await response.json());
@@ -486,7 +486,7 @@ async function naiveTask(task: Extract<WorkerTask, { task: 'naive' }>): Promise<
           break outer;
         }
       }
-      if (body.recordlist.length < PAGE_SIZE) break;
+      if (body.recordlist.length < CEILING_PAGE_SIZE) break;
       msgid += body.recordlist.length;
     }
   }

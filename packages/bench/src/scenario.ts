@@ -9,6 +9,8 @@ import type { EmulatorOptions, FaultOptions } from '@kefu/emulator';
 export const BENCH_NOW = Date.UTC(2026, 0, 15, 4, 0, 0);
 /** Full days of history the benchmarks read. */
 export const BENCH_DAYS = 10;
+/** getmsglist pages of the fetch ceiling and the bare inserts: the API maximum. */
+export const CEILING_PAGE_SIZE = 10_000;
 /** getmsglist returns the chat messages only: 6 of every 10 seeded records (see the emulator's wechat-data.ts). */
 const MESSAGE_SHARE = 0.6;
 const DAY_MS = 86_400_000;
