@@ -71,10 +71,13 @@ describe.each(kinds)('kill -9 while writing (%s)', (_name, config) => {
   it('given a writer killed at random moments, when the files are reopened, then they parse and hold every acknowledged batch', async () => {
     const random = seededRandom(42);
     const acknowledged = new Set<number>();
+    // The batch each killed run may have been appending: the one after its last ack.
+    const inFlight = new Set<number>();
     let nextBatch = 0;
     for (let round = 0; round < 4; round++) {
       const acks = await runAndKill(dir, config, nextBatch, 1 + Math.floor(random() * 15), Math.floor(random() * 8));
       for (const batch of acks) acknowledged.add(batch);
+      inFlight.add(acks.length > 0 ? Math.max(...acks) + 1 : nextBatch);
       // The next run starts after anything the killed one may have written, acknowledged or not.
       nextBatch += 10_000;
 
@@ -85,13 +88,17 @@ describe.each(kinds)('kill -9 while writing (%s)', (_name, config) => {
       const stored = new Set(records.map((r) => r.id));
       for (const batch of acknowledged)
         for (let index = 0; index < 25; index++) expect(stored.has(`b${batch}-r${index}`)).toBe(true);
-      // Batches are appended whole: a batch is either complete or absent.
-      const perBatch = new Map<string, number>();
+      // A kill can stop an append between pages (Linux checks for fatal signals there), so
+      // complete lines of the batch in flight may stay: at-least-once, removable by id. Any
+      // other batch is complete or absent.
+      const perBatch = new Map<number, number>();
       for (const record of records) {
-        const batch = record.id.split('-')[0] ?? '';
+        const batch = Number(record.id.slice(1, record.id.indexOf('-')));
         perBatch.set(batch, (perBatch.get(batch) ?? 0) + 1);
       }
-      for (const count of perBatch.values()) expect(count % 25).toBe(0);
+      for (const [batch, count] of perBatch) {
+        if (count % 25 !== 0) expect(inFlight.has(batch) && !acknowledged.has(batch), `batch ${batch}`).toBe(true);
+      }
     }
     expect(acknowledged.size).toBeGreaterThan(3);
     // How often a kill tears an append depends on timing; byte-exact torn tails are in crash-repair.test.ts.
