@@ -4,6 +4,7 @@ export * from './checkpoint.js';
 export * from './checkpoint-stores.js';
 export * from './errors.js';
 export * from './http-client.js';
+export * from './iso-timestamp.js';
 export * from './kefu-config.js';
 export * from './logger.js';
 export * from './plugin.js';
