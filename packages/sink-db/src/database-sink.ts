@@ -185,12 +185,11 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
       return;
     }
     await this.#transact(operation, async (trx) => {
-      // Sent together, executed in order on the transaction's one connection: one round trip
-      // instead of one per statement. Any failure rolls the whole transaction back.
-      await Promise.all([
-        ...inserts.map((insert) => trx.executeQuery(insert)),
-        this.#upsertCheckpoint(trx, batch.checkpointKey, checkpointValue),
-      ]);
+      // One statement at a time: the drivers queue (they do not pipeline) queries on a
+      // connection, and pg deprecates queueing (pg 9 rejects it). Any failure rolls the
+      // whole transaction back.
+      for (const insert of inserts) await trx.executeQuery(insert);
+      await this.#upsertCheckpoint(trx, batch.checkpointKey, checkpointValue);
     });
   }
 
