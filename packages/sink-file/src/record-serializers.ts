@@ -25,11 +25,6 @@ export function jsonlLine(record: KefuRecord): string {
   return `${JSON.stringify(record)}\n`;
 }
 
-/** Serializes records as JSON Lines: one JSON object per line. */
-export function serializeJsonl(records: readonly KefuRecord[]): string {
-  return records.map(jsonlLine).join('');
-}
-
 // RFC 4180 requires quotes around `"`, `,`, CR and LF; other control characters and
 // edge spaces are quoted too so spreadsheet tools keep them verbatim.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point here.
@@ -64,9 +59,4 @@ export const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
 /** One CSV row (CRLF-terminated, RFC 4180). */
 export function csvRow(record: KefuRecord): string {
   return `${csvCells(record).map(quoteCsvCell).join(',')}\r\n`;
-}
-
-/** Serializes records as CSV rows (no header), each terminated by CRLF. */
-export function serializeCsv(records: readonly KefuRecord[]): string {
-  return records.map(csvRow).join('');
 }
