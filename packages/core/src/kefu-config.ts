@@ -3,6 +3,7 @@ import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { didYouMean } from './did-you-mean.js';
 import { coreError } from './errors.js';
 import type { KefuPlugin } from './plugin.js';
 import { isSensitiveName, registerSecret } from './redaction.js';
@@ -110,19 +111,93 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
+/** The parts of zod's internal schema definitions {@link knownKeysAt} walks through. */
+interface SchemaDefinition {
+  type?: string;
+  shape?: Record<string, unknown>;
+  innerType?: unknown;
+  in?: unknown;
+  out?: unknown;
+  element?: unknown;
+  valueType?: unknown;
+  options?: readonly unknown[];
+  left?: unknown;
+  right?: unknown;
+  getter?: () => unknown;
+}
+
+function definitionOf(schema: unknown): SchemaDefinition | undefined {
+  return (schema as { _zod?: { def?: SchemaDefinition } } | undefined)?._zod?.def;
+}
+
+/**
+ * The keys an object schema accepts at `path` of the input (through optional, default,
+ * pipe, array, record, union and lazy wrappers): what "did you mean" suggests from when a
+ * strict object meets an unknown key. Empty when the path leads to no object schema.
+ */
+export function knownKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
+  const keys = new Set<string>();
+  const visit = (node: unknown, rest: readonly PropertyKey[], depth: number): void => {
+    const definition = definitionOf(node);
+    if (!definition || depth > 64) return;
+    switch (definition.type) {
+      case 'object': {
+        const shape = definition.shape ?? {};
+        if (rest.length === 0) for (const key of Object.keys(shape)) keys.add(key);
+        else if (typeof rest[0] === 'string' && rest[0] in shape) visit(shape[rest[0]], rest.slice(1), depth + 1);
+        return;
+      }
+      case 'array':
+        if (rest.length > 0 && typeof rest[0] === 'number') visit(definition.element, rest.slice(1), depth + 1);
+        return;
+      case 'record':
+        if (rest.length > 0) visit(definition.valueType, rest.slice(1), depth + 1);
+        return;
+      case 'union':
+        for (const option of definition.options ?? []) visit(option, rest, depth + 1);
+        return;
+      case 'intersection':
+        visit(definition.left, rest, depth + 1);
+        visit(definition.right, rest, depth + 1);
+        return;
+      case 'pipe':
+        visit(definition.in, rest, depth + 1);
+        return;
+      case 'lazy':
+        visit(definition.getter?.(), rest, depth + 1);
+        return;
+      default:
+        // optional, nullable, default, prefault, readonly, catch, nonoptional …
+        if (definition.innerType !== undefined) visit(definition.innerType, rest, depth + 1);
+    }
+  };
+  visit(schema, path, 0);
+  return [...keys];
+}
+
 /**
  * One line per zod issue, `path: message`, with "Required" for missing values (zod 4
  * says "expected string, received undefined", which reads badly in a config error).
+ * Given the schema, an unknown key (strict objects) names the key and the nearest known
+ * one: ``config.baseUr: unknown key `baseUr` (did you mean `baseUrl`?)``.
  */
 export function describeZodIssues(
   error: z.ZodError,
   input: unknown,
   formatPath: (path: readonly PropertyKey[]) => string = formatConfigPath,
+  schema?: z.ZodType,
 ): string[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const known = schema ? knownKeysAt(schema, issue.path) : [];
+      return issue.keys.map((key) => {
+        const hint = didYouMean(key, known) || (known.length > 0 ? `; known keys: ${known.join(', ')}` : '');
+        return `${formatPath([...issue.path, key])}: unknown key \`${key}\`${hint}`;
+      });
+    }
     const missing = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined;
     const message = missing ? `Required (expected ${issue.expected})` : issue.message;
-    return `${formatPath(issue.path)}: ${message}`;
+    return [`${formatPath(issue.path)}: ${message}`];
   });
 }
 
@@ -190,7 +265,7 @@ export function parseKefuConfig(raw: unknown, options: ParseKefuConfigOptions = 
   const source = options.source ?? 'config';
   const result = KefuConfigSchema.safeParse(raw);
   if (!result.success) {
-    const lines = describeZodIssues(result.error, raw);
+    const lines = describeZodIssues(result.error, raw, formatConfigPath, KefuConfigSchema);
     throw coreError('KEFU_CONFIG_INVALID', `${source}: ${lines.join('; ')}`, {
       details: { source, issues: lines },
     });
@@ -315,7 +390,9 @@ export function parseConfig<Schema extends z.ZodType>(
 ): z.output<Schema> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = describeZodIssues(result.error, input, (path) => `\`${formatConfigPath(path)}\``);
-  const field = result.error.issues[0]?.path.map(String).join('.') || '(root)';
+  const issues = describeZodIssues(result.error, input, (path) => `\`${formatConfigPath(path)}\``, schema);
+  const first = result.error.issues[0];
+  const firstPath = first?.code === 'unrecognized_keys' ? [...first.path, ...first.keys.slice(0, 1)] : first?.path;
+  const field = firstPath?.map(String).join('.') || '(root)';
   throw fail(`${label}: ${issues.join('; ')}`, { field, issues });
 }

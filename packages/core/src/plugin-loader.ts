@@ -176,8 +176,11 @@ export function validatePluginConfig(plugin: KefuPlugin, config: unknown, label:
   const input = config ?? {};
   const result = plugin.configSchema.safeParse(input);
   if (result.success) return result.data;
-  const lines = describeZodIssues(result.error, input, (path) =>
-    path.length === 0 ? 'config' : `config.${path.map(String).join('.')}`,
+  const lines = describeZodIssues(
+    result.error,
+    input,
+    (path) => (path.length === 0 ? 'config' : `config.${path.map(String).join('.')}`),
+    plugin.configSchema,
   );
   throw coreError('KEFU_CONFIG_INVALID', `${label} ${lines.join(`; ${label} `)}`, {
     details: { instance: label, plugin: plugin.name, issues: lines },
