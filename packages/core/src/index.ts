@@ -2,6 +2,7 @@ import 'reflect-metadata';
 
 export * from './checkpoint.js';
 export * from './checkpoint-stores.js';
+export * from './config-text-redaction.js';
 export * from './did-you-mean.js';
 export * from './errors.js';
 export * from './http-client.js';
