@@ -3,6 +3,7 @@ import 'reflect-metadata';
 export * from './checkpoint.js';
 export * from './checkpoint-stores.js';
 export * from './config-text-redaction.js';
+export * from './connection-errors.js';
 export * from './did-you-mean.js';
 export * from './errors.js';
 export * from './http-client.js';

@@ -5,7 +5,7 @@ import type { KefuLogger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { KefuProvider } from './provider.js';
 import type { RecordStream } from './record-stream.js';
-import { backoffDelay, defaultRetryPolicy, type RetryPolicy, sleep } from './retry.js';
+import { backoffDelay, defaultRetryPolicy, type RetryPolicy, retryWithBackoff, sleep } from './retry.js';
 import type { RecordSink } from './sink.js';
 import { pipeToSinks } from './sink-operators.js';
 
@@ -281,8 +281,19 @@ export function runSync(options: SyncOptions): SyncRun {
     const lag = (checkpoint: Checkpoint | undefined) =>
       checkpoint?.recordAt ? Math.max(0, now() - Date.parse(checkpoint.recordAt)) : undefined;
     let committed: Checkpoint | undefined;
+    // The store may be a database whose connection was just lost: retryable errors are retried.
+    const onStoreRetry = ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: unknown }) => {
+      summary.retries += 1;
+      summary.errors += 1;
+      log.warn('checkpoint store failed, retrying', { attempt, delayMs, error: errorJson(error) });
+      emit('retry', summary, { error: errorJson(error) });
+    };
     try {
-      committed = await options.checkpoints.load(key);
+      committed = await retryWithBackoff(() => options.checkpoints.load(key), {
+        policy,
+        signal: stopping.signal,
+        onRetry: onStoreRetry,
+      });
     } catch (error) {
       summary.status = 'failed';
       summary.error = error;
@@ -352,7 +363,11 @@ export function runSync(options: SyncOptions): SyncRun {
             // A checkpoint sink committed this checkpoint with the batch's records already
             // (a record-less batch, which only advances the checkpoint, reaches no sink).
             if (!options.dryRun && (!checkpointSink || batch.records.length === 0)) {
-              await options.checkpoints.save(key, checkpoint);
+              await retryWithBackoff(() => options.checkpoints.save(key, checkpoint), {
+                policy,
+                signal: stopping.signal,
+                onRetry: onStoreRetry,
+              });
             }
             committed = checkpoint;
             streamFailures = 0;

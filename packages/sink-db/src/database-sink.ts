@@ -325,8 +325,7 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
         max: this.config.poolSize,
         connectionTimeoutMillis: 10_000,
       });
-      // An idle client dying (server restart) must not crash the process; the next query reconnects.
-      pool.on('error', () => undefined);
+      handleLostConnections(pool);
       return new PostgresDialect({ pool });
     }
     const pool = createPool({
@@ -595,6 +594,21 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     if (this.#closed)
       throw databaseSinkError('SINK_DB_CLOSED', `the database sink ${this.id} (${this.target}) is closed`);
   }
+}
+
+/**
+ * A server ending a session (restart, failover, `pg_terminate_backend`) makes pg emit
+ * 'error' on the client: on the pool for idle clients, and on the client itself while it
+ * is lent out — where pg attaches no listener, so the process would crash with an
+ * unhandled 'error' event. With listeners on both, the query in flight (or the next one
+ * on that client) fails instead, as SINK_DB_UNAVAILABLE, and pg drops the broken client:
+ * the retry gets a new connection.
+ */
+function handleLostConnections(pool: Pool): void {
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
 }
 
 function isBusy(error: unknown): boolean {

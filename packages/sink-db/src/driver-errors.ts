@@ -1,4 +1,4 @@
-import { isKefuError, type KefuError } from '@kefu/core';
+import { isConnectionLoss, isKefuError, type KefuError } from '@kefu/core';
 import type { DatabaseDialectName } from './database-url.js';
 import { type DatabaseSinkErrorCode, databaseSinkError } from './errors.js';
 
@@ -10,20 +10,6 @@ interface DriverErrorShape {
   message?: unknown;
   constraint?: unknown;
 }
-
-/** Network-level failures: the server may come back. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-]);
 
 function classifyPostgres(code: string): DatabaseSinkErrorCode | undefined {
   if (code === '40001' || code === '40P01' || code === '55P03') return 'SINK_DB_BUSY';
@@ -69,9 +55,8 @@ export function toDatabaseSinkError(
   const shape = (typeof error === 'object' && error !== null ? error : {}) as DriverErrorShape;
   const driverCode = typeof shape.code === 'string' ? shape.code : undefined;
   let code: DatabaseSinkErrorCode | undefined;
-  if (driverCode && NETWORK_CODES.has(driverCode)) code = 'SINK_DB_UNAVAILABLE';
-  else if (error instanceof AggregateError)
-    code = 'SINK_DB_UNAVAILABLE'; // pg: every address refused
+  // A lost connection (server restart, failover, pg_terminate_backend, KILL): retried on a new one.
+  if (isConnectionLoss(error)) code = 'SINK_DB_UNAVAILABLE';
   else if (context.dialect === 'postgres' && driverCode) code = classifyPostgres(driverCode);
   else if (context.dialect === 'mysql' && typeof shape.errno === 'number') code = classifyMysql(shape.errno);
   else if (context.dialect === 'sqlite' && typeof shape.errcode === 'number') code = classifySqlite(shape.errcode);
