@@ -40,3 +40,31 @@ export function formatErrorLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return redactText(`kefu: ${message}`).replace(/\s*\n\s*/g, ' ');
 }
+
+/** What a failure report shows: the code to look up, what happened, what to do. */
+export interface FailureReport {
+  code: string;
+  message: string;
+  fix?: string;
+  retryable?: boolean;
+}
+
+/**
+ * A failure as users need it: the message of the error itself (it names the sink, the
+ * stream, the server), with the code and fix of the innermost kefu error it wraps — a
+ * `KEFU_SINK_FAILED` around `SINK_DB_UNAVAILABLE` is fixed by what the database says.
+ */
+export function failureReport(error: unknown): FailureReport {
+  if (!isKefuError(error)) {
+    return { code: 'UNEXPECTED', message: redactText(error instanceof Error ? error.message : String(error)) };
+  }
+  let root: KefuError = error;
+  for (let cause = error.cause, depth = 0; depth < 5 && isKefuError(cause); cause = cause.cause, depth++) root = cause;
+  const fix = root.fix ?? error.fix;
+  return {
+    code: root.code,
+    message: error.message,
+    ...(fix ? { fix } : {}),
+    retryable: error.retryable,
+  };
+}

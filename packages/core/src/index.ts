@@ -8,6 +8,7 @@ export * from './did-you-mean.js';
 export * from './errors.js';
 export * from './http-client.js';
 export * from './iso-timestamp.js';
+export * from './jsonl-append-file.js';
 export * from './kefu-config.js';
 export * from './logger.js';
 export * from './plugin.js';

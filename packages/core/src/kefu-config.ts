@@ -81,17 +81,38 @@ export const CheckpointsConfigSchema = z
 export type CheckpointsConfig = z.infer<typeof CheckpointsConfigSchema>;
 
 /** Defaults for `kefu sync` / `Kefu.sync()`; each can be overridden per run. */
-export const SyncDefaultsSchema = z.strictObject({
-  job: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('Job name: checkpoints are keyed `job/provider/account` (default `default`).'),
-  batchSize: z.number().int().positive().optional().describe('Records per sink batch.'),
-  maxBatchWaitMs: z.number().int().positive().optional().describe('A partial batch is written after this long.'),
-  prefetchPages: z.number().int().positive().optional().describe('Pages fetched ahead of the sinks, per stream.'),
-  concurrency: z.number().int().positive().optional().describe('Streams synced at the same time.'),
-});
+export const SyncDefaultsSchema = z
+  .strictObject({
+    job: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Job name: checkpoints are keyed `job/provider/account` (default `default`).'),
+    batchSize: z.number().int().positive().optional().describe('Records per sink batch.'),
+    maxBatchWaitMs: z.number().int().positive().optional().describe('A partial batch is written after this long.'),
+    prefetchPages: z.number().int().positive().optional().describe('Pages fetched ahead of the sinks, per stream.'),
+    concurrency: z.number().int().positive().optional().describe('Streams synced at the same time.'),
+    onInvalidRecord: z
+      .enum(['fail', 'skip', 'dead-letter'])
+      .optional()
+      .describe(
+        'A record that fails validation: `fail` its target (default), `skip` it, or `dead-letter` it (append it to `deadLetterPath`); skipped records are counted in the summary.',
+      ),
+    deadLetterPath: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('For `onInvalidRecord: dead-letter`: the JSONL file (mode 0600), relative to the config file.'),
+  })
+  .superRefine((value, context) => {
+    if (value.onInvalidRecord === 'dead-letter' && value.deadLetterPath === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['deadLetterPath'],
+        message: 'Required with `onInvalidRecord: dead-letter` (the JSONL file receiving invalid records)',
+      });
+    }
+  });
 /** Sync defaults from the config file. */
 export type SyncDefaults = z.infer<typeof SyncDefaultsSchema>;
 

@@ -203,6 +203,8 @@ class KefuRuntime implements Kefu {
       ...(defaults.maxBatchWaitMs !== undefined ? { maxBatchWaitMs: defaults.maxBatchWaitMs } : {}),
       ...(defaults.prefetchPages !== undefined ? { prefetchPages: defaults.prefetchPages } : {}),
       ...(defaults.concurrency !== undefined ? { concurrency: defaults.concurrency } : {}),
+      ...(defaults.onInvalidRecord !== undefined ? { onInvalidRecord: defaults.onInvalidRecord } : {}),
+      ...(defaults.deadLetterPath !== undefined ? { deadLetterPath: defaults.deadLetterPath } : {}),
       logger: this.logger,
       now: () => this.#clock.now(),
       ...overrides,
@@ -426,11 +428,15 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
     providers: resolved.providers.map((p) => p.id),
     sinks: resolved.sinks.map((s) => s.id),
   });
+  const syncDefaults = { ...options.sync };
+  // Relative to the config file, like every other path in it.
+  if (syncDefaults.deadLetterPath !== undefined)
+    syncDefaults.deadLetterPath = resolve(baseDir, syncDefaults.deadLetterPath);
   return new KefuRuntime(
     container,
     resolved.store,
     logger,
-    options.sync ?? {},
+    syncDefaults,
     resolved.providers,
     resolved.sinks,
     httpClients,

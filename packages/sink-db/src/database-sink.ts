@@ -524,15 +524,13 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
         .select('value')
         .where('checkpoint_key', '=', key)
         .executeTakeFirst();
-      if (stored !== undefined) {
-        if (!isEmptyCheckpoint(this.#parseStoredCheckpoint(key, stored.value))) {
-          throw databaseSinkError(
-            'SINK_DB_CHECKPOINT_INVALID',
-            `refusing to overwrite the stored checkpoint of ${key} with an empty one; delete the key to restart that stream from \`from\``,
-          );
-        }
-        return;
+      if (stored !== undefined && !isEmptyCheckpoint(this.#parseStoredCheckpoint(key, stored.value))) {
+        throw databaseSinkError(
+          'SINK_DB_CHECKPOINT_INVALID',
+          `refusing to overwrite the stored checkpoint of ${key} with an empty one; delete the key to restart that stream from \`from\``,
+        );
       }
+      // An empty one over an empty one: its range (`requested`) may have changed.
     }
     await this.#upsertQuery(trx, key, value).execute();
   }

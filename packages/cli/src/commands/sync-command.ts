@@ -1,5 +1,6 @@
-import { type LogLevel, redactValue, type SyncSummary } from '@kefu/core';
+import { type LogLevel, redactText, redactValue, type SyncSummary } from '@kefu/core';
 import type { CliIo } from '../cli.js';
+import { failureReport } from '../cli-errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { ProgressRenderer } from '../progress-renderer.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';
@@ -17,7 +18,7 @@ export interface SyncCommandOptions {
   logLevel: LogLevel;
 }
 
-/** The range synced when no checkpoint exists and `--from` is not given. */
+/** The range synced by a target's first sync when `--from` is not given (later syncs resume their own). */
 const DEFAULT_LOOKBACK = '7d';
 
 /** The exit code a finished sync maps to: stopped 130, any failure 1, any quota stop 3, else 0. */
@@ -28,7 +29,7 @@ export function exitCodeOfSummary(summary: SyncSummary): ExitCodeValue {
   return ExitCode.Ok;
 }
 
-/** A JSON-safe, secret-free form of the summary. */
+/** A JSON-safe, secret-free form of the summary: each failed target with its error's code, message and fix. */
 export function summaryJson(summary: SyncSummary): Record<string, unknown> {
   return redactValue({
     records: summary.records,
@@ -41,11 +42,55 @@ export function summaryJson(summary: SyncSummary): Record<string, unknown> {
       pages: t.pages,
       retries: t.retries,
       errors: t.errors,
+      invalidRecords: t.invalidRecords,
       ...(t.lagMs === undefined ? {} : { lagMs: t.lagMs }),
+      ...(t.range ? { range: t.range } : {}),
       ...(t.checkpoint ? { checkpoint: t.checkpoint } : {}),
-      ...(t.error ? { error: t.error } : {}),
+      ...(t.error !== undefined ? { error: failureReport(t.error) } : {}),
+      ...(t.status === 'stopped' || t.status === 'quota-exhausted' ? { resume: RESUME_HINT[t.status] } : {}),
+      warnings: t.warnings,
     })),
   }) as Record<string, unknown>;
+}
+
+/** What to do about a target that did not finish. */
+const RESUME_HINT = {
+  stopped: 'run again to resume',
+  'quota-exhausted': "run again after the platform's daily quota resets to resume",
+} as const;
+
+/** The summary for people: one block per target, failures with code, message and fix, then the totals. */
+export function summaryText(summary: SyncSummary, options: { dryRun?: boolean } = {}): string {
+  const indent = ' '.repeat(16);
+  const lines: string[] = [];
+  for (const t of summary.targets) {
+    const notStarted = t.status === 'stopped' && t.pages === 0 && t.records === 0;
+    const invalid =
+      t.invalidRecords > 0 ? `, ${t.invalidRecords} invalid record${t.invalidRecords === 1 ? '' : 's'} left out` : '';
+    const counts = `${t.records} records, ${t.pages} pages, ${t.retries} retries${invalid}`;
+    const hint =
+      t.status === 'stopped' || t.status === 'quota-exhausted'
+        ? ` — ${notStarted ? 'not started; ' : ''}${RESUME_HINT[t.status]}`
+        : '';
+    lines.push(`${t.status.padEnd(15)} ${t.target}: ${counts}${hint}`);
+    if (t.status === 'failed' && t.error !== undefined) {
+      const failure = failureReport(t.error);
+      lines.push(`${indent}${failure.code}: ${failure.message}`);
+      if (failure.fix) lines.push(`${indent}fix: ${failure.fix}`);
+    }
+    for (const warning of t.warnings) lines.push(`${indent}warning ${warning.code}: ${warning.message}`);
+  }
+  const failed = summary.targets.filter((t) => t.status === 'failed').length;
+  const stopped = summary.targets.filter((t) => t.status === 'stopped' || t.status === 'quota-exhausted').length;
+  const verb = options.dryRun ? 'read (dry run)' : 'synced';
+  const outcome = [
+    failed > 0 ? `${failed} target${failed === 1 ? '' : 's'} failed (see above)` : '',
+    stopped > 0 ? `${stopped} stopped (run again to resume)` : '',
+  ].filter(Boolean);
+  lines.push(
+    `${verb} ${summary.records} records in ${(summary.durationMs / 1000).toFixed(1)} s${outcome.length > 0 ? ` — ${outcome.join(', ')}` : ''}`,
+  );
+  return `${redactText(lines.join('\n'))}\n`;
 }
 
 /** `kefu sync`: an incremental sync with progress, then a summary. */
@@ -59,6 +104,8 @@ export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Pr
   try {
     const run = kefu.sync({
       from,
+      // Without --from, a target resuming a stopped sync's range is not warned about the default.
+      fromIsDefault: options.from === undefined,
       to,
       ...(options.provider ? { providers: options.provider } : {}),
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
@@ -70,17 +117,8 @@ export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Pr
     const summary = await run.done;
     subscription.unsubscribe();
     renderer.finish();
-    if (options.json) {
-      io.stdout.write(`${JSON.stringify(summaryJson(summary))}\n`);
-    } else {
-      const lines = summary.targets.map(
-        (t) => `${t.status.padEnd(15)} ${t.target}: ${t.records} records, ${t.pages} pages, ${t.retries} retries`,
-      );
-      const verb = options.dryRun ? 'read (dry run)' : 'synced';
-      io.stderr.write(
-        `${lines.join('\n')}\n${verb} ${summary.records} records in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
-      );
-    }
+    if (options.json) io.stdout.write(`${JSON.stringify(summaryJson(summary))}\n`);
+    else io.stderr.write(summaryText(summary, { dryRun: options.dryRun ?? false }));
     return exitCodeOfSummary(summary);
   } finally {
     await kefu.close();

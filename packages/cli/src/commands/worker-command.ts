@@ -153,11 +153,16 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
       sinks: runtime.sinks(),
       checkpoints: runtime.sink(database.id) as unknown as CheckpointStore,
       from,
+      fromIsDefault: options.from === undefined,
       ...(to ? { to } : {}),
       sync: {
         ...(config.sync?.batchSize !== undefined ? { batchSize: config.sync.batchSize } : {}),
         ...(config.sync?.prefetchPages !== undefined ? { prefetchPages: config.sync.prefetchPages } : {}),
         ...(config.sync?.maxBatchWaitMs !== undefined ? { maxBatchWaitMs: config.sync.maxBatchWaitMs } : {}),
+        ...(config.sync?.onInvalidRecord !== undefined ? { onInvalidRecord: config.sync.onInvalidRecord } : {}),
+        ...(config.sync?.deadLetterPath !== undefined
+          ? { deadLetterPath: resolve(dirname(configPath), config.sync.deadLetterPath) }
+          : {}),
       },
       logger,
       onEvent: (event) => {
