@@ -30,9 +30,25 @@ async function afterLastNewline(handle: FileHandle, end: number): Promise<number
   return 0;
 }
 
-/** "disk full: " for ENOSPC/EDQUOT (the message then names the path), else nothing. */
-export function diskFullPrefix(cause: unknown): string {
-  const code = (cause as { code?: unknown } | null)?.code;
+/** The errno code of `error` or of one of its causes, when it says the disk (or quota) is full. */
+function diskFullCode(error: unknown): 'ENOSPC' | 'EDQUOT' | undefined {
+  let current = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** True when a file-system error (or one of its causes) is ENOSPC or EDQUOT: no space left to write. */
+export function isDiskFull(error: unknown): boolean {
+  return diskFullCode(error) !== undefined;
+}
+
+/** `disk full: ` (ENOSPC) or `disk quota exceeded: ` (EDQUOT) to put before a message naming the path, else nothing. */
+export function diskFullPrefix(error: unknown): string {
+  const code = diskFullCode(error);
   return code === 'ENOSPC' ? 'disk full: ' : code === 'EDQUOT' ? 'disk quota exceeded: ' : '';
 }
 

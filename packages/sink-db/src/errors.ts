@@ -16,6 +16,12 @@ export const databaseSinkErrorCatalogue = {
       'The database refused access: wrong credentials, an unknown database, or a SQLite file that cannot be opened or written.',
     fix: 'Check the user, password and database name in `url` (the password is never printed), or the SQLite file path and its permissions.',
   },
+  SINK_DB_DISK_FULL: {
+    description:
+      'The disk holding the database is full (SQLite SQLITE_FULL, PostgreSQL 53100, MySQL 1021/1114): the batch was rolled back.',
+    fix: 'Free space on the file system of the SQLite file or the database server named in the message; the batch was rolled back, the write is retried, and a later run resumes where the checkpoint stopped.',
+    retryable: true,
+  },
   SINK_DB_BUSY: {
     description:
       'The transaction lost a lock race (deadlock, lock wait timeout, SQLITE_BUSY) and internal retries ran out.',
