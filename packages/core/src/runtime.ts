@@ -500,8 +500,12 @@ function bindBuiltInCheckpointStore(container: Container, checkpoints: Checkpoin
 
 /** Options of {@link loadKefu}: everything of {@link KefuOptions} but what the file says, plus env. */
 export interface LoadKefuOptions extends Pick<KefuOptions, 'httpClients' | 'clock' | 'bundledPlugins'> {
-  /** Overrides the file's logger. */
-  logger?: KefuLogger;
+  /**
+   * Overrides the file's logger; or a function given the file's `logger.level` (undefined
+   * when the file sets none) that returns the logger, so a command-line flag, the file and
+   * the command's default can be weighed in that order.
+   */
+  logger?: KefuLogger | ((fileLevel: LogLevel | undefined) => KefuLogger);
   /** Variables for `${NAME}` interpolation (default: process.env). */
   env?: ParseKefuConfigOptions['env'];
 }
@@ -522,7 +526,10 @@ export async function loadKefu(configPath: string, options: LoadKefuOptions = {}
     providers: config.providers,
     sinks: config.sinks,
     ...(config.checkpoints ? { checkpoints: config.checkpoints as CheckpointsConfig & CheckpointsOption } : {}),
-    logger: options.logger ?? { level: config.logger?.level ?? 'info' },
+    logger:
+      typeof options.logger === 'function'
+        ? options.logger(config.logger?.level)
+        : (options.logger ?? { level: config.logger?.level ?? 'info' }),
     baseDir: dirname(absolute),
     ...(options.httpClients ? { httpClients: options.httpClients } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

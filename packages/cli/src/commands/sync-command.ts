@@ -4,7 +4,7 @@ import { failureReport } from '../cli-errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { ProgressRenderer } from '../progress-renderer.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';
-import { cliLogger, loadCliRuntime } from './cli-runtime.js';
+import { loadCliRuntime } from './cli-runtime.js';
 
 /** Flags of `kefu sync`. */
 export interface SyncCommandOptions {
@@ -15,7 +15,8 @@ export interface SyncCommandOptions {
   dryRun?: boolean;
   json?: boolean;
   batchSize?: number;
-  logLevel: LogLevel;
+  /** Unset: the config's `logger.level`, else info. */
+  logLevel?: LogLevel;
 }
 
 /** The range synced by a target's first sync when `--from` is not given (later syncs resume their own). */
@@ -99,8 +100,8 @@ export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Pr
   const to = options.to ? parseTimeArgument('--to', options.to, now) : new Date(now);
   const from = parseTimeArgument('--from', options.from ?? DEFAULT_LOOKBACK, now);
   checkTimeRange(from, to);
-  const logger = cliLogger(io, options.logLevel);
-  const kefu = await loadCliRuntime(options.config, io, logger);
+  const kefu = await loadCliRuntime(options.config, io, { flag: options.logLevel, fallback: 'info' });
+  const logger = kefu.logger;
   try {
     const run = kefu.sync({
       from,
