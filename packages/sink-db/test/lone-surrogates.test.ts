@@ -57,9 +57,7 @@ describe.each(databases)('lone surrogates and U+0000 on $dialect', (database) =>
         });
         const [back] = await sink.queryRecords({});
         const want = expected[database.dialect];
-        expect(back?.customer).toBe(want.customer);
-        expect(back?.text).toBe(want.text);
-        expect((back?.raw as { text: string }).text).toBe(want.raw);
+        expect(back).toMatchObject({ customer: want.customer, text: want.text, raw: { text: want.raw } });
       } finally {
         await sink.close();
       }
