@@ -193,6 +193,16 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     });
   }
 
+  /**
+   * Connects and runs a trivial query (`SELECT 1`), creating and writing nothing but a new
+   * SQLite file: `kefu doctor` then tells a missing database (SINK_DB_NOT_FOUND), refused
+   * credentials (SINK_DB_AUTH_FAILED) and an unreachable server (SINK_DB_UNAVAILABLE) apart.
+   */
+  async check(): Promise<void> {
+    this.#assertOpen();
+    await this.#run(`connecting to ${this.target}`, () => sql`select 1 as ok`.execute(this.#db));
+  }
+
   /** The checkpoint stored under `key`, or undefined. */
   async load(key: string): Promise<Checkpoint | undefined> {
     this.#assertOpen();

@@ -16,7 +16,8 @@ function classifyPostgres(code: string): DatabaseSinkErrorCode | undefined {
   if (code === '53100') return 'SINK_DB_DISK_FULL';
   // 08: connection exceptions; 57P0x: admin/crash shutdown, cannot connect now; 53: resources.
   if (code.startsWith('08') || /^57P0[1-4]$/.test(code) || code.startsWith('53')) return 'SINK_DB_UNAVAILABLE';
-  if (code.startsWith('28') || code === '3D000') return 'SINK_DB_AUTH_FAILED';
+  if (code === '3D000') return 'SINK_DB_NOT_FOUND';
+  if (code.startsWith('28')) return 'SINK_DB_AUTH_FAILED';
   if (code.startsWith('23')) return 'SINK_DB_CONSTRAINT';
   if (code.startsWith('22')) return 'SINK_DB_VALUE_INVALID';
   if (code.startsWith('42') || code === '3F000') return 'SINK_DB_SCHEMA';
@@ -29,7 +30,8 @@ function classifyMysql(errno: number): DatabaseSinkErrorCode | undefined {
   if (errno === 1021 || errno === 1114) return 'SINK_DB_DISK_FULL';
   // 1040 too many connections, 1053 shutdown, 2002/2003/2006/2013 connection lost or refused.
   if ([1040, 1053, 1927, 2002, 2003, 2006, 2013].includes(errno)) return 'SINK_DB_UNAVAILABLE';
-  if (errno === 1044 || errno === 1045 || errno === 1049 || errno === 1698) return 'SINK_DB_AUTH_FAILED';
+  if (errno === 1049) return 'SINK_DB_NOT_FOUND';
+  if (errno === 1044 || errno === 1045 || errno === 1698) return 'SINK_DB_AUTH_FAILED';
   // 1048 null, 1062 duplicate, 1451/1452 foreign keys, 3819/4025 check constraints, 3140 invalid JSON, 1644 trigger.
   if ([1048, 1062, 1451, 1452, 1644, 3140, 3819, 4025].includes(errno)) return 'SINK_DB_CONSTRAINT';
   if ([1366, 1292, 1406, 1264].includes(errno)) return 'SINK_DB_VALUE_INVALID';

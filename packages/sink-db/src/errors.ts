@@ -13,8 +13,12 @@ export const databaseSinkErrorCatalogue = {
   },
   SINK_DB_AUTH_FAILED: {
     description:
-      'The database refused access: wrong credentials, an unknown database, or a SQLite file that cannot be opened or written.',
-    fix: 'Check the user, password and database name in `url` (the password is never printed), or the SQLite file path and its permissions.',
+      'The database refused access: wrong credentials, missing rights, or a SQLite file that cannot be opened or written.',
+    fix: 'Check the user and password in `url` (the password is never printed) and the role’s rights, or the SQLite file path and its permissions.',
+  },
+  SINK_DB_NOT_FOUND: {
+    description: 'The server is reachable and accepted the login, but the database named in `url` does not exist.',
+    fix: 'Create it (`createdb <name>`, `CREATE DATABASE <name>`) or correct the database name at the end of `url`.',
   },
   SINK_DB_DISK_FULL: {
     description:
