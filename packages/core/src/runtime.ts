@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { Container, type ContainerModule } from 'inversify';
 import type { CheckpointStore } from './checkpoint.js';
 import { FileCheckpointStore, MemoryCheckpointStore } from './checkpoint-stores.js';
+import { didYouMean } from './did-you-mean.js';
 import { coreError, isKefuError, type KefuError } from './errors.js';
 import type { HttpClient, HttpClientFactory } from './http-client.js';
 import { undiciHttpClientFactory } from './http-client.js';
@@ -227,9 +228,10 @@ class KefuRuntime implements Kefu {
     this.#assertOpen();
     const found = this.#providers.find((provider) => provider.id === id);
     if (found) return found;
+    const known = this.#providers.map((p) => p.id);
     throw coreError(
       'KEFU_PROVIDER_NOT_FOUND',
-      `no provider "${id}"; configured providers: ${this.#providers.map((p) => p.id).join(', ') || 'none'}`,
+      `no provider "${id}"${didYouMean(id, known)}; configured providers: ${known.join(', ') || 'none'}`,
       { details: { id, known: this.#providers.map((p) => p.id) } },
     );
   }
@@ -243,9 +245,10 @@ class KefuRuntime implements Kefu {
     this.#assertOpen();
     const found = this.#sinks.find((sink) => sink.id === id);
     if (found) return found;
+    const known = this.#sinks.map((s) => s.id);
     throw coreError(
       'KEFU_SINK_NOT_FOUND',
-      `no sink "${id}"; configured sinks: ${this.#sinks.map((s) => s.id).join(', ') || 'none'}`,
+      `no sink "${id}"${didYouMean(id, known)}; configured sinks: ${known.join(', ') || 'none'}`,
       { details: { id, known: this.#sinks.map((s) => s.id) } },
     );
   }
@@ -479,7 +482,10 @@ function bindBuiltInCheckpointStore(container: Container, checkpoints: Checkpoin
             if (!sink) {
               throw coreError(
                 'KEFU_CONFIG_INVALID',
-                `checkpoints.sink: no sink "${String(sinkId)}"; configured sinks: ${sinks.map((s) => s.id).join(', ') || 'none'}`,
+                `checkpoints.sink: no sink "${String(sinkId)}"${didYouMean(
+                  String(sinkId),
+                  sinks.map((s) => s.id),
+                )}; configured sinks: ${sinks.map((s) => s.id).join(', ') || 'none'}`,
               );
             }
             if (!isCheckpointStore(sink)) {

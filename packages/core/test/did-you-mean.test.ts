@@ -1,6 +1,17 @@
-import { closestMatch, didYouMean, editDistance, parseKefuConfig } from '@kefu/core';
+import {
+  closestMatch,
+  createKefu,
+  definePlugin,
+  didYouMean,
+  editDistance,
+  parseKefuConfig,
+  type RecordSink,
+  TOKENS,
+} from '@kefu/core';
 import fc from 'fast-check';
+import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 
 describe('did you mean', () => {
   it('given the edit distance, then insertions, deletions, substitutions and neighbour swaps each cost one', () => {
@@ -75,5 +86,36 @@ describe('kefu config: unknown keys are errors with the nearest known key', () =
     expect(() => parseKefuConfig({ logger: { colour: true } })).toThrow(
       expect.objectContaining({ message: expect.stringContaining('unknown key `colour`; known keys: level') }),
     );
+  });
+});
+
+describe('ids: the nearest configured one', () => {
+  it('given a sink id with a typo, when asked for, then KEFU_SINK_NOT_FOUND suggests the configured id', async () => {
+    const sinkPlugin = definePlugin({
+      name: 'test-sink',
+      kind: 'sink',
+      configSchema: z.strictObject({}),
+      module: (_config, context) =>
+        new ContainerModule((options) => {
+          const sink: RecordSink = {
+            id: context.instanceId,
+            guarantee: 'at-least-once',
+            write: async () => {},
+            close: async () => {},
+          };
+          options.bind(TOKENS.Sink).toConstantValue(sink);
+        }),
+    });
+    const kefu = await createKefu({ sinks: [{ use: sinkPlugin, id: 'warehouse' }], logger: { level: 'error' } });
+    try {
+      expect(() => kefu.sink('warehose')).toThrow(
+        expect.objectContaining({
+          code: 'KEFU_SINK_NOT_FOUND',
+          message: 'no sink "warehose" (did you mean `warehouse`?); configured sinks: warehouse',
+        }),
+      );
+    } finally {
+      await kefu.close();
+    }
   });
 });
