@@ -553,8 +553,6 @@ export function parseConfig<Schema extends z.ZodType>(
   const issues = describeZodIssues(result.error, input, (path) => `\`${formatConfigPath(path)}\``, schema).map((line) =>
     redactLikelySecrets(line),
   );
-  const first = result.error.issues[0];
-  const firstPath = first?.code === 'unrecognized_keys' ? [...first.path, ...first.keys.slice(0, 1)] : first?.path;
-  const field = firstPath?.map(String).join('.') || '(root)';
+  const field = result.error.issues[0]?.path.map(String).join('.') || '(root)';
   throw fail(`${label}: ${issues.join('; ')}`, { field, issues });
 }

@@ -7,7 +7,9 @@ describe('sync worker settings: unknown keys are errors', () => {
       expect.objectContaining({
         code: 'WORKERS_CONFIG_INVALID',
         message: expect.stringContaining('unknown key `leaseSecond` (did you mean `leaseSeconds`?)'),
-        details: expect.objectContaining({ field: 'leaseSecond' }),
+        details: expect.objectContaining({
+          issues: ['`leaseSecond`: unknown key `leaseSecond` (did you mean `leaseSeconds`?)'],
+        }),
       }),
     );
   });
