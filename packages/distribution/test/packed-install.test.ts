@@ -151,6 +151,9 @@ describe.skipIf(skipped)(
 
     beforeAll(async () => {
       root = await realpath(await mkdtemp(join(tmpdir(), 'kefu-packed-install-')));
+      // Inside the workspace, Node would find its node_modules by walking up and hide a missing dependency.
+      if (root.startsWith(`${repoRoot}/`))
+        throw new Error(`the temp directory ${root} is inside the workspace; set TMPDIR elsewhere`);
       app = join(root, 'app');
       const tarballs = join(root, 'tarballs');
       packed = await timed('pack', async () =>
