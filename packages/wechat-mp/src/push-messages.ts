@@ -27,8 +27,8 @@ export const WechatPushSchema = z.looseObject({
   ToUserName: Text.min(1),
   /** The customer's openid. */
   FromUserName: Text.min(1),
-  /** Unix seconds. */
-  CreateTime: Digits,
+  /** Unix seconds (at most 10 digits: a record time must be a real date). */
+  CreateTime: z.string().regex(/^\d{1,10}$/, 'must be unix seconds'),
   /** `text`, `image`, `voice`, `video`, `shortvideo`, `location`, `link`, `event`, … */
   MsgType: Text.min(1),
   /** Every ordinary message's 64-bit id (absent on events). */

@@ -363,6 +363,11 @@ describe('pushes that are not WeChat messages', () => {
       '<CreateTime>yesterday</CreateTime><MsgType>text</MsgType>',
       'CreateTime',
     ],
+    [
+      'a CreateTime beyond any date',
+      '<CreateTime>99999999999999999999</CreateTime><MsgType>text</MsgType>',
+      'CreateTime',
+    ],
     ['a MsgId that is not an integer', '<CreateTime>1</CreateTime><MsgType>text</MsgType><MsgId>1e3</MsgId>', 'MsgId'],
     [
       'Content given twice',
