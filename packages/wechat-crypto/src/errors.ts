@@ -53,8 +53,8 @@ export const wechatCryptoErrorCatalogue = {
   },
   WECHAT_CRYPTO_CONFIG_INVALID: {
     description:
-      'The callback crypto was configured with an empty token or receiveId, or a timestamp window that is not a positive number of seconds.',
-    fix: 'Set `token` (3–32 characters, as in the admin console), `receiveId` (the AppID, or the CorpID for WeCom) and, if you want one, `timestampWindowSeconds` > 0.',
+      'The callback crypto was configured with an empty token or receiveId, a timestamp window that is not a positive number of seconds, or a random source that does not give the bytes asked for.',
+    fix: 'Set `token` (3–32 characters, as in the admin console), `receiveId` (the AppID, or the CorpID for WeCom) and, if you want one, `timestampWindowSeconds` > 0; a `randomBytes(size)` you pass must return `size` bytes.',
   },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 

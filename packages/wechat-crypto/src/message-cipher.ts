@@ -69,7 +69,10 @@ export function pkcs7Unpad(data: Buffer): Buffer {
 export function encryptMessage(key: Buffer, message: string, receiveId: string, random: RandomBytes): string {
   const prefix = Buffer.from(random(RANDOM_PREFIX_SIZE));
   if (prefix.length !== RANDOM_PREFIX_SIZE) {
-    throw new RangeError(`the random source gave ${prefix.length} bytes, not ${RANDOM_PREFIX_SIZE}`);
+    throw wechatCryptoError(
+      'WECHAT_CRYPTO_CONFIG_INVALID',
+      `the random source gave ${prefix.length} bytes, not ${RANDOM_PREFIX_SIZE}: randomBytes(size) must return size bytes`,
+    );
   }
   const body = Buffer.from(message, 'utf8');
   const length = Buffer.alloc(LENGTH_FIELD_SIZE);

@@ -120,6 +120,14 @@ describe('ciphertexts that are not WXBizMsgCrypt', () => {
   });
 });
 
+describe('the random source', () => {
+  it('given a random source that gives 15 bytes, when a message is encrypted, then WECHAT_CRYPTO_CONFIG_INVALID', () => {
+    expect(() => encryptMessage(key, 'x', 'wx1', () => zeros(15))).toThrow(
+      expect.objectContaining({ code: 'WECHAT_CRYPTO_CONFIG_INVALID' }),
+    );
+  });
+});
+
 describe('round trips', () => {
   it('given Chinese text and emoji, when encrypted and decrypted, then the message comes back exactly, its length counted in bytes', () => {
     const message = '<xml><Content><![CDATA[你好，客服 👋🏽 — 𠮷野家 ✔︎]]></Content></xml>';
