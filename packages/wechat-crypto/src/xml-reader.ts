@@ -60,18 +60,18 @@ export function readWechatXml(body: string, options: XmlReadOptions = {}): XmlOb
     throw forbiddenDtd('<!DOCTYPE');
   });
   parser.on('opentag', (tag) => {
-    if (stack.length === 0 && tag.name !== 'xml') throw malformed(`the root element is <${tag.name}>, not <xml>`);
+    if (stack.length === 0 && tag.name !== 'xml')
+      throw malformed(`the root element is <${shortName(tag.name)}>, not <xml>`);
     if (stack.length >= maxDepth) throw malformed(`elements nest deeper than ${maxDepth} levels`);
     if (tag.name === '__proto__') throw malformed('an element is named __proto__');
     stack.push({ name: tag.name, text: '', hasText: false, children: undefined });
   });
-  const onText = (text: string) => {
+  parser.on('text', (text) => {
     const current = stack.at(-1);
     if (!current) return; // whitespace around the root
     current.text += text;
     if (text.trim() !== '') current.hasText = true;
-  };
-  parser.on('text', onText);
+  });
   parser.on('cdata', (text) => {
     const current = stack.at(-1);
     if (!current) return;
@@ -81,7 +81,7 @@ export function readWechatXml(body: string, options: XmlReadOptions = {}): XmlOb
   });
   parser.on('closetag', () => {
     const element = stack.pop() as OpenElement;
-    if (element.children && element.hasText) throw malformed(`<${element.name}> mixes text with elements`);
+    if (element.children && element.hasText) throw malformed(`<${shortName(element.name)}> mixes text with elements`);
     const value: XmlValue = element.children ?? element.text;
     const parent = stack.at(-1);
     if (!parent) {
@@ -110,6 +110,11 @@ export function readWechatXml(body: string, options: XmlReadOptions = {}): XmlOb
   if (!root) throw malformed('it has no <xml> root element');
   if (root.hasText && !root.children) throw malformed('<xml> holds text, not elements');
   return root.children ?? {};
+}
+
+/** An element name as quoted in a message: names come from the body, so long ones are cut. */
+function shortName(name: string): string {
+  return name.length > 40 ? `${name.slice(0, 40)}…` : name;
 }
 
 function isCryptoError(error: unknown): boolean {
