@@ -48,10 +48,21 @@ const PLUGINS = [
   '@kefu/sink-nats',
 ];
 
+/** Libraries plugins share (a plugin never depends on another plugin): plain dependencies of the plugins that use them. */
+const LIBRARIES = ['@kefu/wechat-crypto'];
+
 describe('the published packages', () => {
-  it('are the eleven @kefu packages; bench, reliability and distribution stay private', () => {
+  it('are the twelve @kefu packages; bench, reliability and distribution stay private', () => {
     expect(published.map(({ manifest }) => manifest.name).sort()).toEqual(
-      ['@kefu/cli', '@kefu/core', '@kefu/emulator', '@kefu/sync-workers', '@kefu/testkit', ...PLUGINS].sort(),
+      [
+        '@kefu/cli',
+        '@kefu/core',
+        '@kefu/emulator',
+        '@kefu/sync-workers',
+        '@kefu/testkit',
+        ...PLUGINS,
+        ...LIBRARIES,
+      ].sort(),
     );
     for (const name of ['@kefu/bench', '@kefu/reliability', '@kefu/distribution']) {
       expect(workspacePackages.find(({ manifest }) => manifest.name === name)?.manifest.private, name).toBe(true);
@@ -106,6 +117,16 @@ describe('the published packages', () => {
     },
   );
 
+  it.each(LIBRARIES.map((name) => [name, published.find(({ manifest }) => manifest.name === name)?.manifest] as const))(
+    '%s depends on nothing of kefu but @kefu/core, a peer it builds against, and needs no inversify',
+    (_name, manifest) => {
+      expect(manifest?.peerDependencies).toEqual({ '@kefu/core': 'workspace:^' });
+      expect(manifest?.devDependencies).toMatchObject({ '@kefu/core': 'workspace:*' });
+      expect(Object.keys(manifest?.dependencies ?? {}).filter((name) => name.startsWith('@kefu/'))).toEqual([]);
+      expect(Object.keys({ ...manifest?.dependencies, ...manifest?.peerDependencies })).not.toContain('inversify');
+    },
+  );
+
   it('gives every peer dependency a dev dependency, so the workspace builds and tests against it', () => {
     for (const { manifest } of published) {
       for (const peer of Object.keys(manifest.peerDependencies ?? {})) {
@@ -124,14 +145,17 @@ describe('the published packages', () => {
     }
   });
 
-  it('composes several kefu packages only in the CLI, which brings every bundled plugin and their inversify', () => {
+  it('composes several kefu packages only in the CLI, which brings every bundled plugin and their inversify; others use only the shared libraries', () => {
     for (const { manifest } of published) {
       const kefuDependencies = Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith('@kefu/'));
       if (manifest.name === '@kefu/cli') {
         expect(kefuDependencies).toEqual(expect.arrayContaining(['@kefu/core', ...PLUGINS]));
         expect(manifest.dependencies?.inversify).toBe('^8.2.3');
       } else {
-        expect(kefuDependencies, manifest.name).toEqual([]);
+        expect(
+          kefuDependencies.filter((name) => !LIBRARIES.includes(name)),
+          manifest.name,
+        ).toEqual([]);
       }
     }
   });

@@ -29,6 +29,15 @@ const STEP_TIMEOUT_MS = 180_000;
 const npmCache = process.env.KEFU_PACKED_INSTALL_NPM_CACHE ?? join(tmpdir(), 'kefu-packed-install-npm-cache');
 const SECRET_ENV = 'ACME_WECHAT_SECRET';
 
+/**
+ * The official encrypted XML push (Token "AAAAA", EncodingAESKey 43 × "A", appid
+ * wx134c8103faa5a59e): developers.weixin.qq.com/doc/oplatform/Third-party_Platforms/2.0/api/Before_Develop/message_push.html
+ */
+const OFFICIAL_ENCRYPTED_PUSH = {
+  body: '<xml><ToUserName><![CDATA[gh_97417a04a28d]]></ToUserName><Encrypt><![CDATA[D7yzvUNAL930rd28wf21s4hvXhz0L6Uit/p2Di6C5DHyYGpEgdBRnKjBec34JwoQXicwaZC7fOVihW80F4VtsdvE//1vr7oAbqjDv8KenVp+ajKYpJnyQ4zMRhIC+a31fCVOMC03FfzV/QuC94kBP55a+Za3sJgvAn+ZbsNqZI5DkyuzkhQN8OBqCzFhizGmy0xpM0MEA4agpvE+RuNO1rhHTtuJB5yltw1FiYzecSXJ+y/D2r81VkRn2eYjh2ltsoyfbDR7Is6ookXIFxTfyeNyeHxMeT4KN5WpCDmSbTcUYrbBUlkGLJ9n/rU8YOywma6G7aTb7KZKOqCxgfoUlYEZPk4FUL/TK7ShriFDMVCLyjQJ15Ob++agDWtcxhfUfe6HIoIpRW8mKNBQiY/Jd1svvuskA1wLef1RTtzKfMpagSCX/laZINmdnX4zrF6kIaR9P4xQrWXbsTFHTYe0Mg==]]></Encrypt></xml>',
+  query: { msgSignature: '6c12a4205838198b8fa631b3220723bb07f1015c', timestamp: '1715943329', nonce: '1590219412' },
+};
+
 /** The emulator's world: the same seed, clock and range give the same records everywhere. */
 const world = {
   seed: 'packed-install',
@@ -277,6 +286,7 @@ describe.skipIf(skipped)(
         '@kefu/sink-nats',
         '@kefu/sync-workers',
         '@kefu/testkit',
+        '@kefu/wechat-crypto',
         '@kefu/wechat-mp',
         '@kefu/youmi',
       ]);
@@ -298,10 +308,11 @@ describe.skipIf(skipped)(
       }
     });
 
-    it('installs one copy of @kefu/core and one of inversify, shared by every package', async () => {
+    it('installs one copy of @kefu/core, of the shared @kefu/wechat-crypto and of inversify, shared by every package', async () => {
       const installed = await installedPackages(join(app, 'node_modules'));
       const copiesOf = (name: string) => installed.filter((pkg) => pkg.name === name).map((pkg) => pkg.dir);
       expect(copiesOf('@kefu/core')).toEqual([join(app, 'node_modules/@kefu/core')]);
+      expect(copiesOf('@kefu/wechat-crypto')).toEqual([join(app, 'node_modules/@kefu/wechat-crypto')]);
       expect(copiesOf('inversify')).toEqual([join(app, 'node_modules/inversify')]);
     });
 
@@ -355,6 +366,26 @@ describe.skipIf(skipped)(
       expect(outcome.stored).toBe(groundTruth.records);
       expect(outcome.statuses).toEqual(['done']);
     });
+
+    it.each([
+      ['an ES module', 'wechat-push.mjs'],
+      ['a CommonJS module (require)', 'wechat-push.cjs'],
+    ])(
+      'decrypts and normalizes the official encrypted WeChat push from %s with the installed @kefu/wechat-crypto',
+      async (_name, script) => {
+        const result = await runSuccessfully('node', [script, JSON.stringify(OFFICIAL_ENCRYPTED_PUSH)], {
+          cwd: app,
+          env,
+        });
+        expect(JSON.parse(result.stdout)).toMatchObject({
+          provider: 'wechat-mp',
+          account: 'wxba5fad812f8e6fb9',
+          customer: 'o9AgO5Kd5ggOC-bXrbNODIiE3bGY',
+          kind: 'event',
+          raw: { Event: 'debug_demo', debug_str: 'hello world' },
+        });
+      },
+    );
 
     it.each([
       ['an ES-module app, moduleResolution node16', 'typescript-esm/tsconfig.node16.json'],

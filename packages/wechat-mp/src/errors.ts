@@ -221,6 +221,11 @@ export const wechatMpErrorCatalogue = {
     description: 'An agent avatar is larger than 5 MB.',
     fix: 'Resize the image below 5 MB (640x640 JPEG is recommended).',
   },
+  WECHAT_PUSH_INVALID: {
+    description:
+      'A push (server message or event, after decryption) lacks ToUserName, FromUserName, CreateTime or MsgType, or has a known field that is not one text value.',
+    fix: 'Nothing to configure if it did not come from WeChat: answer 400. If WeChat sent it, report the field names in the message (the platform changed its format).',
+  },
   WECHAT_TOKEN_LOCK_TIMEOUT: {
     description: 'The token-store lock could not be taken in time (another process holds it).',
     fix: 'Check for a hung process; a lock older than `staleLockMs` is broken automatically. Delete `<path>.lock` if no kefu process runs.',
