@@ -17,8 +17,8 @@ import { type FaultOptions, parseFaultOptions } from './faults.js';
 import type { EmulatedPlatform } from './platform.js';
 import { RequestLog } from './request-log.js';
 import { startHttpServer } from './server.js';
-import type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
-import { createWechatPlatform } from './wechat/wechat-platform.js';
+import type { WechatEmulatorOptions } from './wechat/wechat-data.js';
+import { createWechatPlatform, type WechatDescription } from './wechat/wechat-platform.js';
 import { createYoumiPlatformForEmulator, type YoumiDescription, type YoumiEmulatorOptions } from './youmi-wiring.js';
 
 export { type EmulatorErrorCode, emulatorError, emulatorErrorCatalogue } from './errors.js';
@@ -27,6 +27,16 @@ export type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse
 export { RequestLog, type RequestLogEntry, type RequestLogFilter } from './request-log.js';
 export type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
 export { WechatErrcode } from './wechat/wechat-errcodes.js';
+export { MSGID_BASE, MSGID_STRIDE } from './wechat/wechat-msgids.js';
+export type { WechatDescription } from './wechat/wechat-platform.js';
+export {
+  DEFAULT_RECORD_KNOBS,
+  describeRecordReading,
+  type WechatRecordKnobs,
+  WechatRecordKnobsSchema,
+  wechatRecordReadings,
+} from './wechat/wechat-record-knobs.js';
+export type { WindowEntry } from './wechat/wechat-record-window.js';
 export type {
   YoumiDeliveryAttempt,
   YoumiEmulatorDescription,
@@ -59,12 +69,8 @@ export interface EmulatorOptions {
 export interface RunningEmulator {
   /** `http://127.0.0.1:<port>`. */
   url: string;
-  /** The WeChat MP platform: base URL, seeded accounts and the getmsglist ground truth. */
-  wechat: {
-    baseUrl: string;
-    accounts: Array<{ appId: string; secret: string; name: string }>;
-    expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[];
-  };
+  /** The WeChat MP platform: base URL, seeded accounts, the getmsglist ground truth and readings, token control. */
+  wechat: WechatDescription;
   /** The Youmi platform: base and token URLs, credentials, ground truth (`expectedChats`, `fans`). */
   youmi: YoumiDescription;
   /** The emulator clock. */
@@ -97,6 +103,10 @@ const EmulatorOptionsSchema = z.object({
       inviteAcceptMs: count(0, 86_400_000),
       messagesPerInteraction: count(1, 1000),
       rawControlCharacters: z.boolean().optional(),
+      uniformDays: z.boolean().optional(),
+      liveRecordsPerSecond: count(1, 100_000),
+      // Checked by parseRecordKnobs, which names the knob and its readings.
+      records: z.unknown().optional(),
     })
     .optional(),
   youmi: z.unknown().optional(),

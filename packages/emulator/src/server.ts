@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { isKefuError } from '@kefu/core/errors';
 import { emulatorError } from './errors.js';
 import {
   chooseTransportFault,
@@ -60,10 +61,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const server: Server = createServer((req, res) => {
     const number = ++sequence;
     handle(req, res, number).catch((error: unknown) => {
-      // A platform bug must show up as a 500 the test can see, not hang the client.
+      // A platform bug (or a limit of the emulator) must show up as a 500 the test can see, not hang the client.
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ errcode: 500, errmsg: `emulator error: ${String(error)}` }));
+        res.end(JSON.stringify(emulatorFailure(error)));
       } else res.destroy();
     });
   });
@@ -197,6 +198,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       for (const platform of options.platforms) await platform.close();
     },
   };
+}
+
+/** The body of a 500: the emulator's own error, with its code when it has one. */
+function emulatorFailure(error: unknown): { error: { code: string; message: string } } {
+  if (isKefuError(error)) return { error: { code: error.code, message: `emulator error: ${error.message}` } };
+  return { error: { code: 'EMULATOR_INTERNAL', message: `emulator error: ${String(error)}` } };
 }
 
 /** Reads the whole body; undefined when it exceeds {@link MAX_REQUEST_BYTES}. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { hash32, stableId, unitFloat } from '../seeded-random.js';
+import type { WechatRecordKnobs } from './wechat-record-knobs.js';
 
 /**
  * The WeChat accounts' seeded data. Nothing is materialized: a record at (account, day,
@@ -25,6 +26,8 @@ export interface WechatEmulatorOptions {
   days?: number;
   /** Average records per day per account; quiet days and bursts vary around it (default 200). */
   recordsPerDay?: number;
+  /** Every day has exactly `recordsPerDay` records: no quiet days, no bursts (default false). */
+  uniformDays?: boolean;
   /** Lifetime of access tokens in seconds (default 7200). */
   tokenExpiresInSeconds?: number;
   /** How long a superseded /cgi-bin/token token stays valid, in seconds (default 300). */
@@ -38,6 +41,10 @@ export interface WechatEmulatorOptions {
    * body is then not strict JSON: clients must parse defensively). Default false.
    */
   rawControlCharacters?: boolean;
+  /** Run-time records (sent messages, session changes, customer messages) one account may create per emulator second: sizes the msgid layout (default 1000). */
+  liveRecordsPerSecond?: number;
+  /** How getmsglist reads its cursor where the docs are silent: one knob per reading (see the README). */
+  records?: Partial<WechatRecordKnobs>;
 }
 
 /** One record as the WeChat record APIs return it. */
@@ -81,7 +88,7 @@ export const Opercode = {
 } as const;
 
 /** Salts of the per-record hashes (numbers, not strings: the hot path allocates nothing). */
-const Salt = { time: 1, customer: 2, agent: 3, initiated: 4, grabbed: 5, text: 6 } as const;
+const Salt = { time: 1, customer: 2, agent: 3, initiated: 4, grabbed: 5, text: 6, msgid: 7, liveMsgid: 8 } as const;
 
 /** One round of a 32-bit integer mix (murmur3 finalizer). */
 function mix(h: number, n: number): number {
@@ -96,6 +103,8 @@ const BLOCK = 10;
 const FIRST_MESSAGE_SLOT = 3;
 const MESSAGES_PER_BLOCK = 6;
 const SECONDS_PER_DAY = 86_400;
+/** The busiest day has this many times `recordsPerDay` records (quiet days ×0.25, ordinary ×0.8–1.2). */
+export const BURST_FACTOR = 2;
 /** Asia/Shanghai has no daylight saving: calendar days are UTC+8. */
 const SHANGHAI_OFFSET = 8 * 3600;
 
@@ -141,14 +150,23 @@ export class WechatDataSet {
   readonly #seed: string;
   /** The seed hashed once; per-record hashes start from it. */
   readonly #seedHash: number;
-  readonly #options: Required<Pick<WechatEmulatorOptions, 'agentsPerAccount' | 'customers' | 'recordsPerDay'>>;
+  readonly #options: Required<
+    Pick<WechatEmulatorOptions, 'agentsPerAccount' | 'customers' | 'recordsPerDay' | 'uniformDays'>
+  >;
   readonly #dayCounts = new Map<string, number>();
   readonly #customers = new Map<number, string[]>();
   readonly #agents = new Map<number, WechatAgentSeed[]>();
 
   constructor(
     seed: string,
-    options: { accounts: number; agentsPerAccount: number; customers: number; days: number; recordsPerDay: number },
+    options: {
+      accounts: number;
+      agentsPerAccount: number;
+      customers: number;
+      days: number;
+      recordsPerDay: number;
+      uniformDays: boolean;
+    },
     clockStartMs: number,
   ) {
     this.#seed = seed;
@@ -208,7 +226,7 @@ export class WechatDataSet {
       const u = unitFloat(this.#seed, 'daycount', account, day);
       const v = unitFloat(this.#seed, 'dayspread', account, day);
       // Quiet days, ordinary days and bursts around the configured average.
-      const factor = u < 0.1 ? 0.25 : u > 0.9 ? 2 : 0.8 + 0.4 * v;
+      const factor = this.#options.uniformDays ? 1 : u < 0.1 ? 0.25 : u > 0.9 ? BURST_FACTOR : 0.8 + 0.4 * v;
       count = Math.round(this.#options.recordsPerDay * factor);
       this.#dayCounts.set(key, count);
     }
@@ -282,6 +300,16 @@ export class WechatDataSet {
         return { openid, opercode: sent ? Opercode.agentSent : Opercode.agentReceived, text, time, worker };
       }
     }
+  }
+
+  /** The gap (0 … stride − 1) added to the msgid of record (account, day, index): other accounts' traffic. */
+  msgidGap(account: number, day: number, index: number, stride: number): number {
+    return this.#hash(Salt.msgid, account, day, index) % stride;
+  }
+
+  /** The same gap for the `ordinal`-th run-time record created at `time` (unix seconds). */
+  liveMsgidGap(account: number, time: number, ordinal: number, stride: number): number {
+    return this.#hash(Salt.liveMsgid, account, time, ordinal) % stride;
   }
 
   /** The customer of the session block containing `index` (for openid filters without generating records). */

@@ -12,7 +12,10 @@ import {
   type WechatRawRecord,
 } from './wechat-data.js';
 import { WECHAT_OK, WechatErrcode, wechatError } from './wechat-errcodes.js';
-import { RecordWindow } from './wechat-record-window.js';
+import { MsgidLayout } from './wechat-msgids.js';
+import { answerMsgList } from './wechat-msglist.js';
+import { parseRecordKnobs, type WechatRecordKnobs } from './wechat-record-knobs.js';
+import { type LiveRecord, RecordWindow, type WindowEntry } from './wechat-record-window.js';
 import {
   CustomerMessageRequestSchema,
   DeleteKfAccountRequestSchema,
@@ -49,6 +52,16 @@ export interface WechatDescription {
   accounts: Array<{ appId: string; secret: string; name: string }>;
   /** The records getmsglist serves over any range, in API order (half-open [from, to)). */
   expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[];
+  /** The same with each record's msgid (the account-wide id getmsglist pages on). */
+  expectedEntries(q: { appId: string; from: Date; to: Date; openid?: string }): WindowEntry[];
+  /** The getmsglist readings in force. */
+  recordKnobs(): WechatRecordKnobs;
+  /** Changes some getmsglist readings; the others stay (EMULATOR_OPTIONS_INVALID for a bad value). */
+  setRecordKnobs(knobs: Partial<WechatRecordKnobs>): WechatRecordKnobs;
+  /** Revokes every access token of an app id (40001 next); returns how many were live. */
+  revokeTokens(appId: string): number;
+  /** Expires every access token of an app id (42001 next); returns how many were live. */
+  expireTokens(appId: string): number;
 }
 
 interface AgentState {
@@ -71,13 +84,17 @@ interface CustomerState {
 }
 
 interface AccountState {
+  account: number;
   agents: Map<string, AgentState>;
   nextKfId: number;
   sessions: Map<string, { kfAccount: string; createdAt: number }>;
   waiting: Map<string, number>;
   customers: Map<string, CustomerState>;
-  live: WechatRawRecord[];
+  live: LiveRecord[];
 }
+
+/** The platform's options with defaults applied (record knobs apart: they change at run time). */
+type ResolvedOptions = Required<Omit<WechatEmulatorOptions, 'records'>>;
 
 const MAX_AGENTS = 100;
 const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
@@ -122,7 +139,9 @@ export class WechatPlatform implements EmulatedPlatform {
   readonly #faults: () => FaultOptions;
   readonly #tokens: TokenAuthority;
   readonly #states: AccountState[];
-  readonly #options: Required<WechatEmulatorOptions>;
+  readonly #options: ResolvedOptions;
+  readonly #msgids: MsgidLayout;
+  #knobs: WechatRecordKnobs;
   readonly #routes: Record<string, { methods: string[]; handler: Handler }>;
   #authenticatedCalls = 0;
   #recordCalls = 0;
@@ -140,11 +159,15 @@ export class WechatPlatform implements EmulatedPlatform {
       inviteAcceptMs: w.inviteAcceptMs ?? 1000,
       messagesPerInteraction: w.messagesPerInteraction ?? 5,
       rawControlCharacters: w.rawControlCharacters ?? false,
+      uniformDays: w.uniformDays ?? false,
+      liveRecordsPerSecond: w.liveRecordsPerSecond ?? 1000,
     };
+    this.#knobs = parseRecordKnobs(w.records);
     this.#clock = options.clock;
     this.#faults = options.faults;
     const start = options.clock.now();
     this.data = new WechatDataSet(options.seed, this.#options, start);
+    this.#msgids = new MsgidLayout(this.data, this.#options);
     for (const account of this.data.accounts) registerSecret(account.secret);
     this.#tokens = new TokenAuthority(options.seed, {
       expiresInSeconds: this.#options.tokenExpiresInSeconds,
@@ -180,27 +203,55 @@ export class WechatPlatform implements EmulatedPlatform {
       baseUrl,
       accounts: this.data.accounts.map(({ appId, secret, name }) => ({ appId, secret, name })),
       expectedRecords: (q) => this.expectedRecords(q),
+      expectedEntries: (q) => this.groundTruth(q),
+      recordKnobs: () => this.recordKnobs(),
+      setRecordKnobs: (knobs) => this.setRecordKnobs(knobs),
+      revokeTokens: (appId) => this.#tokens.revokeAccount(this.#accountIndex(appId), this.#clock.now()),
+      expireTokens: (appId) => this.#tokens.expireAccount(this.#accountIndex(appId), this.#clock.now()),
     };
   }
 
   /** Ground truth for getmsglist over any range: the same objects the API returns, in API order. */
   expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[] {
-    const account = this.data.account(q.appId);
-    if (!account)
-      throw emulatorError('EMULATOR_UNKNOWN_ACCOUNT', `unknown appId ${q.appId}; use one of emulator.wechat.accounts`);
+    return this.groundTruth(q).map((entry) => entry.record);
+  }
+
+  /** The ground truth with each record's msgid, at most `limit` entries (half-open `[from, to)`, any length). */
+  groundTruth(q: { appId: string; from: Date; to: Date; openid?: string; limit?: number }): WindowEntry[] {
+    const account = this.#accountIndex(q.appId);
     const window = new RecordWindow(
       this.data,
       {
-        account: account.index,
+        account,
         start: Math.ceil(q.from.getTime() / 1000),
         end: Math.ceil(q.to.getTime() / 1000),
         messagesOnly: true,
         ...(q.openid === undefined ? {} : { openid: q.openid }),
         nowSeconds: Math.floor(this.#clock.now() / 1000),
       },
-      this.#states[account.index]?.live ?? [],
+      this.#states[account]?.live ?? [],
+      this.#msgids,
     );
-    return window.page(1, window.total);
+    return window.entries(1, q.limit ?? window.total);
+  }
+
+  /** The index of an app id's account; EMULATOR_UNKNOWN_ACCOUNT when it is not one. */
+  #accountIndex(appId: string): number {
+    const account = this.data.account(appId);
+    if (!account)
+      throw emulatorError('EMULATOR_UNKNOWN_ACCOUNT', `unknown appId ${appId}; use one of emulator.wechat.accounts`);
+    return account.index;
+  }
+
+  /** The getmsglist readings in force. */
+  recordKnobs(): WechatRecordKnobs {
+    return { ...this.#knobs };
+  }
+
+  /** Changes some getmsglist readings (validated; the others stay), effective from the next request. */
+  setRecordKnobs(knobs: Partial<WechatRecordKnobs>): WechatRecordKnobs {
+    this.#knobs = parseRecordKnobs(knobs, this.#knobs);
+    return this.recordKnobs();
   }
 
   /** Resets fault counters (the daily quota) when the faults are replaced. */
@@ -573,10 +624,10 @@ export class WechatPlatform implements EmulatedPlatform {
     if (number < 1 || number > 10_000) return fail(WechatErrcode.badQuery, 'number must be 1..10000');
     if (endtime <= starttime) return fail(WechatErrcode.badQuery, 'endtime must be after starttime');
     if (endtime - starttime > 86_400) return fail(WechatErrcode.queryRange, 'at most 24 hours per query');
-    const window = this.#window(ctx, starttime, endtime, true);
-    const recordlist = window.page(msgid, number);
-    // Response msgid = the msgid to ask for next (last returned position + 1); echoes the request when empty.
-    return this.#records({ recordlist, number: recordlist.length, msgid: msgid + recordlist.length });
+    // The docs do not say whether a record at exactly `endtime` is in the window: a knob.
+    const end = this.#knobs.endtime === 'inclusive' ? endtime + 1 : endtime;
+    const window = this.#window(ctx, starttime, end, true);
+    return this.#records(answerMsgList(window, { msgid, number }, this.#knobs));
   }
 
   #recordPage(ctx: CallContext, maxPageSize: number): EmulatorResponse {
@@ -615,6 +666,7 @@ export class WechatPlatform implements EmulatedPlatform {
         nowSeconds: sec(ctx.now),
       },
       ctx.state.live,
+      this.#msgids,
     );
   }
 
@@ -662,7 +714,7 @@ export class WechatPlatform implements EmulatedPlatform {
       const openid = openids[c] as string;
       waiting.set(openid, (customers.get(openid) as CustomerState).lastMessageAt);
     }
-    return { agents, nextKfId: 1001 + seeded.length, sessions, waiting, customers, live: [] };
+    return { account, agents, nextKfId: 1001 + seeded.length, sessions, waiting, customers, live: [] };
   }
 
   #settleInvite(agent: AgentState, now: number): void {
@@ -704,8 +756,11 @@ export class WechatPlatform implements EmulatedPlatform {
     this.#addLive(state, { openid, opercode: Opercode.accountReceived, text, time: sec(now), worker: '' });
   }
 
+  /** Adds a run-time record; the clock never goes back, so `live` stays in time order. */
   #addLive(state: AccountState, record: WechatRawRecord): void {
-    state.live.push(record);
+    let ordinal = 0;
+    while (state.live[state.live.length - 1 - ordinal]?.record.time === record.time) ordinal++;
+    state.live.push({ record, msgid: this.#msgids.live(state.account, record.time, ordinal) });
   }
 
   #checkAgentAccount(account: number, kfAccount: string): EmulatorResponse | undefined {
