@@ -57,6 +57,8 @@ export interface EmulatorOptions {
   seed?: string | number;
   /** Emulator clock start, ms since epoch (default Date.now()); it then runs in real time plus `clock.advance`. */
   now?: number;
+  /** The clock moves only by `clock.advance` (default false: it runs in real time). */
+  freezeClock?: boolean;
   /** WeChat MP platform options. */
   wechat?: WechatEmulatorOptions;
   /** Youmi platform options. */
@@ -91,6 +93,7 @@ const EmulatorOptionsSchema = z.object({
   port: count(0, 65_535),
   seed: z.union([z.string(), z.number()]).optional(),
   now: z.number().int().nonnegative().optional(),
+  freezeClock: z.boolean().optional(),
   wechat: z
     .strictObject({
       accounts: count(1, 100),
@@ -125,7 +128,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
   let faults = parseFaultOptions(options.faults);
   const seed = String(options.seed ?? 'kefu');
-  const clock: AdjustableClock = createClock(options.now);
+  const clock: AdjustableClock = createClock(options.now, options.freezeClock ?? false);
   const log = new RequestLog();
   const wechat = createWechatPlatform({ seed, wechat: options.wechat ?? {}, clock, faults: () => faults });
   const youmi = createYoumiPlatformForEmulator({

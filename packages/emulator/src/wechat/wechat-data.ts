@@ -304,12 +304,12 @@ export class WechatDataSet {
 
   /** The gap (0 … stride − 1) added to the msgid of record (account, day, index): other accounts' traffic. */
   msgidGap(account: number, day: number, index: number, stride: number): number {
-    return this.#hash(Salt.msgid, account, day, index) % stride;
+    return gapFromHash(this.#hash(Salt.msgid, account, day, index), stride);
   }
 
   /** The same gap for the `ordinal`-th run-time record created at `time` (unix seconds). */
   liveMsgidGap(account: number, time: number, ordinal: number, stride: number): number {
-    return this.#hash(Salt.liveMsgid, account, time, ordinal) % stride;
+    return gapFromHash(this.#hash(Salt.liveMsgid, account, time, ordinal), stride);
   }
 
   /** The customer of the session block containing `index` (for openid filters without generating records). */
@@ -324,6 +324,18 @@ export class WechatDataSet {
     const list = sent ? AGENT_SENT : AGENT_RECEIVED;
     return list[(roll >>> 8) % list.length] ?? '';
   }
+}
+
+/**
+ * A gap of 0 … stride − 1 from a hash: a quarter of the gaps are 0 and a quarter stride − 1, the
+ * rest uniform. Two records adjacent in one second then often have consecutive ids (the last
+ * record's gap stride − 1, the next one's 0), so a client adding 1 to the cursor, or counting on
+ * gaps, meets the record it would skip.
+ */
+function gapFromHash(hash: number, stride: number): number {
+  if ((hash & 3) === 0) return 0;
+  if ((hash & 3) === 1) return stride - 1;
+  return (hash >>> 2) % stride;
 }
 
 /** How many of the first `n` indices of a day are chat messages (2002/2003). */

@@ -227,12 +227,17 @@ export class WechatPlatform implements EmulatedPlatform {
         end: Math.ceil(q.to.getTime() / 1000),
         messagesOnly: true,
         ...(q.openid === undefined ? {} : { openid: q.openid }),
-        nowSeconds: Math.floor(this.#clock.now() / 1000),
+        nowSeconds: this.#listedUntil(this.#clock.now()),
       },
       this.#states[account]?.live ?? [],
       this.#msgids,
     );
     return window.entries(1, q.limit ?? window.total);
+  }
+
+  /** The last second whose records the record APIs list at `now` (ms): `visibilityLagSeconds` earlier. */
+  #listedUntil(now: number): number {
+    return sec(now) - this.#knobs.visibilityLagSeconds;
   }
 
   /** The index of an app id's account; EMULATOR_UNKNOWN_ACCOUNT when it is not one. */
@@ -663,7 +668,7 @@ export class WechatPlatform implements EmulatedPlatform {
         end,
         messagesOnly,
         ...(openid === undefined ? {} : { openid }),
-        nowSeconds: sec(ctx.now),
+        nowSeconds: this.#listedUntil(ctx.now),
       },
       ctx.state.live,
       this.#msgids,

@@ -31,6 +31,12 @@ export const WechatRecordKnobsSchema = z.strictObject({
    * (pages requested with `msgid` > 1). `none` by default.
    */
   cursorFault: z.enum(['none', 'stall', 'backwards', 'missing']),
+  /**
+   * Seconds after its time a record is listed by the record APIs (0 by default). The docs do
+   * not say how soon a message can be read back; a lag makes records appear after a sync whose
+   * `to` had already passed their time.
+   */
+  visibilityLagSeconds: z.number().int().min(0).max(86_400),
 });
 /** The getmsglist readings in force. */
 export type WechatRecordKnobs = z.infer<typeof WechatRecordKnobsSchema>;
@@ -43,6 +49,7 @@ export const DEFAULT_RECORD_KNOBS: Readonly<WechatRecordKnobs> = {
   endtime: 'exclusive',
   number: 'returned',
   cursorFault: 'none',
+  visibilityLagSeconds: 0,
 };
 
 /**
