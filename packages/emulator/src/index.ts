@@ -27,6 +27,12 @@ export type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse
 export { RequestLog, type RequestLogEntry, type RequestLogFilter } from './request-log.js';
 export type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
 export { WechatErrcode } from './wechat/wechat-errcodes.js';
+export {
+  DEFAULT_WECHAT_KNOBS,
+  type DeleteAgentMethods,
+  type WechatKnobs,
+  type WechatKnobsInput,
+} from './wechat/wechat-knobs.js';
 export { MSGID_BASE, MSGID_STRIDE } from './wechat/wechat-msgids.js';
 export type { WechatDescription } from './wechat/wechat-platform.js';
 export {
@@ -110,6 +116,7 @@ const EmulatorOptionsSchema = z.object({
       liveRecordsPerSecond: count(1, 100_000),
       // Checked by parseRecordKnobs, which names the knob and its readings.
       records: z.unknown().optional(),
+      deleteAgent: z.enum(['both', 'get', 'post']).optional(),
     })
     .optional(),
   youmi: z.unknown().optional(),

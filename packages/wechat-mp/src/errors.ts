@@ -270,14 +270,27 @@ export function msUntilNextMinute(now: number): number {
   return 60_000 - (now % 60_000) + 50;
 }
 
+/** The request id WeChat appends to an errmsg (`… rid: 6543a1b2-0c1d2e3f-4a5b6c7d`), if there is one. */
+export function requestIdOf(errmsg: string): string | undefined {
+  return /\brid: ?([0-9a-zA-Z]+(?:-[0-9a-zA-Z]+)+)/.exec(errmsg)?.[1];
+}
+
 /** Turns a platform `{errcode, errmsg}` into the catalogue's typed error. */
 export function platformError(
   errcode: number,
   errmsg: string,
   context: { call: string; appId: string; now: number },
 ): KefuError {
+  // errmsg is kept whole: WeChat appends ` rid: <hex>-<hex>-<hex>`, which its support asks for.
   const message = `WeChat ${context.call} failed for ${context.appId}: errcode ${errcode} ${errmsg}`;
-  const details: Record<string, unknown> = { errcode, errmsg, call: context.call, appId: context.appId };
+  const rid = requestIdOf(errmsg);
+  const details: Record<string, unknown> = {
+    errcode,
+    errmsg,
+    call: context.call,
+    appId: context.appId,
+    ...(rid ? { rid } : {}),
+  };
   const options: KefuErrorOptions = { details };
   if (errcode === -1) return wechatMpError('WECHAT_SYSTEM_BUSY', message, options);
   if (errcode === 45011) {

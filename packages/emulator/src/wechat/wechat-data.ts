@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { hash32, stableId, unitFloat } from '../seeded-random.js';
+import type { DeleteAgentMethods } from './wechat-knobs.js';
 import type { WechatRecordKnobs } from './wechat-record-knobs.js';
 
 /**
@@ -45,6 +46,8 @@ export interface WechatEmulatorOptions {
   liveRecordsPerSecond?: number;
   /** How getmsglist reads its cursor where the docs are silent: one knob per reading (see the README). */
   records?: Partial<WechatRecordKnobs>;
+  /** Which forms of `kfaccount/del` are taken: `both` (default), `get` or `post` (the SDKs and the doc disagree). */
+  deleteAgent?: DeleteAgentMethods;
 }
 
 /** One record as the WeChat record APIs return it. */

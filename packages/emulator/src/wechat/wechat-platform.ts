@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { emulatorError } from '../errors.js';
 import { type FaultOptions, faultRoll, faultsApplyTo } from '../faults.js';
 import type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from '../platform.js';
-import { stableId, unitFloat } from '../seeded-random.js';
+import { hash32, stableId, unitFloat } from '../seeded-random.js';
 import {
   Opercode,
   shanghaiDay,
@@ -12,9 +12,10 @@ import {
   type WechatRawRecord,
 } from './wechat-data.js';
 import { WECHAT_OK, WechatErrcode, wechatError } from './wechat-errcodes.js';
+import { parseWechatKnobs, type WechatKnobs, type WechatKnobsInput } from './wechat-knobs.js';
 import { MsgidLayout } from './wechat-msgids.js';
 import { answerMsgList } from './wechat-msglist.js';
-import { parseRecordKnobs, type WechatRecordKnobs } from './wechat-record-knobs.js';
+import type { WechatRecordKnobs } from './wechat-record-knobs.js';
 import { type LiveRecord, RecordWindow, type WindowEntry } from './wechat-record-window.js';
 import {
   CustomerMessageRequestSchema,
@@ -54,6 +55,10 @@ export interface WechatDescription {
   expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[];
   /** The same with each record's msgid (the account-wide id getmsglist pages on). */
   expectedEntries(q: { appId: string; from: Date; to: Date; openid?: string }): WindowEntry[];
+  /** Every run-time knob in force (getmsglist readings, `kfaccount/del` forms). */
+  knobs(): WechatKnobs;
+  /** Changes some knobs; the others stay (EMULATOR_OPTIONS_INVALID for a bad value). */
+  setKnobs(knobs: WechatKnobsInput): WechatKnobs;
   /** The getmsglist readings in force. */
   recordKnobs(): WechatRecordKnobs;
   /** Changes some getmsglist readings; the others stay (EMULATOR_OPTIONS_INVALID for a bad value). */
@@ -93,8 +98,8 @@ interface AccountState {
   live: LiveRecord[];
 }
 
-/** The platform's options with defaults applied (record knobs apart: they change at run time). */
-type ResolvedOptions = Required<Omit<WechatEmulatorOptions, 'records'>>;
+/** The platform's options with defaults applied (the knobs apart: they change at run time). */
+type ResolvedOptions = Required<Omit<WechatEmulatorOptions, 'records' | 'deleteAgent'>>;
 
 const MAX_AGENTS = 100;
 const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
@@ -110,6 +115,9 @@ const RECORD_PATHS = new Set([
   '/cgi-bin/customservice/getrecord',
 ]);
 const CONTROL_PREFIX = '/__emulator/wechat/';
+const DELETE_AGENT_PATH = '/customservice/kfaccount/del';
+/** Paths under WeChat's API prefixes: an unknown one answers like the platform, not like a missing route. */
+const WECHAT_API_PATH = /^\/(?:cgi-bin|customservice)(?:\/|$)/;
 
 type Handler = (ctx: CallContext) => Promise<EmulatorResponse> | EmulatorResponse;
 
@@ -141,7 +149,7 @@ export class WechatPlatform implements EmulatedPlatform {
   readonly #states: AccountState[];
   readonly #options: ResolvedOptions;
   readonly #msgids: MsgidLayout;
-  #knobs: WechatRecordKnobs;
+  #knobs: WechatKnobs;
   readonly #routes: Record<string, { methods: string[]; handler: Handler }>;
   #authenticatedCalls = 0;
   #recordCalls = 0;
@@ -162,7 +170,7 @@ export class WechatPlatform implements EmulatedPlatform {
       uniformDays: w.uniformDays ?? false,
       liveRecordsPerSecond: w.liveRecordsPerSecond ?? 1000,
     };
-    this.#knobs = parseRecordKnobs(w.records);
+    this.#knobs = parseWechatKnobs({ records: w.records, deleteAgent: w.deleteAgent });
     this.#clock = options.clock;
     this.#faults = options.faults;
     const start = options.clock.now();
@@ -204,8 +212,10 @@ export class WechatPlatform implements EmulatedPlatform {
       accounts: this.data.accounts.map(({ appId, secret, name }) => ({ appId, secret, name })),
       expectedRecords: (q) => this.expectedRecords(q),
       expectedEntries: (q) => this.groundTruth(q),
-      recordKnobs: () => this.recordKnobs(),
-      setRecordKnobs: (knobs) => this.setRecordKnobs(knobs),
+      knobs: () => this.knobs(),
+      setKnobs: (knobs) => this.setKnobs(knobs),
+      recordKnobs: () => this.knobs().records,
+      setRecordKnobs: (records) => this.setKnobs({ records }).records,
       revokeTokens: (appId) => this.#tokens.revokeAccount(this.#accountIndex(appId), this.#clock.now()),
       expireTokens: (appId) => this.#tokens.expireAccount(this.#accountIndex(appId), this.#clock.now()),
     };
@@ -237,7 +247,7 @@ export class WechatPlatform implements EmulatedPlatform {
 
   /** The last second whose records the record APIs list at `now` (ms): `visibilityLagSeconds` earlier. */
   #listedUntil(now: number): number {
-    return sec(now) - this.#knobs.visibilityLagSeconds;
+    return sec(now) - this.#knobs.records.visibilityLagSeconds;
   }
 
   /** The index of an app id's account; EMULATOR_UNKNOWN_ACCOUNT when it is not one. */
@@ -248,15 +258,15 @@ export class WechatPlatform implements EmulatedPlatform {
     return account.index;
   }
 
-  /** The getmsglist readings in force. */
-  recordKnobs(): WechatRecordKnobs {
-    return { ...this.#knobs };
+  /** The knobs in force. */
+  knobs(): WechatKnobs {
+    return { records: { ...this.#knobs.records }, deleteAgent: this.#knobs.deleteAgent };
   }
 
-  /** Changes some getmsglist readings (validated; the others stay), effective from the next request. */
-  setRecordKnobs(knobs: Partial<WechatRecordKnobs>): WechatRecordKnobs {
-    this.#knobs = parseRecordKnobs(knobs, this.#knobs);
-    return this.recordKnobs();
+  /** Changes some knobs (validated; the others stay), effective from the next request. */
+  setKnobs(knobs: WechatKnobsInput): WechatKnobs {
+    this.#knobs = parseWechatKnobs(knobs, this.#knobs);
+    return this.knobs();
   }
 
   /** Resets fault counters (the daily quota) when the faults are replaced. */
@@ -267,14 +277,26 @@ export class WechatPlatform implements EmulatedPlatform {
 
   async handle(request: EmulatorRequest): Promise<EmulatorResponse | undefined> {
     const path = request.url.pathname;
+    if (path.startsWith(CONTROL_PREFIX))
+      return { ...this.#control(request, request.receivedAt), exemptFromFaults: true };
+    const answer = await this.#answer(request);
+    return answer && withRequestId(answer, request);
+  }
+
+  /** The platform's answer to an API call, before the request id is added to errors. */
+  async #answer(request: EmulatorRequest): Promise<EmulatorResponse | undefined> {
+    const path = request.url.pathname;
     const now = request.receivedAt;
     if (path === '/cgi-bin/token') return { ...this.#basicToken(request, now), exemptFromFaults: true };
     if (path === '/cgi-bin/stable_token') return { ...this.#stableToken(request, now), exemptFromFaults: true };
-    if (path.startsWith(CONTROL_PREFIX)) return { ...this.#control(request, now), exemptFromFaults: true };
     const route = this.#routes[path];
-    if (!route) return undefined;
-    if (!route.methods.includes(request.method))
-      return fail(WechatErrcode.requirePost, `use ${route.methods.join(' or ')}`);
+    if (!route) return WECHAT_API_PATH.test(path) ? unknownApi(request) : undefined;
+    const methods = this.#methodsOf(path, route.methods);
+    if (!methods.includes(request.method)) {
+      return methods.includes('POST')
+        ? fail(WechatErrcode.requirePost, `use ${methods.join(' or ')}`)
+        : fail(WechatErrcode.requireGet, `use ${methods.join(' or ')}`);
+    }
 
     const token = request.url.searchParams.get('access_token');
     const check = this.#tokens.check(token, now);
@@ -286,6 +308,12 @@ export class WechatPlatform implements EmulatedPlatform {
   }
 
   async close(): Promise<void> {}
+
+  /** The methods a route takes now: `kfaccount/del` follows the `deleteAgent` knob. */
+  #methodsOf(path: string, methods: string[]): string[] {
+    if (path !== DELETE_AGENT_PATH || this.#knobs.deleteAgent === 'both') return methods;
+    return [this.#knobs.deleteAgent.toUpperCase()];
+  }
 
   // ---- faults --------------------------------------------------------------------
 
@@ -630,9 +658,9 @@ export class WechatPlatform implements EmulatedPlatform {
     if (endtime <= starttime) return fail(WechatErrcode.badQuery, 'endtime must be after starttime');
     if (endtime - starttime > 86_400) return fail(WechatErrcode.queryRange, 'at most 24 hours per query');
     // The docs do not say whether a record at exactly `endtime` is in the window: a knob.
-    const end = this.#knobs.endtime === 'inclusive' ? endtime + 1 : endtime;
+    const end = this.#knobs.records.endtime === 'inclusive' ? endtime + 1 : endtime;
     const window = this.#window(ctx, starttime, end, true);
-    return this.#records(answerMsgList(window, { msgid, number }, this.#knobs));
+    return this.#records(answerMsgList(window, { msgid, number }, this.#knobs.records));
   }
 
   #recordPage(ctx: CallContext, maxPageSize: number): EmulatorResponse {
@@ -825,4 +853,30 @@ function parseBody<T extends z.ZodType>(
 function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   return issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body';
+}
+
+/**
+ * The answer to a path under /cgi-bin/ or /customservice/ that is no API. Not definitive: no
+ * captured answer of api.weixin.qq.com to an unknown path was found. The official global
+ * return codes define 40066 "invalid url" as "请检查API的URL是否与文档一致" (check the API URL
+ * against the docs: https://developers.weixin.qq.com/doc/store/API/basics/commErrCode.html), and
+ * SDK comments quote it for bad URLs ({"errcode":40066,"errmsg":"invalid url hint: [Fdd38a0167vr47!]"}),
+ * so the emulator answers that, HTTP 200 like every WeChat error, before looking at the token.
+ */
+function unknownApi(request: EmulatorRequest): EmulatorResponse {
+  return fail(WechatErrcode.invalidUrl, `no API ${request.method} ${request.url.pathname}`);
+}
+
+/**
+ * Adds the request id WeChat appends to every error message (` rid: 6543a1b2-0c1d2e3f-4a5b6c7d`:
+ * the request's unix second in hex, then two hex words), so clients meet the real shape.
+ */
+function withRequestId(answer: EmulatorResponse, request: EmulatorRequest): EmulatorResponse {
+  const body = answer.body as { errcode?: unknown; errmsg?: unknown } | null;
+  if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return answer;
+  if (typeof body.errcode !== 'number' || body.errcode === 0 || typeof body.errmsg !== 'string') return answer;
+  const sequence = request.sequence ?? 0;
+  const hex = (value: number) => value.toString(16).padStart(8, '0');
+  const rid = `${hex(sec(request.receivedAt))}-${hex(hash32('rid', sequence, 1))}-${hex(hash32('rid', sequence, 2))}`;
+  return { ...answer, body: { ...body, errmsg: `${body.errmsg} rid: ${rid}` } };
 }
