@@ -21,8 +21,15 @@ import type { WechatEmulatorOptions } from './wechat/wechat-data.js';
 import { createWechatPlatform, type WechatDescription } from './wechat/wechat-platform.js';
 import { createYoumiPlatformForEmulator, type YoumiDescription, type YoumiEmulatorOptions } from './youmi-wiring.js';
 
+export { CONTROL_PREFIX, type EmulatorControls } from './control-api.js';
 export { type EmulatorErrorCode, emulatorError, emulatorErrorCatalogue } from './errors.js';
 export type { FaultOptions } from './faults.js';
+export {
+  type EmulatorProviderConfigs,
+  type KefuConfigYamlOptions,
+  kefuConfigYaml,
+  kefuProviderConfigs,
+} from './kefu-config.js';
 export type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from './platform.js';
 export { RequestLog, type RequestLogEntry, type RequestLogFilter } from './request-log.js';
 export type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
@@ -146,6 +153,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     log,
   });
   const platforms: EmulatedPlatform[] = [wechat, youmi];
+  const setFaults = (next: unknown): FaultOptions => {
+    faults = parseFaultOptions(next);
+    wechat.resetFaultCounters();
+    return faults;
+  };
   const server = await startHttpServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -153,6 +165,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     clock,
     log,
     faults: () => faults,
+    controls: { log, clock, faults: () => faults, setFaults },
   });
   let stopped: Promise<void> | undefined;
   return {
@@ -162,8 +175,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     clock: { now: () => clock.now(), advance: (ms) => clock.advance(ms) },
     requests: log,
     setFaults(next: FaultOptions) {
-      faults = parseFaultOptions(next);
-      wechat.resetFaultCounters();
+      setFaults(next);
     },
     stop() {
       stopped ??= server.close();

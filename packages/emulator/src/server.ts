@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isKefuError } from '@kefu/core/errors';
+import { answerControl, CONTROL_PREFIX, type EmulatorControls } from './control-api.js';
 import { emulatorError } from './errors.js';
 import {
   chooseTransportFault,
@@ -32,6 +33,8 @@ export interface HttpServerOptions {
   log: RequestLog;
   /** Read on every request so `setFaults` takes effect immediately. */
   faults: () => FaultOptions;
+  /** What `/__emulator/` control endpoints act on. */
+  controls: EmulatorControls;
 }
 
 /** A listening server. */
@@ -86,12 +89,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       options.log.add({ ...entry, platform: 'none', status: 413 });
       return;
     }
-    if (url.pathname === '/__emulator/memory') {
-      // Benchmarks read the server's own memory figures (bytes) without /proc access.
-      send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(process.memoryUsage()));
+    const request: EmulatorRequest = { method, url, headers: req.headers, body, receivedAt, sequence: number };
+    if (url.pathname.startsWith(CONTROL_PREFIX)) {
+      // Control endpoints: no token, no fault, not logged (a test reading the log must not see itself).
+      const control = await answerControl(request, options.controls, options.platforms);
+      send(res, control.status, { 'content-type': 'application/json' }, serialize(control.body));
       return;
     }
-    const request: EmulatorRequest = { method, url, headers: req.headers, body, receivedAt, sequence: number };
     let answer: EmulatorResponse | undefined;
     let platformName = 'none';
     for (const platform of options.platforms) {
@@ -101,7 +105,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         break;
       }
     }
-    answer ??= { status: 404, body: { errcode: 404, errmsg: `no emulated endpoint ${method} ${url.pathname}` } };
+    // No platform owns the path (WeChat answers its own unknown API paths with 40066).
+    answer ??= {
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: `404 page not found: no emulated endpoint ${method} ${url.pathname}\n`,
+    };
 
     const faults = options.faults();
     const applies = platformName !== 'none' && faultsApplyTo(faults, url.pathname, answer.exemptFromFaults === true);

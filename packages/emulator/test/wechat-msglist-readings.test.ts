@@ -107,7 +107,7 @@ describe('getmsglist msgids', () => {
         json: { appid: tight.wechat.accounts[0]!.appId, openid: customer!.openid },
       });
       expect(refused.status).toBe(500);
-      expect(JSON.stringify(refused.body)).toContain('EMULATOR_ID_SPACE_EXHAUSTED');
+      expect(refused.body.error.code).toBe('EMULATOR_ID_SPACE_EXHAUSTED');
     } finally {
       await tight.stop();
     }

@@ -4,6 +4,7 @@ import { emulatorError } from '../errors.js';
 import { type FaultOptions, faultRoll, faultsApplyTo } from '../faults.js';
 import type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from '../platform.js';
 import { hash32, stableId, unitFloat } from '../seeded-random.js';
+import { answerWechatControl } from './wechat-control.js';
 import {
   Opercode,
   shanghaiDay,
@@ -18,7 +19,6 @@ import { answerMsgList } from './wechat-msglist.js';
 import type { WechatRecordKnobs } from './wechat-record-knobs.js';
 import { type LiveRecord, RecordWindow, type WindowEntry } from './wechat-record-window.js';
 import {
-  CustomerMessageRequestSchema,
   DeleteKfAccountRequestSchema,
   InviteWorkerRequestSchema,
   KfAccountRequestSchema,
@@ -114,7 +114,6 @@ const RECORD_PATHS = new Set([
   '/customservice/msgrecord/getrecord',
   '/cgi-bin/customservice/getrecord',
 ]);
-const CONTROL_PREFIX = '/__emulator/wechat/';
 const DELETE_AGENT_PATH = '/customservice/kfaccount/del';
 /** Paths under WeChat's API prefixes: an unknown one answers like the platform, not like a missing route. */
 const WECHAT_API_PATH = /^\/(?:cgi-bin|customservice)(?:\/|$)/;
@@ -216,8 +215,8 @@ export class WechatPlatform implements EmulatedPlatform {
       setKnobs: (knobs) => this.setKnobs(knobs),
       recordKnobs: () => this.knobs().records,
       setRecordKnobs: (records) => this.setKnobs({ records }).records,
-      revokeTokens: (appId) => this.#tokens.revokeAccount(this.#accountIndex(appId), this.#clock.now()),
-      expireTokens: (appId) => this.#tokens.expireAccount(this.#accountIndex(appId), this.#clock.now()),
+      revokeTokens: (appId) => this.revokeTokens(appId),
+      expireTokens: (appId) => this.expireTokens(appId),
     };
   }
 
@@ -275,10 +274,8 @@ export class WechatPlatform implements EmulatedPlatform {
     this.#authenticatedCalls = 0;
   }
 
+  /** Answers a WeChat API call, or undefined for a path WeChat does not own. */
   async handle(request: EmulatorRequest): Promise<EmulatorResponse | undefined> {
-    const path = request.url.pathname;
-    if (path.startsWith(CONTROL_PREFIX))
-      return { ...this.#control(request, request.receivedAt), exemptFromFaults: true };
     const answer = await this.#answer(request);
     return answer && withRequestId(answer, request);
   }
@@ -373,32 +370,39 @@ export class WechatPlatform implements EmulatedPlatform {
       : ok(issued);
   }
 
-  // ---- emulator control (not part of WeChat) ---------------------------------------
+  // ---- emulator control (not part of WeChat; the endpoints are in wechat-control.ts) ---
 
-  #control(request: EmulatorRequest, now: number): EmulatorResponse {
-    const path = request.url.pathname.slice(CONTROL_PREFIX.length);
-    if (path === 'customers' && request.method === 'GET') {
-      const account = this.data.account(request.url.searchParams.get('appid') ?? '');
-      if (!account) return fail(WechatErrcode.invalidAppid);
-      const state = this.#states[account.index] as AccountState;
-      const customers = this.data.customers(account.index).map((openid) => {
-        const customer = state.customers.get(openid) as CustomerState;
-        return { openid, last_message_time: Math.floor(customer.lastMessageAt / 1000) };
-      });
-      return ok({ customers });
-    }
-    if (path === 'customer-message' && request.method === 'POST') {
-      const body = parseBody(request, CustomerMessageRequestSchema);
-      if ('error' in body) return body.error;
-      const account = this.data.account(body.value.appid);
-      if (!account) return fail(WechatErrcode.invalidAppid);
-      const state = this.#states[account.index] as AccountState;
-      const customer = state.customers.get(body.value.openid);
-      if (!customer) return fail(WechatErrcode.invalidOpenid);
-      this.#customerWrote(state, body.value.openid, body.value.text, now);
-      return ok();
-    }
-    return { status: 404, body: wechatError(404, `no emulator control endpoint ${request.method} ${path}`) };
+  /** Answers `/__emulator/wechat/<path>` (see wechat-control.ts). */
+  async control(request: EmulatorRequest, path: string): Promise<EmulatorResponse | undefined> {
+    return answerWechatControl(this, request, path);
+  }
+
+  /** Revokes every access token of an app id now (40001 next); returns how many were live. */
+  revokeTokens(appId: string): number {
+    return this.#tokens.revokeAccount(this.#accountIndex(appId), this.#clock.now());
+  }
+
+  /** Expires every access token of an app id now (42001 next); returns how many were live. */
+  expireTokens(appId: string): number {
+    return this.#tokens.expireAccount(this.#accountIndex(appId), this.#clock.now());
+  }
+
+  /** An account's customers with the time of their last message (unix seconds). */
+  customersOf(appId: string): Array<{ openid: string; last_message_time: number }> {
+    const account = this.#accountIndex(appId);
+    const state = this.#states[account] as AccountState;
+    return this.data.customers(account).map((openid) => {
+      const customer = state.customers.get(openid) as CustomerState;
+      return { openid, last_message_time: Math.floor(customer.lastMessageAt / 1000) };
+    });
+  }
+
+  /** A customer writes to the account now (opens the 48 h window, queues them without a session); false for an unknown openid. */
+  customerWrites(appId: string, openid: string, text: string, now: number): boolean {
+    const state = this.#states[this.#accountIndex(appId)] as AccountState;
+    if (!state.customers.has(openid)) return false;
+    this.#customerWrote(state, openid, text, now);
+    return true;
   }
 
   // ---- agents --------------------------------------------------------------------
