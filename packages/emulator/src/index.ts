@@ -21,6 +21,7 @@ import type { WechatEmulatorOptions } from './wechat/wechat-data.js';
 import { createWechatPlatform, type WechatDescription } from './wechat/wechat-platform.js';
 import { createYoumiPlatformForEmulator, type YoumiDescription, type YoumiEmulatorOptions } from './youmi-wiring.js';
 
+export type { AdjustableClock } from './clock.js';
 export { CONTROL_PREFIX, type EmulatorControls } from './control-api.js';
 export { type EmulatorErrorCode, emulatorError, emulatorErrorCatalogue } from './errors.js';
 export type { FaultOptions } from './faults.js';
@@ -37,6 +38,7 @@ export { WechatErrcode } from './wechat/wechat-errcodes.js';
 export {
   DEFAULT_WECHAT_KNOBS,
   type DeleteAgentMethods,
+  DeleteAgentMethodsSchema,
   type WechatKnobs,
   type WechatKnobsInput,
 } from './wechat/wechat-knobs.js';
