@@ -306,6 +306,8 @@ export class MsgIdPageSource implements PageSource {
     const skip = this.#deliveredSkip(list, walk);
     if (skip.shifted) context.onWarning?.(resumeShiftedWarning(window, requested, skip.shifted));
     const filter: PageFilter = { start: window.start, end: window.end, ...skip.filter };
+    // `deliveredWithin` counts the raw list; a dropped first record shortens it by one.
+    if (filter.deliveredWithin !== undefined && check.dropFirst) filter.deliveredWithin -= 1;
     return normalizePage(fresh, 'getmsglist', filter, this.#query, walk.counter);
   }
 

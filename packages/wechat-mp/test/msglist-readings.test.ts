@@ -273,6 +273,31 @@ describe('the getmsglist stream meets impossible answers', () => {
   });
 });
 
+describe('the getmsglist stream resumed after a cut on a platform that reordered', () => {
+  afterAll(() => {
+    emulator.wechat.setRecordKnobs(DEFAULT_RECORD_KNOBS);
+  });
+
+  it('given the page read again no longer starts with the records of the cut page, then the window skips by time: nothing twice, nothing lost, a warning', async () => {
+    // The first sync pages by position; the platform then pages by global id, so the msgid
+    // of the cut page's request now means another place in the window. (Both readings are
+    // exclusive, as the first sync learned: the platform changed its ids, not its bound.)
+    emulator.wechat.setRecordKnobs({ ...DEFAULT_RECORD_KNOBS, msgidModel: 'position' });
+    const from = new Date(historyStart());
+    const cut = new Date(from.getTime() + 13 * 3600_000);
+    const to = new Date(from.getTime() + 86_400_000);
+    const first = await readAll(provider(7).records({ account: appId, from, to: cut }));
+    emulator.wechat.setRecordKnobs({ ...DEFAULT_RECORD_KNOBS, msgidModel: 'global-id', continuation: 'exclusive' });
+    const warnings: ProviderWarning[] = [];
+    const stream = provider(7)
+      .records({ account: appId, from, to, resumeFrom: first.checkpoints.at(-1) })
+      .withOptions({ onWarning: (warning) => warnings.push(warning) });
+    const second = await readAll(stream);
+    expectGroundTruth([...first.records, ...second.records], from, to);
+    expect(warnings.map((w) => w.code)).toEqual(['WECHAT_MSGLIST_RESUME_SHIFTED']);
+  });
+});
+
 describe('the getmsglist stream and the repeated boundary record', () => {
   afterAll(() => {
     emulator.wechat.setRecordKnobs(DEFAULT_RECORD_KNOBS);
