@@ -1,6 +1,7 @@
 import { jsonBody, parseInstant } from '../control-api.js';
 import { emulatorError } from '../errors.js';
 import type { EmulatorRequest, EmulatorResponse } from '../platform.js';
+import type { WechatKnobsInput } from './wechat-knobs.js';
 import type { WechatPlatform } from './wechat-platform.js';
 import { CustomerMessageRequestSchema } from './wechat-schemas.js';
 
@@ -34,7 +35,8 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'POST tokens/revoke': (platform, request) => ({ revoked: platform.revokeTokens(bodyAppId(request)) }),
   'POST tokens/expire': (platform, request) => ({ expired: platform.expireTokens(bodyAppId(request)) }),
   'GET knobs': (platform) => platform.knobs(),
-  'PUT knobs': (platform, request) => platform.setKnobs(jsonBody(request) as never),
+  // setKnobs validates the body: EMULATOR_OPTIONS_INVALID names a bad knob.
+  'PUT knobs': (platform, request) => platform.setKnobs(jsonBody(request) as WechatKnobsInput),
   'GET records': (platform, request) => groundTruthAnswer(platform, request.url.searchParams),
 };
 
