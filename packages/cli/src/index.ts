@@ -6,7 +6,7 @@ export { buildProgram, type CliIo, processIo, runCli } from './cli.js';
 export { exitCodeOf, formatErrorLine, usageError } from './cli-errors.js';
 export { BUNDLED_PLUGINS } from './commands/bundled-plugins.js';
 export { type DemoCommandOptions, type DemoSummary, runDemoCommand } from './commands/demo-command.js';
-export { exitCodeOfSummary, summaryJson } from './commands/sync-command.js';
+export { exitCodeOfSummary, summaryJson, targetSummaryLines } from './commands/sync-command.js';
 export { ERROR_CATALOGUES, errorsDocument, findErrorCode } from './error-catalogues.js';
 export { cliError, cliErrorCatalogue } from './errors.js';
 export { ExitCode, type ExitCodeValue } from './exit-codes.js';

@@ -11,6 +11,8 @@ export interface ProgressEventView {
   lagMs?: number;
   checkpoint?: { recordAt?: string };
   error?: unknown;
+  /** A provider's warning, on `warning` events. */
+  warning?: { code: string; message: string };
 }
 
 interface TargetProgress {
@@ -107,6 +109,7 @@ export class ProgressRenderer {
       retries: state.retries,
       ...(event.lagMs === undefined ? {} : { lagMs: event.lagMs }),
       ...(event.error ? { error: event.error } : {}),
+      ...(event.warning ? { warning: event.warning } : {}),
     });
   }
 

@@ -39,10 +39,25 @@ export interface ProviderRetry {
   error: unknown;
 }
 
+/**
+ * Something a provider noticed that lost nothing but deserves a look (a platform answer
+ * that disagrees with itself, a documented ambiguity resolved one way). Syncs count them.
+ */
+export interface ProviderWarning {
+  /** A stable UPPER_SNAKE code with the provider's prefix (e.g. `WECHAT_MSGLIST_NUMBER_MISMATCH`). */
+  code: string;
+  /** What was seen and what kefu did about it. */
+  message: string;
+  /** Secret-free facts (the call, the values seen). */
+  details?: Record<string, unknown>;
+}
+
 /** What a stream hands its page source besides the position: hooks for metrics. */
 export interface PageSourceContext {
   /** Report every retry the provider makes while fetching, so syncs can count them. */
   onRetry?: (retry: ProviderRetry) => void;
+  /** Report every warning, so syncs can count them and show them in their summary. */
+  onWarning?: (warning: ProviderWarning) => void;
 }
 
 /** A record with the checkpoint just after it. */
@@ -76,6 +91,8 @@ export interface RecordStreamOptions {
   onPageFetched?: (info: { records: number; position: JsonValue }) => void;
   /** Called for every retry the provider makes while fetching (for metrics). */
   onRetry?: (retry: ProviderRetry) => void;
+  /** Called for every warning the provider reports while fetching. */
+  onWarning?: (warning: ProviderWarning) => void;
 }
 
 /** Options of the pull views. */
@@ -256,6 +273,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
   readonly #validate: boolean;
   readonly #onPageFetched: RecordStreamOptions['onPageFetched'];
   readonly #onRetry: RecordStreamOptions['onRetry'];
+  readonly #onWarning: RecordStreamOptions['onWarning'];
 
   constructor(key: StreamKey, source: PageSource, resumeFrom?: Checkpoint, options: RecordStreamOptions = {}) {
     super();
@@ -286,6 +304,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     this.#validate = options.validate ?? true;
     this.#onPageFetched = options.onPageFetched;
     this.#onRetry = options.onRetry;
+    this.#onWarning = options.onWarning;
   }
 
   /** @internal Subscribing pulls pages and emits their records in order. */
@@ -300,8 +319,8 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
 
   /**
    * The same stream (source, resume point) with other tuning: the sync pipeline uses it to
-   * set `prefetchPages` and count pages and retries without the provider knowing.
-   * `onPageFetched` and `onRetry` callbacks are chained, not replaced.
+   * set `prefetchPages` and count pages, retries and warnings without the provider knowing.
+   * `onPageFetched`, `onRetry` and `onWarning` callbacks are chained, not replaced.
    */
   withOptions(options: RecordStreamOptions): RecordStream {
     return new RecordStream(this.key, this.#source, this.#resumeFrom, {
@@ -309,6 +328,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
       validate: options.validate ?? this.#validate,
       onPageFetched: chain(this.#onPageFetched, options.onPageFetched),
       onRetry: chain(this.#onRetry, options.onRetry),
+      onWarning: chain(this.#onWarning, options.onWarning),
     });
   }
 
@@ -328,8 +348,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     let skipBase = toSkip;
     // Time of the last record delivered so far, so record-less checkpoints keep their lag.
     let lastAt = this.#resumeFrom?.recordAt;
-    const onRetry = this.#onRetry;
-    const source = this.#source.pages(startPosition, signal, onRetry ? { onRetry } : {})[Symbol.asyncIterator]();
+    const source = this.#source.pages(startPosition, signal, this.#sourceContext())[Symbol.asyncIterator]();
     const onPageFetched = this.#onPageFetched;
     const prefetcher = new BoundedPrefetcher(
       source,
@@ -490,6 +509,14 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
       if (!controller.signal.aborted) subscriber.error(error);
     });
     return () => controller.abort();
+  }
+
+  /** The hooks handed to the page source: only those someone listens to. */
+  #sourceContext(): PageSourceContext {
+    return {
+      ...(this.#onRetry ? { onRetry: this.#onRetry } : {}),
+      ...(this.#onWarning ? { onWarning: this.#onWarning } : {}),
+    };
   }
 
   #checkpoint(position: JsonValue, skip: number, recordAt: string | undefined): Checkpoint {

@@ -4,7 +4,7 @@ import { coreError, isKefuError } from './errors.js';
 import type { KefuLogger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { KefuProvider } from './provider.js';
-import type { RecordStream } from './record-stream.js';
+import type { ProviderWarning, RecordStream } from './record-stream.js';
 import { backoffDelay, defaultRetryPolicy, type RetryPolicy, sleep } from './retry.js';
 import type { RecordSink } from './sink.js';
 import { pipeToSinks } from './sink-operators.js';
@@ -67,7 +67,7 @@ export type SyncErrorJson = Record<string, unknown>;
 
 /** One progress event of a sync. Counters are per target (totals on `started`/`done` without target). */
 export interface SyncProgressEvent {
-  type: 'started' | 'page' | 'batch-committed' | 'retry' | 'target-done' | 'target-failed' | 'done';
+  type: 'started' | 'page' | 'batch-committed' | 'retry' | 'warning' | 'target-done' | 'target-failed' | 'done';
   /** `providerId/account`, absent on run-wide events. */
   target?: string;
   /** Records committed (in a dry run: read). */
@@ -84,10 +84,23 @@ export interface SyncProgressEvent {
   /** The target's final status, on `target-done` / `target-failed`. */
   status?: SyncTargetStatus;
   error?: SyncErrorJson;
+  /** The warning a provider reported, on `warning`. */
+  warning?: ProviderWarning;
 }
 
 /** How a target ended. */
 export type SyncTargetStatus = 'done' | 'failed' | 'stopped' | 'quota-exhausted';
+
+/** Warnings a provider reported while a target was synced. */
+export interface SyncWarnings {
+  /** Every warning reported, repeats included. */
+  count: number;
+  /** The first warning of each distinct code, in the order met, at most {@link MAX_DISTINCT_WARNINGS}. */
+  distinct: ProviderWarning[];
+}
+
+/** How many distinct warnings a target summary keeps. */
+export const MAX_DISTINCT_WARNINGS = 5;
 
 /** The outcome of one target. */
 export interface SyncTargetSummary {
@@ -96,6 +109,8 @@ export interface SyncTargetSummary {
   pages: number;
   retries: number;
   errors: number;
+  /** Warnings the provider reported: nothing was lost, but a platform answer deserves a look. */
+  warnings: SyncWarnings;
   status: SyncTargetStatus;
   error?: unknown;
   /** The last committed checkpoint (or the stored one when nothing was committed). */
@@ -135,6 +150,13 @@ export function isQuotaExhausted(error: unknown): boolean {
 /** The checkpoint key of a target: `${job}/${provider.id}/${account}`. */
 export function syncCheckpointKey(job: string, target: SyncTarget): string {
   return `${job}/${target.provider.id}/${target.account}`;
+}
+
+/** Counts a warning and keeps it when its code is new and there is room. */
+function countWarning(warnings: SyncWarnings, warning: ProviderWarning): void {
+  warnings.count += 1;
+  const known = warnings.distinct.some((kept) => kept.code === warning.code);
+  if (!known && warnings.distinct.length < MAX_DISTINCT_WARNINGS) warnings.distinct.push(warning);
 }
 
 /** Error JSON for events and logs (KefuErrors know how; others give name and message). */
@@ -248,6 +270,7 @@ export function runSync(options: SyncOptions): SyncRun {
     pages: 0,
     retries: 0,
     errors: 0,
+    warnings: { count: 0, distinct: [] },
     status: 'stopped',
   }));
 
@@ -331,6 +354,15 @@ export function runSync(options: SyncOptions): SyncRun {
                   summary.errors += 1;
                   log.debug('provider retried a request', { attempt, delayMs, error: errorJson(error) });
                   emit('retry', summary, { error: errorJson(error) });
+                },
+                onWarning: (warning) => {
+                  countWarning(summary.warnings, warning);
+                  log.warn('provider warning', {
+                    code: warning.code,
+                    message: warning.message,
+                    details: warning.details,
+                  });
+                  emit('warning', summary, { warning });
                 },
               })
             : opened;

@@ -1,4 +1,11 @@
-import { type LogLevel, redactValue, type SyncSummary } from '@kefu/core';
+import {
+  isKefuError,
+  type LogLevel,
+  redactText,
+  redactValue,
+  type SyncSummary,
+  type SyncTargetSummary,
+} from '@kefu/core';
 import type { CliIo } from '../cli.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { ProgressRenderer } from '../progress-renderer.js';
@@ -41,11 +48,31 @@ export function summaryJson(summary: SyncSummary): Record<string, unknown> {
       pages: t.pages,
       retries: t.retries,
       errors: t.errors,
+      warnings: t.warnings,
       ...(t.lagMs === undefined ? {} : { lagMs: t.lagMs }),
       ...(t.checkpoint ? { checkpoint: t.checkpoint } : {}),
       ...(t.error ? { error: t.error } : {}),
     })),
   }) as Record<string, unknown>;
+}
+
+/** Indent of the lines under a target's line (its warnings and error). */
+const DETAIL_INDENT = ' '.repeat(18);
+
+/** A target's summary as text: one line of counts, then its distinct warnings and its error, if any. */
+export function targetSummaryLines(t: SyncTargetSummary): string[] {
+  const warnings = t.warnings.count > 0 ? `, ${t.warnings.count} warning${t.warnings.count === 1 ? '' : 's'}` : '';
+  const lines = [
+    `${t.status.padEnd(15)} ${t.target}: ${t.records} records, ${t.pages} pages, ${t.retries} retries${warnings}`,
+  ];
+  for (const warning of t.warnings.distinct) {
+    lines.push(redactText(`${DETAIL_INDENT}warning ${warning.code}: ${warning.message}`));
+  }
+  if (t.error !== undefined && t.status !== 'done') {
+    const described = isKefuError(t.error) ? `${t.error.code}: ${t.error.message}` : String(t.error);
+    lines.push(`${DETAIL_INDENT}error ${redactText(described)}`);
+  }
+  return lines;
 }
 
 /** `kefu sync`: an incremental sync with progress, then a summary. */
@@ -73,9 +100,7 @@ export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Pr
     if (options.json) {
       io.stdout.write(`${JSON.stringify(summaryJson(summary))}\n`);
     } else {
-      const lines = summary.targets.map(
-        (t) => `${t.status.padEnd(15)} ${t.target}: ${t.records} records, ${t.pages} pages, ${t.retries} retries`,
-      );
+      const lines = summary.targets.flatMap(targetSummaryLines);
       const verb = options.dryRun ? 'read (dry run)' : 'synced';
       io.stderr.write(
         `${lines.join('\n')}\n${verb} ${summary.records} records in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
