@@ -156,7 +156,7 @@ export function boundaryDigest(appId: string, last: RawRecord): string {
 }
 
 /**
- * Reads a stored position (null = the start of the query). A position of kefu before issue 17
+ * Reads a stored position (null = the start of the query). A position of kefu 0.1 before the msgid fix
  * (`cursor`, a count of records in the window) is taken only at a window's start, where it
  * means the same; elsewhere it cannot be mapped to a `msgid` and fails with advice.
  */
@@ -172,7 +172,7 @@ export function parseMsgListPosition(position: JsonValue, from: number): MsgList
   );
 }
 
-/** The position of kefu before issue 17 at a window's start, in today's form; undefined when not one. */
+/** The position of kefu 0.1 before the msgid fix at a window's start, in today's form; undefined when not one. */
 function migrateCountPosition(position: JsonValue): MsgListPosition | undefined {
   if (typeof position !== 'object' || position === null || Array.isArray(position)) return undefined;
   const { api, windowStart, cursor } = position as Record<string, JsonValue>;
@@ -181,7 +181,7 @@ function migrateCountPosition(position: JsonValue): MsgListPosition | undefined 
   const day = typeof windowStart === 'number' ? toIsoTimestamp(windowStart * 1000) : 'its window';
   throw coreError(
     'KEFU_CHECKPOINT_INVALID',
-    `wechat-mp checkpoint position ${JSON.stringify(position)} counts records within a window (kefu before issue 17), which is not getmsglist's msgid cursor: it cannot be resumed exactly. Delete this target's checkpoint and sync again from ${day} (kefu sync --from ${day}); record ids are unchanged, so sinks that keep records by id (the database sink) store no duplicates`,
+    `wechat-mp checkpoint position ${JSON.stringify(position)} counts records within a window (kefu 0.1 before the msgid fix), which is not getmsglist's msgid cursor: it cannot be resumed exactly. Delete this target's checkpoint and sync again from ${day} (kefu sync --from ${day}); record ids are unchanged, so sinks that keep records by id (the database sink) store no duplicates`,
     { details: { api: 'msglist', windowStart } },
   );
 }

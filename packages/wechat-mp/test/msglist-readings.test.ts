@@ -348,7 +348,7 @@ describe('the getmsglist stream and the repeated boundary record', () => {
   });
 });
 
-describe('getmsglist checkpoints of kefu before issue 17', () => {
+describe('getmsglist checkpoints of kefu 0.1 before the msgid fix', () => {
   const from = () => new Date(historyStart());
   const checkpointAt = (position: Record<string, unknown>): Checkpoint => ({
     provider: 'wechat-mp',

@@ -14,7 +14,7 @@ export const WechatRecordKnobsSchema = z.strictObject({
   /**
    * `global-id` (documented shape): records carry account-wide ascending ids and the request
    * `msgid` is a lower bound on them. `position`: `msgid` numbers the window's records from 1
-   * and the answer is `msgid + records returned` (kefu's reading before issue 17).
+   * and the answer is `msgid + records returned` (kefu 0.1's reading before the msgid fix).
    */
   msgidModel: z.enum(['global-id', 'position']),
   /** `inclusive`: the page starts at the first id `>= msgid`; `exclusive`: `> msgid` (global-id only). */
