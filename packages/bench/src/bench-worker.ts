@@ -91,6 +91,16 @@ type RawRecord = z.infer<typeof MsgListSchema>['recordlist'][number];
 const DAY_SECONDS = 86_400;
 const BEIJING_OFFSET_SECONDS = 8 * 3600;
 
+/**
+ * The records of a getmsglist page that the previous page did not end with: the emulator's
+ * default reading (inclusive bound, last id answered) starts every later page with the
+ * previous page's last record. The bare readers below follow the answered msgid like kefu.
+ */
+function freshRecords<T>(list: T[], previousLast: T | undefined): T[] {
+  if (previousLast === undefined || list.length === 0) return list;
+  return JSON.stringify(list[0]) === JSON.stringify(previousLast) ? list.slice(1) : list;
+}
+
 /** Beijing-day windows of `[from, to)` in unix seconds (getmsglist refuses ranges over 24 h). */
 function* dayWindows(from: number, to: number): Generator<{ start: number; end: number }> {
   for (let start = from; start < to; ) {
@@ -134,19 +144,21 @@ class BareMsgListReader {
     const from = Math.ceil(Date.parse(this.source.from) / 1000);
     const to = Math.ceil(Date.parse(this.source.to) / 1000);
     for (const window of dayWindows(from, to)) {
+      let previousLast: RawRecord | undefined;
       for (let msgid = 1; ; ) {
         const body = (await this.#json(`/customservice/msgrecord/getmsglist?access_token=${this.#token}`, {
           starttime: window.start,
           endtime: window.end,
           msgid,
           number: CEILING_PAGE_SIZE,
-        })) as { recordlist?: RawRecord[]; errcode?: number; errmsg?: string };
+        })) as { recordlist?: RawRecord[]; msgid?: number; errcode?: number; errmsg?: string };
         if (!Array.isArray(body.recordlist)) {
           throw benchError('BENCH_CHILD_FAILED', `getmsglist answered ${JSON.stringify(body).slice(0, 200)}`);
         }
-        yield body.recordlist;
-        if (body.recordlist.length < CEILING_PAGE_SIZE) break;
-        msgid += body.recordlist.length;
+        yield freshRecords(body.recordlist, previousLast);
+        if (body.recordlist.length < CEILING_PAGE_SIZE || !body.msgid) break;
+        previousLast = body.recordlist.at(-1);
+        msgid = body.msgid;
       }
     }
   }
@@ -467,6 +479,7 @@ async function naiveTask(task: Extract<WorkerTask, { task: 'naive' }>): Promise<
   const from = Math.ceil(Date.parse(task.from) / 1000);
   const to = Math.ceil(Date.parse(task.to) / 1000);
   outer: for (const window of dayWindows(from, to)) {
+    let previousLast: RawRecord | undefined;
     for (let msgid = 1; ; ) {
       const response = await fetchOnceMore(
         `${task.url}/customservice/msgrecord/getmsglist?access_token=${token.access_token}`,
@@ -478,7 +491,7 @@ async function naiveTask(task: Extract<WorkerTask, { task: 'naive' }>): Promise<
       );
       const body = MsgListSchema.parse(await response.json());
       pages += 1;
-      for (const raw of body.recordlist) {
+      for (const raw of freshRecords(body.recordlist, previousLast)) {
         insert.run(`${raw.openid}#${records}`, raw.openid, String(raw.time), JSON.stringify(raw));
         records += 1;
         if ((records & 1023) === 0 && performance.now() - started > task.budgetMs) {
@@ -486,8 +499,9 @@ async function naiveTask(task: Extract<WorkerTask, { task: 'naive' }>): Promise<
           break outer;
         }
       }
-      if (body.recordlist.length < CEILING_PAGE_SIZE) break;
-      msgid += body.recordlist.length;
+      if (body.recordlist.length < CEILING_PAGE_SIZE || !body.msgid) break;
+      previousLast = body.recordlist.at(-1);
+      msgid = body.msgid;
     }
   }
   const ms = performance.now() - started;

@@ -134,6 +134,7 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .option('--records-per-day <n>', 'average WeChat records per account and day', positiveInteger('--records-per-day'))
     .option('--latency-ms <n>', 'added latency per request', nonNegativeInteger('--latency-ms'))
     .option('--json', 'print URL and credentials as JSON')
+    .option('--print-config', 'print a ready kefu YAML config for the emulator (ends with "...")')
     .action(async (options) => run(async () => (await commands.emulator()).runEmulatorCommand(options, io))());
 
   program

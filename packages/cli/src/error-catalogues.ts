@@ -4,6 +4,7 @@ import { fileSinkErrorCatalogue } from '@kefu/sink-file';
 import { httpSinkErrorCatalogue } from '@kefu/sink-http';
 import { natsSinkErrorCatalogue } from '@kefu/sink-nats';
 import { syncWorkersErrorCatalogue } from '@kefu/sync-workers';
+import { wechatCryptoErrorCatalogue } from '@kefu/wechat-crypto';
 import { wechatMpErrorCatalogue } from '@kefu/wechat-mp';
 import { youmiErrorCatalogue } from '@kefu/youmi';
 import { cliErrorCatalogue } from './errors.js';
@@ -12,6 +13,7 @@ import { cliErrorCatalogue } from './errors.js';
 export const ERROR_CATALOGUES: ReadonlyArray<{ packageName: string; catalogue: ErrorCatalogue<string> }> = [
   { packageName: '@kefu/core', catalogue: coreErrorCatalogue },
   { packageName: '@kefu/wechat-mp', catalogue: wechatMpErrorCatalogue },
+  { packageName: '@kefu/wechat-crypto', catalogue: wechatCryptoErrorCatalogue },
   { packageName: '@kefu/youmi', catalogue: youmiErrorCatalogue },
   { packageName: '@kefu/sink-file', catalogue: fileSinkErrorCatalogue },
   { packageName: '@kefu/sink-http', catalogue: httpSinkErrorCatalogue },

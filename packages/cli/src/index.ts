@@ -6,7 +6,7 @@ export { buildProgram, type CliIo, endQuietlyOnClosedPipe, processIo, runCli } f
 export { exitCodeOf, type FailureReport, failureReport, formatErrorLine, usageError } from './cli-errors.js';
 export { BUNDLED_PLUGINS } from './commands/bundled-plugins.js';
 export { type DemoCommandOptions, type DemoSummary, runDemoCommand } from './commands/demo-command.js';
-export { exitCodeOfSummary, summaryJson, summaryText } from './commands/sync-command.js';
+export { exitCodeOfSummary, summaryJson, summaryText, targetSummaryLines } from './commands/sync-command.js';
 export { ERROR_CATALOGUES, errorsDocument, findErrorCode } from './error-catalogues.js';
 export { cliError, cliErrorCatalogue } from './errors.js';
 export { ExitCode, type ExitCodeValue } from './exit-codes.js';

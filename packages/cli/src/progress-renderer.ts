@@ -13,6 +13,8 @@ export interface ProgressEventView {
   /** The target's final status, on `target-done` / `target-failed`. */
   status?: string;
   error?: unknown;
+  /** A provider's warning, on `warning` events. */
+  warning?: { code: string; message: string };
 }
 
 interface TargetProgress {
@@ -110,6 +112,7 @@ export class ProgressRenderer {
       retries: state.retries,
       ...(event.lagMs === undefined ? {} : { lagMs: event.lagMs }),
       ...(event.error ? { error: event.error } : {}),
+      ...(event.warning ? { warning: event.warning } : {}),
     });
   }
 

@@ -62,7 +62,7 @@ describe('kefu sync summary: failures say why', () => {
     for (const account of emulator.wechat.accounts) {
       expect(result.stderr).toMatch(
         new RegExp(
-          `failed +wx/${account.appId}: 0 records.*\\n +SINK_DB_AUTH_FAILED: sink db failed to write \\d+ records of default/wx/${account.appId}: .*not-a-directory.*\\n +fix: Check the user and password in \`url\``,
+          `failed +wx/${account.appId}: 0 records.*\\n +error SINK_DB_AUTH_FAILED: sink db failed to write \\d+ records of default/wx/${account.appId}: .*not-a-directory.*\\n +fix: Check the user and password in \`url\``,
         ),
       );
     }

@@ -152,8 +152,9 @@ export const coreErrorCatalogue = {
     fix: 'Read the cause in the message; reinstall the plugin and its dependencies (`pnpm install`).',
   },
   KEFU_PLUGIN_DUPLICATE_CORE: {
-    description: 'Two different copies of @kefu/core are loaded in one process.',
-    fix: 'Make @kefu/core a peer dependency of plugins and deduplicate (`pnpm dedupe`).',
+    description:
+      "A plugin was defined with a copy of @kefu/core that cannot share the runtime's container: another version, or other DI tokens. Copies of the same version at different paths work together.",
+    fix: "Run the install command the message names (`npm install @kefu/core@<the runtime's version>`) in the directory it names; plugins declare @kefu/core as a peerDependency.",
   },
   KEFU_PROVIDER_NOT_FOUND: {
     description: 'No provider with the requested id is configured.',

@@ -1,17 +1,25 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire, findPackageJSON } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { redactLikelySecrets } from './config-text-redaction.js';
 import { closestMatch } from './did-you-mean.js';
 import { type CoreErrorCode, coreError, isKefuError, type KefuError } from './errors.js';
 import { describeZodIssues, MAX_PLUGIN_SPECIFIER_LENGTH } from './kefu-config.js';
-import { coreIdentity, isKefuPlugin, type KefuPlugin, loadedCoreCopies, type PluginKind } from './plugin.js';
+import {
+  type CoreIdentity,
+  coreIdentity,
+  coreMismatch,
+  isKefuPlugin,
+  type KefuPlugin,
+  loadedCoreCopies,
+  type PluginKind,
+} from './plugin.js';
 
 /**
  * Loads plugins by package name, the way a user expects: resolved from the config file's
  * directory (so the user's own node_modules is used), checked by shape rather than
- * `instanceof`, refused when built against another copy of @kefu/core, and configured
+ * `instanceof`, refused when built against a copy of @kefu/core that disagrees, and configured
  * through the plugin's own zod schema with errors that name the instance and the field.
  */
 
@@ -167,17 +175,72 @@ export async function importPlugin(specifier: string, baseDir: string): Promise<
   return candidate;
 }
 
-/** Throws KEFU_PLUGIN_DUPLICATE_CORE when `plugin` was defined with another copy of @kefu/core. */
+/**
+ * Throws KEFU_PLUGIN_DUPLICATE_CORE when `plugin` was defined with a copy of @kefu/core that
+ * cannot share the runtime's container (another version, or other DI tokens). Another copy
+ * of the same version, installed at another path, is accepted: see {@link coreMismatch}.
+ */
 export function assertSameCore(plugin: KefuPlugin, source: string): void {
   const theirs = plugin.core;
   // Plugins written without definePlugin carry no marker: they can only be checked by shape.
-  if (!theirs || theirs.instance === coreIdentity.instance) return;
+  if (!theirs) return;
+  const mismatch = coreMismatch(theirs);
+  if (mismatch === undefined) return;
+  const fix = duplicateCoreFix(theirs);
   const copies = loadedCoreCopies().map((copy) => `${copy.version} at ${copy.location}`);
   throw coreError(
     'KEFU_PLUGIN_DUPLICATE_CORE',
-    `plugin ${plugin.name} (${source}) uses @kefu/core ${theirs.version} at ${theirs.location}, but the runtime uses @kefu/core ${coreIdentity.version} at ${coreIdentity.location}. Make @kefu/core a peerDependency of the plugin and deduplicate (\`pnpm dedupe\`)`,
-    { details: { plugin: plugin.name, pluginCore: theirs, runtimeCore: coreIdentity, loadedCopies: copies } },
+    `plugin ${plugin.name} (${source}) cannot share the runtime's container: ${mismatch}. Its @kefu/core is at ${theirs.location}, the runtime's at ${coreIdentity.location}. ${fix.text}`,
+    {
+      details: {
+        plugin: plugin.name,
+        pluginCore: theirs,
+        runtimeCore: coreIdentity,
+        loadedCopies: copies,
+        ...(fix.directory ? { fix: { directory: fix.directory, command: fix.command } } : {}),
+      },
+    },
   );
+}
+
+/**
+ * How to make the plugin resolve the runtime's version of @kefu/core. Its copy lives in a
+ * project's `node_modules` (a plugin under development, or the app itself): installing the
+ * runtime's version there replaces it. A copy nested in another package's `node_modules`
+ * is that package's own dependency: only another release of that package changes it.
+ */
+function duplicateCoreFix(theirs: CoreIdentity): { text: string; directory?: string; command?: string } {
+  const version = coreIdentity.version;
+  const path = theirs.location.startsWith('file:') ? fileURLToPath(theirs.location) : theirs.location;
+  const marker = `${sep}node_modules${sep}`;
+  // pnpm keeps packages in node_modules/.pnpm/<id>/node_modules/…: the project is before .pnpm.
+  const pnpmStore = path.indexOf(`${marker}.pnpm${sep}`);
+  const installed = pnpmStore >= 0 ? pnpmStore : path.lastIndexOf(`${marker}@kefu${sep}core${sep}`);
+  // Another version can also be met from the other side; a modified copy of the same version cannot.
+  const runtimeFix =
+    theirs.version === version ? 'replacing the modified copy' : `or move the runtime to @kefu/core ${theirs.version}`;
+  if (installed < 0) {
+    return {
+      text: `Fix: make the plugin resolve @kefu/core ${version} (a peerDependency of the plugin), ${runtimeFix}.`,
+    };
+  }
+  const directory = path.slice(0, installed);
+  const owner = directory.lastIndexOf(marker);
+  if (owner >= 0) {
+    const owningPackage = directory
+      .slice(owner + marker.length)
+      .split(sep)
+      .join('/');
+    return {
+      text: `Fix: ${owningPackage} brings its own @kefu/core ${theirs.version} as a dependency; install a release of ${owningPackage} that declares @kefu/core as a peerDependency and accepts ${version}, ${runtimeFix}.`,
+    };
+  }
+  const command = `npm install @kefu/core@${version}`;
+  return {
+    text: `Fix: run \`${command}\` (pnpm: \`pnpm add @kefu/core@${version}\`) in ${directory}, keeping @kefu/core a peerDependency of the plugin, ${runtimeFix}.`,
+    directory,
+    command,
+  };
 }
 
 /** Validates an instance's `config` with the plugin's schema; errors name the instance and every field. */

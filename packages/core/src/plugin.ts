@@ -42,6 +42,11 @@ export interface CoreIdentity {
   readonly location: string;
   /** Random per evaluation of this module: two copies never share it. */
   readonly instance: string;
+  /**
+   * The DI tokens of this copy ({@link TOKENS}). They are `Symbol.for` keys, so two copies
+   * with the same contract hold the very same symbols; absent in identities of older cores.
+   */
+  readonly tokens?: Readonly<Record<string, symbol>>;
 }
 
 /** The identity of the copy of core running this code. */
@@ -49,7 +54,28 @@ export const coreIdentity: CoreIdentity = Object.freeze({
   version: CORE_VERSION,
   location: import.meta.url,
   instance: randomUUID(),
+  tokens: TOKENS,
 });
+
+/**
+ * Why a plugin defined with the copy of core `theirs` cannot share this copy's container,
+ * or `undefined` when it can: the same copy, or another copy of the same version whose
+ * DI tokens are the same symbols (a nested install of the same version works).
+ */
+export function coreMismatch(theirs: CoreIdentity): string | undefined {
+  if (theirs.instance === coreIdentity.instance) return undefined;
+  if (theirs.version !== coreIdentity.version) {
+    return `it was defined with @kefu/core ${theirs.version}, the runtime is @kefu/core ${coreIdentity.version}`;
+  }
+  const ours: Readonly<Record<string, symbol>> = TOKENS;
+  const theirTokens = theirs.tokens ?? {};
+  const names = [...new Set([...Object.keys(ours), ...Object.keys(theirTokens)])];
+  const differing = names.filter((name) => theirTokens[name] !== ours[name]);
+  if (differing.length > 0) {
+    return `its @kefu/core ${theirs.version} has other DI tokens than the runtime's (${differing.join(', ')})`;
+  }
+  return undefined;
+}
 
 // Every copy of core announces itself on a process-wide list, so the loader can name
 // all the copies when it finds a plugin built against another one.
@@ -58,7 +84,7 @@ const globalRegistry = globalThis as { [CORE_COPIES_KEY]?: CoreIdentity[] };
 globalRegistry[CORE_COPIES_KEY] ??= [];
 globalRegistry[CORE_COPIES_KEY].push(coreIdentity);
 
-/** Every copy of @kefu/core evaluated in this process (more than one is a packaging bug). */
+/** Every copy of @kefu/core evaluated in this process (copies that disagree are a packaging bug, see {@link coreMismatch}). */
 export function loadedCoreCopies(): readonly CoreIdentity[] {
   return [...(globalRegistry[CORE_COPIES_KEY] ?? [])];
 }

@@ -39,10 +39,25 @@ export interface ProviderRetry {
   error: unknown;
 }
 
+/**
+ * Something a provider noticed that lost nothing but deserves a look (a platform answer
+ * that disagrees with itself, a documented ambiguity resolved one way). Syncs count them.
+ */
+export interface ProviderWarning {
+  /** A stable UPPER_SNAKE code with the provider's prefix (e.g. `WECHAT_MSGLIST_NUMBER_MISMATCH`). */
+  code: string;
+  /** What was seen and what kefu did about it. */
+  message: string;
+  /** Secret-free facts (the call, the values seen). */
+  details?: Record<string, unknown>;
+}
+
 /** What a stream hands its page source besides the position: hooks for metrics. */
 export interface PageSourceContext {
   /** Report every retry the provider makes while fetching, so syncs can count them. */
   onRetry?: (retry: ProviderRetry) => void;
+  /** Report every warning, so syncs can count them and show them in their summary. */
+  onWarning?: (warning: ProviderWarning) => void;
 }
 
 /** A record with the checkpoint just after it. */
@@ -96,6 +111,8 @@ export interface RecordStreamOptions {
    * repeats nor loses a record.
    */
   onInvalidRecord?: (invalid: InvalidRecord) => void | Promise<void>;
+  /** Called for every warning the provider reports while fetching. */
+  onWarning?: (warning: ProviderWarning) => void;
 }
 
 /** Options of the pull views. */
@@ -277,6 +294,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
   readonly #onPageFetched: RecordStreamOptions['onPageFetched'];
   readonly #onRetry: RecordStreamOptions['onRetry'];
   readonly #onInvalidRecord: RecordStreamOptions['onInvalidRecord'];
+  readonly #onWarning: RecordStreamOptions['onWarning'];
 
   constructor(key: StreamKey, source: PageSource, resumeFrom?: Checkpoint, options: RecordStreamOptions = {}) {
     super();
@@ -308,6 +326,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     this.#onPageFetched = options.onPageFetched;
     this.#onRetry = options.onRetry;
     this.#onInvalidRecord = options.onInvalidRecord;
+    this.#onWarning = options.onWarning;
   }
 
   /** @internal Subscribing pulls pages and emits their records in order. */
@@ -322,9 +341,9 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
 
   /**
    * The same stream (source, resume point) with other tuning: the sync pipeline uses it to
-   * set `prefetchPages` and count pages and retries without the provider knowing.
-   * `onPageFetched` and `onRetry` callbacks are chained, not replaced; `onInvalidRecord`
-   * too (both see the record, one after the other).
+   * set `prefetchPages` and count pages, retries and warnings without the provider knowing.
+   * `onPageFetched`, `onRetry` and `onWarning` callbacks are chained, not replaced;
+   * `onInvalidRecord` too (both see the record, one after the other).
    */
   withOptions(options: RecordStreamOptions): RecordStream {
     const first = this.#onInvalidRecord;
@@ -342,6 +361,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
             },
           }
         : {}),
+      onWarning: chain(this.#onWarning, options.onWarning),
     });
   }
 
@@ -361,8 +381,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     let skipBase = toSkip;
     // Time of the last record delivered so far, so record-less checkpoints keep their lag.
     let lastAt = this.#resumeFrom?.recordAt;
-    const onRetry = this.#onRetry;
-    const source = this.#source.pages(startPosition, signal, onRetry ? { onRetry } : {})[Symbol.asyncIterator]();
+    const source = this.#source.pages(startPosition, signal, this.#sourceContext())[Symbol.asyncIterator]();
     const onPageFetched = this.#onPageFetched;
     const prefetcher = new BoundedPrefetcher(
       source,
@@ -534,6 +553,14 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
       if (!controller.signal.aborted) subscriber.error(error);
     });
     return () => controller.abort();
+  }
+
+  /** The hooks handed to the page source: only those someone listens to. */
+  #sourceContext(): PageSourceContext {
+    return {
+      ...(this.#onRetry ? { onRetry: this.#onRetry } : {}),
+      ...(this.#onWarning ? { onWarning: this.#onWarning } : {}),
+    };
   }
 
   #checkpoint(position: JsonValue, skip: number, recordAt: string | undefined): Checkpoint {

@@ -8,8 +8,20 @@
 
 const REDACTED = '[redacted]';
 const MIN_SECRET_LENGTH = 4;
-const registeredSecrets = new Set<string>();
-let secretPattern: RegExp | undefined;
+
+/** The secrets registered so far and the pattern built from them (rebuilt when the set grew). */
+interface SecretRegistry {
+  readonly secrets: Set<string>;
+  pattern: RegExp | undefined;
+  patternSize: number;
+}
+
+// Kept on globalThis under a `Symbol.for` key: two copies of this version of core in one
+// process (a plugin with its own nested copy) register into and redact from one registry.
+const SECRET_REGISTRY_KEY = Symbol.for('kefu.redaction.secrets.v1');
+const globalSlots = globalThis as { [SECRET_REGISTRY_KEY]?: SecretRegistry };
+globalSlots[SECRET_REGISTRY_KEY] ??= { secrets: new Set(), pattern: undefined, patternSize: 0 };
+const registry: SecretRegistry = globalSlots[SECRET_REGISTRY_KEY];
 
 /** Field, header and query-parameter names whose values are always redacted. */
 const SENSITIVE_NAME =
@@ -17,9 +29,8 @@ const SENSITIVE_NAME =
 
 /** Registers a secret value so it is redacted everywhere from now on. */
 export function registerSecret(value: string | undefined | null): void {
-  if (!value || value.length < MIN_SECRET_LENGTH || registeredSecrets.has(value)) return;
-  registeredSecrets.add(value);
-  secretPattern = undefined;
+  if (!value || value.length < MIN_SECRET_LENGTH) return;
+  registry.secrets.add(value);
 }
 
 /** True when a field/header/parameter name denotes a secret (e.g. `access_token`, `Authorization`). */
@@ -32,15 +43,17 @@ function escapeForRegExp(text: string): string {
 }
 
 function currentPattern(): RegExp | undefined {
-  if (registeredSecrets.size === 0) return undefined;
-  if (!secretPattern) {
+  if (registry.secrets.size === 0) return undefined;
+  // The set only grows, so its size tells whether another copy of core added a secret.
+  if (!registry.pattern || registry.patternSize !== registry.secrets.size) {
     // Longest first, so a secret containing another is replaced whole.
-    const alternatives = [...registeredSecrets]
+    const alternatives = [...registry.secrets]
       .sort((a, b) => b.length - a.length)
       .flatMap((s) => [escapeForRegExp(s), escapeForRegExp(encodeURIComponent(s))]);
-    secretPattern = new RegExp([...new Set(alternatives)].join('|'), 'g');
+    registry.pattern = new RegExp([...new Set(alternatives)].join('|'), 'g');
+    registry.patternSize = registry.secrets.size;
   }
-  return secretPattern;
+  return registry.pattern;
 }
 
 /**

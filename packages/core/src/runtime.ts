@@ -16,6 +16,8 @@ import {
 } from './kefu-config.js';
 import { createJsonLogger, type KefuLogger, type LogLevel } from './logger.js';
 import {
+  coreIdentity,
+  coreMismatch,
   type KefuClock,
   type KefuPlugin,
   loadedCoreCopies,
@@ -352,13 +354,14 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
   const clock = options.clock ?? systemClock;
   const httpClients = new TrackingHttpClientFactory(options.httpClients ?? undiciHttpClientFactory);
   const checkpoints: CheckpointsOption = options.checkpoints ?? { use: 'memory' };
-  const copies = loadedCoreCopies();
-  if (copies.length > 1) {
-    // Plugins defined with another copy are refused below; other copies still split
-    // process-wide state such as the secret registry, so say so even if none is.
-    logger.warn('several copies of @kefu/core are loaded; run `pnpm dedupe`', {
-      copies: copies.map((copy) => `${copy.version} at ${copy.location}`),
-    });
+  // Copies of this version share tokens and the secret registry, so they work together;
+  // a copy that disagrees is only refused when a plugin uses it, so name it up front.
+  const disagreeing = loadedCoreCopies().filter((copy) => coreMismatch(copy) !== undefined);
+  if (disagreeing.length > 0) {
+    logger.warn(
+      `another version of @kefu/core is loaded beside the runtime's ${coreIdentity.version}; plugins defined with it are refused. Install one version (\`npm ls @kefu/core\` shows where each comes from)`,
+      { copies: disagreeing.map((copy) => `${copy.version} at ${copy.location}`) },
+    );
   }
 
   // Secrets written straight into the options must be scrubbed from logs too.

@@ -5,7 +5,7 @@ import { JsonlAppendFile } from './jsonl-append-file.js';
 import type { KefuLogger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { KefuProvider } from './provider.js';
-import type { InvalidRecord, RecordStream } from './record-stream.js';
+import type { InvalidRecord, ProviderWarning, RecordStream } from './record-stream.js';
 import { backoffDelay, defaultRetryPolicy, type RetryPolicy, retryWithBackoff, sleep } from './retry.js';
 import type { RecordSink } from './sink.js';
 import { pipeToSinks } from './sink-operators.js';
@@ -87,7 +87,7 @@ export type SyncErrorJson = Record<string, unknown>;
 
 /** One progress event of a sync. Counters are per target (totals on `started`/`done` without target). */
 export interface SyncProgressEvent {
-  type: 'started' | 'page' | 'batch-committed' | 'retry' | 'target-done' | 'target-failed' | 'done';
+  type: 'started' | 'page' | 'batch-committed' | 'retry' | 'warning' | 'target-done' | 'target-failed' | 'done';
   /** `providerId/account`, absent on run-wide events. */
   target?: string;
   /** Records committed (in a dry run: read). */
@@ -104,6 +104,8 @@ export interface SyncProgressEvent {
   /** The target's final status, on `target-done` / `target-failed`. */
   status?: SyncTargetStatus;
   error?: SyncErrorJson;
+  /** The warning a provider (or the sync itself) reported, on `warning`. */
+  warning?: ProviderWarning;
 }
 
 /** How a target ended. */
@@ -111,15 +113,6 @@ export type SyncTargetStatus = 'done' | 'failed' | 'stopped' | 'quota-exhausted'
 
 /** What a sync does with a record that fails validation (see {@link SyncOptions.onInvalidRecord}). */
 export type InvalidRecordPolicy = 'fail' | 'skip' | 'dead-letter';
-
-/** Something the user should know about a target that did not fail it (shown with the summary). */
-export interface SyncWarning {
-  /** A catalogue code: `kefu errors <code>` explains it. */
-  code: string;
-  message: string;
-  /** What to do about it. */
-  fix?: string;
-}
 
 /** One line of the dead-letter file of `onInvalidRecord: 'dead-letter'`. */
 export interface InvalidRecordDeadLetter {
@@ -135,6 +128,17 @@ export interface InvalidRecordDeadLetter {
   record: unknown;
 }
 
+/** Warnings about a target: the provider's, and the sync's own (a range that differs from a stored one). */
+export interface SyncWarnings {
+  /** Every warning reported, repeats included. */
+  count: number;
+  /** The first warning of each distinct code, in the order met, at most {@link MAX_DISTINCT_WARNINGS}. */
+  distinct: ProviderWarning[];
+}
+
+/** How many distinct warnings a target summary keeps. */
+export const MAX_DISTINCT_WARNINGS = 5;
+
 /** The outcome of one target. */
 export interface SyncTargetSummary {
   target: string;
@@ -142,6 +146,11 @@ export interface SyncTargetSummary {
   pages: number;
   retries: number;
   errors: number;
+  /**
+   * Warnings: nothing was lost, but something deserves a look — a platform answer the
+   * provider reported, or a range that differs from the stored one this target resumes.
+   */
+  warnings: SyncWarnings;
   status: SyncTargetStatus;
   error?: unknown;
   /** The last committed checkpoint (or the stored one when nothing was committed). */
@@ -149,8 +158,6 @@ export interface SyncTargetSummary {
   lagMs?: number;
   /** Records left out because they failed validation (`onInvalidRecord: skip | dead-letter`). */
   invalidRecords: number;
-  /** Warnings about this target, e.g. a range that differs from the interrupted sync's it resumes. */
-  warnings: SyncWarning[];
   /** The range this target was synced over (its first sync's start when it resumed), ISO-8601. */
   range?: { from: string; to: string };
 }
@@ -189,10 +196,9 @@ export function syncCheckpointKey(job: string, target: SyncTarget): string {
   return `${job}/${target.provider.id}/${target.account}`;
 }
 
-/** A warning from the core catalogue: its code, the message, the catalogue's fix. */
-function coreWarning(code: CoreErrorCode, message: string): SyncWarning {
-  const error = coreError(code, message);
-  return { code, message: error.message, ...(error.fix ? { fix: error.fix } : {}) };
+/** A warning of the sync itself, with a code of the core catalogue (`kefu errors <code>` explains it). */
+function coreWarning(code: CoreErrorCode, message: string): ProviderWarning {
+  return { code, message: coreError(code, message).message };
 }
 
 /**
@@ -207,11 +213,11 @@ export function resumedRange(
   from: Date,
   to: Date,
   fromIsDefault = false,
-): { from: Date; warnings: SyncWarning[] } {
+): { from: Date; warnings: ProviderWarning[] } {
   const requested = stored?.requested;
   if (!requested) return { from, warnings: [] };
   const storedFrom = new Date(requested.from);
-  const warnings: SyncWarning[] = [];
+  const warnings: ProviderWarning[] = [];
   if (!requested.complete) {
     if (!fromIsDefault && storedFrom.getTime() !== from.getTime()) {
       warnings.push(
@@ -238,6 +244,13 @@ export function resumedRange(
     );
   }
   return { from: storedFrom, warnings };
+}
+
+/** Counts a warning and keeps it when its code is new and there is room. */
+function countWarning(warnings: SyncWarnings, warning: ProviderWarning): void {
+  warnings.count += 1;
+  const known = warnings.distinct.some((kept) => kept.code === warning.code);
+  if (!known && warnings.distinct.length < MAX_DISTINCT_WARNINGS) warnings.distinct.push(warning);
 }
 
 /** Error JSON for events and logs (KefuErrors know how; others give name and message). */
@@ -357,9 +370,9 @@ export function runSync(options: SyncOptions): SyncRun {
     pages: 0,
     retries: 0,
     errors: 0,
+    warnings: { count: 0, distinct: [] },
     status: 'stopped',
     invalidRecords: 0,
-    warnings: [],
   }));
   const invalidRecordPolicy = options.onInvalidRecord ?? 'fail';
   const deadLetters =
@@ -427,11 +440,12 @@ export function runSync(options: SyncOptions): SyncRun {
     const range = resumedRange(committed, options.from, options.to, options.fromIsDefault);
     const requested = { from: range.from.toISOString(), to: options.to.toISOString() };
     summary.range = requested;
-    for (const warning of range.warnings) {
-      summary.warnings.push(warning);
-      log.warn(warning.message, { code: warning.code });
-    }
     emit('started', summary);
+    for (const warning of range.warnings) {
+      countWarning(summary.warnings, warning);
+      log.warn('sync warning', { code: warning.code, message: warning.message });
+      emit('warning', summary, { warning });
+    }
     log.info('target started', { resumeFrom: committed ?? null, from: requested.from, to: requested.to });
     const onInvalidRecord =
       invalidRecordPolicy === 'fail'
@@ -488,6 +502,15 @@ export function runSync(options: SyncOptions): SyncRun {
                   summary.errors += 1;
                   log.debug('provider retried a request', { attempt, delayMs, error: errorJson(error) });
                   emit('retry', summary, { error: errorJson(error) });
+                },
+                onWarning: (warning) => {
+                  countWarning(summary.warnings, warning);
+                  log.warn('provider warning', {
+                    code: warning.code,
+                    message: warning.message,
+                    details: warning.details,
+                  });
+                  emit('warning', summary, { warning });
                 },
                 ...(onInvalidRecord ? { onInvalidRecord } : {}),
               })

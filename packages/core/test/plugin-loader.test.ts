@@ -1,10 +1,12 @@
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CORE_VERSION,
+  type CoreIdentity,
   coreIdentity,
+  coreMismatch,
   createJsonLogger,
   createKefu,
   defaultInstanceId,
@@ -13,9 +15,10 @@ import {
   isKefuError,
   type KefuError,
   type KefuPlugin,
-  loadedCoreCopies,
   loadPluginInstances,
   packageNameOf,
+  redactText,
+  TOKENS,
 } from '@kefu/core';
 import { ContainerModule } from 'inversify';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -209,7 +212,39 @@ describe('loadPluginInstances', () => {
   });
 });
 
-describe('duplicate copies of @kefu/core', () => {
+describe('copies of @kefu/core', () => {
+  /** A sink plugin defined with the copy of core `copy`, binding a sink that keeps what it is given. */
+  function recordingSinkPlugin(copy: typeof import('../src/plugin.js'), name: string, written: unknown[]) {
+    return copy.definePlugin({
+      name,
+      kind: 'sink',
+      configSchema: z.object({}),
+      module: (_config, context) =>
+        new ContainerModule((options) => {
+          options.bind(copy.TOKENS.Sink).toConstantValue({
+            id: context.instanceId,
+            write: async (batch: { records: unknown[] }) => {
+              written.push(...batch.records);
+            },
+            close: async () => {},
+          });
+        }),
+    });
+  }
+
+  /** A plugin object carrying another copy's identity, as a plugin defined with that copy does. */
+  function pluginDefinedWith(core: CoreIdentity): KefuPlugin {
+    return {
+      ...definePlugin({
+        name: 'acme-sink',
+        kind: 'sink',
+        configSchema: z.object({}),
+        module: () => new ContainerModule(() => {}),
+      }),
+      core,
+    };
+  }
+
   it('accepts a plugin defined with this copy of core', async () => {
     const plugin = definePlugin({
       name: 'same-core',
@@ -221,37 +256,107 @@ describe('duplicate copies of @kefu/core', () => {
     await expect(loadPluginInstances('sinks', [{ use: plugin }], appDir)).resolves.toHaveLength(1);
   });
 
-  it('refuses a plugin defined with a second copy of core, saying where each copy lives', async () => {
-    // A second evaluation of core's plugin module is exactly what a duplicate install
-    // produces; the query string makes the module loader evaluate the file again.
+  it('runs a plugin defined with a second copy of the same version: its tokens are the same symbols', async () => {
+    // Given a second evaluation of core's plugin module, as a nested install of the same
+    // version produces (the query string makes the module loader evaluate the file again)
     const secondCopyUrl = `${new URL('../src/plugin.ts', import.meta.url).href}?second-copy`;
     const secondCopy = (await import(/* @vite-ignore */ secondCopyUrl)) as typeof import('../src/plugin.js');
-    const foreign = secondCopy.definePlugin({
-      name: 'foreign-core',
-      kind: 'sink',
-      configSchema: z.object({}),
-      module: () => new ContainerModule(() => {}),
+    const written: unknown[] = [];
+    const plugin = recordingSinkPlugin(secondCopy, 'second-copy-sink', written);
+    expect(plugin.core?.instance).not.toBe(coreIdentity.instance);
+    expect(plugin.core?.version).toBe(CORE_VERSION);
+    expect(coreMismatch(plugin.core as CoreIdentity)).toBeUndefined();
+
+    // When the runtime of the first copy composes it, no warning is logged and its sink is the one resolved
+    const lines: string[] = [];
+    const kefu = await createKefu({
+      sinks: [{ use: plugin }],
+      logger: createJsonLogger({ level: 'warn', write: (line) => lines.push(line) }),
     });
-    expect(foreign.core?.instance).not.toBe(coreIdentity.instance);
-    expect(loadedCoreCopies().length).toBeGreaterThanOrEqual(2);
-    const error = await failure(loadPluginInstances('sinks', [{ use: foreign }], appDir));
+    try {
+      const [sink] = kefu.sinks();
+      expect(sink?.id).toBe('second-copy-sink');
+      await sink?.write({ records: [{ id: 'r1' }] } as never);
+      expect(written).toEqual([{ id: 'r1' }]);
+    } finally {
+      await kefu.close();
+    }
+    expect(lines.filter((line) => line.includes('@kefu/core'))).toEqual([]);
+  });
+
+  it('redacts a secret registered through a second copy of the same version', async () => {
+    const secondCopyUrl = `${new URL('../src/redaction.ts', import.meta.url).href}?second-copy`;
+    const secondCopy = (await import(/* @vite-ignore */ secondCopyUrl)) as typeof import('../src/redaction.js');
+    secondCopy.registerSecret('token-from-a-nested-copy');
+    expect(redactText('got token-from-a-nested-copy back')).toBe('got [redacted] back');
+  });
+
+  it('refuses a plugin defined with another version and names the command that fixes it', async () => {
+    // Given a plugin under development whose own node_modules holds @kefu/core 0.0.9
+    const pluginProject = join(tmpdir(), 'acme-sink-dev');
+    const theirs: CoreIdentity = {
+      version: '0.0.9',
+      location: pathToFileURL(join(pluginProject, 'node_modules/@kefu/core/dist/plugin.js')).href,
+      instance: 'another-copy',
+      tokens: TOKENS,
+    };
+    const error = await failure(loadPluginInstances('sinks', [{ use: pluginDefinedWith(theirs) }], appDir));
     expect(error.code).toBe('KEFU_PLUGIN_DUPLICATE_CORE');
-    expect(error.message).toContain('foreign-core');
-    expect(error.message).toContain('pnpm dedupe');
-    expect(error.fix).toContain('peer dependency');
+    expect(error.message).toContain(`defined with @kefu/core 0.0.9, the runtime is @kefu/core ${CORE_VERSION}`);
+    expect(error.message).toContain(`run \`npm install @kefu/core@${CORE_VERSION}\``);
+    expect(error.message).toContain(`in ${pluginProject},`);
+    expect(error.message).toContain('or move the runtime to @kefu/core 0.0.9');
+    expect(error.details?.fix).toEqual({ directory: pluginProject, command: `npm install @kefu/core@${CORE_VERSION}` });
+    expect(error.fix).toContain('peerDependency');
+  });
+
+  it('finds the project of a copy installed by pnpm', async () => {
+    const project = join(tmpdir(), 'acme-sink-pnpm');
+    const location = join(project, 'node_modules/.pnpm/@kefu+core@0.0.9/node_modules/@kefu/core/dist/plugin.js');
+    const theirs: CoreIdentity = { version: '0.0.9', location: pathToFileURL(location).href, instance: 'x' };
+    const error = await failure(loadPluginInstances('sinks', [{ use: pluginDefinedWith(theirs) }], appDir));
+    expect(error.details?.fix).toEqual({ directory: project, command: `npm install @kefu/core@${CORE_VERSION}` });
+  });
+
+  it('names the package that brings its own copy as a dependency instead of an install command', async () => {
+    const location = join(appDir, 'node_modules/@acme/kefu-sink/node_modules/@kefu/core/dist/plugin.js');
+    const theirs: CoreIdentity = { version: '0.0.9', location: pathToFileURL(location).href, instance: 'x' };
+    const error = await failure(loadPluginInstances('sinks', [{ use: pluginDefinedWith(theirs) }], appDir));
+    expect(error.message).toContain('@acme/kefu-sink brings its own @kefu/core 0.0.9 as a dependency');
+    expect(error.message).not.toContain('npm install');
+    expect(error.details?.fix).toBeUndefined();
+  });
+
+  it('refuses a copy of the same version whose DI tokens differ', async () => {
+    const theirs: CoreIdentity = {
+      ...coreIdentity,
+      instance: 'modified-copy',
+      tokens: { ...TOKENS, Sink: Symbol.for('kefu.Sink.v2') },
+    };
+    expect(coreMismatch(theirs)).toContain('other DI tokens than the runtime');
+    const error = await failure(loadPluginInstances('sinks', [{ use: pluginDefinedWith(theirs) }], appDir));
+    expect(error.code).toBe('KEFU_PLUGIN_DUPLICATE_CORE');
+    expect(error.message).toContain('(Sink)');
   });
 });
 
-describe('duplicate copies of @kefu/core at run time', () => {
-  it('warns when the runtime starts while several copies of core are loaded', async () => {
-    const secondCopyUrl = `${new URL('../src/plugin.ts', import.meta.url).href}?third-copy`;
-    await import(/* @vite-ignore */ secondCopyUrl);
-    const lines: string[] = [];
-    const kefu = await createKefu({ logger: createJsonLogger({ level: 'warn', write: (line) => lines.push(line) }) });
-    await kefu.close();
-    expect(lines.some((line) => line.includes('several copies of @kefu/core') && line.includes('pnpm dedupe'))).toBe(
-      true,
-    );
+describe('copies of @kefu/core at run time', () => {
+  it('warns when the runtime starts while another version of core is loaded', async () => {
+    // Another version announces itself on the process-wide list when evaluated; this test
+    // puts its identity there directly (the packed-install test loads a real other version).
+    const copies = (globalThis as Record<symbol, CoreIdentity[]>)[Symbol.for('kefu.core.copies')] as CoreIdentity[];
+    const other: CoreIdentity = { version: '0.0.9', location: 'file:///elsewhere/plugin.js', instance: 'other' };
+    copies.push(other);
+    try {
+      const lines: string[] = [];
+      const kefu = await createKefu({ logger: createJsonLogger({ level: 'warn', write: (line) => lines.push(line) }) });
+      await kefu.close();
+      const warning = lines.find((line) => line.includes('another version of @kefu/core'));
+      expect(warning).toContain('0.0.9 at file:///elsewhere/plugin.js');
+      expect(warning).toContain('npm ls @kefu/core');
+    } finally {
+      copies.splice(copies.indexOf(other), 1);
+    }
   });
 });
 

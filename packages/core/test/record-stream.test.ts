@@ -190,6 +190,24 @@ describe('RecordStream empty pages and batches', () => {
     await iterator.return(undefined);
   });
 
+  it('given withOptions with onWarning, then a warning the source reports reaches both the original and the added listener', async () => {
+    const warning = { code: 'P_ODD_ANSWER', message: 'the platform answered oddly', details: { page: 0 } };
+    const source = {
+      async *pages(_position: unknown, _signal: AbortSignal, context?: { onWarning?: (w: typeof warning) => void }) {
+        context?.onWarning?.(warning);
+        yield { records: [fixtureRecord(0)], position: 1 };
+      },
+    };
+    const seenByProvider: unknown[] = [];
+    const seenByPipeline: unknown[] = [];
+    const stream = new RecordStream(fixtureKey, source, undefined, {
+      onWarning: (w) => seenByProvider.push(w),
+    }).withOptions({ onWarning: (w) => seenByPipeline.push(w) });
+    expect(ids(await firstValueFrom(stream.pipe(toArray())))).toEqual(['r0']);
+    expect(seenByProvider).toEqual([warning]);
+    expect(seenByPipeline).toEqual([warning]);
+  });
+
   it('ignores non-positive demand requests', async () => {
     const demand = new Demand();
     demand.request(0);

@@ -2,8 +2,11 @@ import {
   type Checkpoint,
   type CheckpointStore,
   coreError,
+  createJsonLogger,
   type KefuProvider,
+  MAX_DISTINCT_WARNINGS,
   MemoryCheckpointStore,
+  type ProviderWarning,
   type RecordQueryInput,
   RecordStream,
   runSync,
@@ -614,5 +617,72 @@ describe('runSync counts retries made inside providers', () => {
     expect(summary.records).toBe(records);
     expect(summary.targets[0]?.retries).toBe(2);
     expect((await events).filter((event) => event.type === 'retry')).toHaveLength(2);
+  });
+});
+
+describe('runSync counts warnings reported by providers', () => {
+  /** A provider whose page source reports `warnings` before its first page. */
+  const warningProvider = (warnings: ProviderWarning[]): KefuProvider => {
+    const inner = new FakeProvider('warning', { a: pagesOf(2, 3) });
+    return {
+      id: 'warning',
+      platform: 'p',
+      capabilities: new Set(),
+      accounts: () => ['a'],
+      close: async () => {},
+      records: (query: RecordQueryInput) =>
+        new RecordStream(
+          { provider: 'p', account: 'a' },
+          {
+            async *pages(position, signal, context) {
+              for (const warning of warnings) context?.onWarning?.(warning);
+              yield* inner.source('a').pages(position, signal);
+            },
+          },
+          query.resumeFrom,
+        ),
+    };
+  };
+
+  it('given repeated and distinct warnings, when synced, then the summary counts all and keeps the first of each code, and each is an event and a warn log line', async () => {
+    const codes = Array.from({ length: MAX_DISTINCT_WARNINGS + 2 }, (_, i) => `P_WARNING_${i}`);
+    const warnings = [
+      { code: 'P_WARNING_0', message: 'first of code 0', details: { n: 1 } },
+      { code: 'P_WARNING_0', message: 'second of code 0' },
+      ...codes.slice(1).map((code) => ({ code, message: `only ${code}` })),
+    ];
+    const lines: string[] = [];
+    const run = runSync({
+      targets: [{ provider: warningProvider(warnings), account: 'a' }],
+      sinks: [new RecordingSink()],
+      checkpoints: new MemoryCheckpointStore(),
+      from: FROM,
+      to: TO,
+      logger: createJsonLogger({ level: 'warn', write: (line) => lines.push(line) }),
+    });
+    const events = firstValueFrom(run.progress$.pipe(toArray()));
+    const summary = await run.done;
+    const target = summary.targets[0]!;
+    expect(target.status).toBe('done');
+    expect(target.warnings.count).toBe(warnings.length);
+    expect(target.warnings.distinct.map((w) => w.code)).toEqual(codes.slice(0, MAX_DISTINCT_WARNINGS));
+    expect(target.warnings.distinct[0]).toEqual(warnings[0]);
+    const warningEvents = (await events).filter((event) => event.type === 'warning');
+    expect(warningEvents.map((event) => event.warning?.message)).toEqual(warnings.map((w) => w.message));
+    const logged = lines.map((line) => JSON.parse(line) as { level: string; msg: string; code?: string });
+    expect(
+      logged.filter((entry) => entry.msg === 'provider warning').map((entry) => [entry.level, entry.code]),
+    ).toEqual(warnings.map((w) => ['warn', w.code]));
+  });
+
+  it('given no warnings, when synced, then the summary reports none', async () => {
+    const summary = await runSync({
+      targets: [{ provider: warningProvider([]), account: 'a' }],
+      sinks: [new RecordingSink()],
+      checkpoints: new MemoryCheckpointStore(),
+      from: FROM,
+      to: TO,
+    }).done;
+    expect(summary.targets[0]?.warnings).toEqual({ count: 0, distinct: [] });
   });
 });

@@ -77,8 +77,10 @@ for (let day = days - 1; day >= 1; day--) {
     const page = JSON.parse(text) as { recordlist: unknown[]; msgid: number };
     if (page.recordlist.length === 0) break;
     pages++;
-    records += page.recordlist.length;
+    // The default reading (inclusive bound, last id answered) repeats the boundary record on every later page.
+    records += page.recordlist.length - (msgid === 1 ? 0 : 1);
     bytes += text.length;
+    if (page.recordlist.length < 10_000) break;
     msgid = page.msgid;
   }
 }

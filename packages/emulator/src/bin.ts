@@ -10,19 +10,36 @@ import { isKefuError } from '@kefu/core/errors';
 import { emulatorError } from './errors.js';
 import type { FaultOptions } from './faults.js';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from './index.js';
+import { kefuConfigYaml } from './kefu-config.js';
+import type { WechatEmulatorOptions } from './wechat/wechat-data.js';
 
 const USAGE = `Usage: kefu-emulator [options]
   --host H                 listen address (default 127.0.0.1)
   --port N                 port (default 0 = random)
   --seed S                 data seed (default kefu)
   --now ISO                emulator clock start (default: now)
+  --freeze-clock           the clock moves only by POST /__emulator/clock/advance
   --accounts N             WeChat accounts (default 2)
   --agents N               seeded agents per WeChat account (default 5)
   --customers N            customers per WeChat account (default 200)
   --days N                 days of history (default 30)
   --records-per-day N      average WeChat records per day and account (default 200)
+  --uniform-days           every day has exactly --records-per-day records
   --token-expires-in S     WeChat token lifetime in seconds (default 7200)
+  --token-overlap-seconds S  a superseded /cgi-bin/token token works this long (default 300)
+  --invite-accept-ms N     an invited WeChat user accepts after N ms of emulator time (default 1000)
+  --messages-per-interaction N  messages per customer message before 45047 (default 5)
+  --live-records-per-second N   run-time records per account and second (default 1000)
   --raw-control-characters send control characters in WeChat record texts unescaped
+  getmsglist readings (docs silent; defaults = the documented shape):
+  --msgid-model M          global-id | position
+  --continuation C         inclusive | exclusive (request msgid as a lower bound)
+  --response-msgid R       last | next (answered msgid: the page's last id, or + 1)
+  --endtime E              exclusive | inclusive (a record at exactly endtime)
+  --number-field F         returned | requested (the answer's number)
+  --cursor-fault F         none | stall | missing | backwards (impossible cursors on full pages)
+  --visibility-lag-seconds S    records are listed S seconds after their time (default 0)
+  --delete-agent D         both | get | post: forms of kfaccount/del taken (default both)
   --latency-ms N           fixed latency per API call
   --jitter-ms N            extra random latency in [0, N)
   --server-error-rate R    share of HTTP 502/503 answers (0..1)
@@ -37,6 +54,8 @@ const USAGE = `Usage: kefu-emulator [options]
   --fault-paths REGEX      apply faults only to matching paths
   --fault-seed N           seed of the fault dice
   --json                   print one JSON line instead of text
+  --print-config           print a ready kefu YAML config for the emulator's accounts
+                           (ends with a "..." line) instead of the banner
   --help                   this text`;
 
 const FLAGS = {
@@ -44,12 +63,26 @@ const FLAGS = {
   port: { type: 'string' },
   seed: { type: 'string' },
   now: { type: 'string' },
+  'freeze-clock': { type: 'boolean' },
   accounts: { type: 'string' },
   agents: { type: 'string' },
   customers: { type: 'string' },
   days: { type: 'string' },
   'records-per-day': { type: 'string' },
+  'uniform-days': { type: 'boolean' },
   'token-expires-in': { type: 'string' },
+  'token-overlap-seconds': { type: 'string' },
+  'invite-accept-ms': { type: 'string' },
+  'messages-per-interaction': { type: 'string' },
+  'live-records-per-second': { type: 'string' },
+  'msgid-model': { type: 'string' },
+  continuation: { type: 'string' },
+  'response-msgid': { type: 'string' },
+  endtime: { type: 'string' },
+  'number-field': { type: 'string' },
+  'cursor-fault': { type: 'string' },
+  'visibility-lag-seconds': { type: 'string' },
+  'delete-agent': { type: 'string' },
   'latency-ms': { type: 'string' },
   'jitter-ms': { type: 'string' },
   'server-error-rate': { type: 'string' },
@@ -66,13 +99,21 @@ const FLAGS = {
   'fault-seed': { type: 'string' },
   'raw-control-characters': { type: 'boolean' },
   json: { type: 'boolean' },
+  'print-config': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>['values'];
 
+/** What the command does besides starting the emulator. */
+interface CommandFlags {
+  json: boolean;
+  printConfig: boolean;
+  help: boolean;
+}
+
 /** Turns command-line flags into emulator options (exported for tests). */
-export function optionsFromArgs(args: string[]): EmulatorOptions & { json: boolean; help: boolean } {
+export function optionsFromArgs(args: string[]): EmulatorOptions & CommandFlags {
   let values: Values;
   try {
     values = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false }).values;
@@ -112,22 +153,40 @@ export function optionsFromArgs(args: string[]): EmulatorOptions & { json: boole
     pathPattern: values['fault-paths'],
     seed: number('fault-seed'),
   });
+  const records = defined({
+    msgidModel: values['msgid-model'],
+    continuation: values.continuation,
+    responseMsgid: values['response-msgid'],
+    endtime: values.endtime,
+    number: values['number-field'],
+    cursorFault: values['cursor-fault'],
+    visibilityLagSeconds: number('visibility-lag-seconds'),
+  }) as WechatEmulatorOptions['records'];
   return defined({
     host: values.host,
     port: number('port'),
     seed: values.seed,
     now,
+    freezeClock: values['freeze-clock'],
     wechat: defined({
       accounts: number('accounts'),
       agentsPerAccount: number('agents'),
       customers: number('customers'),
       days: number('days'),
       recordsPerDay: number('records-per-day'),
+      uniformDays: values['uniform-days'],
       tokenExpiresInSeconds: number('token-expires-in'),
+      tokenOverlapSeconds: number('token-overlap-seconds'),
+      inviteAcceptMs: number('invite-accept-ms'),
+      messagesPerInteraction: number('messages-per-interaction'),
+      liveRecordsPerSecond: number('live-records-per-second'),
       rawControlCharacters: values['raw-control-characters'],
+      records: Object.keys(records ?? {}).length > 0 ? records : undefined,
+      deleteAgent: values['delete-agent'] as WechatEmulatorOptions['deleteAgent'],
     }),
     faults,
     json: values.json === true,
+    printConfig: values['print-config'] === true,
     help: values.help === true,
   });
 }
@@ -151,13 +210,15 @@ export function describeEmulator(emulator: RunningEmulator): string {
 }
 
 async function main(): Promise<void> {
-  const { json, help, ...options } = optionsFromArgs(process.argv.slice(2));
+  const { json, printConfig, help, ...options } = optionsFromArgs(process.argv.slice(2));
   if (help) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
   const emulator = await startEmulator(options);
-  if (json) {
+  if (printConfig) {
+    process.stdout.write(kefuConfigYaml(emulator));
+  } else if (json) {
     const { wechat, youmi } = emulator;
     process.stdout.write(
       `${JSON.stringify({ url: emulator.url, pid: process.pid, wechat: { baseUrl: wechat.baseUrl, accounts: wechat.accounts }, youmi: { baseUrl: youmi.baseUrl, tokenUrl: youmi.tokenUrl, clientId: youmi.clientId, clientSecret: youmi.clientSecret, tenantId: youmi.tenantId, merchantId: youmi.merchantId, wechatIds: youmi.wechatIds, v1: youmi.v1 } })}\n`,

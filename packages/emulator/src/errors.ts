@@ -15,6 +15,15 @@ export const emulatorErrorCatalogue = {
     description: 'A ground-truth helper was asked about an account the emulator does not serve.',
     fix: 'Use one of the appIds listed in `emulator.wechat.accounts`.',
   },
+  EMULATOR_ID_SPACE_EXHAUSTED: {
+    description:
+      'An account created more run-time records (sent messages, session changes, customer messages) in one emulator second than its msgid layout has room for; their ids would leave time order.',
+    fix: 'Raise `wechat.liveRecordsPerSecond` (flag `--live-records-per-second`), or advance the clock between bursts.',
+  },
+  EMULATOR_CONTROL_NOT_FOUND: {
+    description: 'A request under `/__emulator/` named no control endpoint (or used another HTTP method).',
+    fix: 'Use one of the control endpoints listed in the @kefu/emulator README.',
+  },
 } as const;
 
 /** Creates an @kefu/emulator error by code. */

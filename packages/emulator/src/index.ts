@@ -17,16 +17,41 @@ import { type FaultOptions, parseFaultOptions } from './faults.js';
 import type { EmulatedPlatform } from './platform.js';
 import { RequestLog } from './request-log.js';
 import { startHttpServer } from './server.js';
-import type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
-import { createWechatPlatform } from './wechat/wechat-platform.js';
+import type { WechatEmulatorOptions } from './wechat/wechat-data.js';
+import { createWechatPlatform, type WechatDescription } from './wechat/wechat-platform.js';
 import { createYoumiPlatformForEmulator, type YoumiDescription, type YoumiEmulatorOptions } from './youmi-wiring.js';
 
+export type { AdjustableClock } from './clock.js';
+export { CONTROL_PREFIX, type EmulatorControls } from './control-api.js';
 export { type EmulatorErrorCode, emulatorError, emulatorErrorCatalogue } from './errors.js';
 export type { FaultOptions } from './faults.js';
+export {
+  type EmulatorProviderConfigs,
+  type KefuConfigYamlOptions,
+  kefuConfigYaml,
+  kefuProviderConfigs,
+} from './kefu-config.js';
 export type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from './platform.js';
 export { RequestLog, type RequestLogEntry, type RequestLogFilter } from './request-log.js';
 export type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
 export { WechatErrcode } from './wechat/wechat-errcodes.js';
+export {
+  DEFAULT_WECHAT_KNOBS,
+  type DeleteAgentMethods,
+  DeleteAgentMethodsSchema,
+  type WechatKnobs,
+  type WechatKnobsInput,
+} from './wechat/wechat-knobs.js';
+export { MSGID_BASE, MSGID_STRIDE } from './wechat/wechat-msgids.js';
+export type { WechatDescription } from './wechat/wechat-platform.js';
+export {
+  DEFAULT_RECORD_KNOBS,
+  describeRecordReading,
+  type WechatRecordKnobs,
+  WechatRecordKnobsSchema,
+  wechatRecordReadings,
+} from './wechat/wechat-record-knobs.js';
+export type { WindowEntry } from './wechat/wechat-record-window.js';
 export type {
   YoumiDeliveryAttempt,
   YoumiEmulatorDescription,
@@ -47,6 +72,8 @@ export interface EmulatorOptions {
   seed?: string | number;
   /** Emulator clock start, ms since epoch (default Date.now()); it then runs in real time plus `clock.advance`. */
   now?: number;
+  /** The clock moves only by `clock.advance` (default false: it runs in real time). */
+  freezeClock?: boolean;
   /** WeChat MP platform options. */
   wechat?: WechatEmulatorOptions;
   /** Youmi platform options. */
@@ -59,12 +86,8 @@ export interface EmulatorOptions {
 export interface RunningEmulator {
   /** `http://127.0.0.1:<port>`. */
   url: string;
-  /** The WeChat MP platform: base URL, seeded accounts and the getmsglist ground truth. */
-  wechat: {
-    baseUrl: string;
-    accounts: Array<{ appId: string; secret: string; name: string }>;
-    expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[];
-  };
+  /** The WeChat MP platform: base URL, seeded accounts, the getmsglist ground truth and readings, token control. */
+  wechat: WechatDescription;
   /** The Youmi platform: base and token URLs, credentials, ground truth (`expectedChats`, `fans`). */
   youmi: YoumiDescription;
   /** The emulator clock. */
@@ -85,6 +108,7 @@ const EmulatorOptionsSchema = z.object({
   port: count(0, 65_535),
   seed: z.union([z.string(), z.number()]).optional(),
   now: z.number().int().nonnegative().optional(),
+  freezeClock: z.boolean().optional(),
   wechat: z
     .strictObject({
       accounts: count(1, 100),
@@ -97,6 +121,11 @@ const EmulatorOptionsSchema = z.object({
       inviteAcceptMs: count(0, 86_400_000),
       messagesPerInteraction: count(1, 1000),
       rawControlCharacters: z.boolean().optional(),
+      uniformDays: z.boolean().optional(),
+      liveRecordsPerSecond: count(1, 100_000),
+      // Checked by parseRecordKnobs, which names the knob and its readings.
+      records: z.unknown().optional(),
+      deleteAgent: z.enum(['both', 'get', 'post']).optional(),
     })
     .optional(),
   youmi: z.unknown().optional(),
@@ -115,7 +144,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
   let faults = parseFaultOptions(options.faults);
   const seed = String(options.seed ?? 'kefu');
-  const clock: AdjustableClock = createClock(options.now);
+  const clock: AdjustableClock = createClock(options.now, options.freezeClock ?? false);
   const log = new RequestLog();
   const wechat = createWechatPlatform({ seed, wechat: options.wechat ?? {}, clock, faults: () => faults });
   const youmi = createYoumiPlatformForEmulator({
@@ -126,6 +155,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     log,
   });
   const platforms: EmulatedPlatform[] = [wechat, youmi];
+  const setFaults = (next: unknown): FaultOptions => {
+    faults = parseFaultOptions(next);
+    wechat.resetFaultCounters();
+    return faults;
+  };
   const server = await startHttpServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -133,6 +167,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     clock,
     log,
     faults: () => faults,
+    controls: { log, clock, faults: () => faults, setFaults },
   });
   let stopped: Promise<void> | undefined;
   return {
@@ -142,8 +177,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     clock: { now: () => clock.now(), advance: (ms) => clock.advance(ms) },
     requests: log,
     setFaults(next: FaultOptions) {
-      faults = parseFaultOptions(next);
-      wechat.resetFaultCounters();
+      setFaults(next);
     },
     stop() {
       stopped ??= server.close();

@@ -32,9 +32,15 @@ export interface EmulatorResponse {
 
 /** An emulated platform: answers its routes, returns undefined for routes it does not own. */
 export interface EmulatedPlatform {
-  /** Short name used in logs and the request log (`wechat`, `youmi`). */
+  /** Short name used in logs and the request log (`wechat`, `youmi`); its control endpoints live under `/__emulator/<name>/`. */
   readonly name: string;
   handle(request: EmulatorRequest): Promise<EmulatorResponse | undefined>;
+  /**
+   * Answers the platform's control endpoints, `/__emulator/<name>/<path>` (`path` without the
+   * prefix), or undefined for none. Optional: without it such requests go to `handle`. Throw
+   * an EMULATOR_* KefuError for bad input; the server turns it into a 400/404 JSON error.
+   */
+  control?(request: EmulatorRequest, path: string): Promise<EmulatorResponse | undefined>;
   /** Stops timers and outgoing callbacks. */
   close(): Promise<void>;
 }

@@ -21,7 +21,7 @@ export interface RequestLogEntry {
   fault?: string;
 }
 
-/** Which entries {@link RequestLog.count} counts; every given field must match. */
+/** Which entries {@link RequestLog.count} and {@link RequestLog.entries} take; every given field must match. */
 export interface RequestLogFilter {
   platform?: string;
   method?: string;
@@ -51,9 +51,11 @@ export class RequestLog {
     if (this.#entries.length > this.#capacity) this.#entries.splice(0, this.#entries.length - this.#capacity);
   }
 
-  /** A copy of the entries, oldest first. */
-  entries(): RequestLogEntry[] {
-    return this.#entries.map((entry) => ({ ...entry, query: { ...entry.query } }));
+  /** A copy of the entries matching `filter` (all without one), oldest first. */
+  entries(filter: RequestLogFilter = {}): RequestLogEntry[] {
+    return this.#entries
+      .filter((entry) => matches(entry, filter))
+      .map((entry) => ({ ...entry, query: { ...entry.query } }));
   }
 
   /** Forgets every entry. */

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { isKefuError } from '@kefu/core/errors';
+import { answerControl, CONTROL_PREFIX, type EmulatorControls } from './control-api.js';
 import { emulatorError } from './errors.js';
 import {
   chooseTransportFault,
@@ -31,6 +33,8 @@ export interface HttpServerOptions {
   log: RequestLog;
   /** Read on every request so `setFaults` takes effect immediately. */
   faults: () => FaultOptions;
+  /** What `/__emulator/` control endpoints act on. */
+  controls: EmulatorControls;
 }
 
 /** A listening server. */
@@ -60,10 +64,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const server: Server = createServer((req, res) => {
     const number = ++sequence;
     handle(req, res, number).catch((error: unknown) => {
-      // A platform bug must show up as a 500 the test can see, not hang the client.
+      // A platform bug (or a limit of the emulator) must show up as a 500 the test can see, not hang the client.
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ errcode: 500, errmsg: `emulator error: ${String(error)}` }));
+        res.end(JSON.stringify(emulatorFailure(error)));
       } else res.destroy();
     });
   });
@@ -85,12 +89,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       options.log.add({ ...entry, platform: 'none', status: 413 });
       return;
     }
-    if (url.pathname === '/__emulator/memory') {
-      // Benchmarks read the server's own memory figures (bytes) without /proc access.
-      send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(process.memoryUsage()));
+    const request: EmulatorRequest = { method, url, headers: req.headers, body, receivedAt, sequence: number };
+    if (url.pathname.startsWith(CONTROL_PREFIX)) {
+      // Control endpoints: no token, no fault, not logged (a test reading the log must not see itself).
+      const control = await answerControl(request, options.controls, options.platforms);
+      send(res, control.status, { 'content-type': 'application/json' }, serialize(control.body));
       return;
     }
-    const request: EmulatorRequest = { method, url, headers: req.headers, body, receivedAt, sequence: number };
     let answer: EmulatorResponse | undefined;
     let platformName = 'none';
     for (const platform of options.platforms) {
@@ -100,7 +105,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         break;
       }
     }
-    answer ??= { status: 404, body: { errcode: 404, errmsg: `no emulated endpoint ${method} ${url.pathname}` } };
+    // No platform owns the path (WeChat answers its own unknown API paths with 40066).
+    answer ??= {
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: `404 page not found: no emulated endpoint ${method} ${url.pathname}\n`,
+    };
 
     const faults = options.faults();
     const applies = platformName !== 'none' && faultsApplyTo(faults, url.pathname, answer.exemptFromFaults === true);
@@ -197,6 +207,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       for (const platform of options.platforms) await platform.close();
     },
   };
+}
+
+/** The body of a 500: the emulator's own error, with its code when it has one. */
+function emulatorFailure(error: unknown): { error: { code: string; message: string } } {
+  if (isKefuError(error)) return { error: { code: error.code, message: `emulator error: ${error.message}` } };
+  return { error: { code: 'EMULATOR_INTERNAL', message: `emulator error: ${String(error)}` } };
 }
 
 /** Reads the whole body; undefined when it exceeds {@link MAX_REQUEST_BYTES}. */

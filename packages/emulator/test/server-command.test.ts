@@ -41,6 +41,54 @@ describe('kefu-emulator flags', () => {
     });
   });
 
+  it('given the flags of every WeChat option and reading, then they become those options', () => {
+    const options = optionsFromArgs(
+      [
+        '--freeze-clock',
+        '--uniform-days',
+        '--token-overlap-seconds=60',
+        '--invite-accept-ms=0',
+        '--messages-per-interaction=3',
+        '--live-records-per-second=50',
+        '--msgid-model=position',
+        '--continuation=exclusive',
+        '--response-msgid=last',
+        '--endtime=inclusive',
+        '--number-field=requested',
+        '--cursor-fault=stall',
+        '--visibility-lag-seconds=30',
+        '--delete-agent=post',
+        '--print-config',
+      ].flatMap((flag) => flag.split('=')),
+    );
+    expect(options).toMatchObject({
+      freezeClock: true,
+      printConfig: true,
+      wechat: {
+        uniformDays: true,
+        tokenOverlapSeconds: 60,
+        inviteAcceptMs: 0,
+        messagesPerInteraction: 3,
+        liveRecordsPerSecond: 50,
+        deleteAgent: 'post',
+        records: {
+          msgidModel: 'position',
+          continuation: 'exclusive',
+          responseMsgid: 'last',
+          endtime: 'inclusive',
+          number: 'requested',
+          cursorFault: 'stall',
+          visibilityLagSeconds: 30,
+        },
+      },
+    });
+  });
+
+  it('given a reading flag with an unknown value, then starting fails with EMULATOR_OPTIONS_INVALID naming it', async () => {
+    const options = optionsFromArgs(['--endtime', 'sometimes']);
+    await expect(startEmulator(options)).rejects.toThrow(/wechat\.records\.endtime/);
+  });
+
   it('given a bad number or an unknown flag, then it throws EMULATOR_OPTIONS_INVALID', () => {
     expect(() => optionsFromArgs(['--port', 'abc'])).toThrow(/--port needs a number/);
     expect(() => optionsFromArgs(['--colour', 'red'])).toThrow(/colour/);

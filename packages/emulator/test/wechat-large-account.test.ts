@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulator, startEmulator, type WechatRawRecord } from '../src/index.js';
-import { call, tokenFor } from './wechat-support.js';
+import { type RunningEmulator, startEmulator } from '../src/index.js';
+import { readMsgListWindow, tokenFor } from './wechat-support.js';
 
 // About 1 M records: 30 days × 33 334 records per day on average. Nothing is
 // materialized; memory and speed are measured by scripts/measure-getmsglist.ts.
@@ -18,22 +18,13 @@ afterAll(async () => {
 describe('a 1 M-record WeChat account', () => {
   it('given one full day, when read through getmsglist pages of 10 000, then every record comes once, in order', async () => {
     const token = await tokenFor(emulator);
-    const records: WechatRawRecord[] = [];
-    let msgid = 1;
-    let pages = 0;
-    for (;;) {
-      const answer = await call(emulator, 'POST', '/customservice/msgrecord/getmsglist', {
-        token,
-        json: { starttime: DAY_START, endtime: DAY_START + 86_400, msgid, number: 10_000 },
-      });
-      const list: WechatRawRecord[] = answer.body.recordlist;
-      expect(list.length).toBeLessThanOrEqual(10_000);
-      if (list.length === 0) break;
-      records.push(...list);
-      msgid = answer.body.msgid;
-      pages++;
-    }
-    expect(pages).toBeGreaterThan(1);
+    const { records, pages } = await readMsgListWindow(emulator, token, {
+      starttime: DAY_START,
+      endtime: DAY_START + 86_400,
+      number: 10_000,
+    });
+    for (const page of pages) expect(page.recordlist.length).toBeLessThanOrEqual(10_000);
+    expect(pages.length).toBeGreaterThan(1);
     const expected = emulator.wechat.expectedRecords({
       appId: emulator.wechat.accounts[0]!.appId,
       from: new Date(DAY_START * 1000),

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import type { RunningEmulator } from '../src/index.js';
+import type { RunningEmulator, WechatRawRecord, WechatRecordKnobs } from '../src/index.js';
 
 /** A parsed answer of the emulator. */
 export interface Answer {
@@ -53,4 +53,52 @@ export async function customersOf(
     query: { appid: account?.appId ?? '' },
   });
   return answer.body.customers;
+}
+
+/** A getmsglist page as answered. */
+export interface MsgListPage {
+  recordlist: WechatRawRecord[];
+  number: number;
+  msgid: number;
+}
+
+/** True when a continuation page starts with the previous page's last record (inclusive bound, last id answered). */
+export function repeatsBoundary(knobs: WechatRecordKnobs): boolean {
+  return knobs.msgidModel === 'global-id' && knobs.continuation === 'inclusive' && knobs.responseMsgid === 'last';
+}
+
+/**
+ * Reads one getmsglist window as a client that knows the reading in force: passes the
+ * answered msgid back, drops the repeated boundary record when the reading repeats it
+ * (checking it is the previous page's last), stops on an empty or short page.
+ */
+export async function readMsgListWindow(
+  emulator: RunningEmulator,
+  token: string,
+  request: { starttime: number; endtime: number; number: number },
+): Promise<{ records: WechatRawRecord[]; pages: MsgListPage[] }> {
+  const knobs = emulator.wechat.recordKnobs();
+  const records: WechatRawRecord[] = [];
+  const pages: MsgListPage[] = [];
+  let msgid = 1;
+  for (;;) {
+    const answer = await call(emulator, 'POST', '/customservice/msgrecord/getmsglist', {
+      token,
+      json: { ...request, msgid },
+    });
+    if (answer.body.errcode !== undefined) throw new Error(`getmsglist answered ${JSON.stringify(answer.body)}`);
+    const page = answer.body as MsgListPage;
+    pages.push(page);
+    const repeated = pages.length > 1 && repeatsBoundary(knobs);
+    if (
+      repeated &&
+      page.recordlist.length > 0 &&
+      JSON.stringify(page.recordlist[0]) !== JSON.stringify(records.at(-1))
+    ) {
+      throw new Error(`page ${pages.length} does not start with the previous page's last record`);
+    }
+    records.push(...page.recordlist.slice(repeated ? 1 : 0));
+    if (page.recordlist.length < request.number) return { records, pages };
+    msgid = page.msgid;
+  }
 }

@@ -131,7 +131,7 @@ describe('a poison record', () => {
       const run = await kefu(['sync', '-c', config, ...range]);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(
-        /\n +KEFU_RECORD_INVALID: provider wechat-mp emitted an invalid record \S+ on \S+: customer: /,
+        /\n +error KEFU_RECORD_INVALID: provider wechat-mp emitted an invalid record \S+ on \S+: customer: /,
       );
       expect(run.stderr).toMatch(/\n +fix: .*`sync\.onInvalidRecord: dead-letter`/);
     }

@@ -124,7 +124,7 @@ describe('resume after Ctrl-C', () => {
     const resumed = await kefu(['sync', '-c', config, '--json']);
     expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
     const summary = JSON.parse(resumed.stdout) as {
-      targets: Array<{ target: string; status: string; range: { from: string; to: string }; warnings: unknown[] }>;
+      targets: Array<{ target: string; status: string; range: { from: string; to: string }; warnings: unknown }>;
     };
     expect(summary.targets.map((target) => target.status)).toEqual(['done', 'done', 'done']);
     // Every target synced the stopped run's range (30 days), and nobody asked for another one: no warning.
@@ -133,7 +133,7 @@ describe('resume after Ctrl-C', () => {
     expect(Math.round((to.getTime() - from.getTime()) / 86_400_000)).toBe(30);
     for (const target of summary.targets) {
       expect(target.range.from).toBe(from.toISOString());
-      expect(target.warnings).toEqual([]);
+      expect(target.warnings).toEqual({ count: 0, distinct: [] });
     }
     const expected = emulator.wechat.accounts.flatMap((account) =>
       expectedWechatIds(emulator, account.appId, from, to),

@@ -205,6 +205,25 @@ export const wechatMpErrorCatalogue = {
     fix: 'Usually a truncated body, retried automatically; if it persists the platform changed its format: report it.',
     retryable: true,
   },
+  WECHAT_MSGID_MISSING: {
+    description:
+      'getmsglist answered a full page with `msgid` 0 or absent: the window has more records and no cursor to read them with.',
+    fix: 'Nothing was skipped: the sync stopped at its last checkpoint. Run it again later (the platform may have recovered); if it persists, report the answer (request log, `rid`) to kefu and to WeChat.',
+  },
+  WECHAT_MSGID_NOT_ADVANCING: {
+    description:
+      'getmsglist answered a full page with the same `msgid` it was asked for: following it would read the same page forever, stopping would lose the rest of the window.',
+    fix: 'Nothing was skipped: the sync stopped at its last checkpoint. Run it again later; if it persists, report the answer to kefu. With `pageSize` 1 an inclusive server repeats its one record: kefu asks for at least 2.',
+  },
+  WECHAT_MSGID_BACKWARDS: {
+    description: 'getmsglist answered a `msgid` lower than the one it was asked for: the cursor went backwards.',
+    fix: 'Nothing was skipped: the sync stopped at its last checkpoint. Run it again later; if it persists, report the answer to kefu.',
+  },
+  WECHAT_MSGID_UNUSABLE: {
+    description:
+      'getmsglist answered a `msgid` that is not an integer between 0 and 2^53 − 1, so it cannot be sent back exactly.',
+    fix: 'Nothing was skipped: the sync stopped at its last checkpoint. Report the answer to kefu (ids beyond 2^53 need exact decimal handling).',
+  },
   WECHAT_INVALID_REQUEST: {
     description: 'A call was given invalid input (rejected before anything was sent).',
     fix: 'Correct the field named in the message.',
@@ -220,6 +239,11 @@ export const wechatMpErrorCatalogue = {
   WECHAT_AVATAR_TOO_LARGE: {
     description: 'An agent avatar is larger than 5 MB.',
     fix: 'Resize the image below 5 MB (640x640 JPEG is recommended).',
+  },
+  WECHAT_PUSH_INVALID: {
+    description:
+      'A push (server message or event, after decryption) lacks ToUserName, FromUserName, CreateTime or MsgType, or has a known field that is not one text value.',
+    fix: 'Nothing to configure if it did not come from WeChat: answer 400. If WeChat sent it, report the field names in the message (the platform changed its format).',
   },
   WECHAT_TOKEN_LOCK_TIMEOUT: {
     description: 'The token-store lock could not be taken in time (another process holds it).',
@@ -246,14 +270,27 @@ export function msUntilNextMinute(now: number): number {
   return 60_000 - (now % 60_000) + 50;
 }
 
+/** The request id WeChat appends to an errmsg (`… rid: 6543a1b2-0c1d2e3f-4a5b6c7d`), if there is one. */
+export function requestIdOf(errmsg: string): string | undefined {
+  return /\brid: ?([0-9a-zA-Z]+(?:-[0-9a-zA-Z]+)+)/.exec(errmsg)?.[1];
+}
+
 /** Turns a platform `{errcode, errmsg}` into the catalogue's typed error. */
 export function platformError(
   errcode: number,
   errmsg: string,
   context: { call: string; appId: string; now: number },
 ): KefuError {
+  // errmsg is kept whole: WeChat appends ` rid: <hex>-<hex>-<hex>`, which its support asks for.
   const message = `WeChat ${context.call} failed for ${context.appId}: errcode ${errcode} ${errmsg}`;
-  const details: Record<string, unknown> = { errcode, errmsg, call: context.call, appId: context.appId };
+  const rid = requestIdOf(errmsg);
+  const details: Record<string, unknown> = {
+    errcode,
+    errmsg,
+    call: context.call,
+    appId: context.appId,
+    ...(rid ? { rid } : {}),
+  };
   const options: KefuErrorOptions = { details };
   if (errcode === -1) return wechatMpError('WECHAT_SYSTEM_BUSY', message, options);
   if (errcode === 45011) {

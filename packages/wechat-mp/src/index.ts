@@ -1,9 +1,11 @@
 /**
  * @kefu/wechat-mp — the WeChat Official Account customer-service provider: token
- * manager and stores, typed client, record streams, normalized records, plugin.
+ * manager and stores, typed client, record streams, normalized records, pushes, plugin.
  */
 export * from './errors.js';
+export * from './msglist-cursor.js';
 export { parsePlatformJson, repairPlatformJson } from './platform-json.js';
+export * from './push-messages.js';
 export * from './record-normalizer.js';
 export * from './record-pages.js';
 export * from './token-manager.js';

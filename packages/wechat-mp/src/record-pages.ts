@@ -9,6 +9,17 @@ import {
 } from '@kefu/core';
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
+import {
+  boundaryDigest,
+  checkBoundary,
+  judgeMsgListPage,
+  type MsgListPosition,
+  MsgListPositionSchema,
+  type MsgListWindowRef,
+  numberMismatchWarning,
+  parseMsgListPosition,
+  resumeShiftedWarning,
+} from './msglist-cursor.js';
 import { normalizeRecord, OccurrenceCounter, recordIdentity } from './record-normalizer.js';
 import type { WechatMpClient } from './wechat-mp-client.js';
 import { isCanonicalRawRecord, type RawRecord, RawRecordSchema } from './wechat-mp-schemas.js';
@@ -18,6 +29,12 @@ export type RecordApi = 'msglist' | '2015' | 'legacy';
 
 /** Largest page of each API (API-NOTES). */
 export const MAX_PAGE_SIZE: Readonly<Record<RecordApi, number>> = { msglist: 10_000, '2015': 50, legacy: 1000 };
+
+/**
+ * Smallest page of each API. A getmsglist page of 1 can never advance on a platform that
+ * repeats the boundary record (inclusive bound, last id answered): kefu asks for at least 2.
+ */
+export const MIN_PAGE_SIZE: Readonly<Record<RecordApi, number>> = { msglist: 2, '2015': 1, legacy: 1 };
 
 /**
  * Default page of each API. getmsglist pages of 2 000 rather than 10 000: a stream keeps
@@ -57,18 +74,23 @@ export class DayWindowSplitter {
 }
 
 /**
- * The resumable position of a WeChat record stream: the window's start (unix seconds),
- * the next `msgid` (msglist) or `pageindex` (2015/legacy) in it, and the occurrence
- * counts of the last second delivered (for stable ids of identical records).
+ * The resumable position of a 2015 / legacy getrecord stream: the window's start (unix
+ * seconds), the next `pageindex` in it (`cursor`), and the occurrence counts of the last
+ * second delivered (for stable ids of identical records).
  */
-export const WechatPositionSchema = z.object({
-  api: z.enum(['msglist', '2015', 'legacy']),
+export const PageIndexPositionSchema = z.object({
+  api: z.enum(['2015', 'legacy']),
   windowStart: z.number().int().nonnegative(),
   cursor: z.number().int().positive(),
-  /** Raw records of page `cursor` already delivered (pageindex APIs, when `to` cut a page short). */
+  /** Raw records of page `cursor` already delivered (when `to` cut a page short). */
   skip: z.number().int().positive().optional(),
   seen: z.object({ t: z.number(), c: z.record(z.string(), z.number().int().nonnegative()) }).optional(),
 });
+/** The position of a getrecord stream. */
+export type PageIndexPosition = z.infer<typeof PageIndexPositionSchema>;
+
+/** The position stored in checkpoints: getmsglist's (`MsgListPositionSchema`) or getrecord's. */
+export const WechatPositionSchema = z.discriminatedUnion('api', [MsgListPositionSchema, PageIndexPositionSchema]);
 /** The position stored in checkpoints. */
 export type WechatPosition = z.infer<typeof WechatPositionSchema>;
 
@@ -86,9 +108,13 @@ function toJson(position: WechatPosition): JsonValue {
   return { ...position } as JsonValue;
 }
 
-function parsePosition(api: RecordApi, position: JsonValue, query: RecordWindowQuery): WechatPosition {
+function parsePageIndexPosition(
+  api: '2015' | 'legacy',
+  position: JsonValue,
+  query: RecordWindowQuery,
+): PageIndexPosition {
   if (position === null) return { api, windowStart: query.from, cursor: 1 };
-  const parsed = WechatPositionSchema.safeParse(position);
+  const parsed = PageIndexPositionSchema.safeParse(position);
   if (!parsed.success || parsed.data.api !== api) {
     throw coreError(
       'KEFU_CHECKPOINT_INVALID',
@@ -122,20 +148,38 @@ function validateRaw(item: unknown, call: string): RawRecord {
  */
 const RECORDS_PER_TURN = 250;
 
-/** Normalizes the raw records of one page that fall in `[start, end)` (and belong to `customer`, if set). */
+/** Which raw records of a page are this stream's to deliver. */
+interface PageFilter {
+  /** The window `[start, end)` (unix seconds): records outside are left to their own window. */
+  start: number;
+  end: number;
+  /** Records before this second were delivered by an earlier sync (a window `to` had cut). */
+  deliveredBefore?: number | undefined;
+  /** `deliveredBefore` applies to this many leading raw records only (default: all). */
+  deliveredWithin?: number | undefined;
+}
+
+/**
+ * Normalizes the raw records of one page that the filter keeps (and that belong to
+ * `customer`, if set). Records delivered before are dropped before the occurrence counter
+ * sees them: it counted them then.
+ */
 async function normalizePage(
   list: readonly unknown[],
   call: string,
-  window: { start: number; end: number },
+  filter: PageFilter,
   query: RecordWindowQuery,
   counter: OccurrenceCounter,
 ): Promise<KefuRecord[]> {
   const records: KefuRecord[] = [];
+  const deliveredBefore = filter.deliveredBefore ?? Number.NEGATIVE_INFINITY;
+  const deliveredWithin = filter.deliveredWithin ?? Number.POSITIVE_INFINITY;
   let count = 0;
   for (const item of list) {
     if (++count % RECORDS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
     const raw = validateRaw(item, call);
-    if (raw.time < window.start || raw.time >= window.end) continue;
+    if (raw.time < filter.start || raw.time >= filter.end) continue;
+    if (raw.time < deliveredBefore && count <= deliveredWithin) continue;
     const identity = recordIdentity(query.appId, raw);
     const occurrence = counter.next(identity, raw.time);
     if (query.customer && raw.openid !== query.customer) continue;
@@ -150,15 +194,33 @@ function readAhead<T>(request: Promise<T>): Promise<T> {
   return request;
 }
 
+/** The window of a day a stream is in: `[start, end)`, where `end` is the day's end or the query's `to`. */
+interface DayWindow extends MsgListWindowRef {
+  /** The next Beijing midnight after `start`. */
+  dayEnd: number;
+}
+
+/** What a getmsglist stream carries from page to page inside one window. */
+interface MsgListWalk {
+  /** The msgid of the next request. */
+  msgid: number;
+  /** Digest of the last raw record received, when `msgid` is one the platform answered. */
+  boundary: string | undefined;
+  exclusive: boolean;
+  /** Set after a cut: raw records before this second were delivered (see `MsgListPositionSchema`). */
+  deliveredBefore: number | undefined;
+  /** The raw records of the page `to` cut, until the first page read after it. */
+  cutPage: MsgListPosition['cutPage'];
+  counter: OccurrenceCounter;
+}
+
 /**
- * Pages of `getmsglist`, paging on `msgid`. Assumption (API-NOTES: msgid starts at 1 and
- * ascends): `msgid` numbers the records of the window `[starttime, endtime]` in time
- * order, so request `msgid = m` returns records m, m+1, …; the next request asks for
- * m + (records returned). That is right whether the response's cursor is inclusive or
- * exclusive (the boundary record is never delivered twice), and the response cursor is
- * only used to stop when it does not advance. Because records are ordered by time,
- * numbering of a window's prefix does not change when a later sync extends `to`.
- * Records outside `[start, end)` (an inclusive `endtime`) are left to their own window.
+ * Pages of `getmsglist`, following its `msgid` cursor (the rules are in msglist-cursor.ts):
+ * each window's first request sends `msgid: 1`, every next one the `msgid` the platform
+ * answered, unchanged; a page repeating the previous page's last record loses it; the
+ * window ends on an empty or short page; impossible cursors fail with a typed error. A
+ * `number` that disagrees with the records returned is reported as a warning. Records
+ * outside `[start, end)` (an inclusive `endtime`) are left to their own window.
  */
 export class MsgIdPageSource implements PageSource {
   readonly #client: WechatMpClient;
@@ -172,62 +234,170 @@ export class MsgIdPageSource implements PageSource {
   }
 
   /**
-   * Pages from `position` (null = the start of the query). The next page is requested
-   * as soon as this one has arrived, before its records are normalized: the platform
-   * serves it while kefu works, and there is still one request at a time per account.
+   * Pages from `position` (null = the start of the query). Only known cursors are read
+   * ahead: the next page as soon as a full page arrived (with the `msgid` it answered), and
+   * the next day's first page (`msgid: 1`), before this page's records are normalized; there
+   * is still one request at a time per account.
    */
   async *pages(position: JsonValue, signal: AbortSignal, context: PageSourceContext = {}): AsyncGenerator<RecordPage> {
     const query = this.#query;
-    const fetchPage = (windowStart: number, end: number, msgid: number) =>
+    const fetchPage = (window: DayWindow, msgid: number) =>
       readAhead(
         this.#client.getMsgList(
-          { starttime: windowStart, endtime: end, msgid, number: query.pageSize },
+          { starttime: window.start, endtime: window.end, msgid, number: query.pageSize },
           { signal, onRetry: context.onRetry },
         ),
       );
-    let current = parsePosition('msglist', position, query);
+    let current = parseMsgListPosition(position, query.from);
     let pending: ReturnType<typeof fetchPage> | undefined;
     while (current.windowStart < query.to) {
-      const boundary = this.#splitter.nextBoundary(current.windowStart);
-      const end = Math.min(boundary, query.to);
-      const counter = new OccurrenceCounter(current.seen);
-      let cursor = current.cursor;
-      let lastResponseCursor = Number.NEGATIVE_INFINITY;
+      const window = this.#window(current.windowStart);
+      const walk = startWalk(current);
       while (true) {
-        const response = await (pending ?? fetchPage(current.windowStart, end, cursor));
+        const requested = walk.msgid;
+        const response = await (pending ?? fetchPage(window, requested));
         pending = undefined;
         const list = response.recordlist;
-        const next = cursor + list.length;
-        const responseCursor = response.msgid;
-        const advancing =
-          list.length > 0 &&
-          (responseCursor === undefined || (responseCursor >= cursor && responseCursor > lastResponseCursor));
-        const windowDone = list.length < query.pageSize || !advancing;
-        if (!windowDone) pending = fetchPage(current.windowStart, end, next);
-        else if (end === boundary && boundary < query.to) {
-          pending = fetchPage(boundary, Math.min(this.#splitter.nextBoundary(boundary), query.to), 1);
+        const answer = { count: list.length, msgid: response.msgid, number: response.number };
+        const warning = numberMismatchWarning(answer, requested, window);
+        if (warning) context.onWarning?.(warning);
+        const verdict = judgeMsgListPage(answer, requested, query.pageSize, window);
+        if (!verdict.done) pending = fetchPage(window, verdict.next);
+        else if (window.end === window.dayEnd && window.dayEnd < query.to) {
+          pending = fetchPage(this.#window(window.dayEnd), 1);
         }
-        const records = await normalizePage(list, 'getmsglist', { start: current.windowStart, end }, query, counter);
-        const seen = counter.snapshot();
-        if (windowDone && end === boundary) {
+        const records = await this.#readPage(list, walk, window, requested, context);
+        const exclusive = walk.exclusive ? { exclusive: true as const } : {};
+        if (verdict.done && window.end === window.dayEnd) {
           // A whole day is read: the next one starts fresh.
-          yield { records, position: toJson({ api: 'msglist', windowStart: boundary, cursor: 1 }) };
-          current = { api: 'msglist', windowStart: boundary, cursor: 1 };
+          current = { api: 'msglist', windowStart: window.dayEnd, msgid: 1, ...exclusive };
+          yield { records, position: toJson(current) };
           break;
         }
-        const after: WechatPosition = {
-          api: 'msglist',
-          windowStart: current.windowStart,
-          cursor: next,
-          ...(seen ? { seen } : {}),
-        };
-        yield { records, position: toJson(after) };
-        if (windowDone) return; // `to` cuts this window: a later sync continues it from `after`.
-        cursor = next;
-        lastResponseCursor = responseCursor ?? lastResponseCursor;
+        if (verdict.done) {
+          // `to` cut this window: a later sync asks again from this page's request.
+          yield { records, position: toJson(cutPosition(window, requested, walk, this.#cutPage(list))) };
+          return;
+        }
+        walk.msgid = verdict.next;
+        walk.boundary = boundaryDigest(query.appId, validateRaw(list.at(-1), 'getmsglist'));
+        yield { records, position: toJson(midPosition(window, walk)) };
       }
     }
   }
+
+  #window(start: number): DayWindow {
+    const dayEnd = this.#splitter.nextBoundary(start);
+    return { appId: this.#query.appId, start, end: Math.min(dayEnd, this.#query.to), dayEnd };
+  }
+
+  /** The page's records to deliver: without a repeated boundary record, filtered, normalized. */
+  async #readPage(
+    list: readonly unknown[],
+    walk: MsgListWalk,
+    window: DayWindow,
+    requested: number,
+    context: PageSourceContext,
+  ): Promise<KefuRecord[]> {
+    const first = list.length > 0 ? validateRaw(list[0], 'getmsglist') : undefined;
+    const check = checkBoundary(this.#query.appId, first, walk.boundary, walk.exclusive);
+    walk.exclusive = check.exclusive;
+    const fresh = check.dropFirst ? list.slice(1) : list;
+    const skip = this.#deliveredSkip(list, walk);
+    if (skip.shifted) context.onWarning?.(resumeShiftedWarning(window, requested, skip.shifted));
+    const filter: PageFilter = { start: window.start, end: window.end, ...skip.filter };
+    // `deliveredWithin` counts the raw list; a dropped first record shortens it by one.
+    if (filter.deliveredWithin !== undefined && check.dropFirst) filter.deliveredWithin -= 1;
+    return normalizePage(fresh, 'getmsglist', filter, this.#query, walk.counter);
+  }
+
+  /**
+   * Which raw records a cut's `deliveredBefore` skips. On the first page after the cut, when it
+   * starts with the records of the cut page, just those (later ones are new even if older), and
+   * the rest of the window skips nothing; when it does not (`shifted`), every raw record of the
+   * window before the cut, on this page and the next ones.
+   */
+  #deliveredSkip(
+    list: readonly unknown[],
+    walk: MsgListWalk,
+  ): {
+    filter: Pick<PageFilter, 'deliveredBefore' | 'deliveredWithin'>;
+    shifted?: { records: number; deliveredBefore: number };
+  } {
+    const { deliveredBefore, cutPage } = walk;
+    walk.cutPage = undefined;
+    if (deliveredBefore === undefined) return { filter: {} };
+    if (!cutPage) return { filter: { deliveredBefore } };
+    if (!this.#startsWithCutPage(list, cutPage)) {
+      return { filter: { deliveredBefore }, shifted: { records: cutPage.records, deliveredBefore } };
+    }
+    walk.deliveredBefore = undefined;
+    return { filter: { deliveredBefore, deliveredWithin: cutPage.records } };
+  }
+
+  #startsWithCutPage(list: readonly unknown[], cut: NonNullable<MsgListPosition['cutPage']>): boolean {
+    if (cut.records === 0) return true;
+    if (list.length < cut.records || cut.last === undefined) return false;
+    return boundaryDigest(this.#query.appId, validateRaw(list[cut.records - 1], 'getmsglist')) === cut.last;
+  }
+
+  /** What a cut position keeps of the window's last page: its raw record count and last record's digest. */
+  #cutPage(list: readonly unknown[]): NonNullable<MsgListPosition['cutPage']> {
+    const last = list.at(-1);
+    return {
+      records: list.length,
+      ...(last === undefined ? {} : { last: boundaryDigest(this.#query.appId, validateRaw(last, 'getmsglist')) }),
+    };
+  }
+}
+
+/** The walk of a window from a stored position. */
+function startWalk(position: MsgListPosition): MsgListWalk {
+  return {
+    msgid: position.msgid,
+    boundary: position.boundary,
+    exclusive: position.exclusive === true,
+    deliveredBefore: position.deliveredBefore,
+    cutPage: position.cutPage,
+    counter: new OccurrenceCounter(position.seen),
+  };
+}
+
+/** The position after a full page: ask for the answered msgid, expecting the boundary record maybe repeated. */
+function midPosition(window: DayWindow, walk: MsgListWalk): MsgListPosition {
+  const seen = walk.counter.snapshot();
+  return {
+    api: 'msglist',
+    windowStart: window.start,
+    msgid: walk.msgid,
+    ...(walk.boundary ? { boundary: walk.boundary } : {}),
+    ...(walk.exclusive ? { exclusive: true as const } : {}),
+    ...(walk.deliveredBefore !== undefined ? { deliveredBefore: walk.deliveredBefore } : {}),
+    ...(seen ? { seen } : {}),
+  };
+}
+
+/**
+ * The position after `to` cut a window: the request of its last page is a lower bound below
+ * every record not delivered (the platform may include `endtime`, and records at or after
+ * `end` were left out); of that page's raw records (`cutPage`), those before `end` were delivered.
+ */
+function cutPosition(
+  window: DayWindow,
+  requested: number,
+  walk: MsgListWalk,
+  cutPage: NonNullable<MsgListPosition['cutPage']>,
+): MsgListPosition {
+  const seen = walk.counter.snapshot();
+  return {
+    api: 'msglist',
+    windowStart: window.start,
+    msgid: requested,
+    ...(walk.exclusive ? { exclusive: true as const } : {}),
+    deliveredBefore: Math.max(walk.deliveredBefore ?? 0, window.end),
+    cutPage,
+    ...(seen ? { seen } : {}),
+  };
 }
 
 /**
@@ -270,7 +440,7 @@ export class PageIndexPageSource implements PageSource {
           { signal, onRetry: context.onRetry },
         ),
       );
-    let current = parsePosition(api, position, query);
+    let current = parsePageIndexPosition(api, position, query);
     let pending: ReturnType<typeof fetchPage> | undefined;
     while (current.windowStart < query.to) {
       const boundary = this.#splitter.nextBoundary(current.windowStart);
@@ -301,7 +471,7 @@ export class PageIndexPageSource implements PageSource {
           break;
         }
         // A short last page may fill up when a later sync extends `to`: resume inside it.
-        const after: WechatPosition =
+        const after: PageIndexPosition =
           windowDone && list.length > 0 && !repeated
             ? { api, windowStart: current.windowStart, cursor: pageIndex, skip: list.length, ...(seen ? { seen } : {}) }
             : windowDone

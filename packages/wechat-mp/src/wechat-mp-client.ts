@@ -213,17 +213,20 @@ export class WechatMpClient {
     });
   }
 
-  /** Deletes an agent. Sent as POST JSON (current doc) with `kf_account` also in the query (what SDKs send). */
+  /**
+   * Deletes an agent with `GET /customservice/kfaccount/del?kf_account=` (what WxJava,
+   * co-wechat-api and wechat-api send); a platform refusing GET with 43002 "require POST"
+   * gets the current doc's form, POST JSON `{kf_account}` (API-NOTES: accept both).
+   */
   async deleteAgent(account: string, options: CallOptions = {}): Promise<void> {
     const kfAccount = validateInput(KfAccountNameSchema, account, 'deleteAgent');
-    await this.#call({
-      name: 'kfaccount/del',
-      method: 'POST',
-      path: '/customservice/kfaccount/del',
-      query: { kf_account: kfAccount },
-      json: { kf_account: kfAccount },
-      ...acknowledgement(options),
-    });
+    const call = { name: 'kfaccount/del', path: '/customservice/kfaccount/del', ...acknowledgement(options) };
+    try {
+      await this.#call({ ...call, method: 'GET', query: { kf_account: kfAccount } });
+    } catch (error) {
+      if (!isKefuError(error) || error.code !== 'WECHAT_43002') throw error;
+      await this.#call({ ...call, method: 'POST', json: { kf_account: kfAccount } });
+    }
   }
 
   // ---- sessions ----

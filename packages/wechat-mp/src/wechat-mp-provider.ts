@@ -25,6 +25,7 @@ import { WECHAT_MP_PLATFORM } from './record-normalizer.js';
 import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
+  MIN_PAGE_SIZE,
   MsgIdPageSource,
   PageIndexPageSource,
   type RecordWindowQuery,
@@ -159,7 +160,10 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
       from: Math.ceil(from.getTime() / 1000),
       to: Math.ceil(to.getTime() / 1000),
       customer,
-      pageSize: Math.min(pageSize ?? this.config.pageSize ?? DEFAULT_PAGE_SIZE[api], MAX_PAGE_SIZE[api]),
+      pageSize: Math.max(
+        MIN_PAGE_SIZE[api],
+        Math.min(pageSize ?? this.config.pageSize ?? DEFAULT_PAGE_SIZE[api], MAX_PAGE_SIZE[api]),
+      ),
     };
     const source =
       api === 'msglist' ? new MsgIdPageSource(client, windowQuery) : new PageIndexPageSource(client, api, windowQuery);

@@ -98,6 +98,43 @@ describe('WechatMpClient: every call against the emulator', () => {
       expect((await client.listAgents()).some((a) => a.kf_account === account)).toBe(false);
     });
 
+    it.each([
+      ['both', ['GET 0']],
+      ['post', ['GET 43002', 'POST 0']],
+    ] as const)(
+      'given a platform taking %s forms of kfaccount/del, when deleting an agent, then it sends %j',
+      async (forms, sent) => {
+        fixture.emulator.wechat.setKnobs({ deleteAgent: forms });
+        try {
+          const account = `del_${forms}@${suffix}`;
+          await client.addAgent({ account, nickname: 'Leaving' });
+          fixture.emulator.requests.clear();
+          await client.deleteAgent(account);
+          const calls = fixture.emulator.requests
+            .entries()
+            .filter((entry) => entry.path === '/customservice/kfaccount/del')
+            .map((entry) => `${entry.method} ${entry.errcode ?? 0}`);
+          expect(calls).toEqual(sent);
+          expect(
+            fixture.emulator.requests.entries().find((e) => e.method === 'GET' && e.path.endsWith('/del'))?.query,
+          ).toMatchObject({
+            kf_account: account,
+          });
+          expect((await client.listAgents()).some((a) => a.kf_account === account)).toBe(false);
+        } finally {
+          fixture.emulator.wechat.setKnobs({ deleteAgent: 'both' });
+        }
+      },
+    );
+
+    it('given a platform error, then the typed error keeps the request id WeChat appends to errmsg', async () => {
+      const error = await client.updateAgent({ account: `nobody@${suffix}`, nickname: 'x' }).catch((e: unknown) => e);
+      expect(isKefuError(error) && error.code).toBe('WECHAT_65401');
+      const rid = isKefuError(error) ? (error.details.rid as string) : '';
+      expect(rid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
+      expect((error as Error).message).toContain(`rid: ${rid}`);
+    });
+
     it('maps agent errors to typed errors', async () => {
       expect(await codeOf(client.updateAgent({ account: `nobody@${suffix}`, nickname: 'x' }))).toBe('WECHAT_65401');
       expect(await codeOf(client.addAgent({ account: 'abc@not_this_account', nickname: 'x' }))).toBe('WECHAT_65404');

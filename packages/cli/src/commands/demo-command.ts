@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { createKefu, type KefuRecord, silentLogger } from '@kefu/core';
-import { startEmulator } from '@kefu/emulator';
+import { kefuProviderConfigs, startEmulator } from '@kefu/emulator';
 import { DatabaseSink, plugin as sinkDb } from '@kefu/sink-db';
 import { plugin as sinkFile } from '@kefu/sink-file';
 import { plugin as wechatMp } from '@kefu/wechat-mp';
@@ -88,24 +88,12 @@ export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Pr
     if (!options.json) io.stderr.write(`${line}\n`);
   };
   say(`emulator on ${emulator.url}; syncing ${options.days} day(s) from WeChat MP and Youmi …`);
+  // The same provider blocks `kefu emulator --print-config` writes.
+  const configs = kefuProviderConfigs(emulator);
   const kefu = await createKefu({
     providers: [
-      {
-        use: wechatMp,
-        id: 'wechat-mp',
-        config: { baseUrl: emulator.wechat.baseUrl, accounts: emulator.wechat.accounts },
-      },
-      {
-        use: youmi,
-        id: 'youmi',
-        config: {
-          baseUrl: emulator.youmi.baseUrl,
-          tokenUrl: emulator.youmi.tokenUrl,
-          clientId: emulator.youmi.clientId,
-          clientSecret: emulator.youmi.clientSecret,
-          wechatIds: emulator.youmi.wechatIds,
-        },
-      },
+      { use: wechatMp, id: 'wechat-mp', config: configs.wechat },
+      { use: youmi, id: 'youmi', config: configs.youmi },
     ],
     sinks: [
       { use: sinkDb, id: 'sqlite', config: { url: database } },

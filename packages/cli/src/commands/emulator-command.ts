@@ -1,4 +1,4 @@
-import { startEmulator } from '@kefu/emulator';
+import { kefuConfigYaml, startEmulator } from '@kefu/emulator';
 import type { CliIo } from '../cli.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 
@@ -10,6 +10,8 @@ export interface EmulatorCommandOptions {
   recordsPerDay?: number;
   latencyMs?: number;
   json?: boolean;
+  /** Print a ready kefu YAML config instead of the description. */
+  printConfig?: boolean;
 }
 
 /** Starts the emulator, prints where it is and its (fake) credentials, and runs until SIGINT/SIGTERM. */
@@ -37,7 +39,9 @@ export async function runEmulatorCommand(options: EmulatorCommandOptions, io: Cl
       wechatIds: emulator.youmi.wechatIds,
     },
   };
-  if (options.json) {
+  if (options.printConfig) {
+    io.stdout.write(kefuConfigYaml(emulator));
+  } else if (options.json) {
     io.stdout.write(`${JSON.stringify(description)}\n`);
   } else {
     const lines = [

@@ -1,4 +1,4 @@
-import { type LogLevel, redactText, redactValue, type SyncSummary } from '@kefu/core';
+import { type LogLevel, redactText, redactValue, type SyncSummary, type SyncTargetSummary } from '@kefu/core';
 import type { CliIo } from '../cli.js';
 import { failureReport } from '../cli-errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
@@ -60,27 +60,38 @@ const RESUME_HINT = {
   'quota-exhausted': "run again after the platform's daily quota resets to resume",
 } as const;
 
-/** The summary for people: one block per target, failures with code, message and fix, then the totals. */
-export function summaryText(summary: SyncSummary, options: { dryRun?: boolean } = {}): string {
-  const indent = ' '.repeat(16);
-  const lines: string[] = [];
-  for (const t of summary.targets) {
-    const notStarted = t.status === 'stopped' && t.pages === 0 && t.records === 0;
-    const invalid =
-      t.invalidRecords > 0 ? `, ${t.invalidRecords} invalid record${t.invalidRecords === 1 ? '' : 's'} left out` : '';
-    const counts = `${t.records} records, ${t.pages} pages, ${t.retries} retries${invalid}`;
-    const hint =
-      t.status === 'stopped' || t.status === 'quota-exhausted'
-        ? ` — ${notStarted ? 'not started; ' : ''}${RESUME_HINT[t.status]}`
-        : '';
-    lines.push(`${t.status.padEnd(15)} ${t.target}: ${counts}${hint}`);
-    if (t.status === 'failed' && t.error !== undefined) {
-      const failure = failureReport(t.error);
-      lines.push(`${indent}${failure.code}: ${failure.message}`);
-      if (failure.fix) lines.push(`${indent}fix: ${failure.fix}`);
-    }
-    for (const warning of t.warnings) lines.push(`${indent}warning ${warning.code}: ${warning.message}`);
+/** Indent of the lines under a target's line (its warnings and error). */
+const DETAIL_INDENT = ' '.repeat(18);
+
+/**
+ * A target's summary as text: one line of counts (with the invalid records left out and
+ * the warnings), "run again to resume" for one that did not finish, then its distinct
+ * warnings, and for one that did not end `done` its error's code, message and fix.
+ */
+export function targetSummaryLines(t: SyncTargetSummary): string[] {
+  const invalid =
+    t.invalidRecords > 0 ? `, ${t.invalidRecords} invalid record${t.invalidRecords === 1 ? '' : 's'} left out` : '';
+  const warnings = t.warnings.count > 0 ? `, ${t.warnings.count} warning${t.warnings.count === 1 ? '' : 's'}` : '';
+  const notStarted = t.status === 'stopped' && t.pages === 0 && t.records === 0;
+  const hint =
+    t.status === 'stopped' || t.status === 'quota-exhausted'
+      ? ` — ${notStarted ? 'not started; ' : ''}${RESUME_HINT[t.status]}`
+      : '';
+  const lines = [
+    `${t.status.padEnd(15)} ${t.target}: ${t.records} records, ${t.pages} pages, ${t.retries} retries${invalid}${warnings}${hint}`,
+  ];
+  for (const warning of t.warnings.distinct) lines.push(`${DETAIL_INDENT}warning ${warning.code}: ${warning.message}`);
+  if (t.error !== undefined && t.status !== 'done') {
+    const failure = failureReport(t.error);
+    lines.push(`${DETAIL_INDENT}error ${failure.code}: ${failure.message}`);
+    if (failure.fix) lines.push(`${DETAIL_INDENT}fix: ${failure.fix}`);
   }
+  return lines.map((line) => redactText(line));
+}
+
+/** The summary for people: {@link targetSummaryLines} per target, then the totals and what did not finish. */
+export function summaryText(summary: SyncSummary, options: { dryRun?: boolean } = {}): string {
+  const lines = summary.targets.flatMap(targetSummaryLines);
   const failed = summary.targets.filter((t) => t.status === 'failed').length;
   const stopped = summary.targets.filter((t) => t.status === 'stopped' || t.status === 'quota-exhausted').length;
   const verb = options.dryRun ? 'read (dry run)' : 'synced';
@@ -91,7 +102,7 @@ export function summaryText(summary: SyncSummary, options: { dryRun?: boolean } 
   lines.push(
     `${verb} ${summary.records} records in ${(summary.durationMs / 1000).toFixed(1)} s${outcome.length > 0 ? ` — ${outcome.join(', ')}` : ''}`,
   );
-  return `${redactText(lines.join('\n'))}\n`;
+  return `${lines.join('\n')}\n`;
 }
 
 /** `kefu sync`: an incremental sync with progress, then a summary. */

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hash32, stableId, unitFloat } from '../seeded-random.js';
+import type { DeleteAgentMethods } from './wechat-knobs.js';
+import type { WechatRecordKnobs } from './wechat-record-knobs.js';
 
 /**
  * The WeChat accounts' seeded data. Nothing is materialized: a record at (account, day,
@@ -25,6 +27,8 @@ export interface WechatEmulatorOptions {
   days?: number;
   /** Average records per day per account; quiet days and bursts vary around it (default 200). */
   recordsPerDay?: number;
+  /** Every day has exactly `recordsPerDay` records: no quiet days, no bursts (default false). */
+  uniformDays?: boolean;
   /** Lifetime of access tokens in seconds (default 7200). */
   tokenExpiresInSeconds?: number;
   /** How long a superseded /cgi-bin/token token stays valid, in seconds (default 300). */
@@ -38,6 +42,12 @@ export interface WechatEmulatorOptions {
    * body is then not strict JSON: clients must parse defensively). Default false.
    */
   rawControlCharacters?: boolean;
+  /** Run-time records (sent messages, session changes, customer messages) one account may create per emulator second: sizes the msgid layout (default 1000). */
+  liveRecordsPerSecond?: number;
+  /** How getmsglist reads its cursor where the docs are silent: one knob per reading (see the README). */
+  records?: Partial<WechatRecordKnobs>;
+  /** Which forms of `kfaccount/del` are taken: `both` (default), `get` or `post` (the SDKs and the doc disagree). */
+  deleteAgent?: DeleteAgentMethods;
 }
 
 /** One record as the WeChat record APIs return it. */
@@ -81,7 +91,7 @@ export const Opercode = {
 } as const;
 
 /** Salts of the per-record hashes (numbers, not strings: the hot path allocates nothing). */
-const Salt = { time: 1, customer: 2, agent: 3, initiated: 4, grabbed: 5, text: 6 } as const;
+const Salt = { time: 1, customer: 2, agent: 3, initiated: 4, grabbed: 5, text: 6, msgid: 7, liveMsgid: 8 } as const;
 
 /** One round of a 32-bit integer mix (murmur3 finalizer). */
 function mix(h: number, n: number): number {
@@ -96,6 +106,8 @@ const BLOCK = 10;
 const FIRST_MESSAGE_SLOT = 3;
 const MESSAGES_PER_BLOCK = 6;
 const SECONDS_PER_DAY = 86_400;
+/** The busiest day has this many times `recordsPerDay` records (quiet days ×0.25, ordinary ×0.8–1.2). */
+export const BURST_FACTOR = 2;
 /** Asia/Shanghai has no daylight saving: calendar days are UTC+8. */
 const SHANGHAI_OFFSET = 8 * 3600;
 
@@ -141,14 +153,23 @@ export class WechatDataSet {
   readonly #seed: string;
   /** The seed hashed once; per-record hashes start from it. */
   readonly #seedHash: number;
-  readonly #options: Required<Pick<WechatEmulatorOptions, 'agentsPerAccount' | 'customers' | 'recordsPerDay'>>;
+  readonly #options: Required<
+    Pick<WechatEmulatorOptions, 'agentsPerAccount' | 'customers' | 'recordsPerDay' | 'uniformDays'>
+  >;
   readonly #dayCounts = new Map<string, number>();
   readonly #customers = new Map<number, string[]>();
   readonly #agents = new Map<number, WechatAgentSeed[]>();
 
   constructor(
     seed: string,
-    options: { accounts: number; agentsPerAccount: number; customers: number; days: number; recordsPerDay: number },
+    options: {
+      accounts: number;
+      agentsPerAccount: number;
+      customers: number;
+      days: number;
+      recordsPerDay: number;
+      uniformDays: boolean;
+    },
     clockStartMs: number,
   ) {
     this.#seed = seed;
@@ -208,7 +229,7 @@ export class WechatDataSet {
       const u = unitFloat(this.#seed, 'daycount', account, day);
       const v = unitFloat(this.#seed, 'dayspread', account, day);
       // Quiet days, ordinary days and bursts around the configured average.
-      const factor = u < 0.1 ? 0.25 : u > 0.9 ? 2 : 0.8 + 0.4 * v;
+      const factor = this.#options.uniformDays ? 1 : u < 0.1 ? 0.25 : u > 0.9 ? BURST_FACTOR : 0.8 + 0.4 * v;
       count = Math.round(this.#options.recordsPerDay * factor);
       this.#dayCounts.set(key, count);
     }
@@ -284,6 +305,16 @@ export class WechatDataSet {
     }
   }
 
+  /** The gap (0 … stride − 1) added to the msgid of record (account, day, index): other accounts' traffic. */
+  msgidGap(account: number, day: number, index: number, stride: number): number {
+    return gapFromHash(this.#hash(Salt.msgid, account, day, index), stride);
+  }
+
+  /** The same gap for the `ordinal`-th run-time record created at `time` (unix seconds). */
+  liveMsgidGap(account: number, time: number, ordinal: number, stride: number): number {
+    return gapFromHash(this.#hash(Salt.liveMsgid, account, time, ordinal), stride);
+  }
+
   /** The customer of the session block containing `index` (for openid filters without generating records). */
   customerAt(account: number, day: number, index: number): string {
     const customers = this.customers(account);
@@ -296,6 +327,18 @@ export class WechatDataSet {
     const list = sent ? AGENT_SENT : AGENT_RECEIVED;
     return list[(roll >>> 8) % list.length] ?? '';
   }
+}
+
+/**
+ * A gap of 0 … stride − 1 from a hash: a quarter of the gaps are 0 and a quarter stride − 1, the
+ * rest uniform. Two records adjacent in one second then often have consecutive ids (the last
+ * record's gap stride − 1, the next one's 0), so a client adding 1 to the cursor, or counting on
+ * gaps, meets the record it would skip.
+ */
+function gapFromHash(hash: number, stride: number): number {
+  if ((hash & 3) === 0) return 0;
+  if ((hash & 3) === 1) return stride - 1;
+  return (hash >>> 2) % stride;
 }
 
 /** How many of the first `n` indices of a day are chat messages (2002/2003). */

@@ -13,11 +13,13 @@ export const WechatErrcode = {
   invalidAppid: 40013,
   invalidAccessToken: 40014,
   invalidSecret: 40125,
+  invalidUrl: 40066,
   missingAccessToken: 41001,
   missingAppid: 41002,
   missingSecret: 41004,
   missingMedia: 41005,
   expiredAccessToken: 42001,
+  requireGet: 43001,
   requirePost: 43002,
   articleLimit: 45008,
   dailyQuota: 45009,
@@ -56,12 +58,14 @@ const MESSAGES: Record<number, string> = {
   40009: 'invalid image size',
   40013: 'invalid appid',
   40014: 'invalid access_token',
+  40066: 'invalid url',
   40125: 'invalid appsecret',
   41001: 'access_token missing',
   41002: 'appid missing',
   41004: 'appsecret missing',
   41005: 'media data missing',
   42001: 'access_token expired',
+  43001: 'require GET method',
   43002: 'require POST method',
   45008: 'article size out of limit',
   45009: 'reach max api daily quota limit',
@@ -93,7 +97,7 @@ const MESSAGES: Record<number, string> = {
 /** The answer body of an error. */
 export function wechatError(errcode: number, detail?: string): { errcode: number; errmsg: string } {
   const base = MESSAGES[errcode] ?? 'error';
-  // The real platform appends a request id ("rid: …"); a short hint here helps debugging tests.
+  // A short hint helps debugging tests; the platform adds the request id (` rid: …`) after it.
   return { errcode, errmsg: detail ? `${base}: ${detail}` : base };
 }
 

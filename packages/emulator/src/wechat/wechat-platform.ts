@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import { emulatorError } from '../errors.js';
 import { type FaultOptions, faultRoll, faultsApplyTo } from '../faults.js';
 import type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from '../platform.js';
-import { stableId, unitFloat } from '../seeded-random.js';
+import { hash32, stableId, unitFloat } from '../seeded-random.js';
+import { answerWechatControl } from './wechat-control.js';
 import {
   Opercode,
   shanghaiDay,
@@ -12,9 +13,12 @@ import {
   type WechatRawRecord,
 } from './wechat-data.js';
 import { WECHAT_OK, WechatErrcode, wechatError } from './wechat-errcodes.js';
-import { RecordWindow } from './wechat-record-window.js';
+import { parseWechatKnobs, type WechatKnobs, type WechatKnobsInput } from './wechat-knobs.js';
+import { MsgidLayout } from './wechat-msgids.js';
+import { answerMsgList } from './wechat-msglist.js';
+import type { WechatRecordKnobs } from './wechat-record-knobs.js';
+import { type LiveRecord, RecordWindow, type WindowEntry } from './wechat-record-window.js';
 import {
-  CustomerMessageRequestSchema,
   DeleteKfAccountRequestSchema,
   InviteWorkerRequestSchema,
   KfAccountRequestSchema,
@@ -49,6 +53,20 @@ export interface WechatDescription {
   accounts: Array<{ appId: string; secret: string; name: string }>;
   /** The records getmsglist serves over any range, in API order (half-open [from, to)). */
   expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[];
+  /** The same with each record's msgid (the account-wide id getmsglist pages on). */
+  expectedEntries(q: { appId: string; from: Date; to: Date; openid?: string }): WindowEntry[];
+  /** Every run-time knob in force (getmsglist readings, `kfaccount/del` forms). */
+  knobs(): WechatKnobs;
+  /** Changes some knobs; the others stay (EMULATOR_OPTIONS_INVALID for a bad value). */
+  setKnobs(knobs: WechatKnobsInput): WechatKnobs;
+  /** The getmsglist readings in force. */
+  recordKnobs(): WechatRecordKnobs;
+  /** Changes some getmsglist readings; the others stay (EMULATOR_OPTIONS_INVALID for a bad value). */
+  setRecordKnobs(knobs: Partial<WechatRecordKnobs>): WechatRecordKnobs;
+  /** Revokes every access token of an app id (40001 next); returns how many were live. */
+  revokeTokens(appId: string): number;
+  /** Expires every access token of an app id (42001 next); returns how many were live. */
+  expireTokens(appId: string): number;
 }
 
 interface AgentState {
@@ -71,13 +89,17 @@ interface CustomerState {
 }
 
 interface AccountState {
+  account: number;
   agents: Map<string, AgentState>;
   nextKfId: number;
   sessions: Map<string, { kfAccount: string; createdAt: number }>;
   waiting: Map<string, number>;
   customers: Map<string, CustomerState>;
-  live: WechatRawRecord[];
+  live: LiveRecord[];
 }
+
+/** The platform's options with defaults applied (the knobs apart: they change at run time). */
+type ResolvedOptions = Required<Omit<WechatEmulatorOptions, 'records' | 'deleteAgent'>>;
 
 const MAX_AGENTS = 100;
 const MAX_AVATAR_BYTES = 5 * 1024 * 1024;
@@ -92,7 +114,9 @@ const RECORD_PATHS = new Set([
   '/customservice/msgrecord/getrecord',
   '/cgi-bin/customservice/getrecord',
 ]);
-const CONTROL_PREFIX = '/__emulator/wechat/';
+const DELETE_AGENT_PATH = '/customservice/kfaccount/del';
+/** Paths under WeChat's API prefixes: an unknown one answers like the platform, not like a missing route. */
+const WECHAT_API_PATH = /^\/(?:cgi-bin|customservice)(?:\/|$)/;
 
 type Handler = (ctx: CallContext) => Promise<EmulatorResponse> | EmulatorResponse;
 
@@ -122,7 +146,9 @@ export class WechatPlatform implements EmulatedPlatform {
   readonly #faults: () => FaultOptions;
   readonly #tokens: TokenAuthority;
   readonly #states: AccountState[];
-  readonly #options: Required<WechatEmulatorOptions>;
+  readonly #options: ResolvedOptions;
+  readonly #msgids: MsgidLayout;
+  #knobs: WechatKnobs;
   readonly #routes: Record<string, { methods: string[]; handler: Handler }>;
   #authenticatedCalls = 0;
   #recordCalls = 0;
@@ -140,11 +166,15 @@ export class WechatPlatform implements EmulatedPlatform {
       inviteAcceptMs: w.inviteAcceptMs ?? 1000,
       messagesPerInteraction: w.messagesPerInteraction ?? 5,
       rawControlCharacters: w.rawControlCharacters ?? false,
+      uniformDays: w.uniformDays ?? false,
+      liveRecordsPerSecond: w.liveRecordsPerSecond ?? 1000,
     };
+    this.#knobs = parseWechatKnobs({ records: w.records, deleteAgent: w.deleteAgent });
     this.#clock = options.clock;
     this.#faults = options.faults;
     const start = options.clock.now();
     this.data = new WechatDataSet(options.seed, this.#options, start);
+    this.#msgids = new MsgidLayout(this.data, this.#options);
     for (const account of this.data.accounts) registerSecret(account.secret);
     this.#tokens = new TokenAuthority(options.seed, {
       expiresInSeconds: this.#options.tokenExpiresInSeconds,
@@ -180,27 +210,62 @@ export class WechatPlatform implements EmulatedPlatform {
       baseUrl,
       accounts: this.data.accounts.map(({ appId, secret, name }) => ({ appId, secret, name })),
       expectedRecords: (q) => this.expectedRecords(q),
+      expectedEntries: (q) => this.groundTruth(q),
+      knobs: () => this.knobs(),
+      setKnobs: (knobs) => this.setKnobs(knobs),
+      recordKnobs: () => this.knobs().records,
+      setRecordKnobs: (records) => this.setKnobs({ records }).records,
+      revokeTokens: (appId) => this.revokeTokens(appId),
+      expireTokens: (appId) => this.expireTokens(appId),
     };
   }
 
   /** Ground truth for getmsglist over any range: the same objects the API returns, in API order. */
   expectedRecords(q: { appId: string; from: Date; to: Date; openid?: string }): WechatRawRecord[] {
-    const account = this.data.account(q.appId);
-    if (!account)
-      throw emulatorError('EMULATOR_UNKNOWN_ACCOUNT', `unknown appId ${q.appId}; use one of emulator.wechat.accounts`);
+    return this.groundTruth(q).map((entry) => entry.record);
+  }
+
+  /** The ground truth with each record's msgid, at most `limit` entries (half-open `[from, to)`, any length). */
+  groundTruth(q: { appId: string; from: Date; to: Date; openid?: string; limit?: number }): WindowEntry[] {
+    const account = this.#accountIndex(q.appId);
     const window = new RecordWindow(
       this.data,
       {
-        account: account.index,
+        account,
         start: Math.ceil(q.from.getTime() / 1000),
         end: Math.ceil(q.to.getTime() / 1000),
         messagesOnly: true,
         ...(q.openid === undefined ? {} : { openid: q.openid }),
-        nowSeconds: Math.floor(this.#clock.now() / 1000),
+        nowSeconds: this.#listedUntil(this.#clock.now()),
       },
-      this.#states[account.index]?.live ?? [],
+      this.#states[account]?.live ?? [],
+      this.#msgids,
     );
-    return window.page(1, window.total);
+    return window.entries(1, q.limit ?? window.total);
+  }
+
+  /** The last second whose records the record APIs list at `now` (ms): `visibilityLagSeconds` earlier. */
+  #listedUntil(now: number): number {
+    return sec(now) - this.#knobs.records.visibilityLagSeconds;
+  }
+
+  /** The index of an app id's account; EMULATOR_UNKNOWN_ACCOUNT when it is not one. */
+  #accountIndex(appId: string): number {
+    const account = this.data.account(appId);
+    if (!account)
+      throw emulatorError('EMULATOR_UNKNOWN_ACCOUNT', `unknown appId ${appId}; use one of emulator.wechat.accounts`);
+    return account.index;
+  }
+
+  /** The knobs in force. */
+  knobs(): WechatKnobs {
+    return { records: { ...this.#knobs.records }, deleteAgent: this.#knobs.deleteAgent };
+  }
+
+  /** Changes some knobs (validated; the others stay), effective from the next request. */
+  setKnobs(knobs: WechatKnobsInput): WechatKnobs {
+    this.#knobs = parseWechatKnobs(knobs, this.#knobs);
+    return this.knobs();
   }
 
   /** Resets fault counters (the daily quota) when the faults are replaced. */
@@ -209,16 +274,26 @@ export class WechatPlatform implements EmulatedPlatform {
     this.#authenticatedCalls = 0;
   }
 
+  /** Answers a WeChat API call, or undefined for a path WeChat does not own. */
   async handle(request: EmulatorRequest): Promise<EmulatorResponse | undefined> {
+    const answer = await this.#answer(request);
+    return answer && withRequestId(answer, request);
+  }
+
+  /** The platform's answer to an API call, before the request id is added to errors. */
+  async #answer(request: EmulatorRequest): Promise<EmulatorResponse | undefined> {
     const path = request.url.pathname;
     const now = request.receivedAt;
     if (path === '/cgi-bin/token') return { ...this.#basicToken(request, now), exemptFromFaults: true };
     if (path === '/cgi-bin/stable_token') return { ...this.#stableToken(request, now), exemptFromFaults: true };
-    if (path.startsWith(CONTROL_PREFIX)) return { ...this.#control(request, now), exemptFromFaults: true };
     const route = this.#routes[path];
-    if (!route) return undefined;
-    if (!route.methods.includes(request.method))
-      return fail(WechatErrcode.requirePost, `use ${route.methods.join(' or ')}`);
+    if (!route) return WECHAT_API_PATH.test(path) ? unknownApi(request) : undefined;
+    const methods = this.#methodsOf(path, route.methods);
+    if (!methods.includes(request.method)) {
+      return methods.includes('POST')
+        ? fail(WechatErrcode.requirePost, `use ${methods.join(' or ')}`)
+        : fail(WechatErrcode.requireGet, `use ${methods.join(' or ')}`);
+    }
 
     const token = request.url.searchParams.get('access_token');
     const check = this.#tokens.check(token, now);
@@ -230,6 +305,12 @@ export class WechatPlatform implements EmulatedPlatform {
   }
 
   async close(): Promise<void> {}
+
+  /** The methods a route takes now: `kfaccount/del` follows the `deleteAgent` knob. */
+  #methodsOf(path: string, methods: string[]): string[] {
+    if (path !== DELETE_AGENT_PATH || this.#knobs.deleteAgent === 'both') return methods;
+    return [this.#knobs.deleteAgent.toUpperCase()];
+  }
 
   // ---- faults --------------------------------------------------------------------
 
@@ -289,32 +370,39 @@ export class WechatPlatform implements EmulatedPlatform {
       : ok(issued);
   }
 
-  // ---- emulator control (not part of WeChat) ---------------------------------------
+  // ---- emulator control (not part of WeChat; the endpoints are in wechat-control.ts) ---
 
-  #control(request: EmulatorRequest, now: number): EmulatorResponse {
-    const path = request.url.pathname.slice(CONTROL_PREFIX.length);
-    if (path === 'customers' && request.method === 'GET') {
-      const account = this.data.account(request.url.searchParams.get('appid') ?? '');
-      if (!account) return fail(WechatErrcode.invalidAppid);
-      const state = this.#states[account.index] as AccountState;
-      const customers = this.data.customers(account.index).map((openid) => {
-        const customer = state.customers.get(openid) as CustomerState;
-        return { openid, last_message_time: Math.floor(customer.lastMessageAt / 1000) };
-      });
-      return ok({ customers });
-    }
-    if (path === 'customer-message' && request.method === 'POST') {
-      const body = parseBody(request, CustomerMessageRequestSchema);
-      if ('error' in body) return body.error;
-      const account = this.data.account(body.value.appid);
-      if (!account) return fail(WechatErrcode.invalidAppid);
-      const state = this.#states[account.index] as AccountState;
-      const customer = state.customers.get(body.value.openid);
-      if (!customer) return fail(WechatErrcode.invalidOpenid);
-      this.#customerWrote(state, body.value.openid, body.value.text, now);
-      return ok();
-    }
-    return { status: 404, body: wechatError(404, `no emulator control endpoint ${request.method} ${path}`) };
+  /** Answers `/__emulator/wechat/<path>` (see wechat-control.ts). */
+  async control(request: EmulatorRequest, path: string): Promise<EmulatorResponse | undefined> {
+    return answerWechatControl(this, request, path);
+  }
+
+  /** Revokes every access token of an app id now (40001 next); returns how many were live. */
+  revokeTokens(appId: string): number {
+    return this.#tokens.revokeAccount(this.#accountIndex(appId), this.#clock.now());
+  }
+
+  /** Expires every access token of an app id now (42001 next); returns how many were live. */
+  expireTokens(appId: string): number {
+    return this.#tokens.expireAccount(this.#accountIndex(appId), this.#clock.now());
+  }
+
+  /** An account's customers with the time of their last message (unix seconds). */
+  customersOf(appId: string): Array<{ openid: string; last_message_time: number }> {
+    const account = this.#accountIndex(appId);
+    const state = this.#states[account] as AccountState;
+    return this.data.customers(account).map((openid) => {
+      const customer = state.customers.get(openid) as CustomerState;
+      return { openid, last_message_time: Math.floor(customer.lastMessageAt / 1000) };
+    });
+  }
+
+  /** A customer writes to the account now (opens the 48 h window, queues them without a session); false for an unknown openid. */
+  customerWrites(appId: string, openid: string, text: string, now: number): boolean {
+    const state = this.#states[this.#accountIndex(appId)] as AccountState;
+    if (!state.customers.has(openid)) return false;
+    this.#customerWrote(state, openid, text, now);
+    return true;
   }
 
   // ---- agents --------------------------------------------------------------------
@@ -573,10 +661,10 @@ export class WechatPlatform implements EmulatedPlatform {
     if (number < 1 || number > 10_000) return fail(WechatErrcode.badQuery, 'number must be 1..10000');
     if (endtime <= starttime) return fail(WechatErrcode.badQuery, 'endtime must be after starttime');
     if (endtime - starttime > 86_400) return fail(WechatErrcode.queryRange, 'at most 24 hours per query');
-    const window = this.#window(ctx, starttime, endtime, true);
-    const recordlist = window.page(msgid, number);
-    // Response msgid = the msgid to ask for next (last returned position + 1); echoes the request when empty.
-    return this.#records({ recordlist, number: recordlist.length, msgid: msgid + recordlist.length });
+    // The docs do not say whether a record at exactly `endtime` is in the window: a knob.
+    const end = this.#knobs.records.endtime === 'inclusive' ? endtime + 1 : endtime;
+    const window = this.#window(ctx, starttime, end, true);
+    return this.#records(answerMsgList(window, { msgid, number }, this.#knobs.records));
   }
 
   #recordPage(ctx: CallContext, maxPageSize: number): EmulatorResponse {
@@ -612,9 +700,10 @@ export class WechatPlatform implements EmulatedPlatform {
         end,
         messagesOnly,
         ...(openid === undefined ? {} : { openid }),
-        nowSeconds: sec(ctx.now),
+        nowSeconds: this.#listedUntil(ctx.now),
       },
       ctx.state.live,
+      this.#msgids,
     );
   }
 
@@ -662,7 +751,7 @@ export class WechatPlatform implements EmulatedPlatform {
       const openid = openids[c] as string;
       waiting.set(openid, (customers.get(openid) as CustomerState).lastMessageAt);
     }
-    return { agents, nextKfId: 1001 + seeded.length, sessions, waiting, customers, live: [] };
+    return { account, agents, nextKfId: 1001 + seeded.length, sessions, waiting, customers, live: [] };
   }
 
   #settleInvite(agent: AgentState, now: number): void {
@@ -704,8 +793,11 @@ export class WechatPlatform implements EmulatedPlatform {
     this.#addLive(state, { openid, opercode: Opercode.accountReceived, text, time: sec(now), worker: '' });
   }
 
+  /** Adds a run-time record; the clock never goes back, so `live` stays in time order. */
   #addLive(state: AccountState, record: WechatRawRecord): void {
-    state.live.push(record);
+    let ordinal = 0;
+    while (state.live[state.live.length - 1 - ordinal]?.record.time === record.time) ordinal++;
+    state.live.push({ record, msgid: this.#msgids.live(state.account, record.time, ordinal) });
   }
 
   #checkAgentAccount(account: number, kfAccount: string): EmulatorResponse | undefined {
@@ -765,4 +857,30 @@ function parseBody<T extends z.ZodType>(
 function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   return issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body';
+}
+
+/**
+ * The answer to a path under /cgi-bin/ or /customservice/ that is no API. Not definitive: no
+ * captured answer of api.weixin.qq.com to an unknown path was found. The official global
+ * return codes define 40066 "invalid url" as "请检查API的URL是否与文档一致" (check the API URL
+ * against the docs: https://developers.weixin.qq.com/doc/store/API/basics/commErrCode.html), and
+ * SDK comments quote it for bad URLs ({"errcode":40066,"errmsg":"invalid url hint: [Fdd38a0167vr47!]"}),
+ * so the emulator answers that, HTTP 200 like every WeChat error, before looking at the token.
+ */
+function unknownApi(request: EmulatorRequest): EmulatorResponse {
+  return fail(WechatErrcode.invalidUrl, `no API ${request.method} ${request.url.pathname}`);
+}
+
+/**
+ * Adds the request id WeChat appends to every error message (` rid: 6543a1b2-0c1d2e3f-4a5b6c7d`:
+ * the request's unix second in hex, then two hex words), so clients meet the real shape.
+ */
+function withRequestId(answer: EmulatorResponse, request: EmulatorRequest): EmulatorResponse {
+  const body = answer.body as { errcode?: unknown; errmsg?: unknown } | null;
+  if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return answer;
+  if (typeof body.errcode !== 'number' || body.errcode === 0 || typeof body.errmsg !== 'string') return answer;
+  const sequence = request.sequence ?? 0;
+  const hex = (value: number) => value.toString(16).padStart(8, '0');
+  const rid = `${hex(sec(request.receivedAt))}-${hex(hash32('rid', sequence, 1))}-${hex(hash32('rid', sequence, 2))}`;
+  return { ...answer, body: { ...body, errmsg: `${body.errmsg} rid: ${rid}` } };
 }

@@ -7,13 +7,28 @@ import {
   type WechatDataSet,
   type WechatRawRecord,
 } from './wechat-data.js';
+import type { MsgidLayout } from './wechat-msgids.js';
 
 /**
  * One query window over an account's records: the seeded history plus the records the
  * emulator produced at run time (sent messages, session changes), numbered from 1 in
  * (time, generation) order, generated records before run-time ones within a second.
  * Half-open: records with start <= time < end, and never after the emulator clock.
+ * Each record also carries its account-wide msgid (see wechat-msgids.ts), ascending with
+ * its position.
  */
+
+/** A record the emulator produced at run time, with the msgid it got then. */
+export interface LiveRecord {
+  record: WechatRawRecord;
+  msgid: number;
+}
+
+/** A record of a window and its msgid. */
+export interface WindowEntry {
+  record: WechatRawRecord;
+  msgid: number;
+}
 
 /** What a window selects. */
 export interface RecordWindowQuery {
@@ -47,12 +62,14 @@ export class RecordWindow {
   readonly #query: RecordWindowQuery;
   readonly #segments: Segment[] = [];
   readonly #generatedTotal: number;
-  readonly #live: WechatRawRecord[];
+  readonly #live: LiveRecord[];
   readonly #livePositions: number[];
+  readonly #msgids: MsgidLayout;
 
-  constructor(data: WechatDataSet, query: RecordWindowQuery, live: readonly WechatRawRecord[]) {
+  constructor(data: WechatDataSet, query: RecordWindowQuery, live: readonly LiveRecord[], msgids: MsgidLayout) {
     this.#data = data;
     this.#query = query;
+    this.#msgids = msgids;
     const end = Math.min(query.end, query.nowSeconds + 1);
     let generated = 0;
     if (end > query.start) {
@@ -74,31 +91,59 @@ export class RecordWindow {
     }
     this.#generatedTotal = generated;
     this.#live = live.filter(
-      (record) =>
+      ({ record }) =>
         record.time >= query.start &&
         record.time < end &&
         (!query.messagesOnly || isChatMessage(record.opercode)) &&
         (query.openid === undefined || record.openid === query.openid),
     );
-    this.#livePositions = this.#live.map((record, j) => j + 1 + this.#generatedAtOrBefore(record.time));
+    this.#livePositions = this.#live.map(({ record }, j) => j + 1 + this.#generatedAtOrBefore(record.time));
     this.total = generated + this.#live.length;
   }
 
   /** Records at positions `from`, `from + 1` … (1-based), at most `limit`. */
   page(from: number, limit: number): WechatRawRecord[] {
-    const out: WechatRawRecord[] = [];
-    let j = 0;
-    while (j < this.#livePositions.length && (this.#livePositions[j] ?? 0) < from) j++;
+    return this.entries(from, limit).map((entry) => entry.record);
+  }
+
+  /** Records and their msgids at positions `from`, `from + 1` … (1-based), at most `limit`. */
+  entries(from: number, limit: number): WindowEntry[] {
+    const out: WindowEntry[] = [];
+    let j = this.#livePositionsBefore(from);
     let generatedRank = from - 1 - j;
     for (let position = from; position <= this.total && out.length < limit; position++) {
       if (this.#livePositions[j] === position) {
-        out.push(this.#live[j] as WechatRawRecord);
+        out.push(this.#live[j] as LiveRecord);
         j++;
       } else {
         out.push(this.#generatedAt(generatedRank++));
       }
     }
     return out;
+  }
+
+  /** The first position whose msgid is at least `msgid` (`total + 1` when none): a binary search, ids ascend. */
+  firstPositionWithMsgidAtLeast(msgid: number): number {
+    let lo = 1;
+    let hi = this.total + 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.entries(mid, 1)[0] as WindowEntry).msgid < msgid) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** How many run-time records sit at positions before `position`. */
+  #livePositionsBefore(position: number): number {
+    let lo = 0;
+    let hi = this.#livePositions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#livePositions[mid] as number) < position) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   #countFiltered(lo: number, hi: number): number {
@@ -117,7 +162,7 @@ export class RecordWindow {
     return indices;
   }
 
-  #generatedAt(rank: number): WechatRawRecord {
+  #generatedAt(rank: number): WindowEntry {
     let k = rank;
     for (const segment of this.#segments) {
       if (k < segment.count) {
@@ -126,7 +171,9 @@ export class RecordWindow {
           : this.#query.messagesOnly
             ? messageIndex(messagesBefore(segment.lo) + k)
             : segment.lo + k;
-        return this.#data.record(this.#query.account, segment.day, index);
+        const account = this.#query.account;
+        const record = this.#data.record(account, segment.day, index);
+        return { record, msgid: this.#msgids.seeded(account, segment.day, index, record.time) };
       }
       k -= segment.count;
     }

@@ -104,6 +104,31 @@ export class TokenAuthority {
     if (state) state.invalidAfter = now;
   }
 
+  /** Revokes every token of an account at once (later calls answer 40001); returns how many were live. */
+  revokeAccount(account: number, now: number): number {
+    return this.#endAccountTokens(account, now, (state) => {
+      state.invalidAfter = now;
+    });
+  }
+
+  /** Expires every token of an account now (later calls answer 42001); returns how many were live. */
+  expireAccount(account: number, now: number): number {
+    return this.#endAccountTokens(account, now, (state) => {
+      state.expiresAt = now;
+    });
+  }
+
+  #endAccountTokens(account: number, now: number, end: (state: TokenState) => void): number {
+    let ended = 0;
+    for (const state of this.#tokens.values()) {
+      const live = state.account === account && now < state.expiresAt && (state.invalidAfter ?? now + 1) > now;
+      if (!live) continue;
+      end(state);
+      ended++;
+    }
+    return ended;
+  }
+
   #mint(account: number, kind: 'basic' | 'stable', now: number): string {
     const n = ++this.#issued;
     // Real tokens are long opaque [A-Za-z0-9_-] strings; these are deterministic per seed and issue order.
