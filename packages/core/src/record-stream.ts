@@ -238,7 +238,12 @@ class BoundedPrefetcher {
 
 /** Settles like `promise`, or rejects with KEFU_SYNC_ABORTED as soon as `signal` aborts. */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
+  if (signal.aborted) {
+    // Nobody waits for `promise` now, but it may still fail (its source sees the abort):
+    // an unhandled rejection would end the process instead of a clean stop (Ctrl-C, exit 130).
+    promise.catch(() => undefined);
+    return Promise.reject(abortError(signal));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });
