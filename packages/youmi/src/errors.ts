@@ -32,6 +32,11 @@ export const youmiErrorCatalogue = {
     fix: 'Usually a truncated body and retried; if it persists the platform changed its format: report it with the path.',
     retryable: true,
   },
+  YOUMI_TIME_INVALID: {
+    description:
+      'A time field is not in any format the Youmi docs show (ISO-8601, `YYYY-MM-DD HH:mm:ss[.fffffff]`, `YYYY/M/D H:mm:ss`).',
+    fix: 'The message names the field and the value; report the format so the parser can learn it.',
+  },
   YOUMI_CHECKPOINT_INVALID: {
     description: 'A resume checkpoint does not hold a Youmi record position.',
     fix: 'Use a checkpoint produced by this provider for the same wechatId, or delete it to start from `from`.',

@@ -3,6 +3,7 @@
  * client for every v2 call, resumable record streams of operating accounts, and a
  * callback receiver whose chat events merge with the backfill without duplicates.
  */
+export * from './beijing-time.js';
 export * from './callback-receiver.js';
 export * from './chat-normalizer.js';
 export * from './errors.js';
