@@ -81,3 +81,15 @@ export function parseBeijingTime(text: string, field: string, offsetMinutes: num
   }
   return parsed;
 }
+
+/** Writes ms since epoch as `YYYY-MM-DD HH:mm:ss` in Beijing time (the Report and Ad request fields, §2.2, §2.6). */
+export function formatBeijingTime(ms: number, offsetMinutes: number = BEIJING_OFFSET_MINUTES): string {
+  const iso = new Date(ms + offsetMinutes * 60_000).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
+/** The Unix seconds of the Beijing-time midnight that starts the day holding `ms` (GetActivationListByStaff's `time`, §2.2). */
+export function beijingMidnightSeconds(ms: number, offsetMinutes: number = BEIJING_OFFSET_MINUTES): number {
+  const local = ms + offsetMinutes * 60_000;
+  return (Math.floor(local / 86_400_000) * 86_400_000 - offsetMinutes * 60_000) / 1000;
+}

@@ -11,6 +11,7 @@ export * from './record-pages.js';
 export * from './youmi-auth.js';
 export * from './youmi-client.js';
 export * from './youmi-config.js';
+export * from './youmi-envelope.js';
 export { default, plugin } from './youmi-plugin.js';
 export * from './youmi-provider.js';
 export * from './youmi-schemas.js';
