@@ -28,13 +28,15 @@ export { RequestLog, type RequestLogEntry, type RequestLogFilter } from './reque
 export type { WechatEmulatorOptions, WechatRawRecord } from './wechat/wechat-data.js';
 export { WechatErrcode } from './wechat/wechat-errcodes.js';
 export type {
+  ResolvedYoumiReadings,
   YoumiDeliveryAttempt,
   YoumiEmulatorDescription,
   YoumiEmulatorOptions,
   YoumiRawChat,
   YoumiRawFan,
+  YoumiReadings,
 } from './youmi/index.js';
-export type { ExpectedChatsQuery } from './youmi/youmi-platform.js';
+export type { ExpectedChatsQuery, LateUploadInput } from './youmi/youmi-platform.js';
 export { youmiRawChatSchema, youmiRawFanSchema } from './youmi/youmi-schemas.js';
 
 /** Options of {@link startEmulator}; everything is optional. */

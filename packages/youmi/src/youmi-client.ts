@@ -62,8 +62,8 @@ export const YOUMI_V1_PATHS = {
 /** How many different tokens one call may be sent with before a refusal is final. */
 const MAX_TOKENS_PER_CALL = 3;
 
-/** One request of a call. */
-interface CallRequest {
+/** One request of a call: method, path, JSON body (POST) and query parameters. */
+export interface YoumiCallRequest {
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
@@ -104,7 +104,7 @@ export class YoumiCaller {
 
   /** Sends `request` and returns its `values` validated with `schema`. */
   call<Schema extends z.ZodType>(
-    request: CallRequest,
+    request: YoumiCallRequest,
     schema: Schema,
     signal?: AbortSignal,
     onRetry?: (retry: ProviderRetry) => void,
@@ -122,7 +122,7 @@ export class YoumiCaller {
   }
 
   async #callOnce<Schema extends z.ZodType>(
-    request: CallRequest,
+    request: YoumiCallRequest,
     schema: Schema,
     signal?: AbortSignal,
     onRetry?: (retry: ProviderRetry) => void,
@@ -158,7 +158,7 @@ export class YoumiCaller {
   }
 
   async #send(
-    request: CallRequest,
+    request: YoumiCallRequest,
     headers: Record<string, string>,
     signal?: AbortSignal,
     onRetry?: (retry: ProviderRetry) => void,
