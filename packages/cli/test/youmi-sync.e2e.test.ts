@@ -157,4 +157,23 @@ describe('kefu sync of Youmi (subprocess, against the emulator under other readi
     expect(result.stdout).toContain('✓ provider youmi');
     expect(emulator.requests.count({ path: '/v2/Friend/GetFansCount' })).toBe(before + 1);
   });
+
+  it('given an unreachable token URL, then doctor says the token endpoint is unavailable and shows the URL', async () => {
+    const closed = 'http://127.0.0.1:9/connect/token';
+    const config = (await readFile(join(dir, 'kefu.yaml'), 'utf8')).replace(
+      `tokenUrl: ${emulator.youmi.tokenUrl}`,
+      `tokenUrl: ${closed}`,
+    );
+    await writeFile(join(dir, 'closed-token.yaml'), config);
+    const result = await run(['doctor', '-c', 'closed-token.yaml', '--json'], { cwd: dir, env });
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as {
+      checks: Array<{ name: string; ok: boolean; code?: string; message: string }>;
+    };
+    const check = report.checks.find((candidate) => candidate.name === 'provider youmi');
+    expect(check).toMatchObject({ ok: false, code: 'YOUMI_TOKEN_ENDPOINT_UNAVAILABLE' });
+    expect(check?.message).toContain(closed);
+    expect(result.stdout).not.toContain('[redacted]');
+    expect(result.stdout).not.toContain(emulator.youmi.clientSecret);
+  });
 });

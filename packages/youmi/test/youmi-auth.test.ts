@@ -150,56 +150,6 @@ describe('token lifetimes', () => {
   });
 });
 
-describe('the docs example bodies are fixtures that parse', () => {
-  it('given the v1 token answer of 获取TOKEN方法 (§1.2), then envelope and values parse (token field inferred)', () => {
-    // Verbatim from the doc, plus the token field the doc cut off (its name was not seen).
-    const answer = {
-      errmsg: 10004,
-      succeed: true,
-      msgTime: '2020-06-23T15:46:11.6561987+08:00',
-      values: { expires_in: 1593503171, access_token: 'tok' },
-    };
-    const parsed = YoumiEnvelopeSchema.parse(answer);
-    expect(parsed.succeed).toBe(true);
-    expect(YoumiV1TokenValuesSchema.parse(parsed.values)).toEqual({ token: 'tok', expiresIn: 1593503171 });
-    expect(YoumiV1TokenValuesSchema.safeParse({ expires_in: 1593503171 }).success).toBe(false);
-  });
-
-  it('given the v2 token answer (the doc shows {}), then the OAuth2 answer parses and {} is refused naming access_token', () => {
-    expect(
-      YoumiTokenResponseSchema.parse({
-        access_token: 'a',
-        expires_in: 7200,
-        token_type: 'Bearer',
-        scope: 'Ls.Qkl.PublicApi',
-      }),
-    ).toMatchObject({
-      access_token: 'a',
-    });
-    expect(YoumiTokenResponseSchema.safeParse({}).error?.issues[0]?.path).toEqual(['access_token']);
-  });
-
-  it('given the v1 data-call examples (§1.2), then both msgTime forms parse as envelopes', () => {
-    expect(
-      YoumiEnvelopeSchema.parse({
-        errmsg: 20000,
-        succeed: true,
-        msgTime: '2018-05-11T15:40:14.1523923+08:00',
-        values: [],
-      }).succeed,
-    ).toBe(true);
-    expect(
-      YoumiEnvelopeSchema.parse({
-        msgTime: '2018/5/11 14:47:48',
-        errmsg: 20000,
-        succeed: true,
-        values: true,
-        errdesc: '',
-      }).values,
-    ).toBe(true);
-  });
-});
-
 describe('V1Signer (§1.2)', () => {
   it('given the token call, then it POSTs {AppId, Nonce, Timestamp, Signature} as text/json to ?format=json, and signs each request (known answer)', async () => {
     // Known answers computed independently with node:crypto.
