@@ -317,8 +317,7 @@ export class YoumiPageSource implements PageSource {
       if (state.done) {
         // A completed pass: only a later `to` has anything new.
         if (queryTo <= state.to) return;
-        const merged = statesOf(state.read, statesOf(state.prior));
-        state = this.#newPass(state.from, chunksOf(merged), queryTo);
+        state = this.#newPass(state.from, chunksOf(statesOf(state.read, statesOf(state.prior))), queryTo);
       }
       // A resumed pass finishes at its own `to`; a later query `to` then gets a pass of its own.
       for await (const page of this.#pass(state, signal, context.onRetry)) {
@@ -438,7 +437,9 @@ export class YoumiPageSource implements PageSource {
       await fill();
     }
     options.logger?.debug('youmi pass complete', { wechatId, fans: nextToOpen });
-    yield { records: [], position: position(nextToOpen, null, null, true) };
+    // The last position holds the states merged once: a finished pass is as small as a fresh one.
+    const merged = chunksOf(statesOf(read, statesOf(start.prior)));
+    yield { records: [], position: { ...position(nextToOpen, null, null, true), prior: merged, read: [] } };
   }
 
   /** A fan's state after a finished read (undefined: still none). */
