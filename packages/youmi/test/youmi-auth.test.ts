@@ -2,8 +2,6 @@ import { createHmac } from 'node:crypto';
 import { createHttpClient, type HttpClient } from '@kefu/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BearerTokenSource, tokenExpiry, V1Signer, v1Signature } from '../src/youmi-auth.js';
-import { YoumiEnvelopeSchema } from '../src/youmi-envelope.js';
-import { YoumiTokenResponseSchema, YoumiV1TokenValuesSchema } from '../src/youmi-schemas.js';
 import { envelope, type LoopbackServer, startLoopbackServer } from './support/loopback-server.js';
 
 // Token endpoints that misbehave in ways the emulator does not (held answers, 5xx, refusals): loopback fakes.
