@@ -3,6 +3,7 @@ import type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse
 import { hash32, unitFloat } from '../seeded-random.js';
 import { AccessTokenStore, bearerToken } from './youmi-auth.js';
 import { YoumiChatStore } from './youmi-chat-store.js';
+import { answerYoumiControl } from './youmi-control.js';
 import { type ChatCore, type YoumiAccount, YoumiDataset, type YoumiStaff } from './youmi-data.js';
 import {
   EnvelopeFailure,
@@ -13,7 +14,6 @@ import {
   YOUMI_ERRMSG,
   youmiEnvelope,
 } from './youmi-envelope.js';
-import { answerYoumiControl } from './youmi-control.js';
 import { youmiEmulatorError } from './youmi-errors.js';
 import { type YoumiDeliveryAttempt, YoumiEventDispatcher } from './youmi-events.js';
 import {
