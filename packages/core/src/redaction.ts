@@ -33,9 +33,16 @@ export function registerSecret(value: string | undefined | null): void {
   registry.secrets.add(value);
 }
 
-/** True when a field/header/parameter name denotes a secret (e.g. `access_token`, `Authorization`). */
+/**
+ * Names of addresses (`tokenUrl`, `token_endpoint`, `tokenPath`): their values are where to
+ * connect, needed to fix a wrong one, not secrets. A secret inside one (a token query
+ * parameter, a registered secret) is still redacted by {@link redactText}.
+ */
+const ADDRESS_NAME = /(?:url|uri|endpoint|path)$/i;
+
+/** True when a field/header/parameter name denotes a secret (e.g. `access_token`, `Authorization`; not `tokenUrl`). */
 export function isSensitiveName(name: string): boolean {
-  return SENSITIVE_NAME.test(name);
+  return SENSITIVE_NAME.test(name) && !ADDRESS_NAME.test(name);
 }
 
 function escapeForRegExp(text: string): string {

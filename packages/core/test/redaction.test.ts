@@ -38,6 +38,16 @@ describe('redaction', () => {
   it('names sensitive fields and masks secrets for display', () => {
     expect(['access_token', 'Authorization', 'appSecret', 'api-key', 'sign'].every(isSensitiveName)).toBe(true);
     expect(['appid', 'url', 'account'].some(isSensitiveName)).toBe(false);
+  });
+
+  it('given an address whose name mentions a token (tokenUrl), then it is shown; a token query parameter inside it is not', () => {
+    expect(['tokenUrl', 'token_endpoint', 'v1TokenPath', 'secretUri'].some(isSensitiveName)).toBe(false);
+    expect(redactValue({ tokenUrl: 'https://sso.example/connect/token' })).toEqual({
+      tokenUrl: 'https://sso.example/connect/token',
+    });
+    expect(redactText('GET https://sso.example/connect/token?access_token=abc123')).toBe(
+      'GET https://sso.example/connect/token?access_token=[redacted]',
+    );
     expect(maskSecret('abcdefgh')).toBe('ab…(8)');
     expect(maskSecret('abc')).toBe('****');
   });

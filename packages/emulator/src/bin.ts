@@ -12,6 +12,76 @@ import type { FaultOptions } from './faults.js';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from './index.js';
 import { kefuConfigYaml } from './kefu-config.js';
 import type { WechatEmulatorOptions } from './wechat/wechat-data.js';
+import type { YoumiEmulatorOptions } from './youmi/index.js';
+
+// ---- Youmi flags (a block of their own; the readings are validated by the Youmi platform) ----
+const YOUMI_USAGE = `Youmi:
+  --youmi-wechat-ids N             operating accounts (default 2)
+  --youmi-fans N                   fans per account (default 50)
+  --youmi-chats-per-fan N          average chats per fan (default 40)
+  --youmi-days N                   days of Youmi history (default 30)
+  --youmi-token-lifetime S         v2 bearer token lifetime in seconds (default 7200)
+  --youmi-late-uploads N           late uploads per account (old time, new id; default 0)
+  --youmi-late-upload-window-ms N  they arrive within N ms after the start (default 3600000)
+  --youmi-chat-ids time|fan        ids in time order per account, or per fan only (default time)
+  --youmi-chat-order id|time|time-desc        GetChat row order (default id)
+  --youmi-min-chatting-id exclusive|inclusive (default exclusive)
+  --youmi-start-bound inclusive|exclusive     startTimestamp reading (default inclusive)
+  --youmi-end-bound inclusive|exclusive       endTimestamp reading (default inclusive)
+  --youmi-time-format space|iso|iso7|fraction7|slash (default space)
+  --youmi-resvred-encoding percent|form       space as %20 or + (default percent)
+  --youmi-v2-token-rejection errmsg|http401   (default errmsg: 10003)
+  --youmi-v1-expires-in epoch|seconds         (default epoch)
+  --youmi-fans-list-shape relation|camel      GetFansList rows (default relation)`;
+
+const YOUMI_FLAGS = {
+  'youmi-wechat-ids': { type: 'string' },
+  'youmi-fans': { type: 'string' },
+  'youmi-chats-per-fan': { type: 'string' },
+  'youmi-days': { type: 'string' },
+  'youmi-token-lifetime': { type: 'string' },
+  'youmi-late-uploads': { type: 'string' },
+  'youmi-late-upload-window-ms': { type: 'string' },
+  'youmi-chat-ids': { type: 'string' },
+  'youmi-chat-order': { type: 'string' },
+  'youmi-min-chatting-id': { type: 'string' },
+  'youmi-start-bound': { type: 'string' },
+  'youmi-end-bound': { type: 'string' },
+  'youmi-time-format': { type: 'string' },
+  'youmi-resvred-encoding': { type: 'string' },
+  'youmi-v2-token-rejection': { type: 'string' },
+  'youmi-v1-expires-in': { type: 'string' },
+  'youmi-fans-list-shape': { type: 'string' },
+} as const;
+
+/** The Youmi options of the command line; readings pass as given and are checked by the platform. */
+function youmiOptionsFromArgs(
+  values: Record<string, string | boolean | undefined>,
+  number: (name: keyof typeof YOUMI_FLAGS) => number | undefined,
+): YoumiEmulatorOptions {
+  const text = (name: keyof typeof YOUMI_FLAGS) => values[name] as string | undefined;
+  const options: Record<string, unknown> = {
+    wechatIds: number('youmi-wechat-ids'),
+    fansPerAccount: number('youmi-fans'),
+    chatsPerFan: number('youmi-chats-per-fan'),
+    days: number('youmi-days'),
+    tokenLifetimeSeconds: number('youmi-token-lifetime'),
+    lateUploads: number('youmi-late-uploads'),
+    lateUploadWindowMs: number('youmi-late-upload-window-ms'),
+    chatIds: text('youmi-chat-ids'),
+    chatOrder: text('youmi-chat-order'),
+    minChattingId: text('youmi-min-chatting-id'),
+    startBound: text('youmi-start-bound'),
+    endBound: text('youmi-end-bound'),
+    timeFormat: text('youmi-time-format'),
+    resvredEncoding: text('youmi-resvred-encoding'),
+    v2TokenRejection: text('youmi-v2-token-rejection'),
+    v1ExpiresIn: text('youmi-v1-expires-in'),
+    fansListShape: text('youmi-fans-list-shape'),
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as YoumiEmulatorOptions;
+}
+// ---- end of the Youmi flags ----
 
 const USAGE = `Usage: kefu-emulator [options]
   --host H                 listen address (default 127.0.0.1)
@@ -56,7 +126,8 @@ const USAGE = `Usage: kefu-emulator [options]
   --json                   print one JSON line instead of text
   --print-config           print a ready kefu YAML config for the emulator's accounts
                            (ends with a "..." line) instead of the banner
-  --help                   this text`;
+  --help                   this text
+${YOUMI_USAGE}`;
 
 const FLAGS = {
   host: { type: 'string' },
@@ -101,6 +172,7 @@ const FLAGS = {
   json: { type: 'boolean' },
   'print-config': { type: 'boolean' },
   help: { type: 'boolean' },
+  ...YOUMI_FLAGS,
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>['values'];
@@ -184,6 +256,7 @@ export function optionsFromArgs(args: string[]): EmulatorOptions & CommandFlags 
       records: Object.keys(records ?? {}).length > 0 ? records : undefined,
       deleteAgent: values['delete-agent'] as WechatEmulatorOptions['deleteAgent'],
     }),
+    youmi: youmiOptionsFromArgs(values, number),
     faults,
     json: values.json === true,
     printConfig: values['print-config'] === true,
@@ -203,6 +276,10 @@ export function describeEmulator(emulator: RunningEmulator): string {
     `Youmi       base URL ${y.baseUrl}  token URL ${y.tokenUrl}`,
     `  client_id=${y.clientId} client_secret=${y.clientSecret} tenantId=${y.tenantId} merchantId=${y.merchantId}`,
     `  wechatIds=${y.wechatIds.join(',')}  v1 appId=${y.v1.appId} appKey=${y.v1.appKey}`,
+    `  v1 token URL ${y.v1.tokenUrl}  v1 base URL ${y.v1.baseUrl}`,
+    `  readings ${Object.entries(y.readings())
+      .map(([name, value]) => `${name}=${value}`)
+      .join(' ')}`,
     '',
     'Press Ctrl+C to stop.',
   );
@@ -221,7 +298,7 @@ async function main(): Promise<void> {
   } else if (json) {
     const { wechat, youmi } = emulator;
     process.stdout.write(
-      `${JSON.stringify({ url: emulator.url, pid: process.pid, wechat: { baseUrl: wechat.baseUrl, accounts: wechat.accounts }, youmi: { baseUrl: youmi.baseUrl, tokenUrl: youmi.tokenUrl, clientId: youmi.clientId, clientSecret: youmi.clientSecret, tenantId: youmi.tenantId, merchantId: youmi.merchantId, wechatIds: youmi.wechatIds, v1: youmi.v1 } })}\n`,
+      `${JSON.stringify({ url: emulator.url, pid: process.pid, wechat: { baseUrl: wechat.baseUrl, accounts: wechat.accounts }, youmi: { baseUrl: youmi.baseUrl, tokenUrl: youmi.tokenUrl, scope: youmi.scope, clientId: youmi.clientId, clientSecret: youmi.clientSecret, tenantId: youmi.tenantId, merchantId: youmi.merchantId, wechatIds: youmi.wechatIds, v1: youmi.v1, readings: youmi.readings() } })}\n`,
     );
   } else process.stdout.write(`${describeEmulator(emulator)}\n`);
   const shutdown = () => {

@@ -53,13 +53,15 @@ export {
 } from './wechat/wechat-record-knobs.js';
 export type { WindowEntry } from './wechat/wechat-record-window.js';
 export type {
+  ResolvedYoumiReadings,
   YoumiDeliveryAttempt,
   YoumiEmulatorDescription,
   YoumiEmulatorOptions,
   YoumiRawChat,
   YoumiRawFan,
+  YoumiReadings,
 } from './youmi/index.js';
-export type { ExpectedChatsQuery } from './youmi/youmi-platform.js';
+export type { ExpectedChatsQuery, LateUploadInput } from './youmi/youmi-platform.js';
 export { youmiRawChatSchema, youmiRawFanSchema } from './youmi/youmi-schemas.js';
 
 /** Options of {@link startEmulator}; everything is optional. */

@@ -15,7 +15,7 @@ export interface RequestLogEntry {
   query: Record<string, string>;
   /** HTTP status sent (0 when the connection was reset before answering). */
   status: number;
-  /** The platform error code in the answer (WeChat `errcode`), when there is one. */
+  /** The platform error code in the answer (WeChat `errcode`, the `errmsg` of a failed Youmi envelope), when there is one. */
   errcode?: number;
   /** The fault injected into this request, if any (e.g. `latency`, `reset`, `busy`). */
   fault?: string;

@@ -241,5 +241,8 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 function errcodeOf(body: unknown): number | undefined {
   if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return undefined;
   const code = (body as { errcode?: unknown }).errcode;
-  return typeof code === 'number' ? code : undefined;
+  if (typeof code === 'number') return code;
+  // Youmi's envelope carries its code in `errmsg`; logged for failures only.
+  const youmi = body as { succeed?: unknown; errmsg?: unknown };
+  return youmi.succeed === false && typeof youmi.errmsg === 'number' ? youmi.errmsg : undefined;
 }

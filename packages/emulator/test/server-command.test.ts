@@ -89,6 +89,32 @@ describe('kefu-emulator flags', () => {
     await expect(startEmulator(options)).rejects.toThrow(/wechat\.records\.endtime/);
   });
 
+  it('given the Youmi flags, then they become Youmi options and readings; a bad reading fails at start naming it', async () => {
+    const options = optionsFromArgs([
+      '--youmi-fans',
+      '7',
+      '--youmi-late-uploads',
+      '3',
+      '--youmi-chat-ids',
+      'fan',
+      '--youmi-end-bound',
+      'exclusive',
+      '--youmi-time-format',
+      'iso7',
+      '--youmi-resvred-encoding',
+      'form',
+    ]);
+    expect(options.youmi).toEqual({
+      fansPerAccount: 7,
+      lateUploads: 3,
+      chatIds: 'fan',
+      endBound: 'exclusive',
+      timeFormat: 'iso7',
+      resvredEncoding: 'form',
+    });
+    await expect(startEmulator(optionsFromArgs(['--youmi-chat-order', 'random']))).rejects.toThrow(/youmi\.chatOrder/);
+  });
+
   it('given a bad number or an unknown flag, then it throws EMULATOR_OPTIONS_INVALID', () => {
     expect(() => optionsFromArgs(['--port', 'abc'])).toThrow(/--port needs a number/);
     expect(() => optionsFromArgs(['--colour', 'red'])).toThrow(/colour/);

@@ -30,7 +30,7 @@ async function startYoumi(seed: string, youmi: YoumiEmulatorOptions = {}) {
       grant_type: 'client_credentials',
       client_id: info.clientId,
       client_secret: info.clientSecret,
-      scope: 'openapi',
+      scope: info.scope,
     }).toString(),
   });
   const { access_token: token } = (await tokenResponse.body.json()) as { access_token: string };

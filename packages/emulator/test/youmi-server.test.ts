@@ -36,7 +36,7 @@ async function fansCount(token: string | undefined) {
   const response = await request(`${info.baseUrl}/v2/Friend/GetFansCount`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ wechatId: info.wechatIds[0] }),
+    body: JSON.stringify({ wechatId: info.wechatIds[0], fansKe: '' }),
   });
   return { status: response.statusCode, text: await response.body.text() };
 }
@@ -48,13 +48,13 @@ describe('Youmi behind the emulator server', () => {
     expect(status).toBe(200);
     expect([502, 503]).toContain((await fansCount(token)).status);
     expect(emulator.requests.entries().map((entry) => [entry.platform, entry.path, entry.fault])).toEqual([
-      ['youmi', '/youmi-sso/oauth2/token', undefined],
+      ['youmi', '/connect/token', undefined],
       ['youmi', '/v2/Friend/GetFansCount', 'server-error'],
     ]);
   });
 
   it('given a pathPattern naming the token endpoint, then it gets faults too', async () => {
-    emulator.setFaults({ serverErrorRate: 1, pathPattern: '^/youmi-sso/' });
+    emulator.setFaults({ serverErrorRate: 1, pathPattern: '^/connect/token' });
     expect([502, 503]).toContain((await fetchToken()).status);
   });
 
@@ -62,7 +62,8 @@ describe('Youmi behind the emulator server', () => {
     emulator.setFaults({ revokeTokenEveryCalls: 2 });
     const { token } = await fetchToken();
     expect(JSON.parse((await fansCount(token)).text)).toMatchObject({ succeed: true, values: 4 });
-    expect(JSON.parse((await fansCount(token)).text)).toMatchObject({ succeed: false, errmsg: 401 });
+    // 10003 令牌失效 (platforms/youmi-api.md §1.3), the default reading of a refused token.
+    expect(JSON.parse((await fansCount(token)).text)).toMatchObject({ succeed: false, errmsg: 10003 });
     expect(emulator.requests.entries().at(-1)).toMatchObject({ platform: 'youmi', status: 200, fault: 'revoked' });
   });
 });

@@ -1,207 +1,124 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FaultOptions, startEmulator } from '../src/index.js';
-import {
-  YOUMI_ERRMSG,
-  type YoumiEmulatorOptions,
-  type YoumiRawChat,
-  type YoumiRawFan,
-  youmiRawChatSchema,
-} from '../src/youmi/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { YOUMI_ERRMSG, type YoumiRawChat, youmiRawChatSchema } from '../src/youmi/index.js';
+import { startYoumi, YOUMI_TEST_START, type YoumiUnderTest } from './youmi-support.js';
 
-const START = Date.UTC(2026, 0, 15, 4, 30, 0);
+// Every path, method and body here is platforms/youmi-api.md §2, verbatim.
 
-interface Envelope {
-  requestId: null;
-  errmsg: number;
-  succeed: boolean;
-  msgTime: string;
-  values: unknown;
-  errdesc: string | null;
-}
-
-/** The emulator (both platforms on one server) with the clock starting at START; Youmi driven through undici. */
-async function startYoumi(youmi: YoumiEmulatorOptions = {}) {
-  const emulator = await startEmulator({ seed: 'v2-test', now: START, youmi });
-  const info = emulator.youmi;
-  const fetchToken = async (form: Record<string, string>, headers: Record<string, string> = {}) => {
-    const response = await request(info.tokenUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: new URLSearchParams(form).toString(),
-    });
-    return { status: response.statusCode, body: (await response.body.json()) as Record<string, unknown> };
-  };
-  const token = async () =>
-    (
-      await fetchToken({
-        grant_type: 'client_credentials',
-        client_id: info.clientId,
-        client_secret: info.clientSecret,
-        scope: 'openapi',
-      })
-    ).body.access_token as string;
-  let bearer = await token();
-  const raw = async (
-    path: string,
-    body: string,
-    headers: Record<string, string> = {},
-    method: 'POST' | 'GET' = 'POST',
-  ) => {
-    const response = await request(`${info.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...headers },
-      ...(method === 'POST' ? { body } : {}),
-    });
-    return { status: response.statusCode, body: (await response.body.json()) as Envelope };
-  };
-  const call = async (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    (await raw(path, JSON.stringify(body), headers)).body;
-  return {
-    info,
-    call,
-    raw,
-    fetchToken,
-    token,
-    setBearer(value: string) {
-      bearer = value;
-    },
-    /** The emulator clock runs in real time from START: run-time chats use it. */
-    now: () => emulator.clock.now(),
-    advance: (ms: number) => emulator.clock.advance(ms),
-    setFaults: (faults: FaultOptions) => emulator.setFaults(faults),
-    close: () => emulator.stop(),
-  };
-}
-
-type Youmi = Awaited<ReturnType<typeof startYoumi>>;
-
-let youmi: Youmi;
-let fan: YoumiRawFan;
-beforeEach(async () => {
-  youmi = await startYoumi({ fansPerAccount: 12, chatsPerFan: 30, tokenLifetimeSeconds: 600 });
-  fan = youmi.info.fans(10001)[3] as YoumiRawFan;
+let youmi: YoumiUnderTest;
+beforeAll(async () => {
+  youmi = await startYoumi('v2-test', { wechatIds: [10001, 10002], fansPerAccount: 6, chatsPerFan: 12 });
 });
-afterEach(() => youmi.close());
+afterAll(() => youmi.close());
 
-describe('Youmi token endpoint (OAuth2 client credentials)', () => {
-  it('given valid client credentials, when POSTed form-encoded, then it returns a bearer token', async () => {
+const fanOf = (index = 0, wechatId = 10001) => youmi.info.fans(wechatId)[index]?.fansKey as string;
+
+describe('Youmi 获取商户TOKEN: POST /connect/token (§1.1)', () => {
+  it('given client_id, client_secret, scope Ls.Qkl.PublicApi and grant_type client_credentials, then an OAuth2 token answer', async () => {
     const answer = await youmi.fetchToken({
-      grant_type: 'client_credentials',
       client_id: youmi.info.clientId,
       client_secret: youmi.info.clientSecret,
-      scope: 'openapi',
+      scope: 'Ls.Qkl.PublicApi',
+      grant_type: 'client_credentials',
     });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
       access_token: expect.any(String),
+      expires_in: 7200,
       token_type: 'Bearer',
-      expires_in: 600,
-      scope: 'openapi',
+      scope: 'Ls.Qkl.PublicApi',
     });
   });
 
-  it('given the credentials in an HTTP Basic header, then it returns a token too', async () => {
-    const basic = Buffer.from(`${youmi.info.clientId}:${youmi.info.clientSecret}`).toString('base64');
-    const answer = await youmi.fetchToken({ grant_type: 'client_credentials' }, { authorization: `Basic ${basic}` });
+  it('given the fixed values left out (all four are marked optional), then a token still', async () => {
+    const answer = await youmi.fetchToken({ client_id: youmi.info.clientId, client_secret: youmi.info.clientSecret });
     expect(answer.status).toBe(200);
-    expect(answer.body.token_type).toBe('Bearer');
   });
 
-  it('given a wrong secret, then it answers HTTP 401 invalid_client', async () => {
-    const answer = await youmi.fetchToken({
-      grant_type: 'client_credentials',
-      client_id: youmi.info.clientId,
-      client_secret: 'not-the-secret',
+  it('given a wrong secret, another scope or grant type, or a JSON body, then HTTP 400 with an OAuth2 error', async () => {
+    const base = { client_id: youmi.info.clientId, client_secret: youmi.info.clientSecret };
+    expect((await youmi.fetchToken({ ...base, client_secret: 'wrong-secret' })).body).toMatchObject({
+      error: 'invalid_client',
     });
-    expect(answer.status).toBe(401);
-    expect(answer.body.error).toBe('invalid_client');
-  });
-
-  it('given another grant type, a missing client_id or a JSON body, then it answers HTTP 400', async () => {
-    const wrongGrant = await youmi.fetchToken({ grant_type: 'password', client_id: 'a', client_secret: 'b' });
-    expect(wrongGrant).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } });
-    const missing = await youmi.fetchToken({ grant_type: 'client_credentials' });
-    expect(missing).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect((await youmi.fetchToken({ ...base, scope: 'openapi' })).body).toMatchObject({ error: 'invalid_scope' });
+    expect((await youmi.fetchToken({ ...base, grant_type: 'password' })).body).toMatchObject({
+      error: 'unsupported_grant_type',
+    });
     const json = await request(youmi.info.tokenUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'client_credentials' }),
+      body: JSON.stringify(base),
     });
     expect(json.statusCode).toBe(400);
-    expect(await json.body.json()).toMatchObject({ error: 'invalid_request' });
+    await json.body.text();
   });
 });
 
-describe('Youmi v2 authentication and tenants', () => {
-  const getChat = () => ({ wechatId: 10001, fansKey: fan.fansKey, pageSize: '10', pageIndex: '1' });
-
-  it('given no bearer, a bad one or an expired one, then the envelope says 401 with HTTP 200', async () => {
-    const missing = await request(`${youmi.info.baseUrl}/v2/ChatMess/GetChat`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(getChat()),
-    });
-    expect(missing.statusCode).toBe(200);
-    expect(await missing.body.json()).toMatchObject({ succeed: false, errmsg: 401, values: null });
-    youmi.setBearer('forged-token');
-    expect(await youmi.call('/v2/ChatMess/GetChat', getChat())).toMatchObject({ succeed: false, errmsg: 401 });
+describe('Youmi v2 authentication (§1.1) and the token-invalid readings', () => {
+  afterEach(async () => {
+    youmi.info.setReadings({ v2TokenRejection: 'errmsg' });
     youmi.setBearer(await youmi.token());
-    expect((await youmi.call('/v2/ChatMess/GetChat', getChat())).succeed).toBe(true);
-    youmi.advance(600_000);
-    const expired = await youmi.call('/v2/ChatMess/GetChat', getChat());
-    expect(expired).toMatchObject({ succeed: false, errmsg: 401, errdesc: expect.stringContaining('expired') });
   });
 
-  it('given a known TenantId it answers; given an unknown one it answers 403', async () => {
-    const known = await youmi.call('/v2/ChatMess/GetChat', getChat(), { TenantId: youmi.info.tenantId });
-    expect(known.succeed).toBe(true);
-    const unknown = await youmi.call('/v2/ChatMess/GetChat', getChat(), { TenantId: 'T-nobody' });
-    expect(unknown).toMatchObject({ succeed: false, errmsg: YOUMI_ERRMSG.forbiddenTenant });
+  it('given a bad or expired bearer, then errmsg 10003 (令牌失效) with HTTP 200 under the default reading', async () => {
+    youmi.setBearer('not-a-token');
+    const answer = await youmi.raw('/v2/System/GetDepartList', undefined, {}, 'GET');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ succeed: false, errmsg: YOUMI_ERRMSG.tokenInvalid });
   });
 
-  it('given an agent with a TenantId, when it asks for a merchant token, then the token works', async () => {
-    const answer = await youmi.call(
-      '/v2/Public/GetMerchantToken',
-      { tenantId: youmi.info.tenantId },
-      { TenantId: youmi.info.tenantId },
-    );
-    expect(answer).toMatchObject({ succeed: true, values: { token_type: 'Bearer', expires_in: 600 } });
-    youmi.setBearer((answer.values as { access_token: string }).access_token);
-    expect((await youmi.call('/v2/Friend/GetFansCount', { wechatId: 10001 })).values).toBe(12);
-    const notAgent = await youmi.call('/v2/Public/GetMerchantToken', { tenantId: youmi.info.tenantId });
-    expect(notAgent.errmsg).toBe(YOUMI_ERRMSG.forbiddenTenant);
+  it('given the http401 reading, then a bad bearer is a bare HTTP 401 with WWW-Authenticate', async () => {
+    youmi.info.setReadings({ v2TokenRejection: 'http401' });
+    youmi.setBearer('not-a-token');
+    const answer = await youmi.raw('/v2/System/GetDepartList', undefined, {}, 'GET');
+    expect(answer.status).toBe(401);
+    expect(answer.text).toBe('');
+    expect(answer.headers['www-authenticate']).toContain('invalid_token');
   });
 
-  it('given revokeTokenEveryCalls = 3, then every third authenticated call is refused until a new token is fetched', async () => {
-    youmi.setFaults({ revokeTokenEveryCalls: 3 });
-    const outcomes: number[] = [];
-    for (let i = 0; i < 3; i++)
-      outcomes.push((await youmi.call('/v2/Friend/GetFansCount', { wechatId: 10001 })).errmsg);
-    expect(outcomes).toEqual([0, 0, 401]);
-    expect((await youmi.call('/v2/Friend/GetFansCount', { wechatId: 10001 })).errmsg).toBe(401);
+  it('given revokeTokens(), then every issued token is refused until a new one is fetched', async () => {
+    expect((await youmi.raw('/v2/System/GetDepartList', undefined, {}, 'GET')).body.succeed).toBe(true);
+    expect(youmi.info.revokeTokens()).toBeGreaterThan(0);
+    expect((await youmi.raw('/v2/System/GetDepartList', undefined, {}, 'GET')).body.errmsg).toBe(10003);
     youmi.setBearer(await youmi.token());
-    expect((await youmi.call('/v2/Friend/GetFansCount', { wechatId: 10001 })).errmsg).toBe(0);
+    expect((await youmi.raw('/v2/System/GetDepartList', undefined, {}, 'GET')).body.succeed).toBe(true);
+  });
+
+  it('given a known TenantId it answers; an unknown one is refused', async () => {
+    const ok = await youmi.raw('/v2/System/GetDepartList', undefined, { tenantid: youmi.info.tenantId }, 'GET');
+    expect(ok.body.succeed).toBe(true);
+    const refused = await youmi.raw('/v2/System/GetDepartList', undefined, { tenantid: 'T-other' }, 'GET');
+    expect(refused.body).toMatchObject({ succeed: false, errmsg: YOUMI_ERRMSG.badParameters });
   });
 });
 
-describe('Youmi v2 envelope and validation', () => {
-  it('then a success has the full envelope: requestId null, errmsg 0, msgTime in UTC+8, errdesc null', async () => {
-    const answer = await youmi.call('/v2/ChatMess/GetChat', {
-      wechatId: 10001,
-      fansKey: fan.fansKey,
-      pageSize: '5',
-      pageIndex: '1',
-    });
-    expect(answer).toEqual({
-      requestId: null,
+describe('Youmi v2 envelope and routes', () => {
+  it('then GetDepartList is a GET whose answer has the shape of the documented example', async () => {
+    const answer = await youmi.raw('/v2/System/GetDepartList', undefined, {}, 'GET');
+    expect(answer.body).toEqual({
+      requestId: expect.any(String),
       errmsg: 0,
       succeed: true,
-      msgTime: expect.stringMatching(/^2026-01-15 12:3\d:\d\d$/),
-      values: expect.any(Array),
+      msgTime: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      values: expect.arrayContaining([{ departid: expect.any(Number), departname: expect.any(String) }]),
       errdesc: null,
     });
-    for (const chat of answer.values as YoumiRawChat[]) youmiRawChatSchema.parse(chat);
+    expect((await youmi.raw('/v2/System/GetDepartList', '{}', {}, 'POST')).status).toBe(405);
+  });
+
+  it('then paths match case-insensitively; an unknown path is a bare 404', async () => {
+    const lower = await youmi.call('/v2/chatmess/getchat/', {
+      wechatId: 10001,
+      fansKey: fanOf(),
+      pageSize: '2',
+      pageIndex: '1',
+    });
+    expect(lower.succeed).toBe(true);
+    const unknown = await youmi.raw('/v2/ChatMess/terminateTakeOver', '{}');
+    expect(unknown.status).toBe(404);
+    expect(unknown.text).toBe('');
   });
 
   it.each([
@@ -212,340 +129,326 @@ describe('Youmi v2 envelope and validation', () => {
       { wechatId: 10001, fansKey: 'x', pageSize: '0', pageIndex: '1' },
       'pageSize: must be a string holding a positive integer',
     ],
-    [{ wechatId: 10001, fansKey: 'x', pageSize: '5', pageIndex: 'first' }, 'pageIndex'],
-    [{ wechatId: '10001', fansKey: 'x', pageSize: '5', pageIndex: '1' }, 'wechatId'],
     [{ wechatId: 10001, fansKey: 'x', pageSize: '5', pageIndex: '1', startTimestamp: 'yesterday' }, 'startTimestamp'],
-  ])('given GetChat body %j, then errmsg 400 names the field (%s)', async (body, field) => {
+  ])('given GetChat body %j, then errmsg 200012 (bad parameters) names the field (%s)', async (body, field) => {
     const answer = await youmi.call('/v2/ChatMess/GetChat', body);
-    expect(answer).toMatchObject({ succeed: false, errmsg: 400, values: null });
+    expect(answer).toMatchObject({ succeed: false, errmsg: YOUMI_ERRMSG.badParameters });
     expect(answer.errdesc).toContain(field);
   });
 
-  it('given a body that is not JSON, then errmsg 400 says so', async () => {
-    const answer = await youmi.raw('/v2/ChatMess/GetChat', '{"wechatId": 1');
-    expect(answer).toMatchObject({ status: 200, body: { errmsg: 400, errdesc: expect.stringContaining('JSON') } });
-  });
-
-  it('then paths match case-insensitively and with a trailing slash', async () => {
-    expect((await youmi.call('/v2/friend/getfanscount/', { wechatId: 10001 })).values).toBe(12);
-  });
-
-  it('given an unknown path, then HTTP 404 with errmsg 404; given GET, then 405', async () => {
-    expect(await youmi.raw('/v2/ChatMess/Nope', '{}')).toMatchObject({
-      status: 404,
-      body: { errmsg: 404, succeed: false },
+  it('given an unknown wechatId, then 200018; an unknown fansKey has no chats', async () => {
+    expect(
+      await youmi.call('/v2/ChatMess/GetChat', { wechatId: 999, fansKey: 'x', pageSize: '5', pageIndex: '1' }),
+    ).toMatchObject({
+      errmsg: YOUMI_ERRMSG.noSuchWechatId,
     });
-    expect(await youmi.raw('/v2/ChatMess/GetChat', '', {}, 'GET')).toMatchObject({
-      status: 405,
-      body: { errmsg: 405 },
-    });
+    expect(
+      await youmi.call('/v2/ChatMess/GetChat', {
+        wechatId: 10001,
+        fansKey: 'wxid_nobody',
+        pageSize: '5',
+        pageIndex: '1',
+      }),
+    ).toMatchObject({ succeed: true, values: [] });
   });
 
-  it('given a wechatId that is not ours or a wrong wechatKey, then errmsg 1001; an unknown fansKey has no chats', async () => {
-    const base = { fansKey: fan.fansKey, pageSize: '5', pageIndex: '1' };
-    expect((await youmi.call('/v2/ChatMess/GetChat', { ...base, wechatId: 999 })).errmsg).toBe(1001);
-    expect((await youmi.call('/v2/ChatMess/GetChat', { ...base, wechatId: 10001, wechatKey: 'nope' })).errmsg).toBe(
-      1001,
-    );
-    const right = await youmi.call('/v2/ChatMess/GetChat', { ...base, wechatId: 10001, wechatKey: fan.wechatKey });
-    expect((right.values as unknown[]).length).toBe(5);
-    const stranger = await youmi.call('/v2/ChatMess/GetChat', { ...base, wechatId: 10001, fansKey: 'wxid_stranger' });
-    expect(stranger).toMatchObject({ succeed: true, values: [] });
-  });
-});
-
-describe('Youmi v2 GetChat semantics', () => {
-  const all = () =>
-    youmi.info.expectedChats({ wechatId: 10001, fansKey: fan.fansKey, from: new Date(0), to: new Date(START) });
-
-  it('then pageSize above 100 is capped at 100', async () => {
-    const many = await startYoumi({ fansPerAccount: 2, chatsPerFan: 300 });
+  it('then GetChat rows have the 17 fields of seed 002 and pageSize above 100 is capped', async () => {
+    const big = await startYoumi('cap', { wechatIds: [10001], fansPerAccount: 1, chatsPerFan: 200 });
     try {
-      const fansKey = many.info.fans(10001)[0]?.fansKey;
-      const answer = await many.call('/v2/ChatMess/GetChat', {
+      const fansKey = big.info.fans(10001)[0]?.fansKey;
+      const answer = await big.call('/v2/ChatMess/GetChat', {
         wechatId: 10001,
         fansKey,
         pageSize: '500',
         pageIndex: '1',
       });
-      expect((answer.values as unknown[]).length).toBe(100);
+      const rows = answer.values as YoumiRawChat[];
+      expect(rows).toHaveLength(100);
+      for (const row of rows) youmiRawChatSchema.parse(row);
     } finally {
-      await many.close();
+      await big.close();
     }
-  });
-
-  it('then minChattingId is exclusive and start/end timestamps are inclusive seconds', async () => {
-    const chats = all();
-    const middle = chats[5] as YoumiRawChat;
-    const after = await youmi.call('/v2/ChatMess/GetChat', {
-      wechatId: 10001,
-      fansKey: fan.fansKey,
-      minChattingId: middle.ad_chatting_id,
-      pageSize: '100',
-      pageIndex: '1',
-    });
-    expect(after.values).toEqual(chats.slice(6));
-    const second = Date.parse(`${middle.ad_chatting_time.replace(' ', 'T')}+08:00`) / 1000;
-    const exact = await youmi.call('/v2/ChatMess/GetChat', {
-      wechatId: 10001,
-      fansKey: fan.fansKey,
-      startTimestamp: second,
-      endTimestamp: second,
-      pageSize: '100',
-      pageIndex: '1',
-    });
-    expect(exact.values).toEqual([middle]);
-  });
-
-  it('given a page past the end, then values is empty', async () => {
-    const answer = await youmi.call('/v2/ChatMess/GetChat', {
-      wechatId: 10001,
-      fansKey: fan.fansKey,
-      pageSize: '100',
-      pageIndex: '9',
-    });
-    expect(answer).toMatchObject({ succeed: true, values: [] });
   });
 });
 
-describe('Youmi v2 ChatMess actions', () => {
-  it('given doSendPublicMes, then the message is a new chat with issend 1 at the clock time and the highest id', async () => {
-    youmi.advance(90_000);
-    const before = youmi.info.expectedChats({ wechatId: 10001, from: new Date(0), to: new Date(START + 90_000) });
+describe('Youmi v2 ChatMess actions (§2.1)', () => {
+  it('given doSendPublicMes text in PascalCase, then it is a new chat of the fan with issend 1 and the highest id', async () => {
+    const fansKey = fanOf(2);
+    const before = youmi.info.expectedChats({ wechatId: 10001, fansKey, from: new Date(0), to: new Date(youmi.now()) });
     const answer = await youmi.call('/v2/ChatMess/doSendPublicMes', {
-      wechatId: 10001,
-      fansKey: fan.fansKey,
-      content: '您好，订单已发货📦',
-      staffCode: 'S1110',
+      WechatId: '10001',
+      ToUserName: fansKey,
+      RelationType: 0,
+      MsgType: 'text',
+      Text: '您好 在的',
+    });
+    expect(answer).toMatchObject({ succeed: true, values: true });
+    const after = youmi.info.expectedChats({ wechatId: 10001, fansKey, from: new Date(0), to: new Date(youmi.now()) });
+    const sent = after.at(-1) as YoumiRawChat;
+    expect(after).toHaveLength(before.length + 1);
+    expect(sent).toMatchObject({ ad_chatting_issend: 1, ad_chatting_sate: 1, ad_chatting_content: '您好 在的' });
+    expect(sent.ad_chatting_id).toBeGreaterThan(Math.max(...before.map((chat) => chat.ad_chatting_id)));
+  });
+
+  it('given an image with Url and Format, then an image chat; an unknown fan is 200009; text without Text is 200012', async () => {
+    const image = await youmi.call('/v2/ChatMess/doSendPublicMes', {
+      WechatId: 10001,
+      ToUserName: fanOf(2),
+      RelationType: 0,
+      MsgType: 'image',
+      Url: 'https://example.com/a.png',
+      Format: 'png',
+    });
+    expect(image.succeed).toBe(true);
+    const unknown = await youmi.call('/v2/ChatMess/doSendPublicMes', {
+      WechatId: 10001,
+      ToUserName: 'wxid_nobody',
+      MsgType: 'text',
+      Text: 'x',
+    });
+    expect(unknown.errmsg).toBe(YOUMI_ERRMSG.noSuchFriend);
+    const noText = await youmi.call('/v2/ChatMess/doSendPublicMes', {
+      WechatId: 10001,
+      ToUserName: fanOf(2),
+      MsgType: 'text',
+    });
+    expect(noText.errmsg).toBe(YOUMI_ERRMSG.badParameters);
+  });
+
+  it('given applyTakeOver in snake_case, then the 12001 takeover message is in the chat', async () => {
+    const fansKey = fanOf(3);
+    const answer = await youmi.call('/v2/ChatMess/applyTakeOver', {
+      friend_key: fansKey,
+      apply_key: 'S1111',
+      apply_name: '王店长',
+      apply_reason: '大额订单',
+      apply_source: 'QKB',
     });
     expect(answer.succeed).toBe(true);
-    const sent = answer.values as { ad_chatting_id: number; ad_chatting_time: string };
-    expect(sent.ad_chatting_time).toMatch(/^2026-01-15 12:3[12]:\d\d$/);
-    expect(sent.ad_chatting_id).toBeGreaterThan(Math.max(...before.map((chat) => chat.ad_chatting_id)));
-    const page = await youmi.call('/v2/ChatMess/GetChat', {
-      wechatId: 10001,
-      fansKey: fan.fansKey,
-      minChattingId: sent.ad_chatting_id - 1,
-      pageSize: '10',
-      pageIndex: '1',
-    });
-    expect(page.values).toEqual([
-      expect.objectContaining({
-        ad_chatting_id: sent.ad_chatting_id,
-        ad_chatting_issend: 1,
-        ad_chatting_sate: 1,
-        ad_chatting_content: '您好，订单已发货📦',
-        ad_staff_code: 'S1110',
-        ad_chatting_resvred: null,
-      }),
-    ]);
-    expect(BigInt((answer.values as { ad_sermsgid: string }).ad_sermsgid) > BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
-    // A second message in the same second still gets a larger id.
-    const next = await youmi.call('/v2/ChatMess/doSendPublicMes', {
-      wechatId: 10001,
-      fansKey: fan.fansKey,
-      content: '在吗',
-    });
-    expect((next.values as { ad_chatting_id: number }).ad_chatting_id).toBe(sent.ad_chatting_id + 1);
-  });
-
-  it('given doSendPublicMes to an unknown fan or from an unknown staff, then 1002 / 1005', async () => {
-    expect(
-      (await youmi.call('/v2/ChatMess/doSendPublicMes', { wechatId: 10001, fansKey: 'wxid_nobody', content: 'x' }))
-        .errmsg,
-    ).toBe(1002);
-    const unknownStaff = await youmi.call('/v2/ChatMess/doSendPublicMes', {
-      wechatId: 10001,
-      fansKey: fan.fansKey,
-      content: 'x',
-      staffCode: 'S0',
-    });
-    expect(unknownStaff.errmsg).toBe(1005);
-    expect((await youmi.call('/v2/ChatMess/doSendPublicMes', { wechatId: 10001, fansKey: fan.fansKey })).errdesc).toBe(
-      'content: is required',
-    );
-  });
-
-  it('given a takeover, then it is recorded as a 12001 chat, conflicts are refused and terminate ends it', async () => {
-    const body = { wechatId: 10001, fansKey: fan.fansKey, staffCode: 'S1110', reason: '大额订单' };
-    const applied = await youmi.call('/v2/ChatMess/applyTakeOver', body);
-    const { takeOverKey } = applied.values as { takeOverKey: string };
-    expect(takeOverKey).toMatch(/^TK/);
-    expect((await youmi.call('/v2/ChatMess/applyTakeOver', body)).values).toEqual({ takeOverKey });
-    expect((await youmi.call('/v2/ChatMess/applyTakeOver', { ...body, staffCode: 'S1111' })).errmsg).toBe(1003);
     const last = youmi.info
-      .expectedChats({ wechatId: 10001, fansKey: fan.fansKey, from: new Date(0), to: new Date(youmi.now()) })
+      .expectedChats({ wechatId: 10001, fansKey, from: new Date(0), to: new Date(youmi.now()) })
       .at(-1);
-    expect(last?.ad_chatting_sate).toBe(12001);
-    expect(JSON.parse(decodeURIComponent(last?.ad_chatting_resvred ?? ''))).toMatchObject({
-      key: takeOverKey,
+    expect(last).toMatchObject({ ad_chatting_sate: 12001 });
+    expect(JSON.parse(decodeURIComponent(last?.ad_chatting_resvred ?? ''))).toEqual({
+      key: 'S1111',
+      name: '王店长',
       reason: '大额订单',
     });
-    const terminate = { wechatId: 10001, fansKey: fan.fansKey, takeOverKey };
-    expect((await youmi.call('/v2/ChatMess/terminateTakeOver', { ...terminate, takeOverKey: 'TKwrong' })).errmsg).toBe(
-      1003,
-    );
-    expect((await youmi.call('/v2/ChatMess/terminateTakeOver', terminate)).succeed).toBe(true);
-    expect((await youmi.call('/v2/ChatMess/terminateTakeOver', terminate)).errmsg).toBe(1003);
   });
 
-  it('given ActivationConversation by another staff, then the fan is reassigned and counted in the activation report', async () => {
-    const staffCode = fan.staffCode === 'S1210' ? 'S1211' : 'S1210';
-    const answer = await youmi.call('/v2/ChatMess/ActivationConversation', {
-      wechatId: 10001,
-      fansKey: fan.fansKey,
-      staffCode,
+  it('given ActivationConversation without enforceAttribution for a fan of another staff, then 200019; with it, the fan moves', async () => {
+    const fan = youmi.info.fans(10001).find((candidate) => candidate.staffCode !== null) as {
+      fansKey: string;
+      staffCode: string;
+    };
+    const other = fan.staffCode === 'S1110' ? 'S1111' : 'S1110';
+    const body = {
+      ad_friend_wenober: fan.fansKey,
+      ad_wechat_id: 10001,
+      staff_code: other,
+      content: '',
+      activationType: 0,
+      switchSession: 0,
+    };
+    expect(await youmi.call('/v2/ChatMess/ActivationConversation', { ...body, enforceAttribution: 0 })).toMatchObject({
+      errmsg: YOUMI_ERRMSG.operationFailed,
     });
-    expect(answer).toMatchObject({
+    expect(await youmi.call('/v2/ChatMess/ActivationConversation', { ...body, enforceAttribution: 1 })).toMatchObject({
       succeed: true,
-      values: { activated: true, activatedTime: expect.stringMatching(/^2026-01-15 12:3\d:\d\d$/) },
     });
-    expect(youmi.info.fans(10001)[3]?.staffCode).toBe(staffCode);
-    const report = await youmi.call('/v2/Report/GetStaffActivatedStats', {
-      startTimestamp: START / 1000 - 60,
-      endTimestamp: START / 1000 + 60,
-      staffCode,
+    expect(youmi.info.fans(10001).find((candidate) => candidate.fansKey === fan.fansKey)?.staffCode).toBe(other);
+    expect(
+      await youmi.call('/v2/ChatMess/ActivationConversation', {
+        ...body,
+        ad_wechat_id: undefined,
+        enforceAttribution: 1,
+      }),
+    ).toMatchObject({
+      errmsg: YOUMI_ERRMSG.accountIdMissing,
     });
-    expect(report.values).toEqual([{ staffCode, staffName: expect.any(String), activatedCount: 1 }]);
+  });
+});
+
+describe('Youmi v2 Report, System, Friend, Todo, Ad, BulkSend (§2.2–2.7)', () => {
+  it('then GetDataByStaffCustomer needs orderType, show and staffState, and counts per staff', async () => {
+    expect((await youmi.call('/v2/Report/GetDataByStaffCustomer', {})).errmsg).toBe(YOUMI_ERRMSG.badParameters);
+    const answer = await youmi.call('/v2/Report/GetDataByStaffCustomer', {
+      startDate: '2025-01-01 00:00:00',
+      endDate: '2027-01-01 00:00:00',
+      orderType: 'asc',
+      show: 3,
+      staffState: true,
+      departId: -1,
+      departGroupId: -1,
+    });
+    const rows = answer.values as Array<{ ad_staff_code: string; sendCount: number; receiveCount: number }>;
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.reduce((sum, row) => sum + row.sendCount + row.receiveCount, 0)).toBeGreaterThan(0);
   });
 
-  it('given sendNotice to known staff it returns an id; unknown staff → 1005; empty list → 400', async () => {
-    const ok = await youmi.call('/v2/ChatMess/sendNotice', {
-      staffCodes: ['S1110', 'S1111'],
-      title: '通知',
-      content: '今晚加班',
-    });
-    expect(ok.values).toEqual({ noticeId: 1, receivers: 2 });
-    expect((await youmi.call('/v2/ChatMess/sendNotice', { staffCodes: ['S9'], title: 't', content: 'c' })).errmsg).toBe(
-      1005,
+  it('then GetActivationListByStaff takes the day (midnight seconds) and ad_departid as a string', async () => {
+    const day = Math.floor(YOUMI_TEST_START / 86_400_000) * 86_400 - 8 * 3600;
+    const answer = await youmi.call('/v2/Report/GetActivationListByStaff', { time: day, ad_departid: '-1' });
+    expect(answer.succeed).toBe(true);
+    expect((await youmi.call('/v2/Report/GetActivationListByStaff', { time: day })).errmsg).toBe(
+      YOUMI_ERRMSG.badParameters,
     );
-    expect((await youmi.call('/v2/ChatMess/sendNotice', { staffCodes: [], title: 't', content: 'c' })).errdesc).toMatch(
-      /^staffCodes/,
+  });
+
+  it('then departments → groups → staff are consistent (GetDepartGroupList, GetStaffList)', async () => {
+    const departments = (await youmi.raw('/v2/System/GetDepartList', undefined, {}, 'GET')).body.values as Array<{
+      departid: number;
+    }>;
+    const groups = (await youmi.call('/v2/System/GetDepartGroupList', { departId: -1 })).values as Array<{
+      departid: number;
+      departgroupid: number;
+    }>;
+    expect(new Set(groups.map((group) => group.departid))).toEqual(new Set(departments.map((d) => d.departid)));
+    const all = (await youmi.call('/v2/System/GetStaffList', { departId: -1, departGroupId: -1, staffState: 1 }))
+      .values as Array<{
+      ad_staff_code: string;
+      ad_departgroupid: number;
+    }>;
+    const valid = (await youmi.call('/v2/System/GetStaffList', { departId: -1, departGroupId: -1, staffState: 0 }))
+      .values as unknown[];
+    expect(all.length).toBeGreaterThanOrEqual(valid.length);
+    const group = groups[0] as { departid: number; departgroupid: number };
+    const ofGroup = (
+      await youmi.call('/v2/System/GetStaffList', {
+        departId: group.departid,
+        departGroupId: group.departgroupid,
+        staffState: 1,
+      })
+    ).values as typeof all;
+    expect(ofGroup.every((staff) => staff.ad_departgroupid === group.departgroupid)).toBe(true);
+    expect((await youmi.call('/v2/System/GetStaffList', { departId: -1 })).errmsg).toBe(YOUMI_ERRMSG.badParameters);
+  });
+
+  it.each(['relation', 'camel'] as const)(
+    'given fansListShape %s, then GetFansList pages cover GetFansCount fans exactly',
+    async (shape) => {
+      youmi.info.setReadings({ fansListShape: shape });
+      const keyField = shape === 'relation' ? 'ad_relation_talter' : 'fansKey';
+      const count = (await youmi.call('/v2/Friend/GetFansCount', { wechatId: 10001, fansKe: '' })).values;
+      const keys: string[] = [];
+      for (let pageIndex = 1; ; pageIndex++) {
+        const page = (await youmi.call('/v2/Friend/GetFansList', { wechatId: 10001, pageIndex, pageSize: 4 }))
+          .values as Array<Record<string, string>>;
+        keys.push(...page.map((row) => row[keyField] as string));
+        if (page.length < 4) break;
+      }
+      expect(keys).toEqual(youmi.info.fans(10001).map((fan) => fan.fansKey));
+      expect(count).toBe(keys.length);
+      youmi.info.setReadings({ fansListShape: 'relation' });
+    },
+  );
+
+  it('then GetFansCount requires fansKe (as documented) and counts one fan by it', async () => {
+    expect((await youmi.call('/v2/Friend/GetFansCount', { wechatId: 10001 })).errmsg).toBe(YOUMI_ERRMSG.badParameters);
+    expect((await youmi.call('/v2/Friend/GetFansCount', { wechatId: 10001, fansKe: fanOf(1) })).values).toBe(1);
+  });
+
+  it('then Todo AddRecord / AddRecordNew (PascalCase) are listed and counted by GetChargeDaffaires*', async () => {
+    const body = {
+      Weixin: fanOf(1),
+      SffId: 'S1110',
+      RemindTitle: '回访',
+      FollowupsiTuation: '已下单',
+      RemindTime: '2026-01-16 10:00:00',
+      IsAlways: 0,
+      Recipient: ['S1110'],
+    };
+    expect((await youmi.call('/v2/Todo/AddRecord', body)).values).toBe(true);
+    const id = (
+      await youmi.call('/v2/Todo/AddRecordNew', {
+        ...body,
+        From: 0,
+        AdWecharId: 0,
+        LevelColor: '#f00',
+        LevelName: '高',
+        EventType: 0,
+      })
+    ).values;
+    expect(id).toEqual(expect.any(Number));
+    const list = (await youmi.call('/v2/Todo/GetChargeDaffairesList', { usersate: -1, pageIndex: 1, pageSize: 10 }))
+      .values as Array<{ chargeDaffairesId: number }>;
+    expect(list.map((todo) => todo.chargeDaffairesId)).toContain(id);
+    expect((await youmi.call('/v2/Todo/GetChargeDaffairesCount', { usersate: -1 })).values).toBe(list.length);
+    expect((await youmi.call('/v2/Todo/AddRecord', { Weixin: 'wxid_nobody' })).errmsg).toBe(YOUMI_ERRMSG.noSuchFriend);
+  });
+
+  it('then AdManage GetAdList needs name, pageIndex and pageSize, and its pages match GetAdCount', async () => {
+    expect((await youmi.call('/v2/AdManage/GetAdList', { name: '' })).errmsg).toBe(YOUMI_ERRMSG.badParameters);
+    expect((await youmi.call('/v2/AdManage/GetAdCount', {})).errmsg).toBe(YOUMI_ERRMSG.badParameters);
+    const count = (await youmi.call('/v2/AdManage/GetAdCount', { name: '' })).values as number;
+    const first = (await youmi.call('/v2/AdManage/GetAdList', { name: '', pageIndex: 1, pageSize: 10 }))
+      .values as unknown[];
+    const second = (await youmi.call('/v2/AdManage/GetAdList', { name: '', pageIndex: 2, pageSize: 10 }))
+      .values as unknown[];
+    expect(first.length + second.length).toBe(count);
+  });
+
+  it('then SaveBulkSendTask takes task_content [{data, type}] and answers a task id', async () => {
+    const answer = await youmi.call('/v2/BulkSend/SaveBulkSendTask', {
+      task_content: [{ type: '0', data: { content: '双11' } }],
+    });
+    expect(answer.values).toEqual(expect.stringMatching(/^RPA/));
+    expect((await youmi.call('/v2/BulkSend/SaveBulkSendTask', { task_content: [] })).errmsg).toBe(
+      YOUMI_ERRMSG.badParameters,
     );
   });
 });
 
-describe('Youmi v2 Report, System, Friend, Todo, Ad, BulkSend', () => {
-  it('then GetStaffServiceStats counts the chats of the range per staff', async () => {
-    const range = { startTimestamp: START / 1000 - 30 * 86_400, endTimestamp: START / 1000 };
-    const stats = (await youmi.call('/v2/Report/GetStaffServiceStats', range)).values as Array<{
-      staffCode: string;
-      sentCount: number;
-    }>;
-    const chats = youmi.info.wechatIds.flatMap((wechatId) =>
-      youmi.info.expectedChats({ wechatId, from: new Date(0), to: new Date(START) }),
+describe('Youmi v2 Public: registerCallbackUrl (type 100/200) and subscribeEvent (§2.8)', () => {
+  let server: Server;
+  let url: string;
+  const received: Array<{ body: Record<string, unknown>; contentType: string | undefined }> = [];
+  beforeAll(async () => {
+    server = createServer((req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push({
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+          contentType: req.headers['content-type'],
+        });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('given a URL registered with type 100, when a fan writes, then the chat event is POSTed there', async () => {
+    expect((await youmi.call('/v2/Public/registerCallbackUrl', { url, type: 100 })).succeed).toBe(true);
+    expect((await youmi.call('/v2/Public/registerCallbackUrl', { url, type: 'chat' })).errmsg).toBe(
+      YOUMI_ERRMSG.badParameters,
     );
-    for (const entry of stats) {
-      const sent = chats.filter(
-        (chat) => chat.ad_chatting_issend === 1 && chat.ad_staff_code === entry.staffCode,
-      ).length;
-      expect(entry.sentCount, entry.staffCode).toBe(sent);
-    }
-    expect(stats.reduce((sum, entry) => sum + entry.sentCount, 0)).toBeGreaterThan(0);
-    const reversed = await youmi.call('/v2/Report/GetStaffServiceStats', { startTimestamp: 10, endTimestamp: 5 });
-    expect(reversed.errdesc).toMatch(/^endTimestamp/);
-  });
-
-  it('then departments → groups → staff are consistent with the staff list', async () => {
-    const departments = (await youmi.call('/v2/System/GetDepartmentList', {})).values as Array<{
-      departmentId: number;
-    }>;
-    expect(departments.length).toBe(3);
-    const staffList = (await youmi.call('/v2/System/GetStaffList', { pageIndex: 1, pageSize: 100 })).values as Array<{
-      staffCode: string;
-    }>;
-    const viaGroups: string[] = [];
-    for (const department of departments) {
-      const groups = (await youmi.call('/v2/System/GetGroupsByDepartment', { departmentId: department.departmentId }))
-        .values as Array<{ groupId: number }>;
-      for (const group of groups) {
-        const staff = (await youmi.call('/v2/System/GetStaffByGroup', { groupId: group.groupId })).values as Array<{
-          staffCode: string;
-        }>;
-        viaGroups.push(...staff.map((s) => s.staffCode));
-      }
-    }
-    expect(viaGroups.sort()).toEqual(staffList.map((s) => s.staffCode).sort());
-    expect((await youmi.call('/v2/System/GetGroupsByDepartment', { departmentId: 99 })).errmsg).toBe(1006);
-    expect((await youmi.call('/v2/System/GetStaffByGroup', { groupId: 99 })).errmsg).toBe(1006);
-  });
-
-  it('then GetFansList pages (numbers or strings) cover GetFansCount fans exactly', async () => {
-    const count = (await youmi.call('/v2/Friend/GetFansCount', { wechatId: 10001 })).values as number;
-    expect(count).toBe(12);
-    const first = (await youmi.call('/v2/Friend/GetFansList', { wechatId: 10001, pageIndex: 1, pageSize: 5 }))
-      .values as YoumiRawFan[];
-    const rest = [
-      ...((await youmi.call('/v2/Friend/GetFansList', { wechatId: 10001, pageIndex: '2', pageSize: '5' }))
-        .values as YoumiRawFan[]),
-      ...((await youmi.call('/v2/Friend/GetFansList', { wechatId: 10001, pageIndex: '3', pageSize: '5' }))
-        .values as YoumiRawFan[]),
-    ];
-    expect([...first, ...rest]).toEqual(youmi.info.fans(10001));
-    expect((await youmi.call('/v2/Friend/GetFansList', { wechatId: 10001, pageIndex: -1 })).errdesc).toMatch(
-      /^pageIndex/,
+    received.length = 0;
+    const chat = youmi.info.simulateFanMessage({ wechatId: 10001, fansKey: fanOf(4), content: '在吗' });
+    await youmi.info.whenEventsDelivered();
+    expect(received.map((event) => event.body)).toContainEqual(
+      expect.objectContaining({ eventType: 'chat', merchantId: youmi.info.merchantId, values: chat }),
     );
-    expect((await youmi.call('/v2/Friend/GetFansCount', { wechatId: 42 })).errmsg).toBe(1001);
   });
 
-  it('then Todo add / add-returning-id / list / count are stateful and validated', async () => {
-    const todo = {
-      wechatId: 10001,
-      fansKey: fan.fansKey,
-      staffCode: 'S1110',
-      content: '明天回访',
-      remindTimestamp: START / 1000 + 86_400,
-    };
-    expect((await youmi.call('/v2/Todo/AddTodo', todo)).values).toBe(true);
-    const withId = await youmi.call('/v2/Todo/AddTodoReturnId', { ...todo, staffCode: 'S1111' });
-    expect(withId.values).toEqual({ todoId: 80_002 });
-    expect((await youmi.call('/v2/Todo/GetTodoCount', {})).values).toBe(2);
-    expect((await youmi.call('/v2/Todo/GetTodoCount', { staffCode: 'S1111' })).values).toBe(1);
-    const list = (await youmi.call('/v2/Todo/GetTodoList', { pageIndex: '1', pageSize: '10' })).values;
-    expect(list).toEqual([
-      expect.objectContaining({ todoId: 80_001, content: '明天回访', remindTime: '2026-01-16 12:30:00', status: 0 }),
-      expect.objectContaining({ todoId: 80_002, staffCode: 'S1111' }),
-    ]);
-    expect((await youmi.call('/v2/Todo/AddTodo', { ...todo, content: '' })).errdesc).toMatch(/^content/);
-  });
-
-  it('then Ad list pages match the ad count', async () => {
-    const count = (await youmi.call('/v2/Ad/GetAdCount', {})).values as number;
-    const ads = (await youmi.call('/v2/Ad/GetAdList', { pageIndex: 1, pageSize: 50 })).values as unknown[];
-    expect(ads).toHaveLength(count);
-    expect(ads[0]).toMatchObject({
-      adId: expect.any(Number),
-      title: expect.any(String),
-      url: expect.stringMatching(/^https:/),
-    });
-  });
-
-  it('given a bulk send due now, then every known fan gets the message and the task can be deleted once', async () => {
-    const fans = youmi.info
-      .fans(10002)
-      .slice(0, 2)
-      .map((f) => f.fansKey);
-    const saved = await youmi.call('/v2/BulkSend/SaveRpaBulkSend', {
-      wechatId: 10002,
-      fansKeys: [...fans, 'wxid_gone'],
-      content: '新年快乐🧧',
-    });
-    const { taskId, status } = saved.values as { taskId: string; status: string };
-    expect(status).toBe('finished');
-    for (const fansKey of fans) {
-      const last = youmi.info
-        .expectedChats({ wechatId: 10002, fansKey, from: new Date(0), to: new Date(youmi.now()) })
-        .at(-1);
-      expect(last).toMatchObject({ ad_chatting_content: '新年快乐🧧', ad_chatting_issend: 1 });
-    }
-    const later = await youmi.call('/v2/BulkSend/SaveRpaBulkSend', {
-      wechatId: 10002,
-      fansKeys: fans,
-      content: 'x',
-      sendTimestamp: START / 1000 + 3600,
-    });
-    expect((later.values as { status: string }).status).toBe('pending');
-    expect((await youmi.call('/v2/BulkSend/DeleteRpaBulkSend', { taskId })).values).toBe(true);
-    expect((await youmi.call('/v2/BulkSend/DeleteRpaBulkSend', { taskId })).errmsg).toBe(1004);
+  it('given a subscription with appId and messageTypes, then only those events reach it, with its appId', async () => {
+    const subscriber = `${url}-sub`;
+    expect(
+      (
+        await youmi.call('/v2/Public/subscribeEvent', {
+          url: subscriber,
+          appId: 'app-1',
+          messageTypes: ['rpaTaskResult'],
+        })
+      ).succeed,
+    ).toBe(true);
+    received.length = 0;
+    await youmi.call('/v2/BulkSend/SaveBulkSendTask', { task_content: [{ type: '0', data: { content: 'x' } }] });
+    await youmi.info.whenEventsDelivered();
+    expect(received.map((event) => event.body)).toContainEqual(
+      expect.objectContaining({ eventType: 'rpaTaskResult', appId: 'app-1' }),
+    );
   });
 });

@@ -10,6 +10,7 @@ import {
   type RecordKind,
   toIsoTimestamp,
 } from '@kefu/core';
+import { parseBeijingTime } from './beijing-time.js';
 import { youmiError } from './errors.js';
 import { type YoumiChat, YoumiChatSchema } from './youmi-schemas.js';
 
@@ -65,22 +66,30 @@ export function anchorUrl(content: string): string | undefined {
 }
 
 /**
- * Decodes `ad_chatting_resvred`: URL-decoded JSON (seed 002; `encodeURIComponent` style,
- * so `+` stays `+`). Tolerates values that were not encoded at all; returns undefined
- * when it is not a JSON object (the record keeps it in `raw`).
+ * Decodes `ad_chatting_resvred`: URL-encoded JSON (seed 002 "urlDecode解码"). Decoded the
+ * way the platform's own decoders read it (Java `URLDecoder`, .NET `HttpUtility.UrlDecode`,
+ * PHP `urldecode`): `+` is a space and `%2B` a plus; no encoder leaves a literal `+` for a
+ * plus. Every URL encoder escapes `{`, so a value starting with `{` was not encoded at all
+ * and is read as it is. Returns undefined when it is not a JSON object (the record keeps
+ * it in `raw`).
  */
 export function decodeReserved(value: string | null | undefined): Reserved | undefined {
   if (!value) return undefined;
-  const candidates: Array<() => string> = [() => decodeURIComponent(value), () => value];
-  for (const candidate of candidates) {
+  let json: string;
+  if (value.trimStart().startsWith('{')) json = value;
+  else {
     try {
-      const parsed: unknown = JSON.parse(candidate());
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Reserved;
+      json = decodeURIComponent(value.replace(/\+/g, ' '));
     } catch {
-      // Try the next decoding.
+      return undefined;
     }
   }
-  return undefined;
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Reserved) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Code 4 is listed both as image and as voice (seed 002): voice content is `audio[…]` / `audioT[…]` with a length. */
@@ -272,35 +281,10 @@ export function kindOfType(code: number, content = '', reserved?: Reserved): Rec
 
 /** Options of {@link normalizeChat}. */
 export interface NormalizeOptions {
-  /** Offset of zone-less `ad_chatting_time` values, minutes east of UTC (Youmi: +480). */
-  timeZoneOffsetMinutes: number;
+  /** Offset of zone-less `ad_chatting_time` values, minutes east of UTC (default +480, Beijing time). */
+  timeZoneOffsetMinutes?: number;
   /** The account the record belongs to (defaults to the chat's `ad_wechat_id`). */
   account?: string;
-}
-
-/**
- * Parses `ad_chatting_time`: `YYYY-MM-DD HH:mm:ss[.fff]` in the platform's zone, ISO-8601
- * with a zone, or epoch seconds / milliseconds. Returns ms since epoch, or NaN.
- */
-export function parseChatTime(value: string, offsetMinutes: number): number {
-  const trimmed = value.trim();
-  if (/^\d{9,11}$/.test(trimmed)) return Number(trimmed) * 1000;
-  if (/^\d{12,14}$/.test(trimmed)) return Number(trimmed);
-  const local = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/.exec(trimmed);
-  if (local) {
-    const [, y, mo, d, h, mi, s, ms] = local;
-    const utc = Date.UTC(
-      Number(y),
-      Number(mo) - 1,
-      Number(d),
-      Number(h),
-      Number(mi),
-      Number(s),
-      Number((ms ?? '0').padEnd(3, '0')),
-    );
-    return utc - offsetMinutes * 60_000;
-  }
-  return Date.parse(trimmed);
 }
 
 /** The stable record id: `${wechatId}:${ad_chatting_id}` (the chat id is the platform's cursor, unique per account). */
@@ -332,16 +316,11 @@ export function normalizeChat(raw: unknown, options: NormalizeOptions): KefuReco
   const code = chat.ad_chatting_sate;
   const rule = YOUMI_TYPE_RULES.get(code);
   const reserved = decodeReserved(chat.ad_chatting_resvred);
-  const at = parseChatTime(chat.ad_chatting_time, options.timeZoneOffsetMinutes);
-  if (!Number.isFinite(at)) {
-    throw youmiError(
-      'YOUMI_BAD_ENVELOPE',
-      `chat ${chat.ad_chatting_id} has an unreadable ad_chatting_time "${chat.ad_chatting_time}"`,
-      {
-        details: { field: 'ad_chatting_time' },
-      },
-    );
-  }
+  const at = parseBeijingTime(
+    chat.ad_chatting_time,
+    `ad_chatting_time of chat ${chat.ad_chatting_id}`,
+    options.timeZoneOffsetMinutes,
+  );
   const extras: Extras = rule ? rule.extras(chat, reserved, content) : { text: text(content) };
   const kind = kindOfType(code, content, reserved);
   const record: KefuRecord = {

@@ -1,8 +1,9 @@
 /**
- * @kefu/youmi: the Youmi (友米聚合) open-API provider for kefu: OAuth2 / HMAC auth, a typed
- * client for every v2 call, resumable record streams of operating accounts, and a
- * callback receiver whose chat events merge with the backfill without duplicates.
+ * @kefu/youmi: the Youmi (友米聚合) open-API provider for kefu: token call / HMAC auth, typed
+ * clients for the documented v2 and v1 calls, resumable record streams of operating accounts
+ * with a cursor per fan, and a callback receiver whose chats merge with the backfill.
  */
+export * from './beijing-time.js';
 export * from './callback-receiver.js';
 export * from './chat-normalizer.js';
 export * from './errors.js';
@@ -10,6 +11,7 @@ export * from './record-pages.js';
 export * from './youmi-auth.js';
 export * from './youmi-client.js';
 export * from './youmi-config.js';
+export * from './youmi-envelope.js';
 export { default, plugin } from './youmi-plugin.js';
 export * from './youmi-provider.js';
 export * from './youmi-schemas.js';

@@ -1,13 +1,15 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { type HttpClient, isKefuError, type KefuLogger, registerSecret } from '@kefu/core';
-import { z } from 'zod';
+import { type HttpClient, isKefuError, type KefuError, type KefuLogger, registerSecret } from '@kefu/core';
+import { readBeijingTime } from './beijing-time.js';
 import { youmiError } from './errors.js';
-import { YoumiTokenResponseSchema, YoumiV1EnvelopeSchema } from './youmi-schemas.js';
+import { YoumiEnvelopeSchema } from './youmi-envelope.js';
+import { type YoumiTokenResponse, YoumiTokenResponseSchema, YoumiV1TokenValuesSchema } from './youmi-schemas.js';
 
 /**
- * Authentication of Youmi requests, behind one interface for both API generations:
- * v2 sends `Authorization: Bearer <token>` (OAuth2 client credentials, API-NOTES), v1
- * sends `access_token`, `Nonce`, `Timestamp` and an HMAC-SHA1 `Signature`.
+ * Authentication of Youmi requests, behind one interface for both API generations
+ * (platforms/youmi-api.md §1.1–1.2): v2 sends `Authorization: Bearer <token>` from the token
+ * call 获取商户TOKEN; v1 sends `access_token`, `Nonce`, `Timestamp` and an HMAC-SHA1
+ * `Signature`, with a token from `GetAccessToken`.
  */
 
 /** Headers for one request plus the token they carry (to invalidate it if refused). */
@@ -32,17 +34,18 @@ export interface CachedToken {
 
 /**
  * Caches one token, refreshes it `marginMs` before expiry, and fetches it single-flight:
- * callers arriving while a fetch is in flight share it, so N parallel calls → 1 request.
+ * callers arriving while a fetch is in flight share it, so N parallel calls → 1 request,
+ * and N calls refused with the same revoked token → 1 refresh (compare-and-invalidate).
  */
 export class SingleFlightToken {
-  readonly #fetch: (signal?: AbortSignal) => Promise<CachedToken>;
+  readonly #fetch: () => Promise<CachedToken>;
   readonly #marginMs: number;
   readonly #now: () => number;
   #current: CachedToken | undefined;
   #inFlight: Promise<CachedToken> | undefined;
 
   /** `fetch` obtains a new token; `now` is injectable for tests. */
-  constructor(fetch: (signal?: AbortSignal) => Promise<CachedToken>, marginMs: number, now: () => number = Date.now) {
+  constructor(fetch: () => Promise<CachedToken>, marginMs: number, now: () => number = Date.now) {
     this.#fetch = fetch;
     this.#marginMs = marginMs;
     this.#now = now;
@@ -52,14 +55,16 @@ export class SingleFlightToken {
   async get(signal?: AbortSignal): Promise<string> {
     const current = this.#current;
     if (current && this.#now() < current.expiresAt - this.#marginMs) return current.value;
-    // Not passing the caller's signal to a shared fetch: one caller aborting must not fail the others.
-    this.#inFlight ??= this.#fetch().finally(() => {
-      this.#inFlight = undefined;
-    });
-    const fetched = this.#inFlight.then((token) => {
-      this.#current = token;
-      return token.value;
-    });
+    // The caller's signal is not passed to a shared fetch: one caller aborting must not fail the others.
+    this.#inFlight ??= this.#fetch()
+      .then((token) => {
+        this.#current = token;
+        return token;
+      })
+      .finally(() => {
+        this.#inFlight = undefined;
+      });
+    const fetched = this.#inFlight.then((token) => token.value);
     if (!signal) return fetched;
     return Promise.race([
       fetched,
@@ -70,21 +75,109 @@ export class SingleFlightToken {
     ]);
   }
 
-  /** Drops `token` if it is still the cached one (compare-and-invalidate). */
+  /** Drops `token` if it is still the cached one: a refusal of an older token never discards a newer one. */
   invalidate(token: string): void {
     if (this.#current?.value === token) this.#current = undefined;
   }
 }
 
-/** Options of {@link BearerTokenSource}. */
-export interface BearerTokenOptions {
-  /** Client of the SSO host (its base URL is the token URL's origin). */
+/**
+ * When a token expires. `expiresIn` is read as an absolute Unix time when it is one (more than
+ * 10^9: the v1 example `1593503171` is msgTime + 7 days) and as a lifetime otherwise; an absolute
+ * expiry is counted from the server's own `serverTime` when given, so clock skew does not matter.
+ */
+export function tokenExpiry(
+  expiresIn: number | undefined,
+  startedAt: number,
+  defaultLifetimeSeconds: number,
+  serverTime?: number,
+): number {
+  if (expiresIn === undefined) return startedAt + defaultLifetimeSeconds * 1000;
+  if (expiresIn > 1_000_000_000) {
+    const lifetimeMs = expiresIn * 1000 - (serverTime ?? startedAt);
+    return startedAt + Math.max(0, lifetimeMs);
+  }
+  // Counted from the request start: the token may have been issued just after it.
+  return startedAt + expiresIn * 1000;
+}
+
+/** Wraps a failed token request: the endpoint unreachable or failing (5xx) vs refusing the credentials. */
+function tokenCallFailure(cause: unknown, what: string, url: string, who: string): KefuError {
+  const status = isKefuError(cause) ? cause.details.status : undefined;
+  const unavailable =
+    !isKefuError(cause) ||
+    cause.code === 'KEFU_HTTP_NETWORK' ||
+    cause.code === 'KEFU_HTTP_TIMEOUT' ||
+    (typeof status === 'number' && (status >= 500 || status === 429));
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  if (unavailable) {
+    return youmiError('YOUMI_TOKEN_ENDPOINT_UNAVAILABLE', `${what} ${url} is unavailable: ${reason}`, {
+      cause,
+      details: { endpoint: url, ...(status === undefined ? {} : { status }) },
+    });
+  }
+  return youmiError('YOUMI_AUTH_FAILED', `${what} ${url} refused ${who}: ${reason}`, {
+    cause,
+    details: { endpoint: url, ...(status === undefined ? {} : { status }) },
+  });
+}
+
+/** What the token call 获取商户TOKEN needs. */
+export interface MerchantTokenRequest {
+  /** Client of the token URL's origin. */
   http: HttpClient;
-  /** The token endpoint, absolute. */
+  /** The token URL, absolute (default in config: `https://sso.yunshouzhi.net/connect/token`). */
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
-  scope?: string;
+  /** Documented fixed value `Ls.Qkl.PublicApi`. */
+  scope: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * The token call 获取商户TOKEN (§1.1): `POST tokenUrl`, form-encoded `client_id`,
+ * `client_secret`, `scope` and `grant_type=client_credentials`. Answers the token answer as
+ * sent (OAuth2 shape, inferred: the doc's example is `{}`). A 5xx or unreachable endpoint
+ * is `YOUMI_TOKEN_ENDPOINT_UNAVAILABLE` (retryable), a refusal `YOUMI_AUTH_FAILED`; both
+ * name the URL used.
+ */
+export async function requestMerchantToken(request: MerchantTokenRequest): Promise<YoumiTokenResponse> {
+  registerSecret(request.clientSecret);
+  const form = new URLSearchParams({
+    client_id: request.clientId,
+    client_secret: request.clientSecret,
+    scope: request.scope,
+    grant_type: 'client_credentials',
+  });
+  let answer: YoumiTokenResponse;
+  try {
+    answer = await request.http.requestJson(
+      {
+        method: 'POST',
+        path: request.tokenUrl,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: form.toString(),
+        ...(request.signal ? { signal: request.signal } : {}),
+      },
+      YoumiTokenResponseSchema,
+    );
+  } catch (cause) {
+    if (isKefuError(cause) && cause.code === 'KEFU_HTTP_BAD_BODY') {
+      throw youmiError(
+        'YOUMI_AUTH_FAILED',
+        `the Youmi token endpoint ${request.tokenUrl} answered without a usable token: ${cause.message}`,
+        { cause, details: { endpoint: request.tokenUrl } },
+      );
+    }
+    throw tokenCallFailure(cause, 'the Youmi token endpoint', request.tokenUrl, `client ${request.clientId}`);
+  }
+  registerSecret(answer.access_token);
+  return answer;
+}
+
+/** Options of {@link BearerTokenSource}. */
+export interface BearerTokenOptions extends Omit<MerchantTokenRequest, 'signal'> {
   /** Agents only: sent as `TenantId` with every API call. */
   tenantId?: string;
   /** Refresh this long before expiry (default 300 s). */
@@ -96,7 +189,7 @@ export interface BearerTokenOptions {
   logger?: KefuLogger;
 }
 
-/** v2 authentication: OAuth2 client credentials → cached Bearer token (+ optional TenantId). */
+/** v2 authentication: the token call → cached `Authorization: Bearer` token (+ `TenantId` for agents). */
 export class BearerTokenSource implements YoumiAuthenticator {
   readonly #options: BearerTokenOptions;
   readonly #token: SingleFlightToken;
@@ -123,80 +216,48 @@ export class BearerTokenSource implements YoumiAuthenticator {
   }
 
   async #fetchToken(now: () => number): Promise<CachedToken> {
-    const { clientId, clientSecret, scope, tokenUrl } = this.#options;
-    const form = new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: clientId,
-      client_secret: clientSecret,
-    });
-    if (scope) form.set('scope', scope);
     const startedAt = now();
-    let answer: z.output<typeof YoumiTokenResponseSchema>;
-    try {
-      answer = await this.#options.http.requestJson(
-        {
-          method: 'POST',
-          path: tokenUrl,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-          body: form.toString(),
-        },
-        YoumiTokenResponseSchema,
-      );
-    } catch (cause) {
-      throw youmiError(
-        'YOUMI_AUTH_FAILED',
-        `the Youmi token endpoint ${tokenUrl} refused client ${clientId}: ${describe(cause)}`,
-        {
-          cause,
-          retryable: isKefuError(cause) && cause.retryable,
-          details: { tokenUrl, status: isKefuError(cause) ? cause.details.status : undefined },
-        },
-      );
-    }
-    registerSecret(answer.access_token);
-    const lifetime = answer.expires_in ?? this.#options.defaultLifetimeSeconds ?? 7200;
-    this.#options.logger?.debug('youmi bearer token fetched', { clientId, lifetimeSeconds: lifetime });
-    // Expiry counted from the request start: the token may have been issued just after it.
-    return { value: answer.access_token, expiresAt: startedAt + lifetime * 1000 };
+    const answer = await requestMerchantToken(this.#options);
+    const expiresAt = tokenExpiry(
+      answer.expires_in ?? undefined,
+      startedAt,
+      this.#options.defaultLifetimeSeconds ?? 7200,
+    );
+    this.#options.logger?.debug('youmi bearer token fetched', {
+      clientId: this.#options.clientId,
+      lifetimeSeconds: Math.round((expiresAt - startedAt) / 1000),
+    });
+    return { value: answer.access_token, expiresAt };
   }
 }
 
-/** URL-encode(Base64(HMAC-SHA1(key, message))): the v1 signature (API-NOTES). */
+/** UrlEncode(Base64(HMAC-SHA1(key, message))): the v1 signature (§1.2 生成signature). */
 export function v1Signature(key: string, message: string): string {
   return encodeURIComponent(createHmac('sha1', key).update(message, 'utf8').digest('base64'));
 }
 
 /** Options of {@link V1Signer}. */
 export interface V1SignerOptions {
+  /** Client of the v1 token URL's origin. */
   http: HttpClient;
   appId: string;
   appKey: string;
-  /** Path of the token call on the API host. */
-  tokenPath: string;
+  /** `…/publicapi/v1/GetAccessToken`, absolute. */
+  tokenUrl: string;
   now?: () => number;
   /** Nonce generator (injectable for known-answer tests). */
   nonce?: () => string;
   refreshMarginMs?: number;
+  /** Offset of a zone-less `msgTime` (default Beijing time). */
+  timeZoneOffsetMinutes?: number;
 }
 
-const V1TokenDataSchema = z.union([
-  z
-    .string()
-    .min(1)
-    .transform((value) => ({ token: value, expiresIn: undefined as number | undefined })),
-  z
-    .looseObject({
-      access_token: z.string().min(1),
-      expires_in: z.union([z.int(), z.string().regex(/^\d+$/).transform(Number)]).optional(),
-    })
-    .transform((value) => ({ token: value.access_token, expiresIn: value.expires_in })),
-]);
-
 /**
- * v1 authentication: the token call is signed over appId + Nonce + Timestamp; every
- * request then carries access_token, Nonce, Timestamp and a Signature over
- * access_token + Nonce + Timestamp. Requests older than 10 minutes are refused (200005),
- * so each request is signed fresh.
+ * v1 authentication (§1.2): `POST tokenUrl?format=json` with `Content-type: text/json` and the
+ * JSON body `{AppId, Nonce, Timestamp, Signature}` signed over AppId + Nonce + Timestamp;
+ * every request then carries `access_token`, `Nonce`, `Timestamp` and a `Signature` over
+ * access_token + Nonce + Timestamp. Requests older than 10 minutes are refused (200005), so
+ * each request is signed fresh.
  */
 export class V1Signer implements YoumiAuthenticator {
   readonly #options: V1SignerOptions;
@@ -213,15 +274,15 @@ export class V1Signer implements YoumiAuthenticator {
     this.#token = new SingleFlightToken(() => this.#fetchToken(), options.refreshMarginMs ?? 300_000, this.#now);
   }
 
-  /** The signed headers of the token call itself. */
-  tokenHeaders(): Record<string, string> {
+  /** The JSON body of the token call: AppId, a fresh Nonce and Timestamp, and their Signature. */
+  tokenRequestBody(): { AppId: string; Nonce: string; Timestamp: number; Signature: string } {
     const nonce = this.#nonce();
-    const timestamp = String(Math.floor(this.#now() / 1000));
+    const timestamp = Math.floor(this.#now() / 1000);
     return {
-      appid: this.#options.appId,
-      nonce,
-      timestamp,
-      signature: v1Signature(this.#options.appKey, `${this.#options.appId}${nonce}${timestamp}`),
+      AppId: this.#options.appId,
+      Nonce: nonce,
+      Timestamp: timestamp,
+      Signature: v1Signature(this.#options.appKey, `${this.#options.appId}${nonce}${timestamp}`),
     };
   }
 
@@ -233,6 +294,7 @@ export class V1Signer implements YoumiAuthenticator {
     return {
       token,
       headers: {
+        'content-type': 'text/json',
         access_token: token,
         nonce,
         timestamp,
@@ -248,36 +310,51 @@ export class V1Signer implements YoumiAuthenticator {
 
   async #fetchToken(): Promise<CachedToken> {
     const startedAt = this.#now();
-    const headers = this.tokenHeaders();
-    let envelope: z.output<typeof YoumiV1EnvelopeSchema>;
+    const { tokenUrl, appId } = this.#options;
+    let text: string;
     try {
-      envelope = await this.#options.http.requestJson(
-        { method: 'POST', path: this.#options.tokenPath, headers, json: { appId: this.#options.appId } },
-        YoumiV1EnvelopeSchema,
-      );
+      const response = await this.#options.http.request({
+        method: 'POST',
+        path: tokenUrl,
+        query: { format: 'json' },
+        headers: { 'content-type': 'text/json', accept: 'application/json' },
+        body: JSON.stringify(this.tokenRequestBody()),
+      });
+      text = response.text();
     } catch (cause) {
+      throw tokenCallFailure(cause, 'the Youmi v1 token call', tokenUrl, `app ${appId}`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const envelope = YoumiEnvelopeSchema.safeParse(body);
+    if (!envelope.success) {
+      throw youmiError('YOUMI_AUTH_FAILED', `the Youmi v1 token call ${tokenUrl} did not answer an envelope`, {
+        details: { endpoint: tokenUrl },
+      });
+    }
+    if (!envelope.data.succeed) {
       throw youmiError(
         'YOUMI_AUTH_FAILED',
-        `the Youmi v1 token call refused app ${this.#options.appId}: ${describe(cause)}`,
-        {
-          cause,
-          retryable: isKefuError(cause) && cause.retryable,
-        },
+        `the Youmi v1 token call ${tokenUrl} refused app ${appId} with errmsg ${envelope.data.errmsg}: ${envelope.data.errdesc || 'no description'}`,
+        { details: { endpoint: tokenUrl, platformCode: envelope.data.errmsg } },
       );
     }
-    const data = V1TokenDataSchema.safeParse(envelope.Data);
-    if (!envelope.Result || !data.success) {
+    const values = YoumiV1TokenValuesSchema.safeParse(envelope.data.values);
+    if (!values.success) {
       throw youmiError(
         'YOUMI_AUTH_FAILED',
-        `the Youmi v1 token call failed with ReturnCode ${envelope.ReturnCode}: ${envelope.Message ?? 'no token in Data'}`,
-        { details: { platformCode: envelope.ReturnCode } },
+        `the Youmi v1 token call ${tokenUrl} answered without a usable token: ${values.error.issues[0]?.message ?? 'invalid values'}`,
+        { details: { endpoint: tokenUrl } },
       );
     }
-    registerSecret(data.data.token);
-    return { value: data.data.token, expiresAt: startedAt + (data.data.expiresIn ?? 7200) * 1000 };
+    registerSecret(values.data.token);
+    const serverTime = envelope.data.msgTime
+      ? readBeijingTime(envelope.data.msgTime, this.#options.timeZoneOffsetMinutes)
+      : undefined;
+    return { value: values.data.token, expiresAt: tokenExpiry(values.data.expiresIn, startedAt, 7200, serverTime) };
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

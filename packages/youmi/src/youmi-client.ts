@@ -8,149 +8,265 @@ import {
   retryWithBackoff,
 } from '@kefu/core';
 import { z } from 'zod';
+import { beijingMidnightSeconds, formatBeijingTime } from './beijing-time.js';
 import { youmiError } from './errors.js';
 import type { YoumiAuthenticator } from './youmi-auth.js';
+import { readEnvelope, TOKEN_INVALID_CODES, TRANSIENT_CODES, YOUMI_CODE_MEANINGS } from './youmi-envelope.js';
 import {
   YoumiChatListSchema,
   YoumiCountSchema,
   YoumiDepartmentSchema,
-  YoumiEnvelopeSchema,
-  YoumiFanListSchema,
-  YoumiGroupSchema,
   YoumiIdSchema,
-  YoumiObjectListSchema,
   YoumiRawChatListSchema,
-  YoumiStaffSchema,
-  YoumiV1EnvelopeSchema,
+  YoumiRowListSchema,
 } from './youmi-schemas.js';
 
 /**
- * The typed Youmi open-API client: one method per v2 call of API-NOTES. Every call
- * goes through {@link YoumiClient.call}, the only place that authenticates, reads the
- * envelope (`succeed` decides, not the HTTP status), refreshes a refused token once,
- * and turns platform codes into typed errors.
+ * The typed Youmi clients: {@link YoumiClient} has one method per v2 call of
+ * platforms/youmi-api.md §2, {@link YoumiV1Client} one per v1 call of §3. Both send through
+ * {@link YoumiCaller}, the only place that authenticates, reads the envelope (`succeed`
+ * decides), refreshes a refused token, and turns platform codes into typed errors.
  */
 
-/** Paths of the calls, relative to the base URL (seed 002 menu; GetChat verbatim). */
+/** Paths of the v2 calls (§2), relative to the v2 base URL, verbatim. */
 export const YOUMI_PATHS = {
   getChat: '/v2/ChatMess/GetChat',
   sendMessage: '/v2/ChatMess/doSendPublicMes',
   applyTakeOver: '/v2/ChatMess/applyTakeOver',
-  terminateTakeOver: '/v2/ChatMess/terminateTakeOver',
   activateConversation: '/v2/ChatMess/ActivationConversation',
-  sendNotice: '/v2/ChatMess/sendNotice',
-  staffServiceReport: '/v2/Report/GetStaffServiceStats',
-  activatedCustomersReport: '/v2/Report/GetStaffActivatedStats',
-  departments: '/v2/System/GetDepartmentList',
-  groupsByDepartment: '/v2/System/GetGroupsByDepartment',
-  staffByGroup: '/v2/System/GetStaffByGroup',
+  staffCustomerReport: '/v2/Report/GetDataByStaffCustomer',
+  activationReport: '/v2/Report/GetActivationListByStaff',
+  departments: '/v2/System/GetDepartList',
+  departmentGroups: '/v2/System/GetDepartGroupList',
   staffList: '/v2/System/GetStaffList',
   fansList: '/v2/Friend/GetFansList',
   fansCount: '/v2/Friend/GetFansCount',
-  addTodo: '/v2/Todo/AddTodo',
-  addTodoReturningId: '/v2/Todo/AddTodoReturnId',
-  todoList: '/v2/Todo/GetTodoList',
-  todoCount: '/v2/Todo/GetTodoCount',
-  adList: '/v2/Ad/GetAdList',
-  adCount: '/v2/Ad/GetAdCount',
-  saveBulkSend: '/v2/BulkSend/SaveRpaBulkSend',
-  deleteBulkSend: '/v2/BulkSend/DeleteRpaBulkSend',
+  addTodo: '/v2/Todo/AddRecord',
+  addTodoReturningId: '/v2/Todo/AddRecordNew',
+  todoList: '/v2/Todo/GetChargeDaffairesList',
+  todoCount: '/v2/Todo/GetChargeDaffairesCount',
+  adList: '/v2/AdManage/GetAdList',
+  adCount: '/v2/AdManage/GetAdCount',
+  saveBulkSendTask: '/v2/BulkSend/SaveBulkSendTask',
   registerCallbackUrl: '/v2/Public/registerCallbackUrl',
   subscribeEvent: '/v2/Public/subscribeEvent',
 } as const;
 
-/** Paths of the v1 calls kefu uses (records and callbacks), relative to the base URL. */
+/** Paths of the v1 data calls (§3), relative to the v1 base URL (`…/v1`), verbatim (`WeCaht` sic). */
 export const YOUMI_V1_PATHS = {
-  token: '/v1/Token/GetToken',
-  getChat: '/v1/ChatMess/GetChatList',
-  fansList: '/v1/Friend/GetFansList',
-  setCallbackUrl: '/v1/Public/SetCallbackUrl',
+  operatingAccounts: '/WeCaht',
+  friends: '/friend',
+  addFriend: '/friend/Add_Friend',
 } as const;
 
-/** Codes meaning "the token is invalid, expired or revoked": refresh once and retry (v2 errmsg 401, v1 ReturnCode 200004). */
-export const TOKEN_REJECTED_CODES: ReadonlySet<number> = new Set([401, 200004]);
-/** Codes worth retrying with back-off (platform busy, rate limited, v1 timestamp outside the 10-minute window). */
-export const TRANSIENT_CODES: ReadonlySet<number> = new Set([-1, 429, 503, 200005]);
+/** How many different tokens one call may be sent with before a refusal is final. */
+const MAX_TOKENS_PER_CALL = 3;
 
-/** What doSendPublicMes answers: the stored chat's id, message id and time. */
-export const YoumiSentMessageSchema = z.looseObject({
-  ad_chatting_id: z.int().optional(),
-  ad_sermsgid: z.string().nullish(),
-  ad_chatting_time: z.string().nullish(),
-});
-/** What applyTakeOver answers. */
-export const YoumiTakeOverSchema = z.looseObject({ takeOverKey: z.string().min(1) });
-
-/** A response envelope of either generation, reduced to what the client needs. */
-interface Outcome {
-  succeed: boolean;
-  code: number;
-  description: string | undefined;
-  values: unknown;
+/** One request of a call: method, path, JSON body (POST) and query parameters. */
+export interface YoumiCallRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
 }
 
-/** Options of {@link YoumiClient}. */
-export interface YoumiClientOptions {
-  /** Client of the API host (base URL = the provider's `baseUrl`). */
+/** What a call answered, reduced to what the caller needs. */
+type Outcome =
+  | { kind: 'envelope'; succeed: boolean; code: number; description: string | undefined; values: unknown }
+  | { kind: 'token-refused'; status: number };
+
+/** Options of {@link YoumiCaller}. */
+export interface YoumiCallerOptions {
+  /** Client of the API host. */
   http: HttpClient;
   auth: YoumiAuthenticator;
-  /** Which envelope the API answers with: v2 `{succeed, errmsg, values}` or v1 `{Result, ReturnCode, Data}`. */
-  envelope?: 'v2' | 'v1';
-  /** Retry of network errors, 5xx and malformed bodies (passed to the HTTP client per request). */
+  /** v1 sends bodies as `Content-type: text/json` (§1.2); v2 as `application/json`. */
+  generation: 'v2' | 'v1';
+  /** Retry of network errors, 5xx, malformed bodies and transient codes. */
   retry?: RetryPolicy;
 }
 
-/** GetChat request body (seed 002); page parameters are strings on the wire. */
-export interface GetChatRequest {
-  wechatId: number;
-  fansKey: string;
-  startTimestamp?: number;
-  endTimestamp?: number;
-  wechatKey?: string;
-  minChattingId?: number;
-  pageSize: number;
-  pageIndex: number;
+/**
+ * Sends one Youmi call: authenticates, reads the envelope (also from a 4xx that carries
+ * one), validates `values`, and maps failures. A token refused as invalid (errmsg 10003 /
+ * 10011, or a bare HTTP 401) is invalidated only if it is still the cached one, and the call
+ * is sent again with the current token: N calls refused with one revoked token lead to one
+ * token request. Transient codes (200011, 200005, 10006) and `values: null` where an array
+ * is documented are retried with back-off, then raised as retryable errors.
+ */
+export class YoumiCaller {
+  readonly #options: YoumiCallerOptions;
+
+  /** Uses `options.http` for the API host and `options.auth` for every request. */
+  constructor(options: YoumiCallerOptions) {
+    this.#options = options;
+  }
+
+  /** Sends `request` and returns its `values` validated with `schema`. */
+  call<Schema extends z.ZodType>(
+    request: YoumiCallRequest,
+    schema: Schema,
+    signal?: AbortSignal,
+    onRetry?: (retry: ProviderRetry) => void,
+  ): Promise<z.output<Schema>> {
+    // Transport failures are retried by the HTTP client; here the platform's transient answers.
+    return retryWithBackoff(() => this.#callOnce(request, schema, signal, onRetry), {
+      policy: this.#options.retry ?? defaultRetryPolicy,
+      ...(signal ? { signal } : {}),
+      isRetryable: (error) =>
+        isKefuError(error) &&
+        error.retryable &&
+        (error.code === 'YOUMI_API_ERROR' || error.code === 'YOUMI_BAD_ENVELOPE'),
+      ...(onRetry ? { onRetry } : {}),
+    });
+  }
+
+  async #callOnce<Schema extends z.ZodType>(
+    request: YoumiCallRequest,
+    schema: Schema,
+    signal?: AbortSignal,
+    onRetry?: (retry: ProviderRetry) => void,
+  ): Promise<z.output<Schema>> {
+    const refused = new Set<string>();
+    for (;;) {
+      const { headers, token } = await this.#options.auth.authorize(signal);
+      const outcome = await this.#send(request, headers, signal, onRetry);
+      const tokenRefused =
+        outcome.kind === 'token-refused' || (!outcome.succeed && TOKEN_INVALID_CODES.has(outcome.code));
+      if (tokenRefused) {
+        // Compare-and-invalidate: if another call already replaced this token, this is a no-op.
+        this.#options.auth.invalidate(token);
+        refused.add(token);
+        const code = outcome.kind === 'envelope' ? outcome.code : outcome.status;
+        const error = this.#tokenRejected(request.path, code, refused.size);
+        if (refused.size >= MAX_TOKENS_PER_CALL) throw error;
+        onRetry?.({ attempt: refused.size, delayMs: 0, error });
+        continue;
+      }
+      if (outcome.kind !== 'envelope') throw new Error('unreachable');
+      if (outcome.succeed) return this.#values(request.path, outcome.values, schema);
+      const meaning = YOUMI_CODE_MEANINGS.get(outcome.code);
+      throw youmiError(
+        'YOUMI_API_ERROR',
+        `Youmi ${request.path} failed with errmsg ${outcome.code}${meaning ? ` (${meaning})` : ''}: ${outcome.description || 'no errdesc'}`,
+        {
+          retryable: TRANSIENT_CODES.has(outcome.code),
+          details: { path: request.path, platformCode: outcome.code, errdesc: outcome.description },
+        },
+      );
+    }
+  }
+
+  async #send(
+    request: YoumiCallRequest,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+    onRetry?: (retry: ProviderRetry) => void,
+  ): Promise<Outcome> {
+    const v1 = this.#options.generation === 'v1';
+    const body =
+      request.method === 'POST'
+        ? v1
+          ? { body: JSON.stringify(request.body ?? {}), headers: { ...headers, 'content-type': 'text/json' } }
+          : { json: request.body ?? {}, headers }
+        : { headers };
+    let text: string;
+    try {
+      const response = await this.#options.http.request({
+        method: request.method,
+        path: request.path,
+        ...(request.query ? { query: request.query } : {}),
+        ...body,
+        headers: { accept: 'application/json', ...body.headers },
+        ...(signal ? { signal } : {}),
+        ...(onRetry ? { onRetry } : {}),
+        ...(this.#options.retry ? { retry: this.#options.retry } : {}),
+      });
+      text = response.text();
+    } catch (error) {
+      return this.#outcomeOfStatusError(request.path, error);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const envelope = readEnvelope(json);
+    if (!envelope) {
+      throw youmiError(
+        'YOUMI_BAD_ENVELOPE',
+        `Youmi ${request.path} did not answer an envelope {errmsg, succeed, values}: ${text.slice(0, 200) || '(empty body)'}`,
+        // A truncated body may heal; a body in another shape will not, but a few tries are cheap.
+        { retryable: true, details: { path: request.path } },
+      );
+    }
+    return {
+      kind: 'envelope',
+      succeed: envelope.succeed,
+      code: envelope.errmsg,
+      description: envelope.errdesc ?? undefined,
+      values: envelope.values,
+    };
+  }
+
+  /** A 4xx carrying an envelope is the platform's answer; a bare 401 refuses the token; the rest is thrown. */
+  #outcomeOfStatusError(path: string, error: unknown): Outcome {
+    if (!isKefuError(error) || error.code !== 'KEFU_HTTP_STATUS') throw error;
+    const status = error.details.status;
+    if (typeof status !== 'number' || status >= 500) throw error;
+    let json: unknown;
+    try {
+      json = JSON.parse(String(error.details.body ?? ''));
+    } catch {
+      json = undefined;
+    }
+    const envelope = readEnvelope(json);
+    if (envelope) {
+      return {
+        kind: 'envelope',
+        succeed: envelope.succeed,
+        code: envelope.errmsg,
+        description: envelope.errdesc ?? undefined,
+        values: envelope.values,
+      };
+    }
+    // ASP.NET's bearer middleware refuses an invalid token with a bare 401.
+    if (status === 401) return { kind: 'token-refused', status };
+    throw youmiError(
+      'YOUMI_API_ERROR',
+      `Youmi ${path} answered HTTP ${status} without an envelope${status === 404 || status === 405 ? ': the call does not exist at this base URL (check baseUrl / v1.baseUrl)' : ''}`,
+      { cause: error, details: { path, status } },
+    );
+  }
+
+  #values<Schema extends z.ZodType>(path: string, values: unknown, schema: Schema): z.output<Schema> {
+    const parsed = schema.safeParse(values);
+    if (parsed.success) return parsed.data;
+    if (values === null || values === undefined) {
+      // The docs require an array here (seed 002: values array 必需): not an empty page.
+      throw youmiError(
+        'YOUMI_BAD_ENVELOPE',
+        `Youmi ${path} answered succeed=true with values ${String(values)} where the docs require a list; read as a transient failure, not as an empty page`,
+        { retryable: true, details: { path, field: 'values' } },
+      );
+    }
+    const issue = parsed.error.issues[0];
+    throw youmiError(
+      'YOUMI_BAD_ENVELOPE',
+      `Youmi ${path} answered succeed=true with unexpected values: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+      { retryable: false, details: { path, field: issue?.path.join('.') } },
+    );
+  }
+
+  #tokenRejected(path: string, code: number, tokens: number): KefuError {
+    return youmiError(
+      'YOUMI_TOKEN_REJECTED',
+      `Youmi ${path} refused ${tokens === 1 ? 'the token' : `${tokens} tokens in a row, the last freshly issued`} (code ${code})`,
+      { details: { path, platformCode: code } },
+    );
+  }
 }
-
-/** A page request of list calls. */
-export interface PageRequest {
-  pageIndex?: number;
-  pageSize?: number;
-}
-
-/** A message to send with doSendPublicMes. */
-export interface SendMessageRequest {
-  wechatId: number;
-  fansKey: string;
-  content: string;
-  /** Type code (seed 002); text (1) by default. */
-  messageType?: number;
-  /** Extra data for non-text types (sent as an object; stored URL-encoded by the platform). */
-  resvred?: Record<string, unknown>;
-  staffCode?: string;
-}
-
-/** A to-do item. */
-export interface AddTodoRequest {
-  wechatId: number;
-  fansKey: string;
-  staffCode: string;
-  content: string;
-  /** When to remind, seconds since epoch. */
-  remindTimestamp?: number;
-}
-
-/** A time range in seconds (Report calls). */
-export interface ReportRequest {
-  startTimestamp: number;
-  endTimestamp: number;
-  staffCode?: string;
-}
-
-/** Event types that callbacks and subscriptions can carry. */
-export type YoumiEventName = 'fansInfoChange' | 'fansAttributionChange' | 'chat' | 'rpaTaskResult';
-
-const anyValues = z.unknown();
 
 function requireText(name: string, value: unknown): void {
   if (typeof value !== 'string' || value.trim() === '') {
@@ -164,429 +280,6 @@ function requirePositiveInt(name: string, value: unknown): void {
   }
 }
 
-/** The typed Youmi open-API client. */
-export class YoumiClient {
-  readonly #http: HttpClient;
-  readonly #auth: YoumiAuthenticator;
-  readonly #envelope: 'v2' | 'v1';
-  readonly #retry: RetryPolicy | undefined;
-
-  /** Uses `http` for the API host and `auth` for every request. */
-  constructor(options: YoumiClientOptions) {
-    this.#http = options.http;
-    this.#auth = options.auth;
-    this.#envelope = options.envelope ?? 'v2';
-    this.#retry = options.retry;
-  }
-
-  /**
-   * POSTs `body` to `path`, checks the envelope and validates `values` with `schema`.
-   * A refused token is invalidated and the call retried once with a fresh one.
-   */
-  call<Schema extends z.ZodType>(
-    path: string,
-    body: unknown,
-    schema: Schema,
-    signal?: AbortSignal,
-    onRetry?: (retry: ProviderRetry) => void,
-  ): Promise<z.output<Schema>> {
-    // Transport failures are retried by the HTTP client; here only transient platform codes (busy).
-    return retryWithBackoff(() => this.#callOnce(path, body, schema, signal, onRetry), {
-      policy: this.#retry ?? defaultRetryPolicy,
-      ...(signal ? { signal } : {}),
-      isRetryable: (error) => isKefuError(error) && error.code === 'YOUMI_API_ERROR' && error.retryable,
-      ...(onRetry ? { onRetry } : {}),
-    });
-  }
-
-  async #callOnce<Schema extends z.ZodType>(
-    path: string,
-    body: unknown,
-    schema: Schema,
-    signal?: AbortSignal,
-    onRetry?: (retry: ProviderRetry) => void,
-  ): Promise<z.output<Schema>> {
-    for (let attempt = 1; ; attempt++) {
-      const { headers, token } = await this.#auth.authorize(signal);
-      let outcome: Outcome;
-      try {
-        outcome = await this.#post(path, body, headers, signal, onRetry);
-      } catch (error) {
-        // Some gateways answer a bad token with HTTP 401 instead of an envelope.
-        if (isKefuError(error) && error.details.status === 401) {
-          this.#auth.invalidate(token);
-          if (attempt === 1) {
-            onRetry?.({ attempt, delayMs: 0, error });
-            continue;
-          }
-          throw this.#tokenRejected(path, 401, error);
-        }
-        throw error;
-      }
-      if (outcome.succeed) return this.#values(path, outcome.values, schema);
-      if (TOKEN_REJECTED_CODES.has(outcome.code)) {
-        this.#auth.invalidate(token);
-        if (attempt === 1) {
-          onRetry?.({ attempt, delayMs: 0, error: this.#tokenRejected(path, outcome.code) });
-          continue;
-        }
-        throw this.#tokenRejected(path, outcome.code);
-      }
-      throw youmiError(
-        'YOUMI_API_ERROR',
-        `Youmi ${path} failed with code ${outcome.code}: ${outcome.description ?? 'no description'}`,
-        {
-          retryable: TRANSIENT_CODES.has(outcome.code),
-          details: { path, platformCode: outcome.code, errdesc: outcome.description },
-        },
-      );
-    }
-  }
-
-  async #post(
-    path: string,
-    body: unknown,
-    headers: Record<string, string>,
-    signal?: AbortSignal,
-    onRetry?: (retry: ProviderRetry) => void,
-  ): Promise<Outcome> {
-    const request = {
-      method: 'POST' as const,
-      path,
-      json: body ?? {},
-      headers: { accept: 'application/json', ...headers },
-      ...(signal ? { signal } : {}),
-      ...(onRetry ? { onRetry } : {}),
-      ...(this.#retry ? { retry: this.#retry } : {}),
-    };
-    try {
-      if (this.#envelope === 'v1') {
-        const envelope = await this.#http.requestJson(request, YoumiV1EnvelopeSchema);
-        return {
-          succeed: envelope.Result,
-          code: envelope.ReturnCode,
-          description: envelope.Message ?? undefined,
-          values: envelope.Data,
-        };
-      }
-      const envelope = await this.#http.requestJson(request, YoumiEnvelopeSchema);
-      return {
-        succeed: envelope.succeed,
-        code: envelope.errmsg,
-        description: envelope.errdesc ?? undefined,
-        values: envelope.values,
-      };
-    } catch (error) {
-      // `succeed` decides, not the status: a 4xx carrying an envelope is a platform answer.
-      const answered = isKefuError(error) ? this.#envelopeOfStatusError(error) : undefined;
-      if (answered) return answered;
-      if (isKefuError(error) && error.code === 'KEFU_HTTP_BAD_BODY') {
-        throw youmiError(
-          'YOUMI_BAD_ENVELOPE',
-          `Youmi ${path} did not answer a ${this.#envelope} envelope: ${error.message}`,
-          {
-            cause: error,
-            retryable: error.retryable,
-            details: { path, ...error.details },
-          },
-        );
-      }
-      throw error;
-    }
-  }
-
-  #envelopeOfStatusError(error: KefuError): Outcome | undefined {
-    const status = error.details.status;
-    if (error.code !== 'KEFU_HTTP_STATUS' || typeof status !== 'number' || status >= 500) return undefined;
-    let body: unknown;
-    try {
-      body = JSON.parse(String(error.details.body ?? ''));
-    } catch {
-      return undefined;
-    }
-    if (this.#envelope === 'v1') {
-      const v1 = YoumiV1EnvelopeSchema.safeParse(body);
-      return v1.success
-        ? {
-            succeed: v1.data.Result,
-            code: v1.data.ReturnCode,
-            description: v1.data.Message ?? undefined,
-            values: v1.data.Data,
-          }
-        : undefined;
-    }
-    const v2 = YoumiEnvelopeSchema.safeParse(body);
-    return v2.success
-      ? {
-          succeed: v2.data.succeed,
-          code: v2.data.errmsg,
-          description: v2.data.errdesc ?? undefined,
-          values: v2.data.values,
-        }
-      : undefined;
-  }
-
-  #values<Schema extends z.ZodType>(path: string, values: unknown, schema: Schema): z.output<Schema> {
-    const parsed = schema.safeParse(values);
-    if (parsed.success) return parsed.data;
-    const issue = parsed.error.issues[0];
-    throw youmiError(
-      'YOUMI_BAD_ENVELOPE',
-      `Youmi ${path} answered succeed=true with unexpected values: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-      { retryable: false, details: { path, field: issue?.path.join('.') } },
-    );
-  }
-
-  #tokenRejected(path: string, code: number, cause?: KefuError): KefuError {
-    return youmiError('YOUMI_TOKEN_REJECTED', `Youmi ${path} refused a freshly issued token (code ${code})`, {
-      cause,
-      details: { path, platformCode: code },
-    });
-  }
-
-  // --- ChatMess ---------------------------------------------------------------------
-
-  /** Reads chats of one fan (seed 002); `minChattingId` is the exclusive incremental cursor. */
-  getChat(request: GetChatRequest, signal?: AbortSignal) {
-    return this.call(this.#chatPath(), this.#chatBody(request), YoumiChatListSchema, signal);
-  }
-
-  /** Same as {@link getChat}, but each chat exactly as received (validated), for lossless `raw`. */
-  getChatRaw(request: GetChatRequest, signal?: AbortSignal, onRetry?: (retry: ProviderRetry) => void) {
-    return this.call(this.#chatPath(), this.#chatBody(request), YoumiRawChatListSchema, signal, onRetry);
-  }
-
-  #chatPath(): string {
-    return this.#envelope === 'v1' ? YOUMI_V1_PATHS.getChat : YOUMI_PATHS.getChat;
-  }
-
-  #chatBody(request: GetChatRequest) {
-    requirePositiveInt('wechatId', request.wechatId);
-    requireText('fansKey', request.fansKey);
-    requirePositiveInt('pageSize', request.pageSize);
-    requirePositiveInt('pageIndex', request.pageIndex);
-    // Seed 002: page parameters are strings.
-    return { ...request, pageSize: String(request.pageSize), pageIndex: String(request.pageIndex) };
-  }
-
-  /** Sends a message to a fan (doSendPublicMes); resolves with the stored chat's id. */
-  sendMessage(request: SendMessageRequest, signal?: AbortSignal) {
-    requirePositiveInt('wechatId', request.wechatId);
-    requireText('fansKey', request.fansKey);
-    requireText('content', request.content);
-    return this.call(YOUMI_PATHS.sendMessage, request, YoumiSentMessageSchema, signal);
-  }
-
-  /** Applies for taking over a hosted conversation as `staffCode`; resolves with the takeover key. */
-  applyTakeOver(
-    request: { wechatId: number; fansKey: string; staffCode: string; reason?: string },
-    signal?: AbortSignal,
-  ) {
-    requirePositiveInt('wechatId', request.wechatId);
-    requireText('fansKey', request.fansKey);
-    requireText('staffCode', request.staffCode);
-    return this.call(YOUMI_PATHS.applyTakeOver, request, YoumiTakeOverSchema, signal);
-  }
-
-  /** Ends a takeover. */
-  terminateTakeOver(
-    request: { wechatId: number; fansKey: string; takeOverKey?: string },
-    signal?: AbortSignal,
-  ): Promise<unknown> {
-    requirePositiveInt('wechatId', request.wechatId);
-    requireText('fansKey', request.fansKey);
-    return this.call(YOUMI_PATHS.terminateTakeOver, request, anyValues, signal);
-  }
-
-  /** Activates (opens) a conversation with a fan for a staff member. */
-  activateConversation(
-    request: { wechatId: number; fansKey: string; staffCode: string },
-    signal?: AbortSignal,
-  ): Promise<unknown> {
-    requirePositiveInt('wechatId', request.wechatId);
-    requireText('fansKey', request.fansKey);
-    requireText('staffCode', request.staffCode);
-    return this.call(YOUMI_PATHS.activateConversation, request, anyValues, signal);
-  }
-
-  /** Sends a notice to staff members. */
-  sendNotice(
-    request: { staffCodes: string[]; title: string; content: string },
-    signal?: AbortSignal,
-  ): Promise<unknown> {
-    if (!Array.isArray(request.staffCodes) || request.staffCodes.length === 0) {
-      throw youmiError('YOUMI_REQUEST_INVALID', 'staffCodes must list at least one staff code');
-    }
-    requireText('title', request.title);
-    requireText('content', request.content);
-    return this.call(YOUMI_PATHS.sendNotice, request, anyValues, signal);
-  }
-
-  // --- Report -----------------------------------------------------------------------
-
-  /** Per-staff customer-service statistics over a time range (seconds). */
-  staffServiceReport(request: ReportRequest, signal?: AbortSignal) {
-    return this.call(YOUMI_PATHS.staffServiceReport, checkedRange(request), YoumiObjectListSchema, signal);
-  }
-
-  /** Per-staff activated-customer counts over a time range (seconds). */
-  activatedCustomersReport(request: ReportRequest, signal?: AbortSignal) {
-    return this.call(YOUMI_PATHS.activatedCustomersReport, checkedRange(request), YoumiObjectListSchema, signal);
-  }
-
-  // --- System -----------------------------------------------------------------------
-
-  /** Departments of the merchant. */
-  departments(signal?: AbortSignal) {
-    return this.call(YOUMI_PATHS.departments, {}, z.array(YoumiDepartmentSchema), signal);
-  }
-
-  /** Groups of a department. */
-  groupsByDepartment(departmentId: number, signal?: AbortSignal) {
-    requirePositiveInt('departmentId', departmentId);
-    return this.call(YOUMI_PATHS.groupsByDepartment, { departmentId }, z.array(YoumiGroupSchema), signal);
-  }
-
-  /** Staff members of a group. */
-  staffByGroup(groupId: number, signal?: AbortSignal) {
-    requirePositiveInt('groupId', groupId);
-    return this.call(YOUMI_PATHS.staffByGroup, { groupId }, z.array(YoumiStaffSchema), signal);
-  }
-
-  /** One page of staff members. */
-  staffList(request: PageRequest = {}, signal?: AbortSignal) {
-    return this.call(YOUMI_PATHS.staffList, withPage(request), z.array(YoumiStaffSchema), signal);
-  }
-
-  /** Registers the v1 callback URL (every event, v1 format `{Type, MerchantId, MsgTime, Values}`). */
-  setV1CallbackUrl(url: string, signal?: AbortSignal): Promise<unknown> {
-    checkUrl(url);
-    return this.call(YOUMI_V1_PATHS.setCallbackUrl, { url }, anyValues, signal);
-  }
-
-  // --- Friend -----------------------------------------------------------------------
-
-  /** One page of an account's fans, in the platform's stable order. */
-  fansList(
-    request: { wechatId: number } & PageRequest,
-    signal?: AbortSignal,
-    onRetry?: (retry: ProviderRetry) => void,
-  ) {
-    requirePositiveInt('wechatId', request.wechatId);
-    const path = this.#envelope === 'v1' ? YOUMI_V1_PATHS.fansList : YOUMI_PATHS.fansList;
-    return this.call(path, withPage(request), YoumiFanListSchema, signal, onRetry);
-  }
-
-  /** Number of fans of an account. */
-  fansCount(wechatId: number, signal?: AbortSignal) {
-    requirePositiveInt('wechatId', wechatId);
-    return this.call(YOUMI_PATHS.fansCount, { wechatId }, YoumiCountSchema, signal);
-  }
-
-  // --- Todo -------------------------------------------------------------------------
-
-  /** Adds a to-do record. */
-  addTodo(request: AddTodoRequest, signal?: AbortSignal): Promise<unknown> {
-    checkTodo(request);
-    return this.call(YOUMI_PATHS.addTodo, request, anyValues, signal);
-  }
-
-  /** Adds a to-do record and returns its id. */
-  addTodoReturningId(request: AddTodoRequest, signal?: AbortSignal): Promise<string> {
-    checkTodo(request);
-    return this.call(YOUMI_PATHS.addTodoReturningId, request, YoumiIdSchema, signal);
-  }
-
-  /** One page of to-do records. */
-  todoList(request: { wechatId?: number; staffCode?: string } & PageRequest = {}, signal?: AbortSignal) {
-    return this.call(YOUMI_PATHS.todoList, withPage(request), YoumiObjectListSchema, signal);
-  }
-
-  /** Number of to-do records. */
-  todoCount(request: { wechatId?: number; staffCode?: string } = {}, signal?: AbortSignal) {
-    return this.call(YOUMI_PATHS.todoCount, request, YoumiCountSchema, signal);
-  }
-
-  // --- Ad ---------------------------------------------------------------------------
-
-  /** One page of ads. */
-  adList(request: PageRequest = {}, signal?: AbortSignal) {
-    return this.call(YOUMI_PATHS.adList, withPage(request), YoumiObjectListSchema, signal);
-  }
-
-  /** Number of ads. */
-  adCount(signal?: AbortSignal) {
-    return this.call(YOUMI_PATHS.adCount, {}, YoumiCountSchema, signal);
-  }
-
-  // --- BulkSend ---------------------------------------------------------------------
-
-  /** Saves an RPA bulk-send task; returns its id. */
-  saveBulkSend(
-    request: { wechatId: number; fansKeys: string[]; content: string; sendTimestamp?: number },
-    signal?: AbortSignal,
-  ): Promise<string> {
-    requirePositiveInt('wechatId', request.wechatId);
-    if (!Array.isArray(request.fansKeys) || request.fansKeys.length === 0) {
-      throw youmiError('YOUMI_REQUEST_INVALID', 'fansKeys must list at least one fan');
-    }
-    requireText('content', request.content);
-    return this.call(YOUMI_PATHS.saveBulkSend, request, YoumiIdSchema, signal);
-  }
-
-  /** Deletes an RPA bulk-send task. */
-  deleteBulkSend(taskId: string, signal?: AbortSignal): Promise<unknown> {
-    requireText('taskId', taskId);
-    return this.call(YOUMI_PATHS.deleteBulkSend, { taskId }, anyValues, signal);
-  }
-
-  // --- Public -----------------------------------------------------------------------
-
-  /** Registers the URL Youmi posts events of `type` to (`all` = every event). */
-  registerCallbackUrl(url: string, type: YoumiEventName | 'all', signal?: AbortSignal): Promise<unknown> {
-    checkUrl(url);
-    return this.call(YOUMI_PATHS.registerCallbackUrl, { url, type }, anyValues, signal);
-  }
-
-  /** Subscribes a URL to event types (empty = all). */
-  subscribeEvent(
-    request: { url: string; appId: string; messageTypes: YoumiEventName[] },
-    signal?: AbortSignal,
-  ): Promise<unknown> {
-    checkUrl(request.url);
-    requireText('appId', request.appId);
-    return this.call(YOUMI_PATHS.subscribeEvent, request, anyValues, signal);
-  }
-}
-
-function withPage<T extends PageRequest>(request: T): T & { pageIndex: number; pageSize: number } {
-  const pageIndex = request.pageIndex ?? 1;
-  const pageSize = request.pageSize ?? 20;
-  requirePositiveInt('pageIndex', pageIndex);
-  requirePositiveInt('pageSize', pageSize);
-  return { ...request, pageIndex, pageSize };
-}
-
-function checkedRange(request: ReportRequest): ReportRequest {
-  for (const field of ['startTimestamp', 'endTimestamp'] as const) {
-    const value = request[field];
-    if (!Number.isInteger(value) || value < 0) {
-      throw youmiError('YOUMI_REQUEST_INVALID', `${field} must be seconds since epoch (integer >= 0), got ${value}`);
-    }
-  }
-  if (request.startTimestamp > request.endTimestamp) {
-    throw youmiError('YOUMI_REQUEST_INVALID', 'startTimestamp must not be after endTimestamp');
-  }
-  return request;
-}
-
-function checkTodo(request: AddTodoRequest): void {
-  requirePositiveInt('wechatId', request.wechatId);
-  requireText('fansKey', request.fansKey);
-  requireText('staffCode', request.staffCode);
-  requireText('content', request.content);
-}
-
 function checkUrl(url: string): void {
   let parsed: URL | undefined;
   try {
@@ -595,9 +288,625 @@ function checkUrl(url: string): void {
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw youmiError(
-      'YOUMI_REQUEST_INVALID',
-      `callback url must be an absolute http(s) URL, got ${JSON.stringify(url)}`,
+    throw youmiError('YOUMI_REQUEST_INVALID', `url must be an absolute http(s) URL, got ${JSON.stringify(url)}`);
+  }
+}
+
+/** Leaves out undefined fields, so only what the caller gave is sent. */
+function defined<T extends Record<string, unknown>>(body: T): Partial<T> {
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** A time field written as `yyyy-MM-dd HH:mm:ss` Beijing time: a Date is formatted, text is sent as given. */
+function dateText(value: Date | string | undefined): string | undefined {
+  return value instanceof Date ? formatBeijingTime(value.getTime()) : value;
+}
+
+/** GetChat request (§2.1, seed 002); page parameters are strings on the wire. */
+export interface GetChatRequest {
+  wechatId: number;
+  fansKey: string;
+  /** Seconds. */
+  startTimestamp?: number;
+  /** Seconds. */
+  endTimestamp?: number;
+  wechatKey?: string;
+  minChattingId?: number;
+  pageSize: number;
+  pageIndex: number;
+}
+
+/** A doSendPublicMes message (§2.1: the PascalCase examples for text, image and video). */
+export interface SendMessageRequest {
+  /** 运营机ID: the operating account. */
+  wechatId: number | string;
+  /** The fan (发给哪个用户). */
+  toUserName: string;
+  /** `text`, `image`, `video` (documented examples) or another type the platform knows. */
+  msgType: string;
+  text?: string;
+  /** Image or video link (a video link must carry its MIME-type suffix). */
+  url?: string;
+  /** File suffix of the image or video. */
+  format?: string;
+  description?: string;
+  /** 0 = friend (inferred). Default 0. */
+  relationType?: number;
+  /** More PascalCase fields, sent as given (the examples were cut off). */
+  extra?: Record<string, unknown>;
+}
+
+/** An applyTakeOver request (§2.1, snake_case on the wire, every field optional). */
+export interface ApplyTakeOverRequest {
+  /** The operating account's key (`wechat_key`). */
+  wechatKey?: string;
+  /** The fan's key (`friend_key`). */
+  friendKey: string;
+  /** The applicant's key (`apply_key`). */
+  applyKey?: string;
+  applyName?: string;
+  applyReason?: string;
+  /** The source; the one documented value is `QKB` (企客宝). */
+  applySource?: string;
+}
+
+/** An ActivationConversation request (§2.1, snake_case on the wire). */
+export interface ActivateConversationRequest {
+  /** The friend's original WeChat id (`ad_friend_wenober`). */
+  friendWechatId: string;
+  /** The operating account's original WeChat id (`ad_original_nober`); this or `wechatId`. */
+  originalWechatId?: string;
+  /** The operating account (`ad_wechat_id`); this or `originalWechatId`. */
+  wechatId?: number;
+  /** The staff member to activate / notify (`staff_code`). */
+  staffCode?: string;
+  /** 1 = force the fan's attribution to the staff member; 0 = only their own fans. */
+  enforceAttribution: 0 | 1;
+  /** The reminder text; required when `activationType` is 1 or 2. */
+  content: string;
+  activationType?: number;
+  switchSession?: number;
+}
+
+/** GetDataByStaffCustomer filters (§2.2). */
+export interface StaffCustomerReportRequest {
+  startDate?: Date | string;
+  endDate?: Date | string;
+  orderKey?: 'ad_staff_name' | 'depart_name' | 'depart_group_name';
+  orderType: 'desc' | 'asc';
+  staffCode?: string;
+  departId?: number;
+  departGroupId?: number;
+  /** 1 = per department, 2 = per group, 3 = per staff member. */
+  show: 1 | 2 | 3;
+  /** Include disabled staff. */
+  staffState: boolean;
+  wechatLei?: number;
+  relationIsFlock?: number;
+  searchData?: string;
+  pageIndex?: number;
+  pageSize?: number;
+}
+
+/** GetActivationListByStaff filters (§2.2). */
+export interface ActivationReportRequest {
+  /** Any instant of the day; sent as that day's Beijing midnight in seconds. */
+  day: Date | number;
+  /** 0 = personal WeChat, 3 = WeCom. */
+  wechatLei?: number;
+  staffCode?: string;
+  /** Default -1 (all). */
+  departId?: number | string;
+  departGroupId?: number | string;
+}
+
+/** AddRecord / AddRecordNew (§2.5, PascalCase on the wire, every field optional). */
+export interface AddTodoRequest {
+  /** The friend's original WeChat id (`Weixin`). */
+  friendWechatId?: string;
+  /** The creating staff member (`SffId`); the friend's ownership goes to them once done. */
+  staffId?: string | number;
+  remindTitle?: string;
+  /** `FollowupsiTuation` (sic). */
+  followUp?: string;
+  remindTime?: Date | string;
+  isAlways?: number;
+  recipients?: string[];
+  /** AddRecordNew only: `From`, `AdWecharId` (sic), `LevelColor`, `LevelName`, `EventType`. */
+  from?: number;
+  wechatId?: number;
+  levelColor?: string;
+  levelName?: string;
+  eventType?: number;
+}
+
+/** GetChargeDaffairesList / …Count filters (§2.5). */
+export interface TodoListRequest {
+  /** Creation time range, seconds. */
+  startTimestamp?: number;
+  endTimestamp?: number;
+  remindStartTimestamp?: number;
+  remindEndTimestamp?: number;
+  createStaff?: string;
+  remindStaff?: string;
+  /** `WecharId` (sic). */
+  wechatId?: number;
+  wechatNumber?: string;
+  /** -1 all, 0 pending, 1 done. */
+  state?: -1 | 0 | 1;
+  todoId?: number;
+  pageIndex?: number;
+  pageSize?: number;
+}
+
+/** GetAdList / GetAdCount filters (§2.6; `name` is required by the docs, '' = any). */
+export interface AdListRequest {
+  code?: string;
+  name?: string;
+  minCosts?: number;
+  maxCosts?: number;
+  startTime?: Date | string;
+  endTime?: Date | string;
+  /** -1 all, 0 offline, 1 online. */
+  state?: number;
+  /** -1 all, 0 self-built, 1 企客宝. */
+  buildType?: number;
+  pageIndex?: number;
+  pageSize?: number;
+}
+
+/** The v2 client: one method per call of §2. */
+export class YoumiClient {
+  readonly #caller: YoumiCaller;
+
+  /** Sends through `caller` (the v2 generation). */
+  constructor(caller: YoumiCaller) {
+    this.#caller = caller;
+  }
+
+  /** Sends a v2 call by path; for calls this client has no method for. */
+  call<Schema extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    schema: Schema,
+    signal?: AbortSignal,
+  ): Promise<z.output<Schema>> {
+    return this.#caller.call({ method, path, body }, schema, signal);
+  }
+
+  // --- ChatMess ---------------------------------------------------------------------
+
+  /** 读取聊天记录: one page of a fan's chats (§2.1). */
+  getChat(request: GetChatRequest, signal?: AbortSignal) {
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.getChat, body: chatBody(request) },
+      YoumiChatListSchema,
+      signal,
     );
+  }
+
+  /** Same as {@link getChat}, but each chat exactly as received (validated), for a lossless `raw`. */
+  getChatRaw(request: GetChatRequest, signal?: AbortSignal, onRetry?: (retry: ProviderRetry) => void) {
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.getChat, body: chatBody(request) },
+      YoumiRawChatListSchema,
+      signal,
+      onRetry,
+    );
+  }
+
+  /** 发送消息 (doSendPublicMes, PascalCase); resolves with `values` as sent (the answer was not seen). */
+  sendMessage(request: SendMessageRequest, signal?: AbortSignal): Promise<unknown> {
+    requireText('toUserName', request.toUserName);
+    requireText('msgType', request.msgType);
+    if (request.msgType === 'text') requireText('text', request.text ?? request.extra?.Text);
+    const body = {
+      ...request.extra,
+      ...defined({
+        WechatId: request.wechatId,
+        ToUserName: request.toUserName,
+        RelationType: request.relationType ?? 0,
+        MsgType: request.msgType,
+        Text: request.text,
+        Url: request.url,
+        Format: request.format,
+        Description: request.description,
+      }),
+    };
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.sendMessage, body }, z.unknown(), signal);
+  }
+
+  /** 申请接管 (applyTakeOver, snake_case); resolves with `values` as sent (not seen). */
+  applyTakeOver(request: ApplyTakeOverRequest, signal?: AbortSignal): Promise<unknown> {
+    requireText('friendKey', request.friendKey);
+    const body = defined({
+      wechat_key: request.wechatKey,
+      friend_key: request.friendKey,
+      apply_key: request.applyKey,
+      apply_name: request.applyName,
+      apply_reason: request.applyReason,
+      apply_source: request.applySource,
+    });
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.applyTakeOver, body }, z.unknown(), signal);
+  }
+
+  /** 激活会话 (ActivationConversation, snake_case); resolves with `values` as sent (not seen). */
+  activateConversation(request: ActivateConversationRequest, signal?: AbortSignal): Promise<unknown> {
+    requireText('friendWechatId', request.friendWechatId);
+    if (request.wechatId === undefined && !request.originalWechatId) {
+      throw youmiError('YOUMI_REQUEST_INVALID', 'name the operating account: wechatId or originalWechatId');
+    }
+    if ((request.activationType === 1 || request.activationType === 2) && !request.content) {
+      throw youmiError('YOUMI_REQUEST_INVALID', 'content is required when activationType is 1 or 2');
+    }
+    const body = defined({
+      ad_friend_wenober: request.friendWechatId,
+      ad_original_nober: request.originalWechatId,
+      ad_wechat_id: request.wechatId,
+      staff_code: request.staffCode,
+      enforceAttribution: request.enforceAttribution,
+      content: request.content,
+      activationType: request.activationType,
+      switchSession: request.switchSession,
+    });
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.activateConversation, body }, z.unknown(), signal);
+  }
+
+  // --- Report -----------------------------------------------------------------------
+
+  /** 获取员工客服统计 (§2.2): rows as sent (the answer was not seen). */
+  staffCustomerReport(request: StaffCustomerReportRequest, signal?: AbortSignal) {
+    const body = defined({
+      ...request,
+      startDate: dateText(request.startDate),
+      endDate: dateText(request.endDate),
+    });
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.staffCustomerReport, body },
+      YoumiRowListSchema,
+      signal,
+    );
+  }
+
+  /** 获取员工激活客户数统计 (§2.2): rows as sent (not seen). */
+  activationReport(request: ActivationReportRequest, signal?: AbortSignal) {
+    const day = request.day instanceof Date ? request.day.getTime() : request.day;
+    if (!Number.isFinite(day)) throw youmiError('YOUMI_REQUEST_INVALID', 'day must be a Date or ms since the epoch');
+    const body = defined({
+      time: beijingMidnightSeconds(day),
+      wechat_lei: request.wechatLei,
+      ad_staff_code: request.staffCode,
+      ad_departid: String(request.departId ?? -1),
+      ad_departgroupid: request.departGroupId === undefined ? undefined : String(request.departGroupId),
+    });
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.activationReport, body }, YoumiRowListSchema, signal);
+  }
+
+  // --- System -----------------------------------------------------------------------
+
+  /** 获取部门列表 (GET, §2.3): `[{departid, departname}]`, the documented example. */
+  departments(signal?: AbortSignal) {
+    return this.#caller.call({ method: 'GET', path: YOUMI_PATHS.departments }, z.array(YoumiDepartmentSchema), signal);
+  }
+
+  /** 根据部门获得组 (§2.3): groups of a department (-1 = all), rows as sent (not seen). */
+  departmentGroups(departId = -1, signal?: AbortSignal) {
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.departmentGroups, body: { departId } },
+      YoumiRowListSchema,
+      signal,
+    );
+  }
+
+  /** 根据组获得员工 (§2.3): staff of a department / group (-1 = all); `staffState` 0 valid only, 1 all. */
+  staffList(request: { departId?: number; departGroupId?: number; staffState?: 0 | 1 } = {}, signal?: AbortSignal) {
+    const body = {
+      departId: request.departId ?? -1,
+      departGroupId: request.departGroupId ?? -1,
+      staffState: request.staffState ?? 1,
+    };
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.staffList, body }, YoumiRowListSchema, signal);
+  }
+
+  // --- Friend -----------------------------------------------------------------------
+
+  /**
+   * 读取粉丝列表 (§2.4): one page of an account's fans, rows as sent (the answer was not seen).
+   * Paging fields were not seen either: `pageIndex` / `pageSize` as GetChat and the lists name them.
+   */
+  fansList(
+    request: {
+      wechatId: number;
+      wechatKey?: string;
+      fansKey?: string;
+      fansName?: string;
+      pageIndex: number;
+      pageSize: number;
+    },
+    signal?: AbortSignal,
+    onRetry?: (retry: ProviderRetry) => void,
+  ) {
+    requirePositiveInt('wechatId', request.wechatId);
+    requirePositiveInt('pageIndex', request.pageIndex);
+    requirePositiveInt('pageSize', request.pageSize);
+    const body = defined({
+      wechatId: request.wechatId,
+      wechatKey: request.wechatKey,
+      fansKe: request.fansKey,
+      fansName: request.fansName,
+      pageIndex: request.pageIndex,
+      pageSize: request.pageSize,
+    });
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.fansList, body }, YoumiRowListSchema, signal, onRetry);
+  }
+
+  /**
+   * 读取粉丝总数 (§2.4). `fansKe` is marked required: it is sent, empty unless a fan is named,
+   * so the count is of every fan (the answer was not seen: a number or `{count}`).
+   */
+  fansCount(
+    request: { wechatId?: number; wechatKey?: string; fansKey?: string; fansName?: string; staffCode?: string } = {},
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const body = defined({
+      wechatId: request.wechatId,
+      wechatKey: request.wechatKey,
+      fansKe: request.fansKey ?? '',
+      fansName: request.fansName,
+      staffCode: request.staffCode,
+    });
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.fansCount, body }, YoumiCountSchema, signal);
+  }
+
+  // --- Todo -------------------------------------------------------------------------
+
+  /** 新增待办记录 (AddRecord): resolves with `values` as sent (not seen). */
+  addTodo(request: AddTodoRequest, signal?: AbortSignal): Promise<unknown> {
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.addTodo, body: todoBody(request) },
+      z.unknown(),
+      signal,
+    );
+  }
+
+  /** 新增待办记录(返回编号) (AddRecordNew): the new record's id, as text. */
+  addTodoReturningId(request: AddTodoRequest, signal?: AbortSignal): Promise<string> {
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.addTodoReturningId, body: todoBody(request) },
+      YoumiIdSchema,
+      signal,
+    );
+  }
+
+  /** 获取待办列表: one page of to-do records, rows as sent (not seen). */
+  todoList(request: TodoListRequest = {}, signal?: AbortSignal) {
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.todoList, body: todoFilters(request, true) },
+      YoumiRowListSchema,
+      signal,
+    );
+  }
+
+  /** 获取待办列表总数. */
+  todoCount(request: TodoListRequest = {}, signal?: AbortSignal): Promise<number> {
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.todoCount, body: todoFilters(request, false) },
+      YoumiCountSchema,
+      signal,
+    );
+  }
+
+  // --- Ad ---------------------------------------------------------------------------
+
+  /** 读取广告列表 (AdManage): one page of ads, rows as sent. */
+  adList(request: AdListRequest = {}, signal?: AbortSignal) {
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.adList, body: adBody(request, true) },
+      YoumiRowListSchema,
+      signal,
+    );
+  }
+
+  /** 读取广告条数 (AdManage). */
+  adCount(request: AdListRequest = {}, signal?: AbortSignal): Promise<number> {
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.adCount, body: adBody(request, false) },
+      YoumiCountSchema,
+      signal,
+    );
+  }
+
+  // --- BulkSend ---------------------------------------------------------------------
+
+  /**
+   * 保存RPA群发 (marked 开发中): `task_content` items `{type, data}` (type "0" text `{content}`,
+   * "1" image, "2" video …); the other fields were not seen and pass as `extra`. Resolves with the task id.
+   */
+  saveBulkSendTask(
+    request: { taskContent: Array<{ type: string; data: Record<string, unknown> }>; extra?: Record<string, unknown> },
+    signal?: AbortSignal,
+  ): Promise<string> {
+    if (!Array.isArray(request.taskContent) || request.taskContent.length === 0) {
+      throw youmiError('YOUMI_REQUEST_INVALID', 'taskContent must list at least one {type, data} item');
+    }
+    return this.#caller.call(
+      {
+        method: 'POST',
+        path: YOUMI_PATHS.saveBulkSendTask,
+        body: { ...request.extra, task_content: request.taskContent },
+      },
+      YoumiIdSchema,
+      signal,
+    );
+  }
+
+  // --- Public -----------------------------------------------------------------------
+
+  /** 注册回调地址: `type` is the product line (100 企客宝, 200 金桥), not an event type. */
+  registerCallbackUrl(url: string, type: 100 | 200 = 100, signal?: AbortSignal): Promise<unknown> {
+    checkUrl(url);
+    return this.#caller.call(
+      { method: 'POST', path: YOUMI_PATHS.registerCallbackUrl, body: { url, type } },
+      z.unknown(),
+      signal,
+    );
+  }
+
+  /** 订阅事件: `messageTypes` are event names (`chat`, `fansInfoChange`, …; the allowed list was not seen). */
+  subscribeEvent(
+    request: { url: string; appId: string; messageTypes: string[] },
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    checkUrl(request.url);
+    requireText('appId', request.appId);
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.subscribeEvent, body: request }, z.unknown(), signal);
+  }
+}
+
+function chatBody(request: GetChatRequest) {
+  requirePositiveInt('wechatId', request.wechatId);
+  requireText('fansKey', request.fansKey);
+  requirePositiveInt('pageSize', request.pageSize);
+  requirePositiveInt('pageIndex', request.pageIndex);
+  // Seed 002: pageSize and pageIndex are strings.
+  return { ...request, pageSize: String(request.pageSize), pageIndex: String(request.pageIndex) };
+}
+
+function todoBody(request: AddTodoRequest) {
+  return defined({
+    Weixin: request.friendWechatId,
+    From: request.from,
+    SffId: request.staffId,
+    RemindTitle: request.remindTitle,
+    FollowupsiTuation: request.followUp,
+    RemindTime: dateText(request.remindTime),
+    IsAlways: request.isAlways,
+    Recipient: request.recipients,
+    AdWecharId: request.wechatId,
+    LevelColor: request.levelColor,
+    LevelName: request.levelName,
+    EventType: request.eventType,
+  });
+}
+
+function todoFilters(request: TodoListRequest, paged: boolean) {
+  return defined({
+    startTimestamp: request.startTimestamp,
+    endTimestamp: request.endTimestamp,
+    remindStartTimestamp: request.remindStartTimestamp,
+    remindEndTimestamp: request.remindEndTimestamp,
+    createStaff: request.createStaff,
+    remindStaff: request.remindStaff,
+    WecharId: request.wechatId,
+    wechatNober: request.wechatNumber,
+    usersate: request.state ?? -1,
+    chargeDaffairesId: request.todoId,
+    ...(paged ? { pageIndex: request.pageIndex ?? 1, pageSize: request.pageSize ?? 20 } : {}),
+  });
+}
+
+function adBody(request: AdListRequest, paged: boolean) {
+  return defined({
+    code: request.code,
+    name: request.name ?? '',
+    minCosts: request.minCosts,
+    maxCosts: request.maxCosts,
+    startTime: dateText(request.startTime),
+    endTime: dateText(request.endTime),
+    state: request.state ?? -1,
+    buildType: request.buildType ?? -1,
+    ...(paged ? { pageIndex: request.pageIndex ?? 1, pageSize: request.pageSize ?? 10 } : {}),
+  });
+}
+
+/** 读取好友 filters (§3): every one optional; without any, the first 20 friends. */
+export interface V1FriendsRequest {
+  wechatId?: number;
+  wechatNo?: string;
+  /** Added-time range (`2018-08-08 10:01:03`). */
+  startTime?: Date | string;
+  endTime?: Date | string;
+  /** Bind-time range, seconds. */
+  bindFrom?: number;
+  bindTo?: number;
+  /** Last-chat-time range, seconds. */
+  chattedFrom?: number;
+  chattedTo?: number;
+  page?: number;
+  pageSize?: number;
+  staffCode?: string;
+  /** Modified after (seconds). */
+  modifiedAfter?: number;
+  /** -1 all, 0 friend, 1 group, 2 WeCom person, 3 WeCom group. */
+  relationKind?: number;
+  /** -1 all, 0 valid, 1 deleted by us, 4 deleted by them, 5 blocked by us, 6 blocked by them. */
+  relationState?: number;
+  /** 0 personal WeChat, 3 WeCom. */
+  wechatKind?: number;
+  orderByKey?: 'ad_relation_id' | 'ad_updatechatting_time';
+  orderByModel?: 'asc' | 'desc';
+}
+
+/** The v1 client: one method per data call of §3 (signed headers, the same envelope). */
+export class YoumiV1Client {
+  readonly #caller: YoumiCaller;
+
+  /** Sends through `caller` (the v1 generation, base `…/v1`). */
+  constructor(caller: YoumiCaller) {
+    this.#caller = caller;
+  }
+
+  /** 运营号配置 (GET `WeCaht`): the operating accounts, optionally one kind (0 personal, 3 WeCom). */
+  operatingAccounts(kind?: 0 | 3, signal?: AbortSignal) {
+    return this.#caller.call(
+      { method: 'GET', path: YOUMI_V1_PATHS.operatingAccounts, query: { ad_wechat_lei: kind } },
+      YoumiRowListSchema,
+      signal,
+    );
+  }
+
+  /** 读取好友 (GET `friend`): friends matching the filters, rows as sent (a list, or one object). */
+  friends(request: V1FriendsRequest = {}, signal?: AbortSignal) {
+    const query = {
+      Wechat_id: request.wechatId,
+      Wechat_No: request.wechatNo,
+      StartTime: dateText(request.startTime),
+      EndTime: dateText(request.endTime),
+      ad_bind_Stime: request.bindFrom,
+      ad_bind_Etime: request.bindTo,
+      ad_updatechatting_Stime: request.chattedFrom,
+      ad_updatechatting_Etime: request.chattedTo,
+      Page: request.page,
+      PageSize: request.pageSize,
+      ad_staff_code: request.staffCode,
+      ad_relation_expand3: request.modifiedAfter,
+      ad_relation_isflock: request.relationKind,
+      ad_relation_state: request.relationState,
+      ad_wechat_lei: request.wechatKind,
+      order_by_key: request.orderByKey,
+      order_by_model: request.orderByModel,
+    };
+    // The doc's answer shows `values: {…}`: one friend object is read as a list of one.
+    const rows = z.union([YoumiRowListSchema, z.record(z.string(), z.unknown()).transform((row) => [row])]);
+    return this.#caller.call({ method: 'GET', path: YOUMI_V1_PATHS.friends, query }, rows, signal);
+  }
+
+  /** 添加好友 (POST `friend/Add_Friend`): without `staffCode` the request is queued. */
+  addFriend(
+    request: { receiverId: string | number; mobile: string; greeting: string; pcKid: string; staffCode?: string },
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    requireText('mobile', request.mobile);
+    requireText('greeting', request.greeting);
+    requireText('pcKid', request.pcKid);
+    const body = defined({
+      ReceiVerId: request.receiverId,
+      Wechat_Moble: request.mobile,
+      GreeTing: request.greeting,
+      PcKid: request.pcKid,
+      sffcode: request.staffCode,
+    });
+    return this.#caller.call({ method: 'POST', path: YOUMI_V1_PATHS.addFriend, body }, z.unknown(), signal);
   }
 }

@@ -12,8 +12,8 @@ import { YoumiProvider } from './youmi-provider.js';
  * providers:
  *   - use: "@kefu/youmi"
  *     id: youmi
- *     config: { baseUrl: https://open.example.com, tokenUrl: https://sso.example.com/oauth2/token,
- *               clientId: ym_x, clientSecret: "${YOUMI_SECRET}", wechatIds: [10001] }
+ *     config: { baseUrl: https://open.example.com, clientId: ym_x, clientSecret: "${YOUMI_SECRET}",
+ *               wechatIds: [10001] } # tokenUrl: the documented https://sso.yunshouzhi.net/connect/token
  * ```
  */
 export const plugin = definePlugin({

@@ -12,18 +12,16 @@ import {
   type RecordQueryInput,
   RecordQuerySchema,
   RecordStream,
-  type SessionInfo,
-  type SessionsCapability,
   silentLogger,
   undiciHttpClientFactory,
 } from '@kefu/core';
-import { z } from 'zod';
 import { YOUMI_PLATFORM } from './chat-normalizer.js';
 import { youmiError } from './errors.js';
 import { YoumiPageSource } from './record-pages.js';
-import { BearerTokenSource, V1Signer, type YoumiAuthenticator } from './youmi-auth.js';
-import { YOUMI_PATHS, YoumiClient } from './youmi-client.js';
+import { BearerTokenSource, requestMerchantToken, V1Signer } from './youmi-auth.js';
+import { YoumiCaller, YoumiClient, YoumiV1Client } from './youmi-client.js';
 import { parseYoumiConfig, YOUMI_MAX_PAGE_SIZE, type YoumiConfig, type YoumiConfigInput } from './youmi-config.js';
+import { firstText, STAFF_CODE_FIELDS, STAFF_NAME_FIELDS, type YoumiTokenResponse } from './youmi-schemas.js';
 
 /** Runtime services of a {@link YoumiProvider}; all optional. */
 export interface YoumiProviderOptions {
@@ -36,38 +34,33 @@ export interface YoumiProviderOptions {
   now?: () => number;
 }
 
-/** Staff per System/GetStaffList request. */
-const STAFF_PAGE_SIZE = 100;
-
-/** Type code of image messages sent with doSendPublicMes (seed 002). */
-const IMAGE_TYPE = 3;
-
 /**
- * The Youmi provider: records of operating accounts (wechatIds), plus agents (staff),
- * sessions (activation / takeover) and messaging (doSendPublicMes).
+ * The Youmi provider: records of operating accounts (wechatIds), plus agents (staff) and
+ * messaging (doSendPublicMes). `client` has every v2 call, `v1` every v1 call (with `v1`
+ * credentials). There is no `sessions` capability: ending a takeover (终止接管) was not
+ * documented readably, and Youmi has no session lookup.
  *
  * @example
  * ```ts
- * const youmi = new YoumiProvider({ baseUrl, tokenUrl, clientId, clientSecret, wechatIds: [10001] });
+ * const youmi = new YoumiProvider({ baseUrl, clientId, clientSecret, wechatIds: [10001] });
  * youmi.records({ account: '10001', from: '2026-11-01', to: '2026-11-02' }).subscribe((r) => console.log(r.kind, r.text));
  * ```
  */
-export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCapability, MessagingCapability {
+export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingCapability {
   /** Instance id. */
   readonly id: string;
   /** Always `youmi`. */
   readonly platform = YOUMI_PLATFORM;
-  /** agents = staff, sessions = activation / takeover, messaging = send. */
-  readonly capabilities: ReadonlySet<ProviderCapability> = new Set<ProviderCapability>([
-    'agents',
-    'sessions',
-    'messaging',
-  ]);
+  /** agents = staff, messaging = doSendPublicMes. */
+  readonly capabilities: ReadonlySet<ProviderCapability> = new Set<ProviderCapability>(['agents', 'messaging']);
   /** The validated configuration. */
   readonly config: YoumiConfig;
-  /** The typed open-API client, for every call beyond the capabilities. */
+  /** The typed v2 client, for every call beyond the capabilities. */
   readonly client: YoumiClient;
+  /** The typed v1 client, when `v1` credentials are configured. */
+  readonly v1: YoumiV1Client | undefined;
   readonly #http: HttpClient[] = [];
+  readonly #tokenHttp: HttpClient;
   readonly #now: () => number;
   readonly #logger: KefuLogger;
   #closing: Promise<void> | undefined;
@@ -89,29 +82,40 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCa
       logger,
       userAgent: 'kefu-youmi',
     };
-    const api = factory.create({ baseUrl: this.config.baseUrl, ...httpOptions });
-    this.#http.push(api);
-    let auth: YoumiAuthenticator;
-    if (this.config.auth === 'v1') {
-      const v1 = this.config.v1 as NonNullable<YoumiConfig['v1']>;
-      auth = new V1Signer({ http: api, appId: v1.appId, appKey: v1.appKey, tokenPath: v1.tokenPath, now: this.#now });
-    } else {
-      const tokenUrl = this.config.tokenUrl as string;
-      const sso = factory.create({ baseUrl: new URL(tokenUrl).origin, ...httpOptions });
-      this.#http.push(sso);
-      auth = new BearerTokenSource({
-        http: sso,
-        tokenUrl,
-        clientId: this.config.clientId as string,
-        clientSecret: this.config.clientSecret as string,
-        ...(this.config.scope ? { scope: this.config.scope } : {}),
-        ...(this.config.tenantId ? { tenantId: this.config.tenantId } : {}),
-        refreshMarginMs: this.config.tokenRefreshMarginSeconds * 1000,
+    const client = (baseUrl: string) => {
+      const created = factory.create({ baseUrl, ...httpOptions });
+      this.#http.push(created);
+      return created;
+    };
+    const api = client(this.config.baseUrl);
+    // The token host is another origin in production (sso.yunshouzhi.net).
+    this.#tokenHttp = client(new URL(this.config.tokenUrl).origin);
+    const auth = new BearerTokenSource({
+      http: this.#tokenHttp,
+      tokenUrl: this.config.tokenUrl,
+      clientId: this.config.clientId,
+      clientSecret: this.config.clientSecret,
+      scope: this.config.scope,
+      ...(this.config.tenantId ? { tenantId: this.config.tenantId } : {}),
+      refreshMarginMs: this.config.tokenRefreshMarginSeconds * 1000,
+      now: this.#now,
+      logger,
+    });
+    this.client = new YoumiClient(new YoumiCaller({ http: api, auth, generation: 'v2', retry }));
+    const v1 = this.config.v1;
+    if (v1) {
+      // The docs put the v1 token call and the data calls on different ports (5001 / 5003).
+      const signer = new V1Signer({
+        http: client(new URL(v1.tokenUrl).origin),
+        appId: v1.appId,
+        appKey: v1.appKey,
+        tokenUrl: v1.tokenUrl,
         now: this.#now,
-        logger,
+        refreshMarginMs: this.config.tokenRefreshMarginSeconds * 1000,
+        timeZoneOffsetMinutes: this.config.timeZoneOffsetMinutes,
       });
-    }
-    this.client = new YoumiClient({ http: api, auth, envelope: this.config.auth });
+      this.v1 = new YoumiV1Client(new YoumiCaller({ http: client(v1.baseUrl), auth: signer, generation: 'v1', retry }));
+    } else this.v1 = undefined;
   }
 
   /** The configured wechatIds, as strings. */
@@ -121,7 +125,7 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCa
 
   /**
    * A cold, resumable stream of one account's chats in `[from, to)`, fan by fan (see
-   * record-pages.ts for the order and the checkpoint).
+   * record-pages.ts and docs/providers/youmi.md for the order, the per-fan cursors and the checkpoint).
    */
   records(query: RecordQueryInput): RecordStream {
     this.#assertOpen();
@@ -141,10 +145,11 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCa
       from: valid.from.getTime(),
       to: valid.to.getTime(),
       ...(valid.customer ? { fansKey: valid.customer } : {}),
-      // A query may ask for smaller pages, never for pages beyond the platform's cap.
-      pageSize: Math.min(valid.pageSize ?? this.config.pageSize, YOUMI_MAX_PAGE_SIZE),
+      // A query may ask for smaller pages, never for pages beyond the configured cap.
+      pageSize: Math.min(valid.pageSize ?? this.config.pageSize, this.config.pageSize, YOUMI_MAX_PAGE_SIZE),
       fanPageSize: this.config.fanPageSize,
       fanConcurrency: this.config.fanConcurrency,
+      ...(this.config.fanKeyField ? { fanKeyField: this.config.fanKeyField } : {}),
       timeZoneOffsetMinutes: this.config.timeZoneOffsetMinutes,
       now: this.#now,
       logger: this.#logger,
@@ -152,65 +157,46 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCa
     return new RecordStream({ provider: YOUMI_PLATFORM, account: String(wechatId) }, source, valid.resumeFrom);
   }
 
-  /** Staff members as agents (System staff list); `online` = staff status active. */
-  async listAgents(_account?: string): Promise<Agent[]> {
+  /**
+   * `kefu doctor`'s probe: a documented call per account with no side effect, GetFansCount
+   * (§2.4). It proves the token call, the base URL and that each wechatId is served.
+   */
+  async check(): Promise<void> {
     this.#assertOpen();
-    const staff = [];
-    for (let pageIndex = 1; ; pageIndex++) {
-      const page = await this.client.staffList({ pageIndex, pageSize: STAFF_PAGE_SIZE });
-      staff.push(...page);
-      if (page.length < STAFF_PAGE_SIZE) break;
-    }
-    return staff.map((member) => ({
-      id: member.staffCode,
-      account: member.staffCode,
-      name: member.staffName ?? member.staffCode,
-      ...(member.avatar ? { avatarUrl: member.avatar } : {}),
-      ...(member.status === null || member.status === undefined ? {} : { online: member.status === 1 }),
-    }));
+    for (const wechatId of this.config.wechatIds) await this.client.fansCount({ wechatId });
   }
 
-  /** Activates a conversation with `customer` (a fansKey) for staff member `agent`. */
-  async openSession(request: { account?: string; customer: string; agent: string }): Promise<void> {
+  /** 获取商户TOKEN (§1.1): a fresh token answer for the configured client, as sent (agents hand it on). */
+  merchantToken(signal?: AbortSignal): Promise<YoumiTokenResponse> {
     this.#assertOpen();
-    await this.client.activateConversation({
-      wechatId: this.#wechatId(request.account),
-      fansKey: request.customer,
-      staffCode: request.agent,
+    return requestMerchantToken({
+      http: this.#tokenHttp,
+      tokenUrl: this.config.tokenUrl,
+      clientId: this.config.clientId,
+      clientSecret: this.config.clientSecret,
+      scope: this.config.scope,
+      ...(signal ? { signal } : {}),
     });
   }
 
-  /** Ends the takeover of `customer`'s conversation. */
-  async closeSession(request: { account?: string; customer: string; agent: string }): Promise<void> {
+  /** Staff members as agents (System GetStaffList, every department and state; the rows were not seen). */
+  async listAgents(_account?: string): Promise<Agent[]> {
     this.#assertOpen();
-    await this.client.terminateTakeOver({ wechatId: this.#wechatId(request.account), fansKey: request.customer });
+    const rows = await this.client.staffList({ departId: -1, departGroupId: -1, staffState: 1 });
+    return rows.map((row) => {
+      const code = firstText(row, STAFF_CODE_FIELDS);
+      if (!code) {
+        throw youmiError(
+          'YOUMI_BAD_ENVELOPE',
+          `a GetStaffList row has no staff code in ${STAFF_CODE_FIELDS.join(', ')} (fields seen: ${Object.keys(row).join(', ') || 'none'})`,
+          { details: { path: '/v2/System/GetStaffList', fields: Object.keys(row) } },
+        );
+      }
+      return { id: code, account: code, name: firstText(row, STAFF_NAME_FIELDS) ?? code };
+    });
   }
 
-  /**
-   * The staff member a fan is attributed to. Youmi has no session lookup: this scans the
-   * fan list (GetFansList) for the fan, so it costs one request per 100 fans.
-   */
-  async getSession(request: { account?: string; customer: string }): Promise<SessionInfo> {
-    this.#assertOpen();
-    const wechatId = this.#wechatId(request.account);
-    const pageSize = this.config.fanPageSize;
-    for (let pageIndex = 1; ; pageIndex++) {
-      const fans = await this.client.fansList({ wechatId, pageIndex, pageSize });
-      const fan = fans.find((candidate) => candidate.fansKey === request.customer);
-      if (fan) {
-        return {
-          account: String(wechatId),
-          customer: fan.fansKey,
-          ...(fan.staffCode ? { agent: fan.staffCode } : {}),
-        };
-      }
-      if (fans.length < pageSize) {
-        throw youmiError('YOUMI_REQUEST_INVALID', `fan ${request.customer} is not a fan of wechatId ${wechatId}`);
-      }
-    }
-  }
-
-  /** Sends text, an image (by key/URL) or a native doSendPublicMes payload to a fan. */
+  /** Sends text, an image (`mediaId` = its URL) or a native doSendPublicMes payload (PascalCase) to a fan. */
   async sendMessage(request: {
     account?: string;
     customer: string;
@@ -218,16 +204,16 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, SessionsCa
     agent?: string;
   }): Promise<void> {
     this.#assertOpen();
-    const base = {
-      wechatId: this.#wechatId(request.account),
-      fansKey: request.customer,
-      ...(request.agent ? { staffCode: request.agent } : {}),
-    };
+    const base = { wechatId: this.#wechatId(request.account), toUserName: request.customer };
     const { message } = request;
-    if (message.kind === 'text') await this.client.sendMessage({ ...base, content: message.text });
+    if (message.kind === 'text') await this.client.sendMessage({ ...base, msgType: 'text', text: message.text });
     else if (message.kind === 'image') {
-      await this.client.sendMessage({ ...base, content: message.mediaId, messageType: IMAGE_TYPE });
-    } else await this.client.call(YOUMI_PATHS.sendMessage, { ...base, ...message.payload }, z.unknown());
+      const format = /\.([A-Za-z0-9]{2,5})(?:[?#]|$)/.exec(message.mediaId)?.[1];
+      await this.client.sendMessage({ ...base, msgType: 'image', url: message.mediaId, ...(format ? { format } : {}) });
+    } else {
+      const { MsgType, ...extra } = message.payload as { MsgType?: unknown };
+      await this.client.sendMessage({ ...base, msgType: String(MsgType ?? 'text'), extra });
+    }
   }
 
   /** Closes the HTTP pools; idempotent. */

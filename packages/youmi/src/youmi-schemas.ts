@@ -1,52 +1,15 @@
 import { type JsonValue, JsonValueSchema } from '@kefu/core';
 import { z } from 'zod';
+import { integerLike } from './youmi-envelope.js';
 
 /**
- * Zod schemas of every Youmi payload kefu reads (seed 002 field names, verbatim).
- * Inbound schemas are lenient where the platform is known to vary (numbers as strings,
- * nullable extras) and strict where kefu depends on a field.
+ * Zod schemas of every Youmi payload kefu reads, field names verbatim from
+ * platforms/youmi-api.md (§ noted per schema). Where the docs show a response, its
+ * fields are checked; where the response was not seen, the schema is lenient: unknown
+ * fields pass through and only what kefu relies on is checked (the docs page says so).
  */
 
-/** An integer sent either as a JSON number or as a string of digits. */
-const integerLike = z.union([
-  z.int(),
-  z
-    .string()
-    .regex(/^-?\d+$/)
-    .transform(Number),
-]);
-
-/** The v2 response envelope: `succeed` decides success, not the HTTP status. */
-export const YoumiEnvelopeSchema = z.looseObject({
-  requestId: z.unknown().optional(),
-  /** Youmi's numeric result code (0 = success). */
-  errmsg: integerLike,
-  succeed: z.boolean(),
-  msgTime: z.string().nullish(),
-  values: z.unknown(),
-  errdesc: z.string().nullish(),
-});
-/** The v2 response envelope. */
-export type YoumiEnvelope = z.infer<typeof YoumiEnvelopeSchema>;
-
-/** The v1 response envelope (`Result` decides success). */
-export const YoumiV1EnvelopeSchema = z.looseObject({
-  Result: z.boolean(),
-  ReturnCode: integerLike,
-  Message: z.string().nullish(),
-  Data: z.unknown(),
-});
-/** The v1 response envelope. */
-export type YoumiV1Envelope = z.infer<typeof YoumiV1EnvelopeSchema>;
-
-/** The OAuth2 token answer of the SSO host. */
-export const YoumiTokenResponseSchema = z.looseObject({
-  access_token: z.string().min(1),
-  token_type: z.string().optional(),
-  expires_in: integerLike.optional(),
-});
-
-/** One chat record of `POST /v2/ChatMess/GetChat` (seed 002, 17 fields). */
+/** One chat record of `POST /v2/ChatMess/GetChat` (seed 002, 17 fields, §2.1). */
 export const YoumiChatSchema = z.looseObject({
   /** Chat id: the incremental cursor (`minChattingId`). */
   ad_chatting_id: integerLike,
@@ -57,7 +20,7 @@ export const YoumiChatSchema = z.looseObject({
   /** URL-encoded JSON with the type's extra data. */
   ad_chatting_resvred: z.string().nullish(),
   ad_wechat_id: integerLike,
-  merchantid: z.string().nullish(),
+  merchantid: z.union([z.string(), z.number()]).nullish(),
   ad_chatting_updatetime: z.string().nullish(),
   /** Message type code (see chat-normalizer.ts). */
   ad_chatting_sate: integerLike,
@@ -71,10 +34,10 @@ export const YoumiChatSchema = z.looseObject({
   ad_expand: z.string().nullish(),
   ad_wechat_nober: z.string().nullish(),
 });
-/** One raw chat record. */
+/** One raw chat. */
 export type YoumiChat = z.infer<typeof YoumiChatSchema>;
 
-/** The body of GetChat: a list of chats. */
+/** The body of GetChat: a list of chats (`values` is a required array, seed 002). */
 export const YoumiChatListSchema = z.array(YoumiChatSchema);
 
 /** One chat exactly as received (JSON), validated against {@link YoumiChatSchema}. */
@@ -95,100 +58,147 @@ export const YoumiRawChatListSchema = z.array(JsonValueSchema).superRefine((item
   });
 }) as unknown as z.ZodType<YoumiRawChat[]>;
 
-/** One fan of `POST /v2/Friend/GetFansList`. */
-export const YoumiFanSchema = z.looseObject({
-  fansKey: z.string().min(1),
-  nickname: z.string().nullish(),
-  avatar: z.string().nullish(),
-  wechatId: integerLike.optional(),
-  wechatKey: z.string().nullish(),
-  remark: z.string().nullish(),
-  staffCode: z.string().nullish(),
-  addTime: z.string().nullish(),
+/** A number given as seconds, either as a number or a string of digits. */
+const seconds = z.union([z.number().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
+
+/**
+ * The answer of the token call `POST …/connect/token` (§1.1: the page's example is `{}`).
+ * Read as the standard OAuth2 answer `/connect/token` endpoints give (inferred):
+ * `access_token` is required, the rest passes through.
+ */
+export const YoumiTokenResponseSchema = z.looseObject({
+  access_token: z.string().min(1),
+  token_type: z.string().nullish(),
+  expires_in: seconds.nullish(),
+  scope: z.string().nullish(),
 });
-/** One fan. */
-export type YoumiFan = z.infer<typeof YoumiFanSchema>;
+/** The token call's answer. */
+export type YoumiTokenResponse = z.infer<typeof YoumiTokenResponseSchema>;
 
-/** A page of fans (a bare array, or `{ list, total }`). */
-export const YoumiFanListSchema = z.union([
-  z.array(YoumiFanSchema),
-  z.looseObject({ list: z.array(YoumiFanSchema), total: integerLike.optional() }).transform((page) => page.list),
-]);
+/** Field names that may hold the v1 token in `values` (§1.2: the rest of `values` was not seen). */
+export const V1_TOKEN_FIELDS = ['access_token', 'accessToken', 'AccessToken', 'token', 'Token'] as const;
 
-/** A count answer (a bare number, or `{ count }` / `{ total }`). */
+/**
+ * `values` of the v1 token answer (§1.2): `{expires_in: 1593503171, …}`; the token's field
+ * name was not seen, so the first string among {@link V1_TOKEN_FIELDS} is taken.
+ */
+export const YoumiV1TokenValuesSchema = z
+  .looseObject({ expires_in: seconds.nullish() })
+  .transform((values, context) => {
+    for (const field of V1_TOKEN_FIELDS) {
+      const token = values[field];
+      if (typeof token === 'string' && token !== '') return { token, expiresIn: values.expires_in ?? undefined };
+    }
+    context.addIssue({
+      code: 'custom',
+      message: `no token in values (looked for ${V1_TOKEN_FIELDS.join(', ')}; fields seen: ${Object.keys(values).join(', ') || 'none'})`,
+    });
+    return z.NEVER;
+  });
+
+/** A department of `GET /v2/System/GetDepartList` (§2.3, the documented example). */
+export const YoumiDepartmentSchema = z.looseObject({ departid: integerLike, departname: z.string().nullish() });
+/** A department. */
+export type YoumiDepartment = z.infer<typeof YoumiDepartmentSchema>;
+
+/** A row of an answer whose shape was not seen: any object, kept as sent. */
+export const YoumiRowSchema = z.record(z.string(), z.unknown());
+/** A row of an unseen answer. */
+export type YoumiRow = z.infer<typeof YoumiRowSchema>;
+
+/** A list whose rows were not seen: an array of objects, or `null` / absent read as empty. */
+export const YoumiRowListSchema = z
+  .array(YoumiRowSchema)
+  .nullish()
+  .transform((rows) => rows ?? []);
+
+/** A count whose answer was not seen: a number (or digits), or `{count}` / `{total}`. */
 export const YoumiCountSchema = z.union([
   integerLike,
   z.looseObject({ count: integerLike }).transform((value) => value.count),
   z.looseObject({ total: integerLike }).transform((value) => value.total),
 ]);
 
-/** An id answer (AddTodoReturnId, SaveRpaBulkSend): bare or `{ id }` / `{ taskId }`. */
+/** An id answer whose shape was not seen (AddRecordNew, SaveBulkSendTask): bare, or `{id}` and the like. */
 export const YoumiIdSchema = z.union([
   integerLike.transform(String),
   z.string().min(1),
-  z.looseObject({ id: z.union([z.string(), z.int()]) }).transform((value) => String(value.id)),
-  z.looseObject({ taskId: z.union([z.string(), z.int()]) }).transform((value) => String(value.taskId)),
-  z.looseObject({ todoId: z.union([z.string(), z.int()]) }).transform((value) => String(value.todoId)),
+  z.looseObject({}).transform((value, context) => {
+    for (const field of ['id', 'Id', 'taskId', 'task_id', 'chargeDaffairesId']) {
+      const id = value[field];
+      if (typeof id === 'string' || typeof id === 'number') return String(id);
+    }
+    context.addIssue({ code: 'custom', message: 'no id in the answer' });
+    return z.NEVER;
+  }),
 ]);
 
-/** A staff member (System calls). */
-export const YoumiStaffSchema = z.looseObject({
-  staffCode: z.string().min(1),
-  staffName: z.string().nullish(),
-  avatar: z.string().nullish(),
-  groupId: integerLike.nullish(),
-  departmentId: integerLike.nullish(),
-  mobile: z.string().nullish(),
-  /** 1 = active, 0 = disabled. */
-  status: integerLike.nullish(),
-});
-/** A staff member. */
-export type YoumiStaff = z.infer<typeof YoumiStaffSchema>;
+/** Field names that may hold a fan's key in a GetFansList row (§2.4: the response was not seen). */
+export const FAN_KEY_FIELDS = [
+  'fansKey',
+  'fansKe',
+  'ad_relation_talter',
+  'ad_chatting_talter',
+  'ad_friend_wenober',
+] as const;
 
-/** A department (System). */
-export const YoumiDepartmentSchema = z.looseObject({
-  departmentId: integerLike,
-  departmentName: z.string().nullish(),
-  parentId: integerLike.nullish(),
-});
-/** A group of a department (System). */
-export const YoumiGroupSchema = z.looseObject({
-  groupId: integerLike,
-  groupName: z.string().nullish(),
-  departmentId: integerLike.nullish(),
-});
+/** Field names that may hold a staff member's code and name in a GetStaffList row (§2.2–2.3: `ad_staff_code`, `ad_staff_name`). */
+export const STAFF_CODE_FIELDS = ['ad_staff_code', 'staffCode', 'staff_code', 'StaffCode'] as const;
+/** See {@link STAFF_CODE_FIELDS}. */
+export const STAFF_NAME_FIELDS = ['ad_staff_name', 'staffName', 'staff_name', 'StaffName'] as const;
 
-/** A list of arbitrary objects, kept as the platform sent them (Report, Todo, Ad lists). */
-export const YoumiObjectListSchema = z.union([
-  z.array(z.record(z.string(), z.unknown())),
-  z.looseObject({ list: z.array(z.record(z.string(), z.unknown())) }).transform((page) => page.list),
-]);
+/** The first non-empty string (or number, as text) among `fields` of a row. */
+export function firstText(row: YoumiRow, fields: readonly string[]): string | undefined {
+  for (const field of fields) {
+    const value = row[field];
+    if (typeof value === 'string' && value !== '') return value;
+    if (typeof value === 'number') return String(value);
+  }
+  return undefined;
+}
 
-/** Event types Youmi v2 publishes. */
+/** Event types Youmi v2 publishes (§2.9: only these four names were seen). */
 export const YoumiEventTypeSchema = z.enum(['fansInfoChange', 'fansAttributionChange', 'chat', 'rpaTaskResult']);
 /** A v2 event type. */
 export type YoumiEventType = z.infer<typeof YoumiEventTypeSchema>;
 
 /**
- * A v2 event body (事件发布格式): `{eventType, merchantId, appId?, msgTime, values}`.
- * Unknown event types are kept (type `string`) so a new platform event does not bounce.
+ * A v2 event body. §2.9 shows only the event names, not the payload: this is the inferred
+ * shape `{eventType, merchantId?, appId?, msgTime?, values}`, lenient (unknown event types
+ * and fields pass, `merchantId` may be a number).
  */
 export const YoumiEventSchema = z.looseObject({
   eventType: z.string().min(1),
-  merchantId: z.string().nullish(),
-  /** Present on deliveries of `Public/subscribeEvent` subscriptions. */
+  merchantId: z.union([z.string(), z.number()]).nullish(),
   appId: z.string().nullish(),
-  msgTime: z.string().nullish(),
+  msgTime: z.union([z.string(), z.number()]).nullish(),
   values: z.unknown(),
 });
 /** A v2 event. */
 export type YoumiEvent = z.infer<typeof YoumiEventSchema>;
 
-/** A v1 callback body `{Type, MerchantId, MsgTime, Values}`. */
+/** The v1 callback `Type` codes (§3 回调数据). */
+export const V1_CALLBACK_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, 'tag or remark saved'],
+  [1, 'send message'],
+  [2, 'customer profile changed'],
+  [3, 'group operation'],
+  [4, 'get chat messages'],
+  [5, 'get friend list'],
+  [6, 'device abnormal'],
+  [7, 'comment or like on moments'],
+  [8, 'reply to a comment on own moments'],
+]);
+
+/**
+ * A v1 callback body (§3): `Type` int (0–8 documented; a newer code passes), `MerchantId`
+ * a string that the example gives as the number 9527, `MsgTime` Unix seconds (long), `Values`
+ * an object.
+ */
 export const YoumiV1CallbackSchema = z.looseObject({
-  Type: z.union([z.string().min(1), z.int()]),
-  MerchantId: z.string().nullish(),
-  MsgTime: z.string().nullish(),
+  Type: z.int().min(0),
+  MerchantId: z.union([z.string(), z.number()]).nullish(),
+  MsgTime: z.union([z.int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]).nullish(),
   Values: z.unknown(),
 });
 /** A v1 callback. */

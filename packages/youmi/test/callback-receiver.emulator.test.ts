@@ -43,22 +43,32 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     providers.push(provider);
     receiver = new YoumiCallbackReceiver({ wechatIds: [10001] });
     const { url } = await receiver.listen();
-    await provider.client.registerCallbackUrl(`${url}youmi/events`, 'all');
+    await provider.client.registerCallbackUrl(`${url}youmi/events`, 100);
     await provider.client.subscribeEvent({
       url: `${url}youmi/rpa`,
       appId: 'kefu-test',
       messageTypes: ['rpaTaskResult'],
     });
-    const fan = emulator.youmi.fans(10001)[2]?.fansKey as string;
+    const fan = emulator.youmi.fans(10001).find((candidate) => candidate.staffCode !== null)?.fansKey as string;
+    const other =
+      emulator.youmi.fans(10001).find((candidate) => candidate.fansKey === fan)?.staffCode === 'S1210'
+        ? 'S1211'
+        : 'S1210';
 
     const arriving = nextEvents(receiver.events, 4);
-    await provider.client.sendMessage({ wechatId: 10001, fansKey: fan, content: '回调测试' });
-    await provider.client.activateConversation({ wechatId: 10001, fansKey: fan, staffCode: 'S1210' });
-    await provider.client.saveBulkSend({ wechatId: 10001, fansKeys: [fan], content: '群发' });
+    await provider.client.sendMessage({ wechatId: 10001, toUserName: fan, msgType: 'text', text: '回调测试' });
+    await provider.client.activateConversation({
+      friendWechatId: fan,
+      wechatId: 10001,
+      staffCode: other,
+      enforceAttribution: 1,
+      content: '',
+    });
+    await provider.client.saveBulkSendTask({ taskContent: [{ type: '0', data: { content: '群发' } }] });
     const events = await arriving;
 
     const types = events.map((e) => e.eventType).sort();
-    // The bulk send is echoed once to the callback URL and once to the subscription; its chat is not an event.
+    // The bulk-send result goes to the registered URL and to the subscription.
     expect(types).toEqual(['chat', 'fansAttributionChange', 'rpaTaskResult', 'rpaTaskResult']);
     expect(events.every((e) => e.format === 'v2' && e.merchantId === emulator.youmi.merchantId)).toBe(true);
     expect(events.find((e) => e.appId)?.appId).toBe('kefu-test');
@@ -81,7 +91,7 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     providers.push(provider);
     receiver = new YoumiCallbackReceiver();
     const { url } = await receiver.listen();
-    await provider.client.registerCallbackUrl(url, 'all');
+    await provider.client.registerCallbackUrl(url, 100);
     const fan = emulator.youmi.fans(10001)[4]?.fansKey as string;
 
     const arriving = nextEvents(receiver.events, 2);
@@ -114,13 +124,18 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     providers.push(provider);
     receiver = new YoumiCallbackReceiver();
     const { url } = await receiver.listen();
-    await provider.client.registerCallbackUrl(url, 'chat');
+    await provider.client.registerCallbackUrl(url, 200);
     const fans = emulator.youmi.fans(10001);
 
     const liveArriving = firstValueFrom(receiver.records.pipe(take(3), toArray(), timeout(10_000)));
     for (const [index, fan] of [fans[0], fans[5], fans[11]].entries()) {
       emulator.emulator.clock.advance(1_000);
-      await provider.client.sendMessage({ wechatId: 10001, fansKey: fan?.fansKey as string, content: `live ${index}` });
+      await provider.client.sendMessage({
+        wechatId: 10001,
+        toUserName: fan?.fansKey as string,
+        msgType: 'text',
+        text: `live ${index}`,
+      });
     }
     const live = await liveArriving;
     emulator.emulator.clock.advance(1_000);
@@ -142,65 +157,56 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     }
   });
 
-  it('receives v1 callbacks and answers {Result: true, ReturnCode: 200, Message}', async () => {
+  it('given the v1 callback URL set in the back office, then a chat arrives as {Type 4, MerchantId number, MsgTime seconds} and is answered {Result, ReturnCode, Message}', async () => {
     running = await startYoumiEmulator();
     const emulator = running;
-    const v2 = new YoumiProvider(emulator.config(), { now: () => emulator.emulator.clock.now() });
-    const v1 = new YoumiProvider(
-      emulator.config({
-        auth: 'v1',
-        v1: emulator.youmi.v1,
-        tokenUrl: undefined,
-        clientId: undefined,
-        clientSecret: undefined,
-      }),
-      { now: () => emulator.emulator.clock.now() },
-    );
-    providers.push(v2, v1);
+    const provider = new YoumiProvider(emulator.config(), { now: () => emulator.emulator.clock.now() });
+    providers.push(provider);
     receiver = new YoumiCallbackReceiver();
     const { url } = await receiver.listen();
-    await v1.client.setV1CallbackUrl(`${url}v1`);
+    emulator.youmi.setV1CallbackUrl(`${url}v1`);
 
     const arriving = nextEvents(receiver.events, 1, (e) => e.format === 'v1');
     const fan = emulator.youmi.fans(10001)[1]?.fansKey as string;
-    const sent = await v2.client.sendMessage({ wechatId: 10001, fansKey: fan, content: 'v1 回调' });
+    const chat = emulator.youmi.simulateFanMessage({ wechatId: 10001, fansKey: fan, content: 'v1 回调' });
     const [event] = await arriving;
     await emulator.youmi.whenEventsDelivered();
-    expect(event).toMatchObject({ format: 'v1', eventType: 'chat', merchantId: emulator.youmi.merchantId });
+    expect(event).toMatchObject({
+      format: 'v1',
+      eventType: 'chat',
+      v1Type: 4,
+      merchantId: emulator.youmi.merchantId,
+      msgTime: new Date(Math.floor(emulator.emulator.clock.now() / 1000) * 1000).toISOString(),
+    });
     // The emulator only counts a v1 delivery as acknowledged on {Result: true, ReturnCode: 200}.
     expect(emulator.youmi.deliveryAttempts()).toEqual([expect.objectContaining({ attempt: 1, acknowledged: true })]);
-    expect(event?.records.map((r) => r.id)).toEqual([`10001:${sent.ad_chatting_id}`]);
-
-    const answer = await post(url, {
-      Type: 'fansInfoChange',
-      MerchantId: 'M1',
-      MsgTime: '2026-11-20 10:00:00',
-      Values: {},
-    });
-    expect(answer).toEqual({ status: 200, body: { Result: true, ReturnCode: 200, Message: 'success' } });
+    expect(event?.records.map((r) => r.id)).toEqual([`10001:${chat.ad_chatting_id}`]);
   });
 
-  it('reads records over v1 auth (signed headers) like over v2', async () => {
-    running = await startYoumiEmulator();
-    const emulator = running;
-    const now = () => emulator.emulator.clock.now();
-    const v2 = new YoumiProvider(emulator.config(), { now });
-    const v1 = new YoumiProvider(
-      emulator.config({
-        auth: 'v1',
-        v1: emulator.youmi.v1,
-        tokenUrl: undefined,
-        clientId: undefined,
-        clientSecret: undefined,
-      }),
-      { now },
-    );
-    providers.push(v2, v1);
-    const query = { account: '10001', from: emulator.start - 86_400_000, to: emulator.start };
-    const viaV1 = await firstValueFrom(v1.records(query).pipe(toArray()));
-    const viaV2 = await firstValueFrom(v2.records(query).pipe(toArray()));
-    expect(viaV1.length).toBeGreaterThan(0);
-    expect(viaV1.map((r: KefuRecord) => r.id)).toEqual(viaV2.map((r) => r.id));
+  it('given the documented v1 callback example, then it is accepted and answered as documented', async () => {
+    receiver = new YoumiCallbackReceiver();
+    const { url } = await receiver.listen();
+    const arriving = nextEvents(receiver.events, 1);
+    // 回调数据 (platforms/youmi-api.md §3): MerchantId is the number 9527, MsgTime Unix seconds.
+    const example = {
+      Type: 0,
+      MerchantId: 9527,
+      MsgTime: 1600239001,
+      Values: { ad_friend_id: 11, ad_friend_uwenober: 'wxid_u', ad_friend_wenober: 'wxid_w' },
+    };
+    const answer = await post(url, example);
+    expect(answer).toEqual({ status: 200, body: { Result: true, ReturnCode: 200, Message: '操作完成' } });
+    expect(await arriving).toEqual([
+      {
+        format: 'v1',
+        eventType: 'v1:0',
+        v1Type: 0,
+        merchantId: '9527',
+        msgTime: '2020-09-16T06:50:01.000Z',
+        values: example.Values,
+        records: [],
+      },
+    ]);
   });
 
   it('answers 400 to invalid bodies and 405 to other methods, publishing nothing', async () => {
@@ -218,7 +224,7 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     });
     const badChat = await post(url, { eventType: 'chat', merchantId: 'M1', values: { ad_chatting_id: 1 } });
     expect(badChat).toMatchObject({ status: 400, body: { errdesc: expect.stringContaining('ad_chatting_talter') } });
-    const badV1 = await post(url, { Type: '', Values: {} });
+    const badV1 = await post(url, { Type: 'fansInfoChange', Values: {} });
     expect(badV1).toMatchObject({ status: 400, body: { Result: false, ReturnCode: 400 } });
     const get = await fetch(url);
     expect(get.status).toBe(405);

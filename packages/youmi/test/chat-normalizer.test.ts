@@ -1,6 +1,7 @@
 import { KefuRecordSchema } from '@kefu/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeReserved, normalizeChat, parseChatTime } from '../src/chat-normalizer.js';
+import { decodeReserved, normalizeChat } from '../src/chat-normalizer.js';
 
 /** A raw GetChat record as seed 002 documents it; resvred is URL-encoded JSON like the platform's. */
 function rawChat(
@@ -277,19 +278,60 @@ describe('normalizeChat', () => {
   });
 });
 
-describe('decodeReserved and parseChatTime', () => {
-  it('decodes URL-encoded and plain JSON', () => {
-    const value = { title: 'a b+c' };
-    expect(decodeReserved(encodeURIComponent(JSON.stringify(value)))).toEqual(value);
-    expect(decodeReserved(JSON.stringify(value))).toEqual(value);
-    expect(decodeReserved('not json')).toBeUndefined();
-    expect(decodeReserved(null)).toBeUndefined();
+/** URL-encodes like Java's `URLEncoder` / .NET's `HttpUtility.UrlEncode` (form encoding): space → `+`. */
+function formEncode(text: string): string {
+  return encodeURIComponent(text).replace(/%20/g, '+');
+}
+
+describe('decodeReserved', () => {
+  it('given JSON encoded with %20 or with + for spaces, when decoded, then it is the same object', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', ' ', '+', '%', '&', '=', '中', '😀', '"', '\\', '/') });
+    fc.assert(
+      fc.property(fc.dictionary(text, text, { maxKeys: 4 }), (value) => {
+        const json = JSON.stringify(value);
+        expect(decodeReserved(encodeURIComponent(json))).toEqual(value);
+        expect(decodeReserved(formEncode(json))).toEqual(value);
+      }),
+      { numRuns: 300, seed: 4 },
+    );
   });
 
-  it('reads China time, ISO and epoch forms', () => {
-    expect(new Date(parseChatTime('2026-11-20 08:00:00', 480)).toISOString()).toBe('2026-11-20T00:00:00.000Z');
-    expect(new Date(parseChatTime('2026-11-20T08:00:00+08:00', 480)).toISOString()).toBe('2026-11-20T00:00:00.000Z');
-    expect(parseChatTime('1763596800', 480)).toBe(1_763_596_800_000);
-    expect(parseChatTime('yesterday', 480)).toBeNaN();
+  it('given a + in the encoded text, when decoded, then it is a space, and %2B is a plus', () => {
+    expect(decodeReserved('%7B%22title%22%3A%22a+b%2Bc%22%7D')).toEqual({ title: 'a b+c' });
+  });
+
+  it('given JSON that was not encoded at all, when decoded, then it is read as it is (+ stays +)', () => {
+    expect(decodeReserved('{"title":"a+b c"}')).toEqual({ title: 'a+b c' });
+  });
+
+  it('given text that is not a JSON object, when decoded, then there is nothing', () => {
+    expect(decodeReserved('not json')).toBeUndefined();
+    expect(decodeReserved('%5B1%5D')).toBeUndefined();
+    expect(decodeReserved('%E0%A4%A')).toBeUndefined();
+    expect(decodeReserved(null)).toBeUndefined();
+  });
+});
+
+describe('normalizeChat times', () => {
+  it('given the time formats of the docs, when normalized, then at is the same UTC instant', () => {
+    for (const time of [
+      '2026-11-20 08:00:00',
+      '2026-11-20T08:00:00+08:00',
+      '2026/11/20 8:00:00',
+      '2026-11-20 08:00:00.0000000',
+    ]) {
+      expect(normalizeChat(rawChat(1, 'x', undefined, { ad_chatting_time: time }), {}).at, time).toBe(
+        '2026-11-20T00:00:00.000Z',
+      );
+    }
+  });
+
+  it('given an unknown time format, when normalized, then the typed error names the field and the chat', () => {
+    expect(() => normalizeChat(rawChat(1, 'x', undefined, { ad_chatting_time: 'yesterday' }), {})).toThrow(
+      expect.objectContaining({
+        code: 'YOUMI_TIME_INVALID',
+        message: expect.stringContaining('ad_chatting_time of chat 1000123'),
+      }),
+    );
   });
 });

@@ -34,7 +34,7 @@ function chatsOf(fan: string, fanIndex: number) {
 async function fakeYoumi(fans: { list: string[] }) {
   const all = new Map(['A', 'B', 'C', 'D', 'X'].map((fan, index) => [fan, chatsOf(fan, index)]));
   server = await startLoopbackServer((request) => {
-    if (request.path === '/oauth2/token') return { json: { access_token: 'tok-1', expires_in: 7200 } };
+    if (request.path === '/connect/token') return { json: { access_token: 'tok-1', expires_in: 7200 } };
     const body = JSON.parse(request.body || '{}');
     if (request.path === '/v2/Friend/GetFansList') {
       const start = (body.pageIndex - 1) * body.pageSize;
@@ -42,14 +42,16 @@ async function fakeYoumi(fans: { list: string[] }) {
     }
     if (request.path === '/v2/ChatMess/GetChat') {
       const chats = (all.get(body.fansKey) ?? []).filter((c) => c.ad_chatting_id > (body.minChattingId ?? 0));
-      return { json: envelope(chats.slice(0, Number(body.pageSize))) };
+      const size = Number(body.pageSize);
+      const start = (Number(body.pageIndex) - 1) * size;
+      return { json: envelope(chats.slice(start, start + size)) };
     }
-    return { status: 404, json: envelope(null, 404, 'no such API') };
+    return { status: 404, raw: '' };
   });
   provider = new YoumiProvider(
     {
       baseUrl: server.url,
-      tokenUrl: `${server.url}/oauth2/token`,
+      tokenUrl: `${server.url}/connect/token`,
       clientId: 'c',
       clientSecret: 'secret-fake',
       wechatIds: [10001],
@@ -86,7 +88,7 @@ describe('resuming when the fan list changed', () => {
     const fans = { list: ['A', 'B', 'C', 'D'] };
     const source = await fakeYoumi(fans);
     const checkpoint = await stopInside(source, 'C');
-    expect(checkpoint.position).toMatchObject({ fan: 2, key: 'C' });
+    expect(checkpoint.position).toMatchObject({ fan: 2, key: 'C', at: { q: 'q', page: 2 } });
     fans.list = ['X', 'A', 'B', 'C', 'D'];
     expect(await rest(source, checkpoint)).toEqual([...texts('C', 2), ...texts('D')]);
   });

@@ -21,16 +21,35 @@ afterEach(async () => {
 
 const base = {
   baseUrl: 'https://open.example.com',
-  tokenUrl: 'https://sso.example.com/oauth2/token',
   clientId: 'ym_client',
   clientSecret: 'secret-value',
   wechatIds: [10001],
 };
 
 describe('youmi config', () => {
-  it('applies defaults', () => {
+  it('given only the required keys, then the documented token URL and scope are the defaults', () => {
     const config = parseYoumiConfig(base);
-    expect(config).toMatchObject({ auth: 'v2', fanConcurrency: 4, pageSize: 100, timeZoneOffsetMinutes: 480 });
+    expect(config).toMatchObject({
+      tokenUrl: 'https://sso.yunshouzhi.net/connect/token',
+      scope: 'Ls.Qkl.PublicApi',
+      fanConcurrency: 4,
+      pageSize: 100,
+      timeZoneOffsetMinutes: 480,
+    });
+    expect(config.v1).toBeUndefined();
+  });
+
+  it('given v1 credentials, then the documented public v1 token URL is the default', () => {
+    const config = parseYoumiConfig({
+      ...base,
+      v1: { appId: '73289537', appKey: 'key-1234', baseUrl: 'http://10.0.0.1:5003/v1' },
+    });
+    expect(config.v1).toEqual({
+      appId: '73289537',
+      appKey: 'key-1234',
+      baseUrl: 'http://10.0.0.1:5003/v1',
+      tokenUrl: 'http://api10.agsoft.net:5001/publicapi/v1/GetAccessToken',
+    });
   });
 
   it.each([
@@ -38,7 +57,8 @@ describe('youmi config', () => {
     [{ ...base, clientSecret: undefined }, 'clientSecret'],
     [{ ...base, wechatIds: [] }, 'wechatIds'],
     [{ ...base, wechatIds: [1, 1] }, 'wechatIds'],
-    [{ ...base, auth: 'v1' }, 'v1'],
+    [{ ...base, auth: 'v1' }, '(root)'],
+    [{ ...base, v1: { appId: '1', appKey: 'key-1234' } }, 'v1.baseUrl'],
     [{ ...base, fanConcurrency: 0 }, 'fanConcurrency'],
     [{ ...base, tokenUrl: 'ftp://sso/token' }, 'tokenUrl'],
     [{ ...base, surprise: true }, '(root)'],
@@ -85,6 +105,7 @@ describe('youmi plugin', () => {
     const [provider] = container.getAll<KefuProvider>(TOKENS.Provider);
     expect(provider).toBeInstanceOf(YoumiProvider);
     expect(provider?.id).toBe('youmi-east');
+    // The API host and the token host (one origin on the emulator, two in production).
     expect(created).toBe(2);
     const records = await firstValueFrom(
       (provider as KefuProvider).records({ from: running.start - 86_400_000, to: running.start }).pipe(toArray()),

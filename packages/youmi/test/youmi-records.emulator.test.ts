@@ -131,16 +131,18 @@ describe('YoumiProvider records against the emulator', () => {
     // New chats after the first run: one to the first fan and one to the last (both ends of the list).
     emulator.emulator.clock.advance(60_000);
     const fans = emulator.youmi.fans(10001);
-    const sentFirst = await provider.client.sendMessage({
+    await provider.client.sendMessage({
       wechatId: 10001,
-      fansKey: fans[0]?.fansKey as string,
-      content: '新消息1',
+      toUserName: fans[0]?.fansKey as string,
+      msgType: 'text',
+      text: '新消息1',
     });
     emulator.emulator.clock.advance(5_000);
-    const sentLast = await provider.client.sendMessage({
+    await provider.client.sendMessage({
       wechatId: 10001,
-      fansKey: fans.at(-1)?.fansKey as string,
-      content: '新消息2',
+      toUserName: fans.at(-1)?.fansKey as string,
+      msgType: 'text',
+      text: '新消息2',
     });
     emulator.emulator.clock.advance(5_000);
     const second = await readAll(provider, {
@@ -149,10 +151,14 @@ describe('YoumiProvider records against the emulator', () => {
       to: emulator.emulator.clock.now(),
       resumeFrom: first.final,
     });
-    expect(second.records.map((r) => r.id)).toEqual([
-      `10001:${sentFirst.ad_chatting_id}`,
-      `10001:${sentLast.ad_chatting_id}`,
-    ]);
+    // The new chats are the newest of the whole account in the ground truth.
+    const truth = emulator.youmi.expectedChats({
+      wechatId: 10001,
+      from: new Date(from),
+      to: new Date(emulator.emulator.clock.now()),
+    });
+    const newest = truth.slice(-2).map((chat) => `10001:${chat.ad_chatting_id}`);
+    expect(second.records.map((r) => r.id)).toEqual(newest);
     expect(second.records.map((r) => r.text)).toEqual(['新消息1', '新消息2']);
     // And a third run with nothing new returns nothing.
     const third = await readAll(provider, {
@@ -174,12 +180,12 @@ describe('YoumiProvider records against the emulator', () => {
       create(options) {
         const client = undiciHttpClientFactory.create(options);
         return {
-          request: (request) => client.request(request),
-          requestJson: async (request, schema) => {
+          requestJson: (request, schema) => client.requestJson(request, schema),
+          request: async (request) => {
             const isChat = request.path.endsWith('/GetChat');
             if (isChat) maxInFlight = Math.max(maxInFlight, ++inFlight);
             try {
-              return await client.requestJson(request, schema);
+              return await client.request(request);
             } finally {
               if (isChat) inFlight -= 1;
             }
@@ -210,7 +216,7 @@ describe('YoumiProvider records against the emulator', () => {
       if (pages === 3) emulator.emulator.clock.advance(2 * 3_600_000);
     }
     expect(ids).toEqual(expectedIds(emulator, 10001, query.from, query.to));
-    expect(emulator.emulator.requests.count({ path: /oauth2\/token$/ })).toBe(2);
+    expect(emulator.emulator.requests.count({ path: /connect\/token$/ })).toBe(2);
   });
 
   it('refreshes and goes on when the platform revokes tokens during a sync', async () => {
@@ -218,7 +224,34 @@ describe('YoumiProvider records against the emulator', () => {
     const query = { account: '10001', from: emulator.start - 3 * DAY, to: emulator.start };
     const { records } = await readAll(provider, query);
     expect(records.map((r) => r.id)).toEqual(expectedIds(emulator, 10001, query.from, query.to));
-    expect(emulator.emulator.requests.count({ path: /oauth2\/token$/ })).toBeGreaterThan(2);
+    expect(emulator.emulator.requests.count({ path: /connect\/token$/ })).toBeGreaterThan(2);
+  });
+
+  it('given a token revoked while 4 fans are read in parallel, then one token request per revocation and every chat arrives', async () => {
+    // Latency keeps several GetChat calls in flight when the fault revokes the token they carry;
+    // jitter spreads their refusals, some arriving after the new token is cached.
+    const { emulator, provider } = await setup(
+      { fansPerAccount: 16 },
+      { latencyMs: 2, jitterMs: 30, revokeTokenEveryCalls: 9, pathPattern: 'GetChat' },
+    );
+    const parallel = new YoumiProvider(emulator.config({ fanConcurrency: 4 }), {
+      now: () => emulator.emulator.clock.now(),
+    });
+    await provider.close();
+    try {
+      const query = { account: '10001', from: emulator.start - 3 * DAY, to: emulator.start };
+      const { records } = await readAll(parallel, query);
+      expect(records.map((r) => r.id)).toEqual(expectedIds(emulator, 10001, query.from, query.to));
+      const log = emulator.emulator.requests;
+      const revocations = log.count({ path: '/v2/ChatMess/GetChat', fault: 'revoked' });
+      const refused = log.count({ path: '/v2/ChatMess/GetChat', errcode: 10003 });
+      expect(revocations).toBeGreaterThan(0);
+      // Calls already in flight with the revoked token were refused too: the parallel case happened.
+      expect(refused).toBeGreaterThan(revocations);
+      expect(log.count({ path: '/connect/token' })).toBe(1 + revocations);
+    } finally {
+      await parallel.close();
+    }
   });
 
   it('returns nothing, and asks nothing, from a completed pass reaching past the query (a state from the future)', async () => {
@@ -227,13 +260,15 @@ describe('YoumiProvider records against the emulator', () => {
       provider: 'youmi',
       account: '10001',
       position: {
-        v: 1,
+        v: 2,
+        from: emulator.start - DAY,
         to: emulator.start + 10 * DAY,
-        floor: 9e9,
-        high: 9e9,
+        bounded: false,
+        prior: [],
+        read: [],
         fan: 12,
         key: null,
-        after: 0,
+        at: null,
         done: true,
       },
       skip: 0,

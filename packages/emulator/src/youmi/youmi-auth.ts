@@ -45,6 +45,16 @@ export class AccessTokenStore {
     if (issued) issued.revoked = true;
   }
 
+  /** Revokes every token issued so far; returns how many were still valid. */
+  revokeAll(): number {
+    let revoked = 0;
+    for (const issued of this.tokens.values()) {
+      if (!issued.revoked && this.now() < issued.expiresAt) revoked += 1;
+      issued.revoked = true;
+    }
+    return revoked;
+  }
+
   // Bounded memory: forget tokens long past expiry.
   private prune(): void {
     if (this.tokens.size < 1000) return;
@@ -61,12 +71,28 @@ export function bearerToken(header: string | string[] | undefined): string | und
 }
 
 /**
- * The v1 signature: encodeURIComponent(Base64(HMAC-SHA1(appKey, message))), where the
- * message is appId + Nonce + Timestamp for the token call and access_token + Nonce +
+ * The v1 signature (§1.2 生成signature): UrlEncode(Base64(HMAC-SHA1(appKey, message))), where
+ * the message is AppId + Nonce + Timestamp for the token call and access_token + Nonce +
  * Timestamp for data calls.
  */
 export function youmiV1Signature(appKey: string, message: string): string {
   return encodeURIComponent(createHmac('sha1', appKey).update(message, 'utf8').digest('base64'));
+}
+
+/**
+ * Whether a sent v1 signature is right. The doc's text URL-encodes it (its example ends in
+ * a lower-case `%3d`, as .NET writes it) while its .NET reference code does not: both the
+ * encoded form (either hex case) and the bare Base64 are accepted.
+ */
+export function v1SignatureMatches(appKey: string, message: string, sent: string): boolean {
+  const expected = createHmac('sha1', appKey).update(message, 'utf8').digest('base64');
+  let decoded = sent;
+  try {
+    decoded = decodeURIComponent(sent);
+  } catch {
+    // Not URL-encoded (a bare Base64 with a stray %): compare it as sent.
+  }
+  return signaturesMatch(expected, decoded) || signaturesMatch(expected, sent);
 }
 
 /** Compares signatures without leaking timing. */

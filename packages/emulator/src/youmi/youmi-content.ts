@@ -62,8 +62,15 @@ const STAFF_TEXTS = [
   '早上好☀️ 新品上架了，给您看看',
 ];
 
-const LINK_TITLES = ['双11预售攻略｜省钱清单', '会员日专享福利', '夏季新品发布', '售后服务说明', '如何查看物流进度'];
-const FILE_NAMES = ['报价单2024.xlsx', '产品手册.pdf', '合同-扫描件.pdf', '尺码表.png', '发票信息.docx'];
+// Some titles hold ASCII spaces and pluses, so the resvred encoding knob (`+` vs `%20`) shows.
+const LINK_TITLES = [
+  '双11预售攻略｜省钱清单',
+  '会员日专享福利',
+  '夏季新品发布 A+B 套餐',
+  '售后服务说明',
+  'C++ & Go 课程 50% off',
+];
+const FILE_NAMES = ['报价单2024.xlsx', '产品手册 v2+.pdf', '合同-扫描件.pdf', '尺码表.png', 'invoice 2024 (1).docx'];
 const PLACES = [
   { title: '杭州东站', desc: '浙江省杭州市上城区天城路1号' },
   { title: '上海虹桥站', desc: '上海市闵行区申贵路1500号' },

@@ -1,22 +1,49 @@
 import { hash32, mulberry32, pick, stableId, unitFloat } from '../seeded-random.js';
 import { chatContent, FAN_NICKNAMES, type Random, REGIONS, STAFF_NAMES } from './youmi-content.js';
-import type { ResolvedYoumiOptions } from './youmi-options.js';
+import type { ResolvedYoumiOptions, ResolvedYoumiReadings } from './youmi-options.js';
 import type { YoumiRawChat, YoumiRawFan } from './youmi-schemas.js';
-import { formatYoumiTime } from './youmi-time.js';
+import { formatYoumiTime, hasFraction } from './youmi-time.js';
 
 /**
  * The Youmi emulator's deterministic data set. Every fan and every generated chat is a
  * pure function of (seed, wechatId, fan index, chat index), so an account with millions
  * of chats costs no memory and any chat can be produced in isolation.
  *
- * Chat ids ascend with time across a whole account without materializing it:
- * `id = CHAT_ID_BASE + (second − windowStart) × fansPerAccount + fanIndex`, and within a
- * fan chats fall on strictly increasing seconds. Chats created at run time (sent
- * messages, simulated fan messages) get ids above every generated one.
+ * Chat ids follow the `chatIds` reading:
+ * - `time`: one sequence per account in time order without materializing it:
+ *   `id = CHAT_ID_BASE + (second − windowStart) × fansPerAccount + fanIndex`;
+ * - `fan`: a block per fan, `id = (fanIndex + 1) × FAN_ID_BLOCK + n` for the fan's n-th chat.
+ * Within a fan, chats fall on strictly increasing seconds and ids. Chats created at run
+ * time (sent messages, simulated fan messages, late uploads) get ids above every chat of
+ * their fan (and, under `time`, of their account) that exists when they are written.
+ *
+ * Chats are kept as {@link ChatCore} (numbers, an object resvred) and rendered at the
+ * moment they are served, so the time format and the resvred encoding readings apply.
  */
 
 /** Smallest generated chat id: ids look like the platform's (7+ digits). */
 export const CHAT_ID_BASE = 1_000_000;
+
+/** Ids per fan under the `fan` reading: room for every chat a fan can have. */
+export const FAN_ID_BLOCK = 10_000_000;
+
+/** A chat before rendering: what the platform stores. */
+export interface ChatCore {
+  id: number;
+  wechatId: number;
+  fanIndex: number;
+  fromAccount: boolean;
+  type: number;
+  content: string;
+  resvred: Record<string, unknown> | null;
+  /** Chat time, ms since epoch (sub-second only when the time format has fractions). */
+  timeMs: number;
+  /** The last four of seven fraction digits (100 ns units), for formats with fractions. */
+  ticks: number;
+  updatedMs: number;
+  staffCode: string | null;
+  messageId: string;
+}
 
 /** One operating account (运营号). */
 export interface YoumiAccount {
@@ -62,18 +89,27 @@ export interface YoumiAd {
   createTime: string;
 }
 
-/** A time/cursor filter on a fan's chats; all bounds inclusive, in seconds, except `minChattingId` (exclusive). */
+/**
+ * A time/cursor filter on a fan's chats, as predicates on the chat's ms time and id (the
+ * platform's bound readings are applied by whoever builds it). Monotone: `keepsTime` is
+ * true from some time on, `keepsTimeBefore` up to some time, `keepsId` from some id on.
+ */
 export interface ChatFilter {
-  fromSecond?: number;
-  toSecond?: number;
-  /** Only chats with ad_chatting_id > minChattingId. */
-  minChattingId?: number;
+  /** Lower time bound: true when a chat at this time is kept. */
+  afterStart?: (timeMs: number) => boolean;
+  /** Upper time bound: true when a chat at this time is kept. */
+  beforeEnd?: (timeMs: number) => boolean;
+  /** Cursor: true when a chat with this id is kept. */
+  aboveCursor?: (id: number) => boolean;
 }
 
-/** A page of a fan's chats. */
-export interface ChatPage {
-  total: number;
-  chats: YoumiRawChat[];
+/** True when `chat` passes `filter`. */
+export function chatMatches(chat: Pick<ChatCore, 'id' | 'timeMs'>, filter: ChatFilter): boolean {
+  return (
+    (filter.afterStart === undefined || filter.afterStart(chat.timeMs)) &&
+    (filter.beforeEnd === undefined || filter.beforeEnd(chat.timeMs)) &&
+    (filter.aboveCursor === undefined || filter.aboveCursor(chat.id))
+  );
 }
 
 const DEPARTMENT_NAMES = ['客服部', '销售部', '售后部'];
@@ -147,9 +183,18 @@ function weighted(random: Random, weights: TypeWeight[]): number {
   return weights[0]?.type ?? 1;
 }
 
-/** Encodes resvred as the platform does: URL-encoded JSON, or null. */
-export function encodeResvred(resvred: Record<string, unknown> | null | undefined): string | null {
-  return resvred ? encodeURIComponent(JSON.stringify(resvred)) : null;
+/**
+ * Encodes resvred as the platform does: URL-encoded JSON (seed 002 "urlDecode解码"), or
+ * null. `percent` is `encodeURIComponent` (space = `%20`); `form` is what Java's
+ * `URLEncoder` and .NET's `HttpUtility.UrlEncode` write (space = `+`, plus = `%2B`).
+ */
+export function encodeResvred(
+  resvred: Record<string, unknown> | null | undefined,
+  encoding: ResolvedYoumiReadings['resvredEncoding'] = 'percent',
+): string | null {
+  if (!resvred) return null;
+  const percent = encodeURIComponent(JSON.stringify(resvred));
+  return encoding === 'form' ? percent.replace(/%20/g, '+') : percent;
 }
 
 /** A message id like the platform's: a decimal string beyond 2^53 (clients must not parse it as a number). */
@@ -172,9 +217,11 @@ export class YoumiDataset {
   readonly windowEndSecond: number;
   private readonly accountsById: Map<number, YoumiAccount>;
 
+  /** `readings` is read on every call: the platform may change them at run time. */
   constructor(
     private readonly options: ResolvedYoumiOptions,
     windowEndMs: number,
+    private readonly readings: () => ResolvedYoumiReadings = () => options.readings,
   ) {
     this.windowEndSecond = Math.floor(windowEndMs / 1000);
     this.windowStartSecond = this.windowEndSecond - options.days * 86_400;
@@ -305,15 +352,33 @@ export class YoumiDataset {
     return second;
   }
 
-  /** The chat id of a chat at `second` for fan `fanIndex` (ascending with time across the account). */
+  /** The chat id of generated chat `index` of a fan at `second`, per the `chatIds` reading. */
+  chatIdOf(second: number, fanIndex: number, index: number): number {
+    return this.readings().chatIds === 'fan' ? (fanIndex + 1) * FAN_ID_BLOCK + index : this.chatIdAt(second, fanIndex);
+  }
+
+  /** Under the `time` reading: the id slot of a chat at `second` for fan `fanIndex` (ascending with time across the account). */
   chatIdAt(second: number, fanIndex: number): number {
     return CHAT_ID_BASE + (second - this.windowStartSecond) * this.options.fansPerAccount + fanIndex;
   }
 
-  /** Generated chat `index` of a fan, as the platform serves it. */
-  generatedChat(wechatId: number, fanIndex: number, index: number, fan = this.fan(wechatId, fanIndex)): YoumiRawChat {
+  /** Sub-second part of a generated chat's time: only formats with fraction digits have one. */
+  private fraction(wechatId: number, fanIndex: number, index: number): { ms: number; ticks: number } {
+    if (!hasFraction(this.readings().timeFormat)) return { ms: 0, ticks: 0 };
+    const hundredNanos = hash32(this.options.seed, 'youmi-fraction', wechatId, fanIndex, index) % 10_000_000;
+    return { ms: Math.floor(hundredNanos / 10_000), ticks: hundredNanos % 10_000 };
+  }
+
+  /** Time (ms) of generated chat `index` of a fan; strictly increasing in `index`. */
+  chatTime(wechatId: number, fanIndex: number, index: number, plan = this.plan(wechatId, fanIndex)): number {
+    return this.chatSecond(wechatId, fanIndex, index, plan) * 1000 + this.fraction(wechatId, fanIndex, index).ms;
+  }
+
+  /** Generated chat `index` of a fan, before rendering. */
+  generatedChat(wechatId: number, fanIndex: number, index: number, fan = this.fan(wechatId, fanIndex)): ChatCore {
     const plan = this.plan(wechatId, fanIndex);
     const second = this.chatSecond(wechatId, fanIndex, index, plan);
+    const fraction = this.fraction(wechatId, fanIndex, index);
     const seed = this.options.seed;
     const random = mulberry32(hash32(seed, 'youmi-chat', wechatId, fanIndex, index));
     const firstOfSession = index % plan.sessionSize === 0;
@@ -330,62 +395,54 @@ export class YoumiDataset {
       fanName: fan.nickname,
       staffName: owner?.staffName ?? '客服',
     });
+    const timeMs = second * 1000 + fraction.ms;
     // A few records were updated after they were written (recalled, transcribed …).
-    const updatedSecond = random() < 0.1 ? second + 1 + Math.floor(random() * 120) : second;
-    return this.chatRecord({
-      id: this.chatIdAt(second, fanIndex),
+    const updatedMs = random() < 0.1 ? timeMs + (1 + Math.floor(random() * 120)) * 1000 : timeMs;
+    return {
+      id: this.chatIdOf(second, fanIndex, index),
       wechatId,
-      fan,
+      fanIndex,
       fromAccount,
       type,
       content,
-      resvred: encodeResvred(resvred),
-      timeMs: second * 1000,
-      updatedMs: updatedSecond * 1000,
+      resvred,
+      timeMs,
+      ticks: fraction.ticks,
+      updatedMs,
       staffCode,
       messageId: serverMessageId(seed, 'youmi-msg', wechatId, fanIndex, index),
-    });
+    };
   }
 
-  /** Assembles a raw chat with every field of seed 002's schema. */
-  chatRecord(input: {
-    id: number;
-    wechatId: number;
-    fan: YoumiRawFan;
-    fromAccount: boolean;
-    type: number;
-    content: string;
-    resvred: string | null;
-    timeMs: number;
-    updatedMs?: number;
-    staffCode: string | null;
-    messageId: string;
-  }): YoumiRawChat {
-    const account = this.accountsById.get(input.wechatId);
+  /** Renders a chat with every field of seed 002's schema, in the current time format and resvred encoding. */
+  render(chat: ChatCore, fan: YoumiRawFan = this.fan(chat.wechatId, chat.fanIndex)): YoumiRawChat {
+    const readings = this.readings();
+    const account = this.accountsById.get(chat.wechatId);
     return {
-      ad_chatting_id: input.id,
-      ad_chatting_talter: input.fan.fansKey,
-      ad_chatting_issend: input.fromAccount ? 1 : 0,
-      ad_chatting_resvred: input.resvred,
-      ad_wechat_id: input.wechatId,
+      ad_chatting_id: chat.id,
+      ad_chatting_talter: fan.fansKey,
+      ad_chatting_issend: chat.fromAccount ? 1 : 0,
+      ad_chatting_resvred: encodeResvred(chat.resvred, readings.resvredEncoding),
+      ad_wechat_id: chat.wechatId,
       merchantid: this.options.merchantId,
-      ad_chatting_updatetime: formatYoumiTime(input.updatedMs ?? input.timeMs),
-      ad_chatting_sate: input.type,
-      ad_sermsgid: input.messageId,
-      ad_chatting_time: formatYoumiTime(input.timeMs),
-      ad_chatting_content: input.content,
-      ad_staff_code: input.staffCode,
+      ad_chatting_updatetime: formatYoumiTime(chat.updatedMs, readings.timeFormat, chat.ticks),
+      ad_chatting_sate: chat.type,
+      ad_sermsgid: chat.messageId,
+      ad_chatting_time: formatYoumiTime(chat.timeMs, readings.timeFormat, chat.ticks),
+      ad_chatting_content: chat.content,
+      ad_staff_code: chat.staffCode,
       ad_voice_txt: null,
-      ad_friend_photo: input.fan.avatar,
-      ad_friend_name: input.fan.nickname,
-      ad_expand: input.fan.staffCode ?? '',
+      ad_friend_photo: fan.avatar,
+      ad_friend_name: fan.nickname,
+      ad_expand: fan.staffCode ?? '',
       ad_wechat_nober: account?.wechatNumber ?? '',
     };
   }
 
   /**
-   * Generated chats of a fan matching `filter`, in id order, from `offset` (0-based),
-   * at most `limit`. Binary search on the monotone chat seconds: O(log n + limit).
+   * Generated chats of a fan matching `filter`, in index (= id = time) order, from
+   * `offset` (0-based), at most `limit`. Binary search on the monotone times and ids:
+   * O(log n + limit).
    */
   generatedChats(
     wechatId: number,
@@ -394,24 +451,22 @@ export class YoumiDataset {
     offset: number,
     limit: number,
     fan = this.fan(wechatId, fanIndex),
-  ): ChatPage {
+  ): { total: number; chats: ChatCore[] } {
     const plan = this.plan(wechatId, fanIndex);
-    const secondAt = (index: number) => this.chatSecond(wechatId, fanIndex, index, plan);
-    let low =
-      filter.fromSecond === undefined ? 0 : firstIndex(plan.count, (i) => secondAt(i) >= (filter.fromSecond as number));
-    if (filter.minChattingId !== undefined) {
-      const minId = filter.minChattingId;
+    const timeAt = (index: number) => this.chatTime(wechatId, fanIndex, index, plan);
+    const { afterStart, beforeEnd, aboveCursor } = filter;
+    let low = afterStart === undefined ? 0 : firstIndex(plan.count, (i) => afterStart(timeAt(i)));
+    if (aboveCursor !== undefined) {
       low = Math.max(
         low,
-        firstIndex(plan.count, (i) => this.chatIdAt(secondAt(i), fanIndex) > minId),
+        firstIndex(plan.count, (i) =>
+          aboveCursor(this.chatIdOf(this.chatSecond(wechatId, fanIndex, i, plan), fanIndex, i)),
+        ),
       );
     }
-    const high =
-      filter.toSecond === undefined
-        ? plan.count
-        : firstIndex(plan.count, (i) => secondAt(i) > (filter.toSecond as number));
+    const high = beforeEnd === undefined ? plan.count : firstIndex(plan.count, (i) => !beforeEnd(timeAt(i)));
     const total = Math.max(0, high - low);
-    const chats: YoumiRawChat[] = [];
+    const chats: ChatCore[] = [];
     for (let index = low + offset; index < high && chats.length < limit; index++) {
       chats.push(this.generatedChat(wechatId, fanIndex, index, fan));
     }

@@ -1,41 +1,47 @@
 import type { z } from 'zod';
-import type { EmulatorResponse } from '../platform.js';
 import type { TokenRejection } from './youmi-auth.js';
-import type { YoumiEnvelope, YoumiV1Envelope } from './youmi-schemas.js';
-import { formatYoumiTime } from './youmi-time.js';
+import type { YoumiEnvelope } from './youmi-schemas.js';
+import { formatYoumiTime, type YoumiTimeFormat } from './youmi-time.js';
 
 /**
- * How the emulated Youmi API answers: the v2 envelope `{requestId, errmsg, succeed,
- * msgTime, values, errdesc}` (HTTP 200 even for business errors), the v1 envelope
- * `{Result, ReturnCode, Message, Data}`, and the codes both use (README "Error codes").
+ * How the emulated Youmi API answers, v2 and v1 alike: the envelope
+ * `{requestId, errmsg, succeed, msgTime, values, errdesc}` with HTTP 200 (§1.1, §1.2 of
+ * platforms/youmi-api.md), success `errmsg` 0 (v2), 20000 (v1 data calls) or 10004 (v1
+ * token). v2 error codes are not documented: failures answer with the codes of the only
+ * documented list (错误码返回说明, §1.3).
  */
 
-/** The v2 `errmsg` codes the emulator answers (documented in the README). */
+/** The `errmsg` codes the emulator answers, from §1.3 (and 0 for v2 success). */
 export const YOUMI_ERRMSG = {
   ok: 0,
-  badRequest: 400,
-  unauthorized: 401,
-  forbiddenTenant: 403,
-  notFound: 404,
-  methodNotAllowed: 405,
-  unknownWechatId: 1001,
-  unknownFan: 1002,
-  takeOverConflict: 1003,
-  unknownTask: 1004,
-  unknownStaff: 1005,
-  unknownDepartmentOrGroup: 1006,
-} as const;
-
-/** The v1 `ReturnCode`s the emulator answers (documented in the README). */
-export const YOUMI_V1_RETURN_CODE = {
-  ok: 200,
-  missingParameter: 200001,
-  unknownAppId: 200002,
-  badSignature: 200003,
-  badToken: 200004,
-  timestampExpired: 200005,
-  badParameter: 200006,
-  notFound: 200404,
+  /** 令牌失效: token invalid, expired or revoked. */
+  tokenInvalid: 10003,
+  /** 获取数据成功: the v1 token call. */
+  tokenIssued: 10004,
+  /** Signature timestamp expired. */
+  signatureTimestampExpired: 10006,
+  /** 操作完成: v1 data calls. */
+  done: 20000,
+  accessTokenMissing: 200001,
+  nonceMissing: 200002,
+  timestampMissing: 200003,
+  signatureMissing: 200004,
+  /** Request older than 10 minutes. */
+  requestExpired: 200005,
+  /** Wrong encryption key: the signature does not match. */
+  wrongKey: 200006,
+  appIdMissing: 200007,
+  /** The friend's original WeChat id is missing. */
+  friendIdMissing: 200008,
+  noSuchFriend: 200009,
+  noSuchStaff: 200010,
+  /** The operating account's original WeChat id is missing. */
+  accountIdMissing: 200014,
+  serverError: 200011,
+  badParameters: 200012,
+  /** WeChat id does not exist: the emulator's answer for an unknown wechatId. */
+  noSuchWechatId: 200018,
+  operationFailed: 200019,
 } as const;
 
 /** A business failure answered as an envelope; thrown by handlers, caught by the router. */
@@ -57,10 +63,10 @@ function describeIssue(issues: ReadonlyArray<z.core.$ZodIssue>): string {
   return `${field}: ${message}`;
 }
 
-/** Validates a request body; throws an errmsg-400 {@link EnvelopeFailure} naming the bad field. */
+/** Validates a request body; throws a 200012 (bad parameters) {@link EnvelopeFailure} naming the bad field. */
 export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const result = schema.safeParse(body);
-  if (!result.success) throw new EnvelopeFailure(YOUMI_ERRMSG.badRequest, describeIssue(result.error.issues));
+  if (!result.success) throw new EnvelopeFailure(YOUMI_ERRMSG.badParameters, describeIssue(result.error.issues));
   return result.data;
 }
 
@@ -70,7 +76,7 @@ export function parseJsonBody(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8')) ?? {};
   } catch {
-    throw new EnvelopeFailure(YOUMI_ERRMSG.badRequest, 'body: must be JSON (Content-Type: application/json)');
+    throw new EnvelopeFailure(YOUMI_ERRMSG.badParameters, 'body: must be JSON');
   }
 }
 
@@ -79,48 +85,29 @@ export function headerValue(value: string | string[] | undefined): string | unde
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** A v2 envelope at the emulator time `now`. */
+/** An envelope at the emulator time `now`; `succeed` is true for the success codes. */
 export function youmiEnvelope(
   now: number,
+  format: YoumiTimeFormat,
   values: unknown,
   errmsg: number = YOUMI_ERRMSG.ok,
   errdesc: string | null = null,
+  requestId: string | null = null,
 ): YoumiEnvelope {
-  return {
-    requestId: null,
-    errmsg,
-    succeed: errmsg === YOUMI_ERRMSG.ok,
-    msgTime: formatYoumiTime(now),
-    values,
-    errdesc,
-  };
+  const succeed = errmsg === YOUMI_ERRMSG.ok || errmsg === YOUMI_ERRMSG.done || errmsg === YOUMI_ERRMSG.tokenIssued;
+  return { requestId, errmsg, succeed, msgTime: formatYoumiTime(now, format), values, errdesc };
 }
 
-/** A v1 answer (always HTTP 200). */
-export function v1Response(
-  data: unknown,
-  code: number = YOUMI_V1_RETURN_CODE.ok,
-  message = 'success',
-): EmulatorResponse {
-  const body: YoumiV1Envelope = {
-    Result: code === YOUMI_V1_RETURN_CODE.ok,
-    ReturnCode: code,
-    Message: message,
-    Data: data,
-  };
-  return { status: 200, body };
-}
-
-/** The errdesc / Message for a refused token. */
+/** The errdesc for a refused token. */
 export function tokenRejectionText(rejection: TokenRejection): string {
   switch (rejection) {
     case 'missing':
-      return 'Authorization: missing bearer token; get one from the token endpoint';
+      return 'token missing; get one from the token endpoint';
     case 'unknown':
-      return 'Authorization: invalid token';
+      return '令牌失效: invalid token';
     case 'expired':
-      return 'Authorization: token expired; get a new one';
+      return '令牌失效: token expired; get a new one';
     case 'revoked':
-      return 'Authorization: token revoked; get a new one';
+      return '令牌失效: token revoked; get a new one';
   }
 }

@@ -1,17 +1,25 @@
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import type { YoumiEventType } from './youmi-schemas.js';
-import { formatYoumiTime } from './youmi-time.js';
+import { formatYoumiTime, type YoumiTimeFormat } from './youmi-time.js';
 
 /**
- * Delivers Youmi events to the URLs registered through `Public/registerCallbackUrl`,
- * `Public/subscribeEvent` and `v1/Public/SetCallbackUrl`, really POSTing them with
- * undici, retrying failures with exponential back-off until `close()`.
+ * Delivers Youmi events to the URLs registered through `Public/registerCallbackUrl`
+ * (per product line `type` 100 / 200), `Public/subscribeEvent`, and the v1 callback URL the
+ * merchant sets in the back office, really POSTing them with undici and retrying failures
+ * with exponential back-off until `close()`.
  *
- * v2 body: `{eventType, merchantId, appId (subscriptions only), msgTime, values}`; any
- * 2xx answer acknowledges it. v1 body: `{Type, MerchantId, MsgTime, Values}`; only
- * `{Result: true, ReturnCode: 200}` acknowledges it.
+ * v1 (回调数据, platforms/youmi-api.md §3): `Content-type: text/json`, body `{Type (int 0–8),
+ * MerchantId (the example's number), MsgTime (Unix seconds), Values}`; only
+ * `{Result: true, ReturnCode: 200}` acknowledges it. `chat` goes out as Type 4 (get chat
+ * messages) with the chat as Values and `fansInfoChange` as Type 2 (customer profile
+ * changed); the Values tables were not seen, so their shapes are inferred.
+ * v2 (事件发布格式说明, §2.9: only the event names were seen): an inferred body
+ * `{eventType, merchantId, appId (subscriptions only), msgTime, values}`; any 2xx acknowledges it.
  */
+
+/** v1 callback `Type` codes of the events the emulator sends in v1 format (§3). */
+export const V1_CALLBACK_TYPES: Partial<Record<YoumiEventType, number>> = { fansInfoChange: 2, chat: 4 };
 
 /** One delivery attempt, for tests and diagnostics. */
 export interface YoumiDeliveryAttempt {
@@ -39,13 +47,15 @@ export interface YoumiEventDispatcherOptions {
   retryDelayMs: number;
   timeoutMs: number;
   now: () => number;
+  /** Format of v2 `msgTime` (the `timeFormat` reading). */
+  timeFormat: () => YoumiTimeFormat;
 }
 
 const v1AcknowledgementSchema = z.object({ Result: z.literal(true), ReturnCode: z.literal(200) });
 
 /** Registered callback targets and in-flight deliveries. */
 export class YoumiEventDispatcher {
-  private readonly callbacks = new Map<YoumiEventType | 'all', string>();
+  private readonly callbacks = new Map<number, string>();
   private readonly subscriptions = new Map<string, { appId: string; types: Set<YoumiEventType> }>();
   private v1CallbackUrl: string | undefined;
   private readonly pending = new Set<Promise<void>>();
@@ -57,8 +67,8 @@ export class YoumiEventDispatcher {
 
   constructor(private readonly options: YoumiEventDispatcherOptions) {}
 
-  /** Registers the URL for one event type (or 'all'); replaces an earlier one. */
-  registerCallback(type: YoumiEventType | 'all', url: string): void {
+  /** Registers the URL of a product line (`type` 100 企客宝, 200 金桥); every event goes there; replaces an earlier one. */
+  registerCallback(type: number, url: string): void {
     this.callbacks.set(type, url);
   }
 
@@ -67,8 +77,8 @@ export class YoumiEventDispatcher {
     this.subscriptions.set(url, { appId, types: new Set(types) });
   }
 
-  /** Sets the v1 callback URL (every event, v1 format). */
-  setV1Callback(url: string): void {
+  /** Sets (or clears) the v1 callback URL, as the merchant does in the back office. */
+  setV1Callback(url: string | undefined): void {
     this.v1CallbackUrl = url;
   }
 
@@ -86,7 +96,8 @@ export class YoumiEventDispatcher {
   emit(eventType: YoumiEventType, values: unknown): number {
     if (this.closed) return 0;
     const targets = this.targets(eventType);
-    const msgTime = formatYoumiTime(this.options.now());
+    const now = this.options.now();
+    const msgTime = formatYoumiTime(now, this.options.timeFormat());
     for (const target of targets) {
       const body =
         target.format === 'v2'
@@ -97,7 +108,13 @@ export class YoumiEventDispatcher {
               msgTime,
               values,
             }
-          : { Type: eventType, MerchantId: this.options.merchantId, MsgTime: msgTime, Values: values };
+          : {
+              Type: V1_CALLBACK_TYPES[eventType],
+              // The doc's example gives the number 9527 for this "string" field.
+              MerchantId: Number(this.options.merchantId),
+              MsgTime: Math.floor(now / 1000),
+              Values: values,
+            };
       const delivery = this.deliver(target, eventType, JSON.stringify(body)).finally(() => {
         this.pending.delete(delivery);
       });
@@ -123,14 +140,15 @@ export class YoumiEventDispatcher {
 
   private targets(eventType: YoumiEventType): EventTarget[] {
     const urls = new Map<string, EventTarget>();
-    const typed = this.callbacks.get(eventType) ?? this.callbacks.get('all');
-    if (typed) urls.set(`v2 ${typed}`, { url: typed, format: 'v2' });
+    for (const url of this.callbacks.values()) urls.set(`v2 ${url}`, { url, format: 'v2' });
     for (const [url, subscription] of this.subscriptions) {
       if (subscription.types.size === 0 || subscription.types.has(eventType)) {
         urls.set(`v2 ${url}`, { url, format: 'v2', appId: subscription.appId });
       }
     }
-    if (this.v1CallbackUrl) urls.set(`v1 ${this.v1CallbackUrl}`, { url: this.v1CallbackUrl, format: 'v1' });
+    if (this.v1CallbackUrl && V1_CALLBACK_TYPES[eventType] !== undefined) {
+      urls.set(`v1 ${this.v1CallbackUrl}`, { url: this.v1CallbackUrl, format: 'v1' });
+    }
     return [...urls.values()];
   }
 
@@ -152,7 +170,9 @@ export class YoumiEventDispatcher {
       const response = await request(target.url, {
         method: 'POST',
         body,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
+        headers: {
+          'content-type': target.format === 'v1' ? 'text/json; charset=utf-8' : 'application/json; charset=utf-8',
+        },
         dispatcher: this.agent,
         signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.timeoutMs)]),
       });

@@ -1,16 +1,19 @@
 import type { EmulatorRequest, EmulatorResponse } from '../platform.js';
 import { type AccessTokenStore, signaturesMatch } from './youmi-auth.js';
 import { headerValue } from './youmi-envelope.js';
-import { tokenFormSchema } from './youmi-schemas.js';
+import { tokenFormSchema, YOUMI_SCOPE } from './youmi-schemas.js';
 
 /**
- * The v2 token endpoint: OAuth2 client credentials, form-encoded, on a separate SSO
- * path (API-NOTES: the real SSO host is not public). Errors follow OAuth2
- * (`{error, error_description}` with HTTP 400/401), not the Youmi envelope.
+ * The v2 token call 获取商户TOKEN (platforms/youmi-api.md §1.1): `POST
+ * https://sso.yunshouzhi.net/connect/token`, form-encoded `client_id`, `client_secret`,
+ * `scope` (fixed `Ls.Qkl.PublicApi`) and `grant_type` (fixed `client_credentials`), all four
+ * marked optional. The page's response example is `{}`: the answer here is the standard
+ * OAuth2 one an IdentityServer-style `/connect/token` gives (inferred, §1.1), errors too
+ * (`{error, error_description}` with HTTP 400).
  */
 
-/** The token endpoint path. */
-export const YOUMI_TOKEN_PATH = '/youmi-sso/oauth2/token';
+/** The token endpoint path (the documented host's path). */
+export const YOUMI_TOKEN_PATH = '/connect/token';
 
 /** What the token endpoint checks and issues. */
 export interface TokenEndpointSettings {
@@ -42,12 +45,16 @@ export function answerTokenRequest(request: EmulatorRequest, settings: TokenEndp
     clientId = decodeURIComponent(id ?? '');
     clientSecret = decodeURIComponent(secret ?? '');
   }
-  if (form.grant_type !== 'client_credentials') {
+  // Both are "固定值" (fixed values) but optional: absent is fine, another value is not.
+  if (form.grant_type !== undefined && form.grant_type !== 'client_credentials') {
     return oauthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
   }
-  if (!clientId || !clientSecret) return oauthError(400, 'invalid_request', 'client_id and client_secret are required');
+  if (form.scope !== undefined && form.scope !== YOUMI_SCOPE) {
+    return oauthError(400, 'invalid_scope', `scope must be ${YOUMI_SCOPE}`);
+  }
+  if (!clientId || !clientSecret) return oauthError(400, 'invalid_client', 'client_id and client_secret are required');
   if (clientId !== settings.clientId || !signaturesMatch(settings.clientSecret, clientSecret)) {
-    return oauthError(401, 'invalid_client', 'unknown client_id or wrong client_secret');
+    return oauthError(400, 'invalid_client', 'unknown client_id or wrong client_secret');
   }
   return {
     status: 200,
@@ -56,9 +63,9 @@ export function answerTokenRequest(request: EmulatorRequest, settings: TokenEndp
     exemptFromFaults: true,
     body: {
       access_token: settings.tokens.issue(settings.lifetimeSeconds),
-      token_type: 'Bearer',
       expires_in: settings.lifetimeSeconds,
-      scope: form.scope ?? 'openapi',
+      token_type: 'Bearer',
+      scope: YOUMI_SCOPE,
     },
   };
 }
