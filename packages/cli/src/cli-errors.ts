@@ -49,17 +49,20 @@ export interface FailureReport {
   retryable?: boolean;
 }
 
+/** Codes that only wrap another kefu error: the wrapped one says what to fix. */
+const WRAPPER_CODES = new Set(['KEFU_SINK_FAILED']);
+
 /**
  * A failure as users need it: the message of the error itself (it names the sink, the
- * stream, the server), with the code and fix of the innermost kefu error it wraps — a
- * `KEFU_SINK_FAILED` around `SINK_DB_UNAVAILABLE` is fixed by what the database says.
+ * stream, the server), with the code and fix of the error it wraps when it only wraps one —
+ * a `KEFU_SINK_FAILED` around `SINK_DB_UNAVAILABLE` is fixed by what the database says.
  */
 export function failureReport(error: unknown): FailureReport {
   if (!isKefuError(error)) {
     return { code: 'UNEXPECTED', message: redactText(error instanceof Error ? error.message : String(error)) };
   }
   let root: KefuError = error;
-  for (let cause = error.cause, depth = 0; depth < 5 && isKefuError(cause); cause = cause.cause, depth++) root = cause;
+  while (WRAPPER_CODES.has(root.code) && isKefuError(root.cause)) root = root.cause;
   const fix = root.fix ?? error.fix;
   return {
     code: root.code,
