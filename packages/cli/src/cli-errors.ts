@@ -40,3 +40,34 @@ export function formatErrorLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return redactText(`kefu: ${message}`).replace(/\s*\n\s*/g, ' ');
 }
+
+/** What a failure report shows: the code to look up, what happened, what to do. */
+export interface FailureReport {
+  code: string;
+  message: string;
+  fix?: string;
+  retryable?: boolean;
+}
+
+/** Codes that only wrap another kefu error: the wrapped one says what to fix. */
+const WRAPPER_CODES = new Set(['KEFU_SINK_FAILED']);
+
+/**
+ * A failure as users need it: the message of the error itself (it names the sink, the
+ * stream, the server), with the code and fix of the error it wraps when it only wraps one —
+ * a `KEFU_SINK_FAILED` around `SINK_DB_UNAVAILABLE` is fixed by what the database says.
+ */
+export function failureReport(error: unknown): FailureReport {
+  if (!isKefuError(error)) {
+    return { code: 'UNEXPECTED', message: redactText(error instanceof Error ? error.message : String(error)) };
+  }
+  let root: KefuError = error;
+  while (WRAPPER_CODES.has(root.code) && isKefuError(root.cause)) root = root.cause;
+  const fix = root.fix ?? error.fix;
+  return {
+    code: root.code,
+    message: error.message,
+    ...(fix ? { fix } : {}),
+    retryable: error.retryable,
+  };
+}

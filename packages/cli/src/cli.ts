@@ -12,8 +12,27 @@ export interface CliIo {
   cwd: string;
 }
 
-/** The process's own streams. */
+const guardedStreams = new WeakSet<Writable>();
+
+/**
+ * Lets output to a pipe whose reader went away end quietly (`kefu errors | head -1`): the
+ * EPIPE, and writes after it, are dropped instead of crashing the process with an
+ * unhandled 'error' event and a stack trace. The command still exits with its own code.
+ */
+export function endQuietlyOnClosedPipe(stream: Writable): void {
+  if (guardedStreams.has(stream)) return;
+  guardedStreams.add(stream);
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+    // Any other output failure (a full disk behind a redirect) fails the run, without a stack trace.
+    process.exitCode = ExitCode.Failed;
+  });
+}
+
+/** The process's own streams (a closed pipe on stdout or stderr ends output quietly). */
 export function processIo(): CliIo {
+  endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
@@ -50,9 +69,12 @@ const commands = {
   worker: () => import('./commands/worker-command.js'),
 };
 
-const logLevel = new Option('--log-level <level>', 'structured log level')
-  .choices(['debug', 'info', 'warn', 'error'])
-  .default('info');
+/** `--log-level`, without a commander default: unset, the config's `logger.level` applies, then `fallback`. */
+const logLevelOption = (fallback: 'info' | 'warn') =>
+  new Option(
+    '--log-level <level>',
+    `structured log level on stderr (default: logger.level from the config, else ${fallback})`,
+  ).choices(['debug', 'info', 'warn', 'error']);
 
 /**
  * Builds the `kefu` program. Actions store their exit code in `result.code`; commander's
@@ -87,7 +109,7 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .option('--dry-run', 'read and count without writing or storing checkpoints')
     .option('--json', 'print a JSON summary on stdout when done')
     .option('--batch-size <n>', 'records per sink batch', positiveInteger('--batch-size'))
-    .addOption(logLevel)
+    .addOption(logLevelOption('info'))
     .action(async (options) => run(async () => (await commands.sync()).runSyncCommand(options, io))());
 
   program
@@ -100,7 +122,7 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .option('--account <id>', 'account (required when the provider serves several)')
     .option('--customer <id>', 'only this customer')
     .option('--limit <n>', 'stop after n records', positiveInteger('--limit'))
-    .addOption(logLevel.default('warn'))
+    .addOption(logLevelOption('warn'))
     .action(async (options) => run(async () => (await commands.records()).runRecordsCommand(options, io))());
 
   program
@@ -147,7 +169,7 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .option('--to <time>', 'fixed end of the range (default: now, at each claim)')
     .option('--database <sink id>', 'the @kefu/sink-db sink holding records, checkpoints and leases')
     .option('--json', 'print worker events as NDJSON on stdout')
-    .addOption(logLevel)
+    .addOption(logLevelOption('info'))
     .action(async (options) => run(async () => (await commands.worker()).runWorkerCommand(options, io))());
 
   program

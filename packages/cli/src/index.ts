@@ -2,11 +2,11 @@
  * @kefu/cli — the `kefu` command as a library: `runCli(argv, io)` runs it with given
  * streams (tests, embedding), the exit codes and the pieces commands are built from.
  */
-export { buildProgram, type CliIo, processIo, runCli } from './cli.js';
-export { exitCodeOf, formatErrorLine, usageError } from './cli-errors.js';
+export { buildProgram, type CliIo, endQuietlyOnClosedPipe, processIo, runCli } from './cli.js';
+export { exitCodeOf, type FailureReport, failureReport, formatErrorLine, usageError } from './cli-errors.js';
 export { BUNDLED_PLUGINS } from './commands/bundled-plugins.js';
 export { type DemoCommandOptions, type DemoSummary, runDemoCommand } from './commands/demo-command.js';
-export { exitCodeOfSummary, summaryJson, targetSummaryLines } from './commands/sync-command.js';
+export { exitCodeOfSummary, summaryJson, summaryText, targetSummaryLines } from './commands/sync-command.js';
 export { ERROR_CATALOGUES, errorsDocument, findErrorCode } from './error-catalogues.js';
 export { cliError, cliErrorCatalogue } from './errors.js';
 export { ExitCode, type ExitCodeValue } from './exit-codes.js';

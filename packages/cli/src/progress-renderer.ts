@@ -10,6 +10,8 @@ export interface ProgressEventView {
   retries: number;
   lagMs?: number;
   checkpoint?: { recordAt?: string };
+  /** The target's final status, on `target-done` / `target-failed`. */
+  status?: string;
   error?: unknown;
   /** A provider's warning, on `warning` events. */
   warning?: { code: string; message: string };
@@ -84,7 +86,8 @@ export class ProgressRenderer {
     state.pages = event.pages;
     state.retries = event.retries;
     if (event.checkpoint?.recordAt) state.recordAt = Date.parse(event.checkpoint.recordAt);
-    if (event.type === 'target-done') state.status = 'done';
+    // target-done also ends stopped and quota-exhausted targets: they are not 100 % done.
+    if (event.type === 'target-done') state.status = event.status ?? 'done';
     if (event.type === 'target-failed') state.status = 'failed';
     this.#targets.set(event.target, state);
     if (!this.interactive) this.#log(event, state, now);

@@ -12,6 +12,7 @@ const target = (overrides: Partial<SyncTargetSummary>): SyncTargetSummary => ({
   retries: 1,
   errors: 1,
   warnings: { count: 0, distinct: [] },
+  invalidRecords: 0,
   status: 'done',
   ...overrides,
 });

@@ -4,6 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Checkpoint, CheckpointSchema, type CheckpointStore } from './checkpoint.js';
 import { coreError } from './errors.js';
+import { diskFullPrefix } from './jsonl-append-file.js';
 
 /**
  * Checkpoint stores kept in memory and in a local JSON file. Both validate what they
@@ -231,7 +232,7 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
       await unlink(temporary).catch(() => undefined);
       throw coreError(
         'KEFU_CHECKPOINT_INVALID',
-        `cannot write checkpoint file ${this.path}: ${(error as Error).message}`,
+        `${diskFullPrefix(error)}cannot write checkpoint file ${this.path}: ${(error as Error).message}`,
         {
           cause: error,
           details: { path: this.path },

@@ -14,6 +14,17 @@ export const CheckpointSchema = z.object({
   skip: z.number().int().min(0),
   /** Time of the last record delivered up to this checkpoint (ISO-8601 UTC), for lag. */
   recordAt: z.iso.datetime({ offset: false }).optional(),
+  /**
+   * The range the sync storing this checkpoint was asked for, and whether it got to its
+   * end: a sync that was stopped (Ctrl-C) resumes that range, not the next run's default.
+   */
+  requested: z
+    .object({
+      from: z.iso.datetime({ offset: false }),
+      to: z.iso.datetime({ offset: false }),
+      complete: z.boolean().optional(),
+    })
+    .optional(),
 });
 /** Where a record stream stands. */
 export type Checkpoint = z.infer<typeof CheckpointSchema>;

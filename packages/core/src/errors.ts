@@ -133,7 +133,7 @@ export const coreErrorCatalogue = {
   },
   KEFU_RECORD_INVALID: {
     description: 'A provider produced a record that does not match the record schema.',
-    fix: 'This is a provider bug: report it with the record id and the field named in the message.',
+    fix: "Report it to the provider's authors with the record id and the field named in the message; to sync past it meanwhile, set `sync.onInvalidRecord: dead-letter` (with `deadLetterPath`) or `skip`.",
   },
   KEFU_CHECKPOINT_INVALID: {
     description: 'A stored checkpoint cannot be read or belongs to another stream.',
@@ -201,7 +201,17 @@ export const coreErrorCatalogue = {
   },
   KEFU_SYNC_ABORTED: {
     description: 'A sync was stopped (signal, SIGINT/SIGTERM) before it finished.',
-    fix: 'Run it again: it resumes from the last committed checkpoint.',
+    fix: 'Run it again: it resumes from the last committed checkpoint, over the range the stopped sync was asked for.',
+  },
+  KEFU_SYNC_RANGE_DIFFERS: {
+    description:
+      "A warning: a target resumes a stored range (an interrupted sync's, or its first sync's start) that differs from the range this run asked for.",
+    fix: 'Nothing to do to finish the stored range; to sync another range of that target from scratch, delete its checkpoint first.',
+  },
+  KEFU_DEAD_LETTER_FAILED: {
+    description: 'An invalid record could not be appended to the dead-letter file (`sync.deadLetterPath`).',
+    fix: 'Check that the file and its directory are writable and that the disk has space; the checkpoint did not pass the record.',
+    retryable: true,
   },
   KEFU_QUOTA_EXHAUSTED: {
     description: 'The platform quota for the day is used up; the sync stopped cleanly.',

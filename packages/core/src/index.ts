@@ -2,9 +2,13 @@ import 'reflect-metadata';
 
 export * from './checkpoint.js';
 export * from './checkpoint-stores.js';
+export * from './config-text-redaction.js';
+export * from './connection-errors.js';
+export * from './did-you-mean.js';
 export * from './errors.js';
 export * from './http-client.js';
 export * from './iso-timestamp.js';
+export * from './jsonl-append-file.js';
 export * from './kefu-config.js';
 export * from './logger.js';
 export * from './plugin.js';

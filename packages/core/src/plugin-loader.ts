@@ -1,9 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire, findPackageJSON } from 'node:module';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { redactLikelySecrets } from './config-text-redaction.js';
+import { closestMatch } from './did-you-mean.js';
 import { type CoreErrorCode, coreError, isKefuError, type KefuError } from './errors.js';
-import { describeZodIssues } from './kefu-config.js';
+import { describeZodIssues, MAX_PLUGIN_SPECIFIER_LENGTH } from './kefu-config.js';
 import {
   type CoreIdentity,
   coreIdentity,
@@ -44,6 +46,11 @@ export interface LoadedPluginInstance {
 
 /** Import conditions used when a package's `exports` has no CommonJS entry. */
 const IMPORT_CONDITIONS = ['node', 'import', 'module', 'default'];
+
+/** A specifier as messages quote it: whole when short, else its start and its length. */
+export function quoteSpecifier(specifier: string): string {
+  return specifier.length <= 120 ? `"${specifier}"` : `"${specifier.slice(0, 60)}…" (${specifier.length} characters)`;
+}
 
 /** The package part of a specifier: `@kefu/wechat-mp/sub` → `@kefu/wechat-mp`. */
 export function packageNameOf(specifier: string): string {
@@ -106,9 +113,11 @@ export function resolvePluginSpecifier(specifier: string, baseDir: string): stri
   if (isPathSpecifier(specifier)) {
     const absolute = specifier.startsWith('file:') ? fileURLToPath(specifier) : resolve(baseDir, specifier);
     if (!existsSync(absolute)) {
-      throw coreError('KEFU_PLUGIN_NOT_FOUND', `plugin file ${absolute} does not exist; check the path in \`use\``, {
-        details: { specifier, baseDir },
-      });
+      throw coreError(
+        'KEFU_PLUGIN_NOT_FOUND',
+        `plugin file ${quoteSpecifier(absolute)} does not exist; check the path in \`use\``,
+        { details: { specifier: specifier.slice(0, 256), baseDir } },
+      );
     }
     return pathToFileURL(absolute).href;
   }
@@ -127,8 +136,8 @@ export function resolvePluginSpecifier(specifier: string, baseDir: string): stri
     const name = packageNameOf(specifier);
     throw coreError(
       'KEFU_PLUGIN_NOT_FOUND',
-      `plugin package "${specifier}" is not installed where the config is (${baseDir}); install it there: \`pnpm add ${name}\` (or \`npm install ${name}\`)`,
-      { details: { specifier, baseDir, install: `pnpm add ${name}` } },
+      `plugin package ${quoteSpecifier(specifier)} is not installed where the config is (${baseDir}); install it there: \`pnpm add ${name}\` (or \`npm install ${name}\`)`,
+      { details: { specifier: specifier.slice(0, 256), baseDir, install: `pnpm add ${name}` } },
     );
   }
   return pathToFileURL(resolved).href;
@@ -239,9 +248,12 @@ export function validatePluginConfig(plugin: KefuPlugin, config: unknown, label:
   const input = config ?? {};
   const result = plugin.configSchema.safeParse(input);
   if (result.success) return result.data;
-  const lines = describeZodIssues(result.error, input, (path) =>
-    path.length === 0 ? 'config' : `config.${path.map(String).join('.')}`,
-  );
+  const lines = describeZodIssues(
+    result.error,
+    input,
+    (path) => (path.length === 0 ? 'config' : `config.${path.map(String).join('.')}`),
+    plugin.configSchema,
+  ).map((line) => redactLikelySecrets(line));
   throw coreError('KEFU_CONFIG_INVALID', `${label} ${lines.join(`; ${label} `)}`, {
     details: { instance: label, plugin: plugin.name, issues: lines },
   });
@@ -274,7 +286,14 @@ export async function loadPluginInstances(
   const seen = new Map<string, string>();
   for (const [index, spec] of specs.entries()) {
     const position = section === 'checkpoints' ? section : `${section}[${index}]`;
-    const source = typeof spec.use === 'string' ? spec.use : `${spec.use.name} (object)`;
+    if (typeof spec.use === 'string' && spec.use.length > MAX_PLUGIN_SPECIFIER_LENGTH) {
+      throw coreError(
+        'KEFU_CONFIG_INVALID',
+        `${position}.use is ${spec.use.length} characters long; a package name or path has at most ${MAX_PLUGIN_SPECIFIER_LENGTH}`,
+        { details: { field: `${position}.use`, length: spec.use.length } },
+      );
+    }
+    const source = typeof spec.use === 'string' ? quoteSpecifier(spec.use) : `${spec.use.name} (object)`;
     let plugin: KefuPlugin;
     try {
       plugin =
@@ -321,9 +340,43 @@ async function importPluginOrBundled(
   try {
     return await importPlugin(specifier, baseDir);
   } catch (error) {
+    if (!isKefuError(error) || error.code !== 'KEFU_PLUGIN_NOT_FOUND') throw error;
     const bundled = bundledPlugins.find((plugin) => plugin.name === specifier);
-    if (bundled && isKefuError(error) && error.code === 'KEFU_PLUGIN_NOT_FOUND') return bundled;
-    throw error;
+    if (bundled) return bundled;
+    if (isPathSpecifier(specifier)) throw error;
+    // A misspelled name: suggest the bundled or installed package it most likely meant.
+    const suggestion = closestMatch(packageNameOf(specifier), [
+      ...bundledPlugins.map((plugin) => plugin.name),
+      ...installedPackageNames(baseDir),
+    ]);
+    if (suggestion === undefined) throw error;
+    throw coreError('KEFU_PLUGIN_NOT_FOUND', `${error.message}; did you mean \`${suggestion}\`?`, {
+      cause: error.cause,
+      details: { ...error.details, suggestion },
+    });
+  }
+}
+
+/** Package names in the node_modules nearest to `baseDir` (scoped ones included), for suggestions. */
+function installedPackageNames(baseDir: string): string[] {
+  for (let directory = baseDir; ; directory = dirname(directory)) {
+    const modules = join(directory, 'node_modules');
+    if (existsSync(modules)) {
+      const names: string[] = [];
+      try {
+        for (const entry of readdirSync(modules)) {
+          if (entry.startsWith('.')) continue;
+          if (entry.startsWith('@')) {
+            for (const inner of readdirSync(join(modules, entry))) names.push(`${entry}/${inner}`);
+          } else names.push(entry);
+          if (names.length > 5000) break;
+        }
+      } catch {
+        // Unreadable: no suggestions from it.
+      }
+      return names;
+    }
+    if (dirname(directory) === directory) return [];
   }
 }
 

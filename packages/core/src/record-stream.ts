@@ -81,6 +81,18 @@ export interface StreamBatch {
   readonly checkpoint: Checkpoint;
 }
 
+/** A record the stream refused: it does not match the record schema or belongs to another stream. */
+export interface InvalidRecord {
+  /** The stream it came from. */
+  readonly stream: StreamKey;
+  /** The record as the provider emitted it (its `raw` platform payload included). */
+  readonly record: unknown;
+  /** Why, in one line: every problem as `path: message`, joined by `; `. */
+  readonly reason: string;
+  /** The problems one by one (at most 20). */
+  readonly issues: ReadonlyArray<{ path: string; message: string }>;
+}
+
 /** Tuning of a record stream. */
 export interface RecordStreamOptions {
   /** Pages fetched ahead of consumption, at most (default 2, at least 1). */
@@ -91,6 +103,14 @@ export interface RecordStreamOptions {
   onPageFetched?: (info: { records: number; position: JsonValue }) => void;
   /** Called for every retry the provider makes while fetching (for metrics). */
   onRetry?: (retry: ProviderRetry) => void;
+  /**
+   * Without it an invalid record fails the stream with KEFU_RECORD_INVALID. With it the
+   * record is left out and handed here; the page is delivered only after the returned
+   * promise settles (so a dead letter is durable before any checkpoint passes the record),
+   * and the checkpoints of the records around it still count it, so resuming neither
+   * repeats nor loses a record.
+   */
+  onInvalidRecord?: (invalid: InvalidRecord) => void | Promise<void>;
   /** Called for every warning the provider reports while fetching. */
   onWarning?: (warning: ProviderWarning) => void;
 }
@@ -218,7 +238,12 @@ class BoundedPrefetcher {
 
 /** Settles like `promise`, or rejects with KEFU_SYNC_ABORTED as soon as `signal` aborts. */
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
+  if (signal.aborted) {
+    // Nobody waits for `promise` now, but it may still fail (its source sees the abort):
+    // an unhandled rejection would end the process instead of a clean stop (Ctrl-C, exit 130).
+    promise.catch(() => undefined);
+    return Promise.reject(abortError(signal));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });
@@ -273,6 +298,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
   readonly #validate: boolean;
   readonly #onPageFetched: RecordStreamOptions['onPageFetched'];
   readonly #onRetry: RecordStreamOptions['onRetry'];
+  readonly #onInvalidRecord: RecordStreamOptions['onInvalidRecord'];
   readonly #onWarning: RecordStreamOptions['onWarning'];
 
   constructor(key: StreamKey, source: PageSource, resumeFrom?: Checkpoint, options: RecordStreamOptions = {}) {
@@ -304,6 +330,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     this.#validate = options.validate ?? true;
     this.#onPageFetched = options.onPageFetched;
     this.#onRetry = options.onRetry;
+    this.#onInvalidRecord = options.onInvalidRecord;
     this.#onWarning = options.onWarning;
   }
 
@@ -320,14 +347,25 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
   /**
    * The same stream (source, resume point) with other tuning: the sync pipeline uses it to
    * set `prefetchPages` and count pages, retries and warnings without the provider knowing.
-   * `onPageFetched`, `onRetry` and `onWarning` callbacks are chained, not replaced.
+   * `onPageFetched`, `onRetry` and `onWarning` callbacks are chained, not replaced;
+   * `onInvalidRecord` too (both see the record, one after the other).
    */
   withOptions(options: RecordStreamOptions): RecordStream {
+    const first = this.#onInvalidRecord;
+    const second = options.onInvalidRecord;
     return new RecordStream(this.key, this.#source, this.#resumeFrom, {
       prefetchPages: options.prefetchPages ?? this.#prefetchPages,
       validate: options.validate ?? this.#validate,
       onPageFetched: chain(this.#onPageFetched, options.onPageFetched),
       onRetry: chain(this.#onRetry, options.onRetry),
+      ...(first || second
+        ? {
+            onInvalidRecord: async (invalid: InvalidRecord) => {
+              await first?.(invalid);
+              await second?.(invalid);
+            },
+          }
+        : {}),
       onWarning: chain(this.#onWarning, options.onWarning),
     });
   }
@@ -376,7 +414,13 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
           records = records.slice(dropped);
           toSkip -= dropped;
         }
-        if (this.#validate) for (const record of records) this.#check(record);
+        // Where each kept record sat among the page's records (after the resume skip), so
+        // the checkpoints after it count the records left out before it.
+        let kept: number[] | undefined;
+        if (this.#validate) {
+          const filtered = await this.#validated(records);
+          if (filtered) ({ records, kept } = filtered);
+        }
         const before = position;
         const base = skipBase;
         const after = page.position;
@@ -385,6 +429,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
         // The whole page was already delivered and the skip continues into the next one.
         if (records.length === 0 && toSkip > 0) continue;
         const pageRecords = records;
+        const rawIndex = kept;
         lastAt = pageRecords.at(-1)?.at ?? lastAt;
         const pageLastAt = lastAt;
         yield {
@@ -393,7 +438,11 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
           checkpointAfter: (index: number) =>
             index >= pageRecords.length - 1
               ? this.#checkpoint(after, 0, pageLastAt)
-              : this.#checkpoint(before, base + index + 1, pageRecords[Math.max(0, index)]?.at),
+              : this.#checkpoint(
+                  before,
+                  base + (rawIndex ? (rawIndex[Math.max(0, index)] as number) : index) + 1,
+                  pageRecords[Math.max(0, index)]?.at,
+                ),
         };
       }
     } finally {
@@ -529,26 +578,55 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     };
   }
 
-  #check(record: KefuRecord): void {
+  /**
+   * Checks a page's records. Throws KEFU_RECORD_INVALID for the first invalid one, or,
+   * with `onInvalidRecord`, hands each invalid one to it and returns the others with
+   * their indexes (undefined when every record is valid).
+   */
+  async #validated(
+    records: readonly KefuRecord[],
+  ): Promise<{ records: readonly KefuRecord[]; kept: number[] } | undefined> {
+    let kept: number[] | undefined;
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index] as KefuRecord;
+      const invalid = this.#problems(record);
+      if (!invalid) {
+        kept?.push(index);
+        continue;
+      }
+      const id = String((record as { id?: unknown }).id).slice(0, 200);
+      if (!this.#onInvalidRecord) {
+        throw coreError(
+          'KEFU_RECORD_INVALID',
+          `provider ${this.key.provider} emitted an invalid record ${id} on ${this.key.account}: ${invalid.reason}`,
+          { details: { recordId: id, issues: invalid.issues.slice(0, 5) } },
+        );
+      }
+      kept ??= Array.from({ length: index }, (_, before) => before);
+      await this.#onInvalidRecord({ stream: this.key, record, ...invalid });
+    }
+    return kept ? { records: kept.map((index) => records[index] as KefuRecord), kept } : undefined;
+  }
+
+  /** What is wrong with a record, formatted once; undefined when nothing is. */
+  #problems(record: KefuRecord): Pick<InvalidRecord, 'reason' | 'issues'> | undefined {
     const result = isPlainValidRecord(record) ? undefined : KefuRecordSchema.safeParse(record);
+    let issues: Array<{ path: string; message: string }> = [];
     if (result && !result.success) {
-      const issue = result.error.issues[0];
-      throw coreError(
-        'KEFU_RECORD_INVALID',
-        `provider ${this.key.provider} emitted an invalid record ${String((record as { id?: unknown }).id)}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      issues = result.error.issues.slice(0, 20).map((issue) => ({
+        path: issue.path.join('.') || '(root)',
+        message: issue.message,
+      }));
+    } else if (record.provider !== this.key.provider || record.account !== this.key.account) {
+      issues = [
         {
-          details: {
-            issues: result.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message })),
-          },
+          path: 'provider/account',
+          message: `belongs to ${record.provider}/${record.account}, not to stream ${this.key.provider}/${this.key.account}`,
         },
-      );
+      ];
     }
-    if (record.provider !== this.key.provider || record.account !== this.key.account) {
-      throw coreError(
-        'KEFU_RECORD_INVALID',
-        `record ${record.id} belongs to ${record.provider}/${record.account}, not to stream ${this.key.provider}/${this.key.account}`,
-      );
-    }
+    if (issues.length === 0) return undefined;
+    return { reason: issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), issues };
   }
 
   async #raceWithTimeout<T>(promise: Promise<T>, timeoutMs: number | undefined): Promise<T | 'timeout'> {

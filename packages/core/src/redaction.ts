@@ -69,11 +69,15 @@ function currentPattern(): RegExp | undefined {
  */
 export function redactText(text: string): string {
   const pattern = currentPattern();
-  let result = pattern ? text.replace(pattern, REDACTED) : text;
-  result = result.replace(/([?&;\s"']?)([A-Za-z_][\w-]*)=([^&\s"'#]+)/g, (match, lead: string, name: string) =>
-    isSensitiveName(name) ? `${lead}${name}=${REDACTED}` : match,
-  );
-  return result;
+  const result = pattern ? text.replace(pattern, REDACTED) : text;
+  // A name is the whole run of word characters before `=` (from its first letter): runs
+  // start only where no word character precedes, so each run is scanned once and a long
+  // string without `=` costs linear time (a pattern that could start inside a run was
+  // quadratic: 60 000 characters took 33 s).
+  return result.replace(/(?<![\w-])([\w-]+)=([^&\s"'#]+)/g, (match, run: string) => {
+    const name = run.replace(/^[\d-]+/, '');
+    return name !== '' && isSensitiveName(name) ? `${run}=${REDACTED}` : match;
+  });
 }
 
 /** Deep-copies a value for logging, redacting sensitive keys and registered secrets. */

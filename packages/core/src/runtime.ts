@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { Container, type ContainerModule } from 'inversify';
 import type { CheckpointStore } from './checkpoint.js';
 import { FileCheckpointStore, MemoryCheckpointStore } from './checkpoint-stores.js';
+import { didYouMean } from './did-you-mean.js';
 import { coreError, isKefuError, type KefuError } from './errors.js';
 import type { HttpClient, HttpClientFactory } from './http-client.js';
 import { undiciHttpClientFactory } from './http-client.js';
@@ -205,6 +206,8 @@ class KefuRuntime implements Kefu {
       ...(defaults.maxBatchWaitMs !== undefined ? { maxBatchWaitMs: defaults.maxBatchWaitMs } : {}),
       ...(defaults.prefetchPages !== undefined ? { prefetchPages: defaults.prefetchPages } : {}),
       ...(defaults.concurrency !== undefined ? { concurrency: defaults.concurrency } : {}),
+      ...(defaults.onInvalidRecord !== undefined ? { onInvalidRecord: defaults.onInvalidRecord } : {}),
+      ...(defaults.deadLetterPath !== undefined ? { deadLetterPath: defaults.deadLetterPath } : {}),
       logger: this.logger,
       now: () => this.#clock.now(),
       ...overrides,
@@ -227,9 +230,10 @@ class KefuRuntime implements Kefu {
     this.#assertOpen();
     const found = this.#providers.find((provider) => provider.id === id);
     if (found) return found;
+    const known = this.#providers.map((p) => p.id);
     throw coreError(
       'KEFU_PROVIDER_NOT_FOUND',
-      `no provider "${id}"; configured providers: ${this.#providers.map((p) => p.id).join(', ') || 'none'}`,
+      `no provider "${id}"${didYouMean(id, known)}; configured providers: ${known.join(', ') || 'none'}`,
       { details: { id, known: this.#providers.map((p) => p.id) } },
     );
   }
@@ -243,9 +247,10 @@ class KefuRuntime implements Kefu {
     this.#assertOpen();
     const found = this.#sinks.find((sink) => sink.id === id);
     if (found) return found;
+    const known = this.#sinks.map((s) => s.id);
     throw coreError(
       'KEFU_SINK_NOT_FOUND',
-      `no sink "${id}"; configured sinks: ${this.#sinks.map((s) => s.id).join(', ') || 'none'}`,
+      `no sink "${id}"${didYouMean(id, known)}; configured sinks: ${known.join(', ') || 'none'}`,
       { details: { id, known: this.#sinks.map((s) => s.id) } },
     );
   }
@@ -429,11 +434,15 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
     providers: resolved.providers.map((p) => p.id),
     sinks: resolved.sinks.map((s) => s.id),
   });
+  const syncDefaults = { ...options.sync };
+  // Relative to the config file, like every other path in it.
+  if (syncDefaults.deadLetterPath !== undefined)
+    syncDefaults.deadLetterPath = resolve(baseDir, syncDefaults.deadLetterPath);
   return new KefuRuntime(
     container,
     resolved.store,
     logger,
-    options.sync ?? {},
+    syncDefaults,
     resolved.providers,
     resolved.sinks,
     httpClients,
@@ -476,7 +485,10 @@ function bindBuiltInCheckpointStore(container: Container, checkpoints: Checkpoin
             if (!sink) {
               throw coreError(
                 'KEFU_CONFIG_INVALID',
-                `checkpoints.sink: no sink "${String(sinkId)}"; configured sinks: ${sinks.map((s) => s.id).join(', ') || 'none'}`,
+                `checkpoints.sink: no sink "${String(sinkId)}"${didYouMean(
+                  String(sinkId),
+                  sinks.map((s) => s.id),
+                )}; configured sinks: ${sinks.map((s) => s.id).join(', ') || 'none'}`,
               );
             }
             if (!isCheckpointStore(sink)) {
@@ -497,8 +509,12 @@ function bindBuiltInCheckpointStore(container: Container, checkpoints: Checkpoin
 
 /** Options of {@link loadKefu}: everything of {@link KefuOptions} but what the file says, plus env. */
 export interface LoadKefuOptions extends Pick<KefuOptions, 'httpClients' | 'clock' | 'bundledPlugins'> {
-  /** Overrides the file's logger. */
-  logger?: KefuLogger;
+  /**
+   * Overrides the file's logger; or a function given the file's `logger.level` (undefined
+   * when the file sets none) that returns the logger, so a command-line flag, the file and
+   * the command's default can be weighed in that order.
+   */
+  logger?: KefuLogger | ((fileLevel: LogLevel | undefined) => KefuLogger);
   /** Variables for `${NAME}` interpolation (default: process.env). */
   env?: ParseKefuConfigOptions['env'];
 }
@@ -519,7 +535,10 @@ export async function loadKefu(configPath: string, options: LoadKefuOptions = {}
     providers: config.providers,
     sinks: config.sinks,
     ...(config.checkpoints ? { checkpoints: config.checkpoints as CheckpointsConfig & CheckpointsOption } : {}),
-    logger: options.logger ?? { level: config.logger?.level ?? 'info' },
+    logger:
+      typeof options.logger === 'function'
+        ? options.logger(config.logger?.level)
+        : (options.logger ?? { level: config.logger?.level ?? 'info' }),
     baseDir: dirname(absolute),
     ...(options.httpClients ? { httpClients: options.httpClients } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

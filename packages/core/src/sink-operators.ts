@@ -167,6 +167,11 @@ export interface PipeToSinksOptions {
   /** Called for each batch as it is read, before it is written. */
   onBatchRead?: (batch: RecordBatch) => void;
   /**
+   * Adds to each batch's checkpoint before sinks and `commit` see it (the sync pipeline
+   * records the range it was asked for, `requested`, in every checkpoint it stores).
+   */
+  annotateCheckpoint?: (checkpoint: Checkpoint) => Checkpoint;
+  /**
    * One of `sinks` that commits each batch's checkpoint with its records (an exactly-once
    * sink that is also the checkpoint store). It is handed a batch only after every other
    * sink acknowledged it, so the checkpoint it commits never passes a batch another sink
@@ -264,7 +269,9 @@ export async function pipeToSinks(
       stream: stream.key,
       checkpointKey: options.checkpointKey,
       records: streamBatch.records,
-      checkpoint: streamBatch.checkpoint,
+      checkpoint: options.annotateCheckpoint
+        ? options.annotateCheckpoint(streamBatch.checkpoint)
+        : streamBatch.checkpoint,
     };
     options.onBatchRead?.(batch);
     // A record-less batch only advances the checkpoint (empty pages): nothing to write.

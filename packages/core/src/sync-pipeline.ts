@@ -1,11 +1,12 @@
 import { Observable, Subject } from 'rxjs';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
-import { coreError, isKefuError } from './errors.js';
+import { type CoreErrorCode, coreError, isKefuError } from './errors.js';
+import { JsonlAppendFile } from './jsonl-append-file.js';
 import type { KefuLogger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { KefuProvider } from './provider.js';
-import type { ProviderWarning, RecordStream } from './record-stream.js';
-import { backoffDelay, defaultRetryPolicy, type RetryPolicy, sleep } from './retry.js';
+import type { InvalidRecord, ProviderWarning, RecordStream } from './record-stream.js';
+import { backoffDelay, defaultRetryPolicy, type RetryPolicy, retryWithBackoff, sleep } from './retry.js';
 import type { RecordSink } from './sink.js';
 import { pipeToSinks } from './sink-operators.js';
 
@@ -37,8 +38,18 @@ export interface SyncOptions {
   /** Fan-out: every batch goes to every sink, in parallel; the checkpoint advances only after all acknowledged. */
   sinks: RecordSink[];
   checkpoints: CheckpointStore;
-  /** Start of the range; a stored checkpoint takes precedence. */
+  /**
+   * Start of the range for targets synced for the first time. A target with stored state
+   * resumes from its checkpoint, over the range its first sync was asked for (`requested`
+   * in the checkpoint): an interrupted sync resumes exactly what was asked, whatever this
+   * run's `from`; the summary warns when they differ.
+   */
   from: Date;
+  /**
+   * True when `from` is a default rather than asked for (`kefu sync` without `--from`): a
+   * target resuming a stored range then gets no warning that the range differs.
+   */
+  fromIsDefault?: boolean;
   /** End of the range (exclusive). */
   to: Date;
   /** Records per batch (default 500). */
@@ -58,6 +69,15 @@ export interface SyncOptions {
   logger?: KefuLogger;
   /** Read and count; write nothing and store no checkpoint. */
   dryRun?: boolean;
+  /**
+   * A record that fails validation: `fail` stops its target (default, KEFU_RECORD_INVALID),
+   * `skip` leaves it out, `dead-letter` appends it to `deadLetterPath` and goes on. Records
+   * left out are counted per target (`invalidRecords`); checkpoints pass them, so a re-run
+   * neither meets them again nor loses the records after them.
+   */
+  onInvalidRecord?: InvalidRecordPolicy;
+  /** The JSONL file (created 0600) for `onInvalidRecord: 'dead-letter'`: one line per record left out. */
+  deadLetterPath?: string;
   /** The clock for lag (default Date.now). */
   now?: () => number;
 }
@@ -84,14 +104,31 @@ export interface SyncProgressEvent {
   /** The target's final status, on `target-done` / `target-failed`. */
   status?: SyncTargetStatus;
   error?: SyncErrorJson;
-  /** The warning a provider reported, on `warning`. */
+  /** The warning a provider (or the sync itself) reported, on `warning`. */
   warning?: ProviderWarning;
 }
 
 /** How a target ended. */
 export type SyncTargetStatus = 'done' | 'failed' | 'stopped' | 'quota-exhausted';
 
-/** Warnings a provider reported while a target was synced. */
+/** What a sync does with a record that fails validation (see {@link SyncOptions.onInvalidRecord}). */
+export type InvalidRecordPolicy = 'fail' | 'skip' | 'dead-letter';
+
+/** One line of the dead-letter file of `onInvalidRecord: 'dead-letter'`. */
+export interface InvalidRecordDeadLetter {
+  /** When the record was left out (ISO-8601 UTC). */
+  at: string;
+  /** `providerId/account`. */
+  target: string;
+  checkpointKey: string;
+  /** Every problem as `path: message`, joined by `; `. */
+  reason: string;
+  issues: ReadonlyArray<{ path: string; message: string }>;
+  /** The record as the provider emitted it, its raw platform payload included. */
+  record: unknown;
+}
+
+/** Warnings about a target: the provider's, and the sync's own (a range that differs from a stored one). */
 export interface SyncWarnings {
   /** Every warning reported, repeats included. */
   count: number;
@@ -109,13 +146,20 @@ export interface SyncTargetSummary {
   pages: number;
   retries: number;
   errors: number;
-  /** Warnings the provider reported: nothing was lost, but a platform answer deserves a look. */
+  /**
+   * Warnings: nothing was lost, but something deserves a look — a platform answer the
+   * provider reported, or a range that differs from the stored one this target resumes.
+   */
   warnings: SyncWarnings;
   status: SyncTargetStatus;
   error?: unknown;
   /** The last committed checkpoint (or the stored one when nothing was committed). */
   checkpoint?: Checkpoint;
   lagMs?: number;
+  /** Records left out because they failed validation (`onInvalidRecord: skip | dead-letter`). */
+  invalidRecords: number;
+  /** The range this target was synced over (its first sync's start when it resumed), ISO-8601. */
+  range?: { from: string; to: string };
 }
 
 /** The outcome of a sync. */
@@ -150,6 +194,56 @@ export function isQuotaExhausted(error: unknown): boolean {
 /** The checkpoint key of a target: `${job}/${provider.id}/${account}`. */
 export function syncCheckpointKey(job: string, target: SyncTarget): string {
   return `${job}/${target.provider.id}/${target.account}`;
+}
+
+/** A warning of the sync itself, with a code of the core catalogue (`kefu errors <code>` explains it). */
+function coreWarning(code: CoreErrorCode, message: string): ProviderWarning {
+  return { code, message: coreError(code, message).message };
+}
+
+/**
+ * The start of a target's range. Without stored state: this run's `from`. With a checkpoint
+ * that records the range it was written for: that range's start — an interrupted sync
+ * resumes exactly what was asked (Ctrl-C before a target started must not shrink its range
+ * to the next run's default), and a finished one keeps reading from its checkpoint, which a
+ * later `from` must not cut into. Warns when the run asked for something else.
+ */
+export function resumedRange(
+  stored: Checkpoint | undefined,
+  from: Date,
+  to: Date,
+  fromIsDefault = false,
+): { from: Date; warnings: ProviderWarning[] } {
+  const requested = stored?.requested;
+  if (!requested) return { from, warnings: [] };
+  const storedFrom = new Date(requested.from);
+  const warnings: ProviderWarning[] = [];
+  if (!requested.complete) {
+    if (!fromIsDefault && storedFrom.getTime() !== from.getTime()) {
+      warnings.push(
+        coreWarning(
+          'KEFU_SYNC_RANGE_DIFFERS',
+          `resuming the interrupted sync's range from ${requested.from}, not from ${from.toISOString()} as this run asked`,
+        ),
+      );
+    }
+    if (to.getTime() < Date.parse(requested.to)) {
+      warnings.push(
+        coreWarning(
+          'KEFU_SYNC_RANGE_DIFFERS',
+          `this run ends at ${to.toISOString()}, before the interrupted sync's end ${requested.to}: the rest stays to sync`,
+        ),
+      );
+    }
+  } else if (!fromIsDefault && from.getTime() < storedFrom.getTime()) {
+    warnings.push(
+      coreWarning(
+        'KEFU_SYNC_RANGE_DIFFERS',
+        `this run asked from ${from.toISOString()}, before the start of this target's first sync (${requested.from}); its checkpoint is past that, so the earlier records are not read`,
+      ),
+    );
+  }
+  return { from: storedFrom, warnings };
 }
 
 /** Counts a warning and keeps it when its code is new and there is room. */
@@ -199,6 +293,12 @@ function validateOptions(options: SyncOptions): void {
   }
   if (options.job !== undefined && (typeof options.job !== 'string' || options.job.length === 0)) {
     fail('`job` must be a non-empty string');
+  }
+  if (options.onInvalidRecord !== undefined && !['fail', 'skip', 'dead-letter'].includes(options.onInvalidRecord)) {
+    fail(`\`onInvalidRecord\` must be 'fail', 'skip' or 'dead-letter', got ${String(options.onInvalidRecord)}`);
+  }
+  if (options.onInvalidRecord === 'dead-letter' && !options.deadLetterPath) {
+    fail("`onInvalidRecord: 'dead-letter'` needs `deadLetterPath`: the JSONL file that receives invalid records");
   }
   const keys = new Set<string>();
   for (const target of options.targets) {
@@ -272,7 +372,13 @@ export function runSync(options: SyncOptions): SyncRun {
     errors: 0,
     warnings: { count: 0, distinct: [] },
     status: 'stopped',
+    invalidRecords: 0,
   }));
+  const invalidRecordPolicy = options.onInvalidRecord ?? 'fail';
+  const deadLetters =
+    invalidRecordPolicy === 'dead-letter' && !options.dryRun
+      ? new JsonlAppendFile(options.deadLetterPath as string, { what: 'dead-letter file of invalid records' })
+      : undefined;
 
   const emit = (
     type: SyncProgressEvent['type'],
@@ -304,9 +410,24 @@ export function runSync(options: SyncOptions): SyncRun {
     const lag = (checkpoint: Checkpoint | undefined) =>
       checkpoint?.recordAt ? Math.max(0, now() - Date.parse(checkpoint.recordAt)) : undefined;
     let committed: Checkpoint | undefined;
+    // The store may be a database whose connection was just lost: retryable errors are retried.
+    const onStoreRetry = ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: unknown }) => {
+      summary.retries += 1;
+      summary.errors += 1;
+      log.warn('checkpoint store failed, retrying', { attempt, delayMs, error: errorJson(error) });
+      emit('retry', summary, { error: errorJson(error) });
+    };
     try {
-      committed = await options.checkpoints.load(key);
+      committed = await retryWithBackoff(() => options.checkpoints.load(key), {
+        policy,
+        signal: stopping.signal,
+        onRetry: onStoreRetry,
+      });
     } catch (error) {
+      if (stopping.signal.aborted) {
+        summary.status = 'stopped';
+        return;
+      }
       summary.status = 'failed';
       summary.error = error;
       summary.errors += 1;
@@ -316,8 +437,35 @@ export function runSync(options: SyncOptions): SyncRun {
     }
     if (committed) summary.checkpoint = committed;
     summary.lagMs = lag(committed);
+    const range = resumedRange(committed, options.from, options.to, options.fromIsDefault);
+    const requested = { from: range.from.toISOString(), to: options.to.toISOString() };
+    summary.range = requested;
     emit('started', summary);
-    log.info('target started', { resumeFrom: committed ?? null });
+    for (const warning of range.warnings) {
+      countWarning(summary.warnings, warning);
+      log.warn('sync warning', { code: warning.code, message: warning.message });
+      emit('warning', summary, { warning });
+    }
+    log.info('target started', { resumeFrom: committed ?? null, from: requested.from, to: requested.to });
+    const onInvalidRecord =
+      invalidRecordPolicy === 'fail'
+        ? undefined
+        : async (invalid: InvalidRecord) => {
+            summary.invalidRecords += 1;
+            const id = String((invalid.record as { id?: unknown } | null)?.id).slice(0, 200);
+            log.warn(`invalid record ${invalidRecordPolicy === 'skip' ? 'skipped' : 'dead-lettered'}`, {
+              recordId: id,
+              reason: invalid.reason,
+            });
+            await deadLetters?.append({
+              at: new Date(now()).toISOString(),
+              target: summary.target,
+              checkpointKey: key,
+              reason: invalid.reason,
+              issues: invalid.issues,
+              record: invalid.record,
+            } satisfies InvalidRecordDeadLetter);
+          };
 
     // Consecutive failures of the stream; reset by every commit (progress was made).
     let streamFailures = 0;
@@ -329,7 +477,7 @@ export function runSync(options: SyncOptions): SyncRun {
       try {
         const opened: RecordStream = target.provider.records({
           account: target.account,
-          from: options.from,
+          from: range.from,
           to: options.to,
           ...(committed ? { resumeFrom: committed } : {}),
         });
@@ -364,6 +512,7 @@ export function runSync(options: SyncOptions): SyncRun {
                   });
                   emit('warning', summary, { warning });
                 },
+                ...(onInvalidRecord ? { onInvalidRecord } : {}),
               })
             : opened;
         await pipeToSinks(stream, options.dryRun ? [] : options.sinks, {
@@ -374,6 +523,8 @@ export function runSync(options: SyncOptions): SyncRun {
           ...(options.maxInFlightBatches !== undefined ? { maxInFlightBatches: options.maxInFlightBatches } : {}),
           signal: stopping.signal,
           writeRetry: policy,
+          // Every stored checkpoint says which range it belongs to, so a stopped sync resumes it.
+          annotateCheckpoint: (checkpoint) => ({ ...checkpoint, requested }),
           onWriteRetry: ({ sink, attempt, delayMs, error }) => {
             summary.retries += 1;
             summary.errors += 1;
@@ -384,7 +535,11 @@ export function runSync(options: SyncOptions): SyncRun {
             // A checkpoint sink committed this checkpoint with the batch's records already
             // (a record-less batch, which only advances the checkpoint, reaches no sink).
             if (!options.dryRun && (!checkpointSink || batch.records.length === 0)) {
-              await options.checkpoints.save(key, checkpoint);
+              await retryWithBackoff(() => options.checkpoints.save(key, checkpoint), {
+                policy,
+                signal: stopping.signal,
+                onRetry: onStoreRetry,
+              });
             }
             committed = checkpoint;
             streamFailures = 0;
@@ -395,6 +550,17 @@ export function runSync(options: SyncOptions): SyncRun {
           },
         });
         summary.status = 'done';
+        if (committed && !options.dryRun) {
+          // The range is synced to its end: later runs start their own range from here.
+          const complete = { ...committed, requested: { ...requested, complete: true } };
+          await retryWithBackoff(() => options.checkpoints.save(key, complete), {
+            policy,
+            signal: stopping.signal,
+            onRetry: onStoreRetry,
+          });
+          committed = complete;
+          summary.checkpoint = complete;
+        }
         break;
       } catch (error) {
         if (isKefuError(error) && error.code === 'KEFU_SYNC_ABORTED' && stopping.signal.aborted) {
@@ -441,8 +607,46 @@ export function runSync(options: SyncOptions): SyncRun {
     log.info('target ended', { status: summary.status, records: summary.records, pages: summary.pages });
   };
 
+  /**
+   * Before any target starts: every target without stored state gets an empty checkpoint
+   * recording the range asked for, so a sync stopped before reaching it resumes that range.
+   */
+  const persistRequestedRanges = async () => {
+    if (options.dryRun) return;
+    const requested = { from: options.from.toISOString(), to: options.to.toISOString() };
+    for (const target of options.targets) {
+      if (stopping.signal.aborted) return;
+      const key = syncCheckpointKey(job, target);
+      try {
+        const retry = { policy, signal: stopping.signal };
+        if (await retryWithBackoff(() => options.checkpoints.load(key), retry)) continue;
+        // Cold: opening the stream fetches nothing; its key is what checkpoints name.
+        const { key: stream } = target.provider.records({
+          account: target.account,
+          from: options.from,
+          to: options.to,
+        });
+        const pending: Checkpoint = {
+          provider: stream.provider,
+          account: stream.account,
+          position: null,
+          skip: 0,
+          requested,
+        };
+        await retryWithBackoff(() => options.checkpoints.save(key, pending), retry);
+      } catch (error) {
+        // The target meets the same trouble when it starts, and reports it there.
+        logger.debug('could not record the requested range before starting', {
+          checkpointKey: key,
+          error: errorJson(error),
+        });
+      }
+    }
+  };
+
   const run = async (): Promise<SyncSummary> => {
     const concurrency = options.concurrency ?? 2;
+    await persistRequestedRanges();
     let nextIndex = 0;
     const worker = async () => {
       while (nextIndex < options.targets.length) {

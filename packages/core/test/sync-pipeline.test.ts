@@ -196,12 +196,13 @@ describe('runSync', () => {
     for (const sink of [good, bad]) expect(new Set(sink.accepted)).toEqual(new Set(allIds(provider, 'a')));
   });
 
-  it('given the checkpoint store is an exactly-once sink beside a failing one, then its committed checkpoint never passes the failed batch and no separate save is made', async () => {
+  it('given the checkpoint store is an exactly-once sink beside a failing one, then its committed checkpoint never passes the failed batch and no separate save is made per batch', async () => {
     /** A transactional sink that is also the checkpoint store: write() commits records and checkpoint together. */
     class TransactionalSink extends RecordingSink implements CheckpointStore {
       override readonly guarantee = 'exactly-once' as unknown as 'at-least-once';
       readonly stored = new MemoryCheckpointStore();
-      saves = 0;
+      /** Saves outside write(): only the range recorded before the target starts and the mark at its end. */
+      saves: Array<'range' | 'complete' | 'per-batch'> = [];
       override async write(batch: Parameters<RecordingSink['write']>[0]): Promise<void> {
         await super.write(batch);
         await this.stored.save(batch.checkpointKey, batch.checkpoint);
@@ -210,7 +211,9 @@ describe('runSync', () => {
         return this.stored.load(key);
       }
       async save(key: string, checkpoint: Checkpoint) {
-        this.saves++;
+        this.saves.push(
+          checkpoint.position === null ? 'range' : checkpoint.requested?.complete ? 'complete' : 'per-batch',
+        );
         await this.stored.save(key, checkpoint);
       }
     }
@@ -237,13 +240,13 @@ describe('runSync', () => {
     expect(database.accepted).toEqual(['r0', 'r1', 'r2', 'r3']);
     const stored = await database.load('default/prov/a');
     expect(await readIds(provider, 'a', stored)).toEqual(allIds(provider, 'a').slice(4));
-    expect(database.saves).toBe(0);
+    expect(database.saves).toEqual(['range']);
 
     const clean = new TransactionalSink('db2');
     const second = await runSync({ ...options, sinks: [clean], checkpoints: clean }).done;
     expect(second.targets[0]?.status).toBe('done');
     expect(clean.accepted).toEqual(allIds(provider, 'a'));
-    expect(clean.saves).toBe(0);
+    expect(clean.saves).toEqual(['range', 'complete']);
     expect(await readIds(provider, 'a', await clean.load('default/prov/a'))).toEqual([]);
   });
 

@@ -6,7 +6,7 @@ const IdentifierSchema = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,39}$/, 'must match [A-Za-z_][A-Za-z0-9_]* and be at most 40 characters');
 
 /** Configuration of a {@link DatabaseSink} (also the plugin's `config` block). */
-export const DatabaseSinkConfigSchema = z.object({
+export const DatabaseSinkConfigSchema = z.strictObject({
   /**
    * Where to write: a file path (SQLite, the embedded default), `sqlite:///abs/path.db`,
    * `file:` URL, `postgres://user:pass@host:5432/db` or `mysql://user:pass@host:3306/db`.

@@ -193,6 +193,16 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     });
   }
 
+  /**
+   * Connects and runs a trivial query (`SELECT 1`), creating and writing nothing but a new
+   * SQLite file: `kefu doctor` then tells a missing database (SINK_DB_NOT_FOUND), refused
+   * credentials (SINK_DB_AUTH_FAILED) and an unreachable server (SINK_DB_UNAVAILABLE) apart.
+   */
+  async check(): Promise<void> {
+    this.#assertOpen();
+    await this.#run(`connecting to ${this.target}`, () => sql`select 1 as ok`.execute(this.#db));
+  }
+
   /** The checkpoint stored under `key`, or undefined. */
   async load(key: string): Promise<Checkpoint | undefined> {
     this.#assertOpen();
@@ -325,8 +335,7 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
         max: this.config.poolSize,
         connectionTimeoutMillis: 10_000,
       });
-      // An idle client dying (server restart) must not crash the process; the next query reconnects.
-      pool.on('error', () => undefined);
+      handleLostConnections(pool);
       return new PostgresDialect({ pool });
     }
     const pool = createPool({
@@ -525,15 +534,13 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
         .select('value')
         .where('checkpoint_key', '=', key)
         .executeTakeFirst();
-      if (stored !== undefined) {
-        if (!isEmptyCheckpoint(this.#parseStoredCheckpoint(key, stored.value))) {
-          throw databaseSinkError(
-            'SINK_DB_CHECKPOINT_INVALID',
-            `refusing to overwrite the stored checkpoint of ${key} with an empty one; delete the key to restart that stream from \`from\``,
-          );
-        }
-        return;
+      if (stored !== undefined && !isEmptyCheckpoint(this.#parseStoredCheckpoint(key, stored.value))) {
+        throw databaseSinkError(
+          'SINK_DB_CHECKPOINT_INVALID',
+          `refusing to overwrite the stored checkpoint of ${key} with an empty one; delete the key to restart that stream from \`from\``,
+        );
       }
+      // An empty one over an empty one: its range (`requested`) may have changed.
     }
     await this.#upsertQuery(trx, key, value).execute();
   }
@@ -595,6 +602,21 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     if (this.#closed)
       throw databaseSinkError('SINK_DB_CLOSED', `the database sink ${this.id} (${this.target}) is closed`);
   }
+}
+
+/**
+ * A server ending a session (restart, failover, `pg_terminate_backend`) makes pg emit
+ * 'error' on the client: on the pool for idle clients, and on the client itself while it
+ * is lent out — where pg attaches no listener, so the process would crash with an
+ * unhandled 'error' event. With listeners on both, the query in flight (or the next one
+ * on that client) fails instead, as SINK_DB_UNAVAILABLE, and pg drops the broken client:
+ * the retry gets a new connection.
+ */
+function handleLostConnections(pool: Pool): void {
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
 }
 
 function isBusy(error: unknown): boolean {

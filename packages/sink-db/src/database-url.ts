@@ -45,7 +45,11 @@ export function parseDatabaseUrl(raw: string, baseDir: string = process.cwd()): 
     registerSecret(decodeURIComponent(url.password));
     const dialect = scheme.startsWith('postgres') ? 'postgres' : 'mysql';
     if (!url.hostname) {
-      throw databaseSinkError('SINK_DB_CONFIG_INVALID', `\`url\` ${redactDatabaseUrl(url)} names no host`);
+      // Not quoted: a URL this broken may hide its password where URL parsing cannot find it.
+      throw databaseSinkError(
+        'SINK_DB_CONFIG_INVALID',
+        `\`url\` (${scheme}:…) names no host; write ${scheme}://user:password@host:port/database`,
+      );
     }
     const href = dialect === 'mysql' && scheme === 'mariadb' ? `mysql:${text.slice(scheme.length + 1)}` : text;
     return { dialect, url: href, display: redactDatabaseUrl(url) };

@@ -1,4 +1,4 @@
-import { isKefuError, type KefuError } from '@kefu/core';
+import { isConnectionLoss, isDiskFull, isKefuError, type KefuError } from '@kefu/core';
 import type { DatabaseDialectName } from './database-url.js';
 import { type DatabaseSinkErrorCode, databaseSinkError } from './errors.js';
 
@@ -11,25 +11,13 @@ interface DriverErrorShape {
   constraint?: unknown;
 }
 
-/** Network-level failures: the server may come back. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-]);
-
 function classifyPostgres(code: string): DatabaseSinkErrorCode | undefined {
   if (code === '40001' || code === '40P01' || code === '55P03') return 'SINK_DB_BUSY';
+  if (code === '53100') return 'SINK_DB_DISK_FULL';
   // 08: connection exceptions; 57P0x: admin/crash shutdown, cannot connect now; 53: resources.
   if (code.startsWith('08') || /^57P0[1-4]$/.test(code) || code.startsWith('53')) return 'SINK_DB_UNAVAILABLE';
-  if (code.startsWith('28') || code === '3D000') return 'SINK_DB_AUTH_FAILED';
+  if (code === '3D000') return 'SINK_DB_NOT_FOUND';
+  if (code.startsWith('28')) return 'SINK_DB_AUTH_FAILED';
   if (code.startsWith('23')) return 'SINK_DB_CONSTRAINT';
   if (code.startsWith('22')) return 'SINK_DB_VALUE_INVALID';
   if (code.startsWith('42') || code === '3F000') return 'SINK_DB_SCHEMA';
@@ -38,9 +26,12 @@ function classifyPostgres(code: string): DatabaseSinkErrorCode | undefined {
 
 function classifyMysql(errno: number): DatabaseSinkErrorCode | undefined {
   if (errno === 1213 || errno === 1205) return 'SINK_DB_BUSY';
+  // 1021 disk full, 1114 table full (its file system is).
+  if (errno === 1021 || errno === 1114) return 'SINK_DB_DISK_FULL';
   // 1040 too many connections, 1053 shutdown, 2002/2003/2006/2013 connection lost or refused.
   if ([1040, 1053, 1927, 2002, 2003, 2006, 2013].includes(errno)) return 'SINK_DB_UNAVAILABLE';
-  if (errno === 1044 || errno === 1045 || errno === 1049 || errno === 1698) return 'SINK_DB_AUTH_FAILED';
+  if (errno === 1049) return 'SINK_DB_NOT_FOUND';
+  if (errno === 1044 || errno === 1045 || errno === 1698) return 'SINK_DB_AUTH_FAILED';
   // 1048 null, 1062 duplicate, 1451/1452 foreign keys, 3819/4025 check constraints, 3140 invalid JSON, 1644 trigger.
   if ([1048, 1062, 1451, 1452, 1644, 3140, 3819, 4025].includes(errno)) return 'SINK_DB_CONSTRAINT';
   if ([1366, 1292, 1406, 1264].includes(errno)) return 'SINK_DB_VALUE_INVALID';
@@ -52,9 +43,10 @@ function classifySqlite(errcode: number): DatabaseSinkErrorCode | undefined {
   // Extended result codes carry the primary code in the low byte.
   const primary = errcode & 0xff;
   if (primary === 5 || primary === 6) return 'SINK_DB_BUSY';
+  if (primary === 13) return 'SINK_DB_DISK_FULL';
   if (primary === 19) return 'SINK_DB_CONSTRAINT';
   if (primary === 14 || primary === 8 || primary === 23) return 'SINK_DB_AUTH_FAILED';
-  if (primary === 10 || primary === 13 || primary === 15) return 'SINK_DB_UNAVAILABLE';
+  if (primary === 10 || primary === 15) return 'SINK_DB_UNAVAILABLE';
   if (primary === 1 || primary === 11 || primary === 26) return 'SINK_DB_SCHEMA';
   if (primary === 18 || primary === 20 || primary === 25) return 'SINK_DB_VALUE_INVALID';
   return undefined;
@@ -69,17 +61,17 @@ export function toDatabaseSinkError(
   const shape = (typeof error === 'object' && error !== null ? error : {}) as DriverErrorShape;
   const driverCode = typeof shape.code === 'string' ? shape.code : undefined;
   let code: DatabaseSinkErrorCode | undefined;
-  if (driverCode && NETWORK_CODES.has(driverCode)) code = 'SINK_DB_UNAVAILABLE';
-  else if (error instanceof AggregateError)
-    code = 'SINK_DB_UNAVAILABLE'; // pg: every address refused
+  // A lost connection (server restart, failover, pg_terminate_backend, KILL): retried on a new one.
+  if (isConnectionLoss(error)) code = 'SINK_DB_UNAVAILABLE';
   else if (context.dialect === 'postgres' && driverCode) code = classifyPostgres(driverCode);
   else if (context.dialect === 'mysql' && typeof shape.errno === 'number') code = classifyMysql(shape.errno);
   else if (context.dialect === 'sqlite' && typeof shape.errcode === 'number') code = classifySqlite(shape.errcode);
+  if (code === undefined && isDiskFull(error)) code = 'SINK_DB_DISK_FULL';
   const message = error instanceof Error ? error.message : String(error);
   const detail = driverCode ?? (typeof shape.errcode === 'number' ? `SQLITE_${shape.errcode}` : undefined);
   return databaseSinkError(
     code ?? 'SINK_DB_FAILED',
-    `${context.operation} on ${context.target} failed${detail ? ` (${detail})` : ''}: ${message}`,
+    `${code === 'SINK_DB_DISK_FULL' ? 'disk full: ' : ''}${context.operation} on ${context.target} failed${detail ? ` (${detail})` : ''}: ${message}`,
     {
       cause: error,
       details: {

@@ -13,8 +13,18 @@ export const databaseSinkErrorCatalogue = {
   },
   SINK_DB_AUTH_FAILED: {
     description:
-      'The database refused access: wrong credentials, an unknown database, or a SQLite file that cannot be opened or written.',
-    fix: 'Check the user, password and database name in `url` (the password is never printed), or the SQLite file path and its permissions.',
+      'The database refused access: wrong credentials, missing rights, or a SQLite file that cannot be opened or written.',
+    fix: 'Check the user and password in `url` (the password is never printed) and the role’s rights, or the SQLite file path and its permissions.',
+  },
+  SINK_DB_NOT_FOUND: {
+    description: 'The server is reachable and accepted the login, but the database named in `url` does not exist.',
+    fix: 'Create it (`createdb <name>`, `CREATE DATABASE <name>`) or correct the database name at the end of `url`.',
+  },
+  SINK_DB_DISK_FULL: {
+    description:
+      'The disk holding the database is full (SQLite SQLITE_FULL, PostgreSQL 53100, MySQL 1021/1114): the batch was rolled back.',
+    fix: 'Free space on the file system of the SQLite file or the database server named in the message; the batch was rolled back, the write is retried, and a later run resumes where the checkpoint stopped.',
+    retryable: true,
   },
   SINK_DB_BUSY: {
     description:

@@ -60,16 +60,26 @@ const AttachmentsSchema = z.object({
 });
 const ATTACHMENT_KEYS = ['media', 'link', 'location', 'card', 'miniprogram', 'quote'] as const;
 
-/** PostgreSQL cannot store U+0000 in text or jsonb, nor lone surrogates in jsonb. */
-function postgresSafe(text: string): string {
-  // toWellFormed is ES2024 (Node >= 20); the project's lib is ES2023.
-  return (text as string & { toWellFormed(): string }).toWellFormed().replaceAll('\u0000', '\uFFFD');
+/** Lone UTF-16 surrogates replaced by U+FFFD (toWellFormed is ES2024, Node >= 20; the project's lib is ES2023). */
+function wellFormed(text: string): string {
+  return (text as string & { toWellFormed(): string }).toWellFormed();
 }
 
-/** JSON text of a value; on PostgreSQL with its unstorable characters replaced by U+FFFD. */
+/** PostgreSQL cannot store U+0000 in text or jsonb, nor lone surrogates in jsonb. */
+function postgresSafe(text: string): string {
+  return wellFormed(text).replaceAll('\u0000', '\uFFFD');
+}
+
+/**
+ * JSON text of a value. PostgreSQL's jsonb cannot hold U+0000 or lone surrogates, and
+ * MySQL/MariaDB's JSON check refuses a lone surrogate's `\ud800` escape (the whole row was
+ * rejected): there those characters become U+FFFD. SQLite keeps the escapes, so its JSON
+ * round-trips them exactly.
+ */
 export function encodeJson(value: unknown, dialect: DatabaseDialectName): string {
-  if (dialect !== 'postgres') return JSON.stringify(value);
-  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? postgresSafe(inner) : inner));
+  if (dialect === 'sqlite') return JSON.stringify(value);
+  const safe = dialect === 'postgres' ? postgresSafe : wellFormed;
+  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? safe(inner) : inner));
 }
 
 /**

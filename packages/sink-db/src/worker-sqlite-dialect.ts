@@ -56,6 +56,16 @@ function sqliteWorkerProgram(): void {
   port.on('message', (request: WorkerRequest) => {
     try {
       if (request.op === 'open') {
+        if (request.path !== ':memory:') {
+          // Records are personal data: a new database file is 0600, like tokens. SQLite
+          // gives its -wal and -shm files the database file's mode.
+          const { closeSync, openSync } = process.getBuiltinModule('node:fs');
+          try {
+            closeSync(openSync(request.path, 'a', 0o600));
+          } catch {
+            // Not creatable (no directory, no rights): opening it below says why, as SQLite does.
+          }
+        }
         database = new DatabaseSync(request.path);
         for (const sql of request.setup) database.exec(sql);
         port.postMessage({ id: request.id, done: true });

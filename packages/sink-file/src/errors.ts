@@ -12,8 +12,13 @@ export const fileSinkErrorCatalogue = {
     retryable: true,
   },
   SINK_FILE_WRITE_FAILED: {
-    description: 'Appending a batch to an output file failed (disk full, I/O error).',
+    description: 'Appending a batch to an output file failed (an I/O error; a full disk is SINK_FILE_DISK_FULL).',
     fix: 'Free disk space or fix the I/O error; the partial append was rolled back and the checkpoint was not advanced.',
+    retryable: true,
+  },
+  SINK_FILE_DISK_FULL: {
+    description: "The disk (or the user's quota) holding an output file is full (ENOSPC, EDQUOT).",
+    fix: 'Free space on the file system named by the path in the message (or move `dir`); the partial append was rolled back, the write is retried, and a later run resumes where the checkpoint stopped.',
     retryable: true,
   },
   SINK_FILE_SYNC_FAILED: {

@@ -2,7 +2,9 @@ import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
+  diskFullPrefix,
   encodeUtf8Lines,
+  isDiskFull,
   isKefuError,
   type KefuLogger,
   type KefuRecord,
@@ -11,7 +13,7 @@ import {
   silentLogger,
 } from '@kefu/core';
 import { validPrefix } from './crash-repair.js';
-import { fileSinkError } from './errors.js';
+import { type FileSinkErrorCode, fileSinkError } from './errors.js';
 import { buildGzipMember } from './gzip-members.js';
 import { IntervalSyncScheduler } from './interval-sync-scheduler.js';
 import { DayFormatter, OutputPathTemplate, type OutputPathValues } from './output-path-template.js';
@@ -208,9 +210,7 @@ export class FileSink implements RecordSink {
         // A file evicted during this batch was fsynced when it was closed.
         await Promise.all(written.filter((file) => !file.closed).map((file) => file.handle.datasync()));
       } catch (cause) {
-        throw fileSinkError('SINK_FILE_SYNC_FAILED', `fsync failed for ${written.map((f) => f.path).join(', ')}`, {
-          cause,
-        });
+        throw fileFailure('SINK_FILE_SYNC_FAILED', `fsync failed for ${written.map((f) => f.path).join(', ')}`, cause);
       }
     }
     return written;
@@ -238,9 +238,7 @@ export class FileSink implements RecordSink {
         file.closed = true;
         await file.handle.close().catch(() => undefined);
       });
-      throw fileSinkError('SINK_FILE_WRITE_FAILED', `appending ${data.length} bytes to ${file.path} failed`, {
-        cause,
-      });
+      throw fileFailure('SINK_FILE_WRITE_FAILED', `appending ${data.length} bytes to ${file.path} failed`, cause);
     }
   }
 
@@ -283,7 +281,7 @@ export class FileSink implements RecordSink {
       handle = await open(path, 'a+', this.config.fileMode);
       if (created) await syncDirectory(dirname(path));
     } catch (cause) {
-      throw fileSinkError('SINK_FILE_OPEN_FAILED', `cannot open ${path} for appending`, { cause });
+      throw fileFailure('SINK_FILE_OPEN_FAILED', `cannot open ${path} for appending`, cause);
     }
     try {
       const size = (await handle.stat()).size;
@@ -300,7 +298,7 @@ export class FileSink implements RecordSink {
     } catch (cause) {
       await handle.close().catch(() => undefined);
       if (isKefuError(cause)) throw cause;
-      throw fileSinkError('SINK_FILE_OPEN_FAILED', `cannot check or repair ${path}`, { cause });
+      throw fileFailure('SINK_FILE_OPEN_FAILED', `cannot check or repair ${path}`, cause);
     }
   }
 
@@ -314,4 +312,14 @@ export class FileSink implements RecordSink {
       await file.handle.close();
     }
   }
+}
+
+/** A file-system failure as this package's error; a full disk is SINK_FILE_DISK_FULL, said in words. */
+function fileFailure(code: FileSinkErrorCode, message: string, cause: unknown) {
+  if (isDiskFull(cause)) {
+    return fileSinkError('SINK_FILE_DISK_FULL', `${diskFullPrefix(cause)}${message} (${(cause as Error).message})`, {
+      cause,
+    });
+  }
+  return fileSinkError(code, message, { cause });
 }

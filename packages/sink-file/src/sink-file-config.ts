@@ -19,7 +19,7 @@ function isTimeZone(value: string): boolean {
  * {@link FileSink}. Validated by zod; errors name the field.
  */
 export const FileSinkConfigSchema = z
-  .object({
+  .strictObject({
     /** Instance id (unique in one runtime); the plugin sets it from the config. */
     id: z
       .string()

@@ -177,14 +177,15 @@ describe('FileSink contract details', () => {
     await sink.close();
   });
 
-  it('fails a write on a full disk with a typed, retryable error and keeps writing other files', async () => {
+  it('fails a write on a full disk with a typed, retryable error saying "disk full" and the path, and keeps writing other files', async () => {
     // /dev/full returns a real ENOSPC for every write.
     await symlink('/dev/full', join(dir, 'broken.jsonl'));
     const sink = new FileSink({ dir, path: '{provider}.jsonl' });
     const broken = makeRecords(2, { provider: 'broken', account: 'a' });
     const healthy = makeRecords(2, { provider: 'healthy', account: 'a' });
     const error = await errorOf(sink.write(batchOf(broken)));
-    expect(isKefuError(error) && error.code).toBe('SINK_FILE_WRITE_FAILED');
+    expect(isKefuError(error) && error.code).toBe('SINK_FILE_DISK_FULL');
+    expect((error as Error).message).toMatch(/^disk full: appending \d+ bytes to \S*broken\.jsonl failed \(ENOSPC/);
     expect(isKefuError(error) && error.retryable).toBe(true);
     await sink.write(batchOf(healthy));
     await sink.close();

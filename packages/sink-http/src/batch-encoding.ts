@@ -15,16 +15,18 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The batch's idempotency key: SHA-256 (hex) of the checkpoint key, the first and last
- * record ids, the record count and the checkpoint. It depends only on what the batch
- * is, so it is identical across retries and when a restart replays the same batch.
+ * record ids, the record count and the checkpoint's position. It depends only on what the
+ * batch is, so it is identical across retries and when a restart replays the same batch
+ * (the sync's `requested` range, which the next run may change, is left out).
  */
 export function batchIdempotencyKey(batch: RecordBatch): string {
+  const { requested: _requested, ...position } = batch.checkpoint;
   const identity = {
     checkpointKey: batch.checkpointKey,
     first: batch.records[0]?.id ?? null,
     last: batch.records.at(-1)?.id ?? null,
     count: batch.records.length,
-    checkpoint: batch.checkpoint,
+    checkpoint: position,
   };
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');
 }

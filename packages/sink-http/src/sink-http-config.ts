@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { httpSinkError } from './errors.js';
 
 /** Back-off of retried deliveries (exponential with jitter, see @kefu/core `RetryPolicy`). */
-export const HttpSinkRetrySchema = z.object({
+export const HttpSinkRetrySchema = z.strictObject({
   /** Attempts in total, the first included (1 = no retry). */
   maxAttempts: z
     .number()
@@ -23,7 +23,7 @@ export const HttpSinkRetrySchema = z.object({
  * {@link HttpSink}. Validated by zod; errors name the field.
  */
 export const HttpSinkConfigSchema = z
-  .object({
+  .strictObject({
     /** Instance id (unique in one runtime); the plugin sets it from the config. */
     id: z
       .string()
@@ -56,7 +56,7 @@ export const HttpSinkConfigSchema = z
       .default({})
       .describe('Extra request headers (e.g. Authorization); sensitive values are redacted in logs.'),
     timeouts: z
-      .object({
+      .strictObject({
         connectMs: z.number().int().positive().default(10_000).describe('TCP/TLS connect timeout.'),
         /** Limit for the response headers and for the response body each. */
         responseMs: z

@@ -26,7 +26,7 @@ export const NatsCredentialsSchema = z.strictObject({
 });
 
 /** Configuration of {@link NatsJetStreamSink} (also the plugin's `config` block). */
-export const NatsSinkConfigSchema = z.object({
+export const NatsSinkConfigSchema = z.strictObject({
   /** Instance id (unique in one runtime); the plugin sets it from the config. */
   id: z.string().min(1).default('nats'),
   /** One or more `nats://host:port` URLs. */

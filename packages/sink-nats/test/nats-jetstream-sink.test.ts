@@ -1,12 +1,11 @@
 import { createServer } from 'node:net';
 import { createKefu, isKefuError, type KefuRecord, type RecordBatch } from '@kefu/core';
-import { integrationServer, makeRecords } from '@kefu/testkit';
+import { integrationServer, makeRecords, startTcpProxy } from '@kefu/testkit';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NatsJetStreamSink, plugin } from '../src/index.js';
 import { deleteStream, readStream, uniqueStreamName, uniqueSubjectPrefix } from './jetstream-stream.js';
-import { startTcpProxy } from './tcp-proxy.js';
 
 const nats = await integrationServer('nats');
 

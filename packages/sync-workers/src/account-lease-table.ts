@@ -1,3 +1,4 @@
+import { type RetryPolicy, retryWithBackoff } from '@kefu/core';
 import type { Pool, PoolClient } from 'pg';
 import { toWorkersDatabaseError } from './postgres-errors.js';
 
@@ -47,6 +48,9 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     client.release();
   }
 }
+
+/** Retries of one lease-table statement whose connection was lost (about 1.5 s at most). */
+const LOST_CONNECTION_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, jitter: 1 };
 
 /** Quotes a validated identifier (the config schema allows only `[a-z_][a-z0-9_]*`). */
 function quoted(identifier: string): string {
@@ -251,11 +255,22 @@ export class AccountLeaseTable {
     });
   }
 
+  /**
+   * Runs one statement, retrying a lost connection (restart, failover, a terminated
+   * backend) on a new one a few times: every statement here is safe to repeat (a claim
+   * repeated after a lost answer leaves a lease that expires; a release repeated reports
+   * the lease as lost).
+   */
   async #query<T>(doing: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw toWorkersDatabaseError(error, `${doing} (${this.#name})`);
-    }
+    return retryWithBackoff(
+      async () => {
+        try {
+          return await run();
+        } catch (error) {
+          throw toWorkersDatabaseError(error, `${doing} (${this.#name})`);
+        }
+      },
+      { policy: LOST_CONNECTION_RETRY },
+    );
   }
 }

@@ -18,10 +18,16 @@ import { AccountLeaseTable, type ClaimedAccount, type WorkAccountKey } from './a
 import { syncWorkersError } from './errors.js';
 import { parseSyncWorkerSettings, type SyncWorkerSettings, type SyncWorkerSettingsInput } from './worker-config.js';
 
-/** Tuning passed through to core's `runSync` for every leased account. */
+/** Tuning passed through to core's `runSync` for every leased account (and what to do with invalid records). */
 export type WorkerSyncTuning = Pick<
   SyncOptions,
-  'batchSize' | 'maxBatchWaitMs' | 'prefetchPages' | 'maxInFlightBatches' | 'retry'
+  | 'batchSize'
+  | 'maxBatchWaitMs'
+  | 'prefetchPages'
+  | 'maxInFlightBatches'
+  | 'retry'
+  | 'onInvalidRecord'
+  | 'deadLetterPath'
 >;
 
 /** Options of {@link SyncWorker}: the settings plus the runtime pieces it drives. */
@@ -34,8 +40,10 @@ export interface SyncWorkerOptions extends SyncWorkerSettingsInput {
   sinks: readonly RecordSink[];
   /** Where checkpoints live: must be shared by the fleet (e.g. the @kefu/sink-db `DatabaseSink`). */
   checkpoints: CheckpointStore;
-  /** Start of the range for accounts without a checkpoint. */
+  /** Start of the range for accounts without a checkpoint (a stopped sync's stored range wins). */
   from: Date;
+  /** True when `from` is a default, not asked for: no warning when an account resumes its stored range. */
+  fromIsDefault?: boolean;
   /** End of the range (default: now, when the account is claimed). */
   to?: Date;
   /** Batch size, prefetch, retries of each account's sync. */
@@ -123,7 +131,8 @@ export class SyncWorker {
 
   /** Validates the options (WORKERS_CONFIG_INVALID / WORKERS_NO_ACCOUNTS); nothing runs before {@link run}. */
   constructor(options: SyncWorkerOptions) {
-    const { pool, providers, sinks, checkpoints, from, to, sync, logger, signal, onEvent, ...settings } = options;
+    const { pool, providers, sinks, checkpoints, from, fromIsDefault, to, sync, logger, signal, onEvent, ...settings } =
+      options;
     this.settings = parseSyncWorkerSettings(settings);
     if (!(from instanceof Date) || Number.isNaN(from.getTime())) {
       throw syncWorkersError('WORKERS_CONFIG_INVALID', 'sync worker: `from` must be a valid Date');
@@ -232,7 +241,7 @@ export class SyncWorker {
       this.#finishWithoutSync(claim, target);
       return;
     }
-    const { sinks, checkpoints, from, to, sync } = this.#options;
+    const { sinks, checkpoints, from, fromIsDefault, to, sync } = this.#options;
     const run = runSync({
       job: this.settings.job,
       targets: [{ provider, account: claim.account }],
@@ -240,6 +249,7 @@ export class SyncWorker {
       sinks: [...sinks],
       checkpoints,
       from,
+      ...(fromIsDefault ? { fromIsDefault } : {}),
       to: to ?? new Date(),
       logger: this.#logger,
       ...sync,

@@ -9,7 +9,7 @@ export const TableNameSchema = z
 
 /** Options of {@link SyncWorker} that are plain values (validated by zod). */
 export const SyncWorkerSettingsSchema = z
-  .object({
+  .strictObject({
     /** Job name: accounts, leases and checkpoints are kept per job (checkpoint key `job/provider/account`). */
     job: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'use letters, digits, `_`, `.` and `-`'),
     /** This worker's name in `lease_owner` (default `<host>:<pid>:<random>`). */

@@ -30,7 +30,13 @@ export function openWorkerPool(url: string, options: WorkerPoolOptions = {}): pg
   }
   if (parsed.password) registerSecret(decodeURIComponent(parsed.password));
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 4 });
-  // An idle client losing its server must not crash the process: the next query reports it.
+  // A client losing its server (restart, failover, pg_terminate_backend) emits 'error': on
+  // the pool when idle, on the client itself while checked out, where pg attaches no
+  // listener (an unhandled 'error' event would end the process). The query in flight or
+  // the next one fails instead, as WORKERS_DATABASE_UNREACHABLE, and pg drops the client.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return pool;
 }

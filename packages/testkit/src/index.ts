@@ -5,3 +5,4 @@ export * from './integration-servers.js';
 export * from './readme-snippets.js';
 export * from './scripted-platform.js';
 export * from './scripted-source.js';
+export * from './tcp-proxy.js';

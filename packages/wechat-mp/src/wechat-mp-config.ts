@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { wechatMpError } from './errors.js';
 
 /** One Official Account: its app id and secret (the secret is registered for redaction). */
-export const WechatMpAccountSchema = z.object({
+export const WechatMpAccountSchema = z.strictObject({
   appId: z.string().min(1, 'appId is required (the AppID of the Official Account, e.g. wx1234…)'),
   secret: z.string().min(1, 'secret is required (the AppSecret of the Official Account)'),
   name: z.string().optional(),
@@ -13,8 +13,8 @@ export type WechatMpAccount = z.infer<typeof WechatMpAccountSchema>;
 
 /** Where access tokens are kept: this process's memory, or a 0600 file shared by the processes of one host. */
 export const TokenStoreConfigSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('memory') }),
-  z.object({
+  z.strictObject({ type: z.literal('memory') }),
+  z.strictObject({
     type: z.literal('file'),
     path: z.string().min(1),
     staleLockMs: z.number().int().positive().optional(),
@@ -24,7 +24,7 @@ export const TokenStoreConfigSchema = z.discriminatedUnion('type', [
 
 /** The configuration of the wechat-mp provider (one instance may serve several app ids). */
 export const WechatMpConfigSchema = z
-  .object({
+  .strictObject({
     accounts: z.array(WechatMpAccountSchema).min(1, 'configure at least one account { appId, secret }'),
     baseUrl: z.url().default('https://api.weixin.qq.com'),
     tokenEndpoint: z.enum(['stable', 'classic']).default('stable'),
@@ -35,13 +35,13 @@ export const WechatMpConfigSchema = z
     /** Records per request (default msglist 2 000, 2015 50, legacy 1000); capped at the API's limit (10 000, 50, 1000). */
     pageSize: z.number().int().positive().optional(),
     timeouts: z
-      .object({
+      .strictObject({
         connectMs: z.number().int().positive().default(10_000),
         requestMs: z.number().int().positive().default(30_000),
       })
       .default({ connectMs: 10_000, requestMs: 30_000 }),
     retry: z
-      .object({
+      .strictObject({
         maxAttempts: z.number().int().min(1).default(6),
         baseDelayMs: z.number().int().nonnegative().default(200),
         maxDelayMs: z.number().int().nonnegative().default(30_000),

@@ -8,10 +8,39 @@ export function cliLogger(io: CliIo, level: LogLevel): KefuLogger {
   return createJsonLogger({ level, write: (line) => io.stderr.write(`${line}\n`) });
 }
 
+/** A command's `--log-level` flag (unset when not given) and its default. */
+export interface LogLevelChoice {
+  flag: LogLevel | undefined;
+  fallback: LogLevel;
+}
+
+function isLogLevelChoice(value: KefuLogger | LogLevelChoice): value is LogLevelChoice {
+  return 'fallback' in value;
+}
+
 /**
- * Loads the runtime from a config file given relative to the CLI's working directory.
- * Plugins installed next to the config win; the built-in ones come with the CLI.
+ * The level a command logs at: its `--log-level` flag, else the config's `logger.level`,
+ * else the command's own default.
  */
-export function loadCliRuntime(configPath: string, io: CliIo, logger: KefuLogger): Promise<Kefu> {
-  return loadKefu(resolve(io.cwd, configPath), { logger, env: io.env, bundledPlugins: BUNDLED_PLUGINS });
+export function effectiveLogLevel(
+  flag: LogLevel | undefined,
+  fileLevel: LogLevel | undefined,
+  fallback: LogLevel,
+): LogLevel {
+  return flag ?? fileLevel ?? fallback;
+}
+
+/**
+ * Loads the runtime from a config file given relative to the CLI's working directory, with
+ * a JSON logger on stderr at {@link effectiveLogLevel} (or the logger given). Plugins
+ * installed next to the config win; the built-in ones come with the CLI.
+ */
+export function loadCliRuntime(configPath: string, io: CliIo, logger: KefuLogger | LogLevelChoice): Promise<Kefu> {
+  return loadKefu(resolve(io.cwd, configPath), {
+    logger: isLogLevelChoice(logger)
+      ? (fileLevel) => cliLogger(io, effectiveLogLevel(logger.flag, fileLevel, logger.fallback))
+      : logger,
+    env: io.env,
+    bundledPlugins: BUNDLED_PLUGINS,
+  });
 }

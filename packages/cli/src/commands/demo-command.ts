@@ -7,6 +7,7 @@ import { plugin as sinkFile } from '@kefu/sink-file';
 import { plugin as wechatMp } from '@kefu/wechat-mp';
 import { plugin as youmi } from '@kefu/youmi';
 import type { CliIo } from '../cli.js';
+import { failureReport } from '../cli-errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { exitCodeOfSummary } from './sync-command.js';
 
@@ -107,7 +108,10 @@ export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Pr
     const run = kefu.sync({ from, to, batchSize: 1000, handleProcessSignals: true });
     const syncSummary = await run.done;
     const failures = syncSummary.targets.filter((t) => t.status !== 'done');
-    for (const failure of failures) say(`${failure.target}: ${failure.status} ${JSON.stringify(failure.error ?? '')}`);
+    for (const failure of failures) {
+      const report = failure.error === undefined ? undefined : failureReport(failure.error);
+      say(`${failure.target}: ${failure.status}${report ? ` — ${report.code}: ${report.message}` : ''}`);
+    }
 
     const sink = kefu.sink('sqlite');
     const records = sink instanceof DatabaseSink ? await readAllRecords(sink) : [];

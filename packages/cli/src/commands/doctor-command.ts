@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import {
   hasCapability,
+  isConnectionLoss,
   isKefuError,
   type Kefu,
   type KefuProvider,
@@ -9,7 +10,7 @@ import {
   silentLogger,
 } from '@kefu/core';
 import type { CliIo } from '../cli.js';
-import { exitCodeOf } from '../cli-errors.js';
+import { exitCodeOf, failureReport } from '../cli-errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { loadCliRuntime } from './cli-runtime.js';
 
@@ -19,20 +20,82 @@ export interface DoctorCommandOptions {
   json?: boolean;
 }
 
+/** What kind of problem a failed check found, so each reads differently. */
+export type DoctorProblem =
+  | 'YAML syntax'
+  | 'JSON syntax'
+  | 'invalid config'
+  | 'plugin not installed'
+  | 'unreachable'
+  | 'credentials refused'
+  | 'not found'
+  | 'failed';
+
 /** One check's outcome. */
 interface DoctorCheck {
   name: string;
   ok: boolean;
+  /** False when the component has no probe: configured, but nothing was tried. */
+  probed?: boolean;
+  problem?: DoctorProblem;
   message: string;
   fix?: string;
   code?: string;
 }
 
-function failed(name: string, error: unknown): DoctorCheck {
-  if (isKefuError(error)) {
-    return { name, ok: false, message: error.message, code: error.code, ...(error.fix ? { fix: error.fix } : {}) };
+/** Credential errors of platforms that say so only by their own code (the rest end in _AUTH_FAILED / _REJECTED). */
+const REFUSED_CREDENTIAL_CODES = new Set(['WECHAT_40001', 'WECHAT_40013', 'WECHAT_40125', 'WECHAT_40164']);
+
+/**
+ * The kind of problem an error shows, from its code and shape (generic: no provider's
+ * probe is special-cased): a file that does not parse, a package that is not installed, a
+ * server that cannot be reached, credentials it refused, something it does not have.
+ */
+export function doctorProblem(error: unknown): DoctorProblem {
+  if (!isKefuError(error)) return isConnectionLoss(error) ? 'unreachable' : 'failed';
+  const { code, details } = error;
+  if (code === 'KEFU_CONFIG_INVALID' && (details.format === 'YAML' || details.format === 'JSON')) {
+    return `${details.format} syntax`;
   }
-  return { name, ok: false, message: redactText(error instanceof Error ? error.message : String(error)) };
+  if (code === 'KEFU_PLUGIN_NOT_FOUND') return 'plugin not installed';
+  if (code.endsWith('_CONFIG_INVALID')) return 'invalid config';
+  const status = details.status;
+  if (
+    code.endsWith('_AUTH_FAILED') ||
+    code.endsWith('_REJECTED') ||
+    REFUSED_CREDENTIAL_CODES.has(code) ||
+    status === 401 ||
+    status === 403
+  ) {
+    return 'credentials refused';
+  }
+  if (code.endsWith('_NOT_FOUND')) return 'not found';
+  if (
+    code.endsWith('_UNAVAILABLE') ||
+    code.endsWith('_UNREACHABLE') ||
+    code.endsWith('_TIMEOUT') ||
+    code === 'KEFU_HTTP_NETWORK' ||
+    isConnectionLoss(error)
+  ) {
+    return 'unreachable';
+  }
+  return 'failed';
+}
+
+function failed(name: string, error: unknown): DoctorCheck {
+  const problem = doctorProblem(error);
+  if (isKefuError(error)) {
+    const report = failureReport(error);
+    return {
+      name,
+      ok: false,
+      problem,
+      message: report.message,
+      code: report.code,
+      ...(report.fix ? { fix: report.fix } : {}),
+    };
+  }
+  return { name, ok: false, problem, message: redactText(error instanceof Error ? error.message : String(error)) };
 }
 
 /** Proves credentials and connectivity: the provider's own check, else a harmless read. */
@@ -85,11 +148,11 @@ export async function runDoctorCommand(options: DoctorCommandOptions, io: CliIo)
         const name = `sink ${sink.id}`;
         try {
           await sink.check?.();
-          checks.push({
-            name,
-            ok: true,
-            message: sink.check ? 'ready to accept data' : 'configured (no probe available)',
-          });
+          checks.push(
+            sink.check
+              ? { name, ok: true, message: 'connected: ready to accept data' }
+              : { name, ok: true, probed: false, message: 'configured; this sink has no probe, so nothing was tried' },
+          );
         } catch (error) {
           checks.push(failed(name, error));
           exitCode = ExitCode.Failed;
@@ -110,9 +173,12 @@ export async function runDoctorCommand(options: DoctorCommandOptions, io: CliIo)
     io.stdout.write(`${JSON.stringify({ ok: exitCode === ExitCode.Ok, checks })}\n`);
   } else {
     for (const check of checks) {
+      // ✓ tried and working, • configured but not tried, ✗ tried and failing.
+      const mark = !check.ok ? '✗' : check.probed === false ? '•' : '✓';
+      const problem = check.problem ? `${check.problem}: ` : '';
       const fix = check.fix ? `\n    fix: ${check.fix}` : '';
       io.stdout.write(
-        `${check.ok ? '✓' : '✗'} ${check.name.padEnd(24)} ${check.message}${check.code ? ` [${check.code}]` : ''}${fix}\n`,
+        `${mark} ${check.name.padEnd(24)} ${problem}${check.message}${check.code ? ` [${check.code}]` : ''}${fix}\n`,
       );
     }
   }

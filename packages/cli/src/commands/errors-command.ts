@@ -1,3 +1,4 @@
+import { didYouMean } from '@kefu/core';
 import type { CliIo } from '../cli.js';
 import { usageError } from '../cli-errors.js';
 import { ERROR_CATALOGUES, errorsDocument, findErrorCode } from '../error-catalogues.js';
@@ -15,7 +16,13 @@ export async function runErrorsCommand(
   }
   if (code) {
     const entry = findErrorCode(code.trim().toUpperCase());
-    if (!entry) throw usageError(`unknown error code "${code}"`, 'run `kefu errors` to list every code');
+    if (!entry) {
+      const codes = ERROR_CATALOGUES.flatMap(({ catalogue }) => Object.keys(catalogue));
+      throw usageError(
+        `unknown error code "${code}"${didYouMean(code.trim().toUpperCase(), codes)}`,
+        'run `kefu errors` to list every code',
+      );
+    }
     io.stdout.write(
       `${entry.code} (${entry.packageName})${entry.retryable ? ' — retried automatically' : ''}\n  ${entry.description}\n  fix: ${entry.fix}\n`,
     );

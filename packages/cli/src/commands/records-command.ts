@@ -3,7 +3,7 @@ import type { CliIo } from '../cli.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { NdjsonOutput } from '../ndjson-output.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';
-import { cliLogger, loadCliRuntime } from './cli-runtime.js';
+import { loadCliRuntime } from './cli-runtime.js';
 
 /** Flags of `kefu records`. */
 export interface RecordsCommandOptions {
@@ -14,7 +14,8 @@ export interface RecordsCommandOptions {
   account?: string;
   customer?: string;
   limit?: number;
-  logLevel: LogLevel;
+  /** Unset: the config's `logger.level`, else warn (stdout is for records). */
+  logLevel?: LogLevel;
 }
 
 /**
@@ -26,7 +27,7 @@ export async function runRecordsCommand(options: RecordsCommandOptions, io: CliI
   const from = parseTimeArgument('--from', options.from, now);
   const to = options.to ? parseTimeArgument('--to', options.to, now) : new Date(now);
   checkTimeRange(from, to);
-  const kefu = await loadCliRuntime(options.config, io, cliLogger(io, options.logLevel));
+  const kefu = await loadCliRuntime(options.config, io, { flag: options.logLevel, fallback: 'warn' });
   const controller = new AbortController();
   const interrupt = () => controller.abort();
   process.once('SIGINT', interrupt);

@@ -1,16 +1,10 @@
-import {
-  isKefuError,
-  type LogLevel,
-  redactText,
-  redactValue,
-  type SyncSummary,
-  type SyncTargetSummary,
-} from '@kefu/core';
+import { type LogLevel, redactText, redactValue, type SyncSummary, type SyncTargetSummary } from '@kefu/core';
 import type { CliIo } from '../cli.js';
+import { failureReport } from '../cli-errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { ProgressRenderer } from '../progress-renderer.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';
-import { cliLogger, loadCliRuntime } from './cli-runtime.js';
+import { loadCliRuntime } from './cli-runtime.js';
 
 /** Flags of `kefu sync`. */
 export interface SyncCommandOptions {
@@ -21,10 +15,11 @@ export interface SyncCommandOptions {
   dryRun?: boolean;
   json?: boolean;
   batchSize?: number;
-  logLevel: LogLevel;
+  /** Unset: the config's `logger.level`, else info. */
+  logLevel?: LogLevel;
 }
 
-/** The range synced when no checkpoint exists and `--from` is not given. */
+/** The range synced by a target's first sync when `--from` is not given (later syncs resume their own). */
 const DEFAULT_LOOKBACK = '7d';
 
 /** The exit code a finished sync maps to: stopped 130, any failure 1, any quota stop 3, else 0. */
@@ -35,7 +30,7 @@ export function exitCodeOfSummary(summary: SyncSummary): ExitCodeValue {
   return ExitCode.Ok;
 }
 
-/** A JSON-safe, secret-free form of the summary. */
+/** A JSON-safe, secret-free form of the summary: each failed target with its error's code, message and fix. */
 export function summaryJson(summary: SyncSummary): Record<string, unknown> {
   return redactValue({
     records: summary.records,
@@ -48,31 +43,66 @@ export function summaryJson(summary: SyncSummary): Record<string, unknown> {
       pages: t.pages,
       retries: t.retries,
       errors: t.errors,
-      warnings: t.warnings,
+      invalidRecords: t.invalidRecords,
       ...(t.lagMs === undefined ? {} : { lagMs: t.lagMs }),
+      ...(t.range ? { range: t.range } : {}),
       ...(t.checkpoint ? { checkpoint: t.checkpoint } : {}),
-      ...(t.error ? { error: t.error } : {}),
+      ...(t.error !== undefined ? { error: failureReport(t.error) } : {}),
+      ...(t.status === 'stopped' || t.status === 'quota-exhausted' ? { resume: RESUME_HINT[t.status] } : {}),
+      warnings: t.warnings,
     })),
   }) as Record<string, unknown>;
 }
 
+/** What to do about a target that did not finish. */
+const RESUME_HINT = {
+  stopped: 'run again to resume',
+  'quota-exhausted': "run again after the platform's daily quota resets to resume",
+} as const;
+
 /** Indent of the lines under a target's line (its warnings and error). */
 const DETAIL_INDENT = ' '.repeat(18);
 
-/** A target's summary as text: one line of counts, then its distinct warnings and its error, if any. */
+/**
+ * A target's summary as text: one line of counts (with the invalid records left out and
+ * the warnings), "run again to resume" for one that did not finish, then its distinct
+ * warnings, and for one that did not end `done` its error's code, message and fix.
+ */
 export function targetSummaryLines(t: SyncTargetSummary): string[] {
+  const invalid =
+    t.invalidRecords > 0 ? `, ${t.invalidRecords} invalid record${t.invalidRecords === 1 ? '' : 's'} left out` : '';
   const warnings = t.warnings.count > 0 ? `, ${t.warnings.count} warning${t.warnings.count === 1 ? '' : 's'}` : '';
+  const notStarted = t.status === 'stopped' && t.pages === 0 && t.records === 0;
+  const hint =
+    t.status === 'stopped' || t.status === 'quota-exhausted'
+      ? ` — ${notStarted ? 'not started; ' : ''}${RESUME_HINT[t.status]}`
+      : '';
   const lines = [
-    `${t.status.padEnd(15)} ${t.target}: ${t.records} records, ${t.pages} pages, ${t.retries} retries${warnings}`,
+    `${t.status.padEnd(15)} ${t.target}: ${t.records} records, ${t.pages} pages, ${t.retries} retries${invalid}${warnings}${hint}`,
   ];
-  for (const warning of t.warnings.distinct) {
-    lines.push(redactText(`${DETAIL_INDENT}warning ${warning.code}: ${warning.message}`));
-  }
+  for (const warning of t.warnings.distinct) lines.push(`${DETAIL_INDENT}warning ${warning.code}: ${warning.message}`);
   if (t.error !== undefined && t.status !== 'done') {
-    const described = isKefuError(t.error) ? `${t.error.code}: ${t.error.message}` : String(t.error);
-    lines.push(`${DETAIL_INDENT}error ${redactText(described)}`);
+    const failure = failureReport(t.error);
+    lines.push(`${DETAIL_INDENT}error ${failure.code}: ${failure.message}`);
+    if (failure.fix) lines.push(`${DETAIL_INDENT}fix: ${failure.fix}`);
   }
-  return lines;
+  return lines.map((line) => redactText(line));
+}
+
+/** The summary for people: {@link targetSummaryLines} per target, then the totals and what did not finish. */
+export function summaryText(summary: SyncSummary, options: { dryRun?: boolean } = {}): string {
+  const lines = summary.targets.flatMap(targetSummaryLines);
+  const failed = summary.targets.filter((t) => t.status === 'failed').length;
+  const stopped = summary.targets.filter((t) => t.status === 'stopped' || t.status === 'quota-exhausted').length;
+  const verb = options.dryRun ? 'read (dry run)' : 'synced';
+  const outcome = [
+    failed > 0 ? `${failed} target${failed === 1 ? '' : 's'} failed (see above)` : '',
+    stopped > 0 ? `${stopped} stopped (run again to resume)` : '',
+  ].filter(Boolean);
+  lines.push(
+    `${verb} ${summary.records} records in ${(summary.durationMs / 1000).toFixed(1)} s${outcome.length > 0 ? ` — ${outcome.join(', ')}` : ''}`,
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 /** `kefu sync`: an incremental sync with progress, then a summary. */
@@ -81,11 +111,13 @@ export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Pr
   const to = options.to ? parseTimeArgument('--to', options.to, now) : new Date(now);
   const from = parseTimeArgument('--from', options.from ?? DEFAULT_LOOKBACK, now);
   checkTimeRange(from, to);
-  const logger = cliLogger(io, options.logLevel);
-  const kefu = await loadCliRuntime(options.config, io, logger);
+  const kefu = await loadCliRuntime(options.config, io, { flag: options.logLevel, fallback: 'info' });
+  const logger = kefu.logger;
   try {
     const run = kefu.sync({
       from,
+      // Without --from, a target resuming a stopped sync's range is not warned about the default.
+      fromIsDefault: options.from === undefined,
       to,
       ...(options.provider ? { providers: options.provider } : {}),
       ...(options.batchSize ? { batchSize: options.batchSize } : {}),
@@ -97,15 +129,8 @@ export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Pr
     const summary = await run.done;
     subscription.unsubscribe();
     renderer.finish();
-    if (options.json) {
-      io.stdout.write(`${JSON.stringify(summaryJson(summary))}\n`);
-    } else {
-      const lines = summary.targets.flatMap(targetSummaryLines);
-      const verb = options.dryRun ? 'read (dry run)' : 'synced';
-      io.stderr.write(
-        `${lines.join('\n')}\n${verb} ${summary.records} records in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
-      );
-    }
+    if (options.json) io.stdout.write(`${JSON.stringify(summaryJson(summary))}\n`);
+    else io.stderr.write(summaryText(summary, { dryRun: options.dryRun ?? false }));
     return exitCodeOfSummary(summary);
   } finally {
     await kefu.close();

@@ -21,7 +21,7 @@ import { usageError } from '../cli-errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';
 import { BUNDLED_PLUGINS } from './bundled-plugins.js';
-import { cliLogger } from './cli-runtime.js';
+import { cliLogger, effectiveLogLevel } from './cli-runtime.js';
 
 /** Flags of `kefu worker`. */
 export interface WorkerCommandOptions {
@@ -43,7 +43,8 @@ export interface WorkerCommandOptions {
   database?: string;
   /** Print worker events as NDJSON on stdout. */
   json?: boolean;
-  logLevel: LogLevel;
+  /** Unset: the config's `logger.level`, else info. */
+  logLevel?: LogLevel;
 }
 
 const DEFAULT_LOOKBACK = '7d';
@@ -111,9 +112,9 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
   const from = parseTimeArgument('--from', options.from ?? DEFAULT_LOOKBACK, now);
   const to = options.to ? parseTimeArgument('--to', options.to, now) : undefined;
   if (to) checkTimeRange(from, to);
-  const logger = cliLogger(io, options.logLevel);
   const configPath = resolve(io.cwd, options.config);
   const config = await readKefuConfigFile(configPath, { env: io.env });
+  const logger = cliLogger(io, effectiveLogLevel(options.logLevel, config.logger?.level, 'info'));
   const database = databaseSinkOf(config.sinks, options.database);
 
   // Token refreshes hold a connection for the lock while they call WeChat: one per syncing account, plus claims and heartbeats.
@@ -153,11 +154,16 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
       sinks: runtime.sinks(),
       checkpoints: runtime.sink(database.id) as unknown as CheckpointStore,
       from,
+      fromIsDefault: options.from === undefined,
       ...(to ? { to } : {}),
       sync: {
         ...(config.sync?.batchSize !== undefined ? { batchSize: config.sync.batchSize } : {}),
         ...(config.sync?.prefetchPages !== undefined ? { prefetchPages: config.sync.prefetchPages } : {}),
         ...(config.sync?.maxBatchWaitMs !== undefined ? { maxBatchWaitMs: config.sync.maxBatchWaitMs } : {}),
+        ...(config.sync?.onInvalidRecord !== undefined ? { onInvalidRecord: config.sync.onInvalidRecord } : {}),
+        ...(config.sync?.deadLetterPath !== undefined
+          ? { deadLetterPath: resolve(dirname(configPath), config.sync.deadLetterPath) }
+          : {}),
       },
       logger,
       onEvent: (event) => {

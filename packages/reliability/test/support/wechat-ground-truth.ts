@@ -32,3 +32,27 @@ export function expectedWechatIds(emulator: RunningEmulator, appId: string, from
   }
   return ids;
 }
+
+/** The raw records of `[from, to)` with the id the provider derives for each (see {@link expectedWechatIds}). */
+export function expectedWechatRecords(
+  emulator: RunningEmulator,
+  appId: string,
+  from: Date,
+  to: Date,
+): Array<{ id: string; raw: { openid: string; time: number } }> {
+  const out: Array<{ id: string; raw: { openid: string; time: number } }> = [];
+  const splitter = new DayWindowSplitter();
+  for (const window of splitter.windows(Math.ceil(from.getTime() / 1000), Math.ceil(to.getTime() / 1000))) {
+    const counter = new OccurrenceCounter();
+    const raws = emulator.wechat.expectedRecords({
+      appId,
+      from: new Date(window.start * 1000),
+      to: new Date(window.end * 1000),
+    });
+    for (const raw of raws) {
+      const identity = recordIdentity(appId, { ...raw });
+      out.push({ id: recordId(identity, counter.next(identity, raw.time)), raw });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type RunningEmulator, startEmulator } from '@kefu/emulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// `kefu sync` (the built binary) whose sink cannot work: the end-of-run summary must say
+// why, per target — the error's code, its message and the fix — in text and in JSON.
+
+const BIN = resolve(fileURLToPath(import.meta.url), '../../dist/bin.js');
+
+function run(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((settle, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => settle({ code, stdout, stderr }));
+  });
+}
+
+describe('kefu sync summary: failures say why', () => {
+  let emulator: RunningEmulator;
+  let dir: string;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ seed: 'cli-summary', wechat: { accounts: 2, days: 2, recordsPerDay: 60 } });
+    dir = await mkdtemp(join(tmpdir(), 'kefu-cli-summary-'));
+    // A path through a regular file: SQLite cannot open it, whatever the user's rights.
+    await writeFile(join(dir, 'not-a-directory'), '');
+    await writeFile(
+      join(dir, 'kefu.json'),
+      JSON.stringify({
+        providers: [
+          {
+            use: '@kefu/wechat-mp',
+            id: 'wx',
+            config: { baseUrl: emulator.wechat.baseUrl, accounts: emulator.wechat.accounts },
+          },
+        ],
+        sinks: [{ use: '@kefu/sink-db', id: 'db', config: { url: './not-a-directory/kefu.db' } }],
+        checkpoints: { use: 'file', path: './checkpoints.json' },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('given a sink that cannot open its database, when syncing, then each failed target shows its code, message and fix and the run exits 1', async () => {
+    const result = await run(['sync', '-c', 'kefu.json', '--from', '2d'], dir);
+    expect(result.code).toBe(1);
+    for (const account of emulator.wechat.accounts) {
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `failed +wx/${account.appId}: 0 records.*\\n +error SINK_DB_AUTH_FAILED: sink db failed to write \\d+ records of default/wx/${account.appId}: .*not-a-directory.*\\n +fix: Check the user and password in \`url\``,
+        ),
+      );
+    }
+    expect(result.stderr).toMatch(/synced 0 records in [\d.]+ s — 2 targets failed \(see above\)\n$/);
+  });
+
+  it('given the same failure with --json, when syncing, then each target carries error { code, message, fix }', async () => {
+    const result = await run(['sync', '-c', 'kefu.json', '--from', '2d', '--json'], dir);
+    expect(result.code).toBe(1);
+    const summary = JSON.parse(result.stdout) as {
+      targets: Array<{ status: string; error: { code: string; message: string; fix: string } }>;
+    };
+    expect(summary.targets).toHaveLength(2);
+    for (const target of summary.targets) {
+      expect(target.status).toBe('failed');
+      expect(target.error).toMatchObject({
+        code: 'SINK_DB_AUTH_FAILED',
+        message: expect.stringContaining('not-a-directory'),
+        fix: expect.stringContaining('SQLite file path and its permissions'),
+      });
+    }
+  });
+});
