@@ -5,7 +5,8 @@ import { validGzipPrefix } from './gzip-members.js';
  * Crash repair on open. A batch is acknowledged only after its append (and its fsync), so
  * anything after the last complete record is a torn, unacknowledged append: cutting it off
  * never loses an acknowledged record, and it keeps every file parsable after a kill -9 or
- * a power loss. Complete records before the cut may belong to that unacknowledged batch
+ * a power loss. A file cut to 0 bytes holds no records (for `.gz`, `gunzip` calls an empty
+ * file truncated; skip it). Complete records before the cut may belong to that unacknowledged batch
  * (a kill can stop a write between pages); the restarted sync writes it again.
  */
 

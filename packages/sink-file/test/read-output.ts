@@ -61,6 +61,9 @@ export function parseCsv(text: string): string[][] {
 /** Decodes one file (gunzip when `.gz`) into records; throws if any part does not parse. */
 export async function readRecordsOf(path: string): Promise<KefuRecord[]> {
   let bytes = await readFile(path);
+  // A writer killed right after opening a rotated file (or whose first member was torn and
+  // cut by repair) leaves an empty file: no records, although gunzip calls it truncated.
+  if (bytes.length === 0) return [];
   if (path.endsWith('.gz')) bytes = gunzipSync(bytes);
   const text = bytes.toString('utf8');
   if (path.endsWith('.csv') || path.endsWith('.csv.gz') || /\.csv\b/.test(path)) {
