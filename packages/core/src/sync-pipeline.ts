@@ -2,6 +2,7 @@ import { coreError } from './errors.js';
 import { JsonlAppendFile } from './jsonl-append-file.js';
 import { silentLogger } from './logger.js';
 import { defaultRetryPolicy } from './retry.js';
+import { transactionalCheckpointSink } from './sink.js';
 import { SyncProgress } from './sync-progress.js';
 import { recordRequestedRanges, syncCheckpointKey } from './sync-resume.js';
 import { SyncStopController } from './sync-stop-controller.js';
@@ -133,9 +134,7 @@ export function runSync(options: SyncOptions): SyncRun {
         : undefined,
     // The checkpoint store may be one of the sinks, committing each batch's checkpoint with
     // its records (exactly-once): it then writes after the other sinks, and no separate save.
-    checkpointSink: options.dryRun
-      ? undefined
-      : options.sinks.find((sink) => (sink as unknown) === options.checkpoints && sink.guarantee === 'exactly-once'),
+    checkpointSink: options.dryRun ? undefined : transactionalCheckpointSink(options.sinks, options.checkpoints),
   };
 
   const run = async (): Promise<SyncSummary> => {

@@ -4,7 +4,7 @@ import type { JsonlAppendFile } from './jsonl-append-file.js';
 import type { KefuLogger } from './logger.js';
 import type { InvalidRecord, RecordStream, RecordStreamOptions } from './record-stream.js';
 import { backoffDelay, type RetryPolicy, retryWithBackoff, sleep } from './retry.js';
-import type { RecordSink } from './sink.js';
+import type { TransactionalSink } from './sink.js';
 import { type PipeToSinksOptions, pipeToSinks } from './sink-operators.js';
 import { countWarning, errorJson, type SyncProgress } from './sync-progress.js';
 import { resumedRange, syncCheckpointKey } from './sync-resume.js';
@@ -33,7 +33,7 @@ export interface TargetRunContext {
   /** Where invalid records go under `onInvalidRecord: 'dead-letter'` (absent in a dry run). */
   deadLetters: JsonlAppendFile | undefined;
   /** The sink that commits each batch's checkpoint with its records, when one does (never in a dry run). */
-  checkpointSink: RecordSink | undefined;
+  checkpointSink: TransactionalSink | undefined;
 }
 
 /** The range a target syncs over, as stored in its checkpoints. */
