@@ -14,6 +14,7 @@ export * from './logger.js';
 export * from './plugin.js';
 export * from './plugin-loader.js';
 export * from './provider.js';
+export * from './provider-base.js';
 export * from './query.js';
 export * from './record.js';
 export * from './record-stream.js';

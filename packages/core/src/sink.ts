@@ -1,4 +1,5 @@
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
+import { coreError, type KefuError } from './errors.js';
 import type { KefuRecord, StreamKey } from './record.js';
 
 /**
@@ -80,6 +81,14 @@ export function transactionalCheckpointSink(
   checkpoints: CheckpointStore,
 ): TransactionalSink | undefined {
   return isTransactionalSink(checkpoints) && sinks.includes(checkpoints) ? checkpoints : undefined;
+}
+
+/**
+ * The error of a write after `close()`, the same for every sink: KEFU_SINK_CLOSED with
+ * `what` named (`sinkClosedError(\`file sink ${this.id}\`)` → "file sink out is closed").
+ */
+export function sinkClosedError(what: string): KefuError {
+  return coreError('KEFU_SINK_CLOSED', `${what} is closed; create a new sink`);
 }
 
 /** First buffer size of {@link encodeUtf8Lines}; it doubles as needed. */
