@@ -15,8 +15,8 @@ import {
   type WorkerSummary,
 } from '@kefu/sync-workers';
 import { parseWechatMpConfig, WechatMpProvider } from '@kefu/wechat-mp';
-import type { CliIo } from '../cli.js';
 import { usageError } from '../cli-errors.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';
 import { BUNDLED_PLUGINS } from './bundled-plugins.js';
