@@ -11,7 +11,13 @@ import { z } from 'zod';
 import { beijingMidnightSeconds, formatBeijingTime } from './beijing-time.js';
 import { youmiError } from './errors.js';
 import type { YoumiAuthenticator } from './youmi-auth.js';
-import { readEnvelope, TOKEN_INVALID_CODES, TRANSIENT_CODES, YOUMI_CODE_MEANINGS } from './youmi-envelope.js';
+import {
+  readEnvelopeText,
+  TOKEN_INVALID_CODES,
+  TRANSIENT_CODES,
+  YOUMI_CODE_MEANINGS,
+  type YoumiEnvelope,
+} from './youmi-envelope.js';
 import {
   YoumiChatListSchema,
   YoumiCountSchema,
@@ -74,6 +80,17 @@ export interface YoumiCallRequest {
 type Outcome =
   | { kind: 'envelope'; succeed: boolean; code: number; description: string | undefined; values: unknown }
   | { kind: 'token-refused'; status: number };
+
+/** The outcome of an envelope, from a 2xx or from a 4xx that carries one. */
+function envelopeOutcome(envelope: YoumiEnvelope): Outcome {
+  return {
+    kind: 'envelope',
+    succeed: envelope.succeed,
+    code: envelope.errmsg,
+    description: envelope.errdesc ?? undefined,
+    values: envelope.values,
+  };
+}
 
 /** Options of {@link YoumiCaller}. */
 export interface YoumiCallerOptions {
@@ -186,13 +203,7 @@ export class YoumiCaller {
     } catch (error) {
       return this.#outcomeOfStatusError(request.path, error);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const envelope = readEnvelope(json);
+    const envelope = readEnvelopeText(text);
     if (!envelope) {
       throw youmiError(
         'YOUMI_BAD_ENVELOPE',
@@ -201,13 +212,7 @@ export class YoumiCaller {
         { retryable: true, details: { path: request.path } },
       );
     }
-    return {
-      kind: 'envelope',
-      succeed: envelope.succeed,
-      code: envelope.errmsg,
-      description: envelope.errdesc ?? undefined,
-      values: envelope.values,
-    };
+    return envelopeOutcome(envelope);
   }
 
   /** A 4xx carrying an envelope is the platform's answer; a bare 401 refuses the token; the rest is thrown. */
@@ -215,22 +220,8 @@ export class YoumiCaller {
     if (!isKefuError(error) || error.code !== 'KEFU_HTTP_STATUS') throw error;
     const status = error.details.status;
     if (typeof status !== 'number' || status >= 500) throw error;
-    let json: unknown;
-    try {
-      json = JSON.parse(String(error.details.body ?? ''));
-    } catch {
-      json = undefined;
-    }
-    const envelope = readEnvelope(json);
-    if (envelope) {
-      return {
-        kind: 'envelope',
-        succeed: envelope.succeed,
-        code: envelope.errmsg,
-        description: envelope.errdesc ?? undefined,
-        values: envelope.values,
-      };
-    }
+    const envelope = readEnvelopeText(String(error.details.body ?? ''));
+    if (envelope) return envelopeOutcome(envelope);
     // ASP.NET's bearer middleware refuses an invalid token with a bare 401.
     if (status === 401) return { kind: 'token-refused', status };
     throw youmiError(
