@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   defaultRetryPolicy,
+  formatZodIssue,
   type HttpClient,
   type HttpRequest,
   isKefuError,
@@ -12,6 +13,7 @@ import {
   type RetryPolicy,
   retryWithBackoff,
   silentLogger,
+  zodIssueList,
 } from '@kefu/core';
 import type { z } from 'zod';
 import { TOKEN_ERRCODES, wechatMpError } from './errors.js';
@@ -457,10 +459,10 @@ function validateInput<S extends z.ZodType>(schema: S, input: unknown, call: str
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  throw wechatMpError('WECHAT_INVALID_REQUEST', `${call}: ${issue?.path.join('.') || 'value'}: ${issue?.message}`, {
+  throw wechatMpError('WECHAT_INVALID_REQUEST', `${call}: ${formatZodIssue(issue, 'value')}`, {
     details: {
       call,
-      issues: result.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message })),
+      issues: zodIssueList(result.error),
     },
   });
 }

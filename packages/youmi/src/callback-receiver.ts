@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isKefuError, type KefuRecord } from '@kefu/core';
+import { firstZodIssue, isKefuError, type KefuRecord } from '@kefu/core';
 import { filter, merge, Observable, Subject, type Subscription } from 'rxjs';
 import { readBeijingTime } from './beijing-time.js';
 import { normalizeChat } from './chat-normalizer.js';
@@ -215,11 +215,7 @@ export class YoumiCallbackReceiver {
 
 /** Throws YOUMI_CALLBACK_INVALID naming the first bad field. */
 function invalid(kind: string, error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): never {
-  const issue = error.issues[0];
-  throw youmiError(
-    'YOUMI_CALLBACK_INVALID',
-    `not a Youmi ${kind}: ${issue?.path.map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-  );
+  throw youmiError('YOUMI_CALLBACK_INVALID', `not a Youmi ${kind}: ${firstZodIssue(error)}`);
 }
 
 /** A push time as ISO-8601 UTC: Unix seconds (v1) or a Youmi time text (v2); undefined when unreadable. */

@@ -1,4 +1,5 @@
 import type { JsonValue, KefuLogger, KefuRecord, PageSource, PageSourceContext, RecordPage } from '@kefu/core';
+import { formatZodIssue } from '@kefu/core';
 import { z } from 'zod';
 import { parseBeijingTime } from './beijing-time.js';
 import { normalizeChat, parseChat } from './chat-normalizer.js';
@@ -92,7 +93,7 @@ export function parseYoumiPosition(value: JsonValue): YoumiPosition | null {
       'YOUMI_CHECKPOINT_INVALID',
       old
         ? 'the resume position was written by an earlier @kefu/youmi (one cursor for the whole account, which could miss chats); delete the checkpoint and sync again from `from`'
-        : `the resume position is not a Youmi position: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+        : `the resume position is not a Youmi position: ${formatZodIssue(issue)}`,
     );
   }
   return parsed.data;

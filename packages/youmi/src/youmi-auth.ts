@@ -1,5 +1,12 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { type HttpClient, isKefuError, type KefuError, type KefuLogger, registerSecret } from '@kefu/core';
+import {
+  firstZodIssue,
+  type HttpClient,
+  isKefuError,
+  type KefuError,
+  type KefuLogger,
+  registerSecret,
+} from '@kefu/core';
 import { readBeijingTime } from './beijing-time.js';
 import { youmiError } from './errors.js';
 import { readEnvelopeText } from './youmi-envelope.js';
@@ -341,7 +348,7 @@ export class V1Signer implements YoumiAuthenticator {
     if (!values.success) {
       throw youmiError(
         'YOUMI_AUTH_FAILED',
-        `the Youmi v1 token call ${tokenUrl} answered without a usable token: ${values.error.issues[0]?.message ?? 'invalid values'}`,
+        `the Youmi v1 token call ${tokenUrl} answered without a usable token: ${firstZodIssue(values.error, 'values')}`,
         { details: { endpoint: tokenUrl } },
       );
     }

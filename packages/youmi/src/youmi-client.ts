@@ -1,5 +1,6 @@
 import {
   defaultRetryPolicy,
+  formatZodIssue,
   type HttpClient,
   isKefuError,
   type KefuError,
@@ -245,7 +246,7 @@ export class YoumiCaller {
     const issue = parsed.error.issues[0];
     throw youmiError(
       'YOUMI_BAD_ENVELOPE',
-      `Youmi ${path} answered succeed=true with unexpected values: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+      `Youmi ${path} answered succeed=true with unexpected values: ${formatZodIssue(issue)}`,
       { retryable: false, details: { path, field: issue?.path.join('.') } },
     );
   }
