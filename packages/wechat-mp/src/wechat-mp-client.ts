@@ -9,6 +9,7 @@ import {
   type HttpRequest,
   isKefuError,
   type KefuLogger,
+  type PlatformCallOptions,
   type ProviderRetry,
   type RetryPolicy,
   retryWithBackoff,
@@ -59,12 +60,8 @@ export interface WechatMpClientOptions {
   logger?: KefuLogger;
 }
 
-/** Per-call options. */
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Told about every retry of this call (the sync pipeline counts them). */
-  onRetry?: ((retry: ProviderRetry) => void) | undefined;
-}
+/** Per-call options: core's `PlatformCallOptions` (`{ signal, onRetry }`), the same for every platform client. */
+export type CallOptions = PlatformCallOptions;
 
 interface CallSpec<S extends z.ZodType> {
   name: string;

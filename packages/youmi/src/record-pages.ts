@@ -346,7 +346,7 @@ export class YoumiPageSource implements PageSource {
     const fans = new FanList(
       options.fanPageSize,
       async (pageIndex) => {
-        const rows = await client.fansList({ wechatId, pageIndex, pageSize: options.fanPageSize }, signal, onRetry);
+        const rows = await client.fansList({ wechatId, pageIndex, pageSize: options.fanPageSize }, { signal, onRetry });
         return rows.map((row) => fanKeyOf(row, options.fanKeyField));
       },
       options.fansKey,
@@ -493,8 +493,7 @@ export class YoumiPageSource implements PageSource {
         pageSize: options.pageSize,
         pageIndex: at.page,
       },
-      signal,
-      onRetry,
+      { signal, onRetry },
     );
     const previous = new Set(at.last);
     const ids: number[] = [];
