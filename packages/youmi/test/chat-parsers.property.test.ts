@@ -85,7 +85,7 @@ describe('bracketValue (properties)', () => {
         ).toBeUndefined();
         expect(bracketValue(`${prefix}[]`, prefixes)).toBeUndefined();
         // Without its closing bracket (a value ending in `]` would close it).
-        if (!value.endsWith(']')) expect(bracketValue(`${prefix}[${value}`, prefixes)).toBeUndefined();
+        if (!value.trimEnd().endsWith(']')) expect(bracketValue(`${prefix}[${value}`, prefixes)).toBeUndefined();
       }),
     );
   });
