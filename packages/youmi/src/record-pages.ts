@@ -333,7 +333,10 @@ export class YoumiPageSource implements PageSource {
     return { v: 2, from, to, bounded, prior, read: [], fan: 0, key: null, at: null, done: false };
   }
 
-  /** One pass over the fan list from `start`; ends with the `done` page. */
+  /**
+   * One pass over the fan list from `start`; ends with the `done` page. Longer than 100 lines on purpose: one generator
+   * keeps the pass's position and its yields in one place, so every yield carries the state to resume from.
+   */
   async *#pass(
     start: YoumiPosition,
     signal: AbortSignal,
