@@ -23,3 +23,4 @@ export * from './runtime.js';
 export * from './sink.js';
 export * from './sink-operators.js';
 export * from './sync-pipeline.js';
+export * from './token-store.js';

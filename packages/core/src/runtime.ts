@@ -5,7 +5,7 @@ import { FileCheckpointStore, MemoryCheckpointStore } from './checkpoint-stores.
 import { didYouMean } from './did-you-mean.js';
 import { coreError, isKefuError, type KefuError } from './errors.js';
 import type { HttpClient, HttpClientFactory } from './http-client.js';
-import { undiciHttpClientFactory } from './http-client.js';
+import { dispatcherHttpClientFactory, undiciHttpClientFactory } from './http-client.js';
 import {
   BUILT_IN_CHECKPOINT_STORES,
   type CheckpointsConfig,
@@ -70,6 +70,19 @@ export interface KefuOptions {
    * config is falls back to the bundled plugin of that name (the `kefu` CLI passes its built-ins).
    */
   bundledPlugins?: readonly KefuPlugin[];
+  /**
+   * inversify `ContainerModule`s of your own, loaded before the plugins. What they bind
+   * under {@link TOKENS} replaces kefu's default: `Logger`, `HttpClientFactory`,
+   * `HttpDispatcher` (an undici dispatcher for proxies or a custom CA), `Clock`,
+   * `CheckpointStore` (instead of `checkpoints`), `TokenStore` (shared WeChat tokens).
+   */
+  modules?: readonly ContainerModule[];
+  /**
+   * Your application's container: kefu's container becomes its child, so bindings of
+   * yours under {@link TOKENS} are seen (and override defaults like `modules` do) while
+   * kefu's own bindings stay in the child and are released by `close()`.
+   */
+  container?: Container;
 }
 
 /**
@@ -120,6 +133,57 @@ class TrackingHttpClientFactory implements HttpClientFactory {
 function resolveLogger(option: KefuOptions['logger']): KefuLogger {
   if (option && 'info' in option) return option;
   return createJsonLogger({ level: option?.level ?? 'info' });
+}
+
+/** The core services plugins receive in their context. */
+interface CoreServices {
+  logger: KefuLogger;
+  httpClients: TrackingHttpClientFactory;
+  clock: KefuClock;
+}
+
+/** The service bound under `token` (here, by a user module, or in the parent), else `fallback()`. */
+async function boundOr<T>(container: Container, token: symbol, fallback: () => T): Promise<T> {
+  return container.isBound(token) ? container.getAsync<T>(token) : fallback();
+}
+
+/**
+ * Resolves logger, HTTP client factory and clock: bindings from user modules or the
+ * parent container win over the options, which win over the defaults. The runtime's
+ * own (tracking) factory is bound in its container so plugins resolve the same one.
+ */
+async function resolveCoreServices(container: Container, options: KefuOptions): Promise<CoreServices> {
+  const logger = await boundOr(container, TOKENS.Logger, () => resolveLogger(options.logger));
+  const clock = await boundOr(container, TOKENS.Clock, () => options.clock ?? systemClock);
+  const dispatched = container.isBound(TOKENS.HttpDispatcher)
+    ? dispatcherHttpClientFactory(await container.getAsync(TOKENS.HttpDispatcher))
+    : undefined;
+  const factory = await boundOr<HttpClientFactory>(
+    container,
+    TOKENS.HttpClientFactory,
+    () => dispatched ?? options.httpClients ?? undiciHttpClientFactory,
+  );
+  const httpClients = new TrackingHttpClientFactory(factory);
+  if (container.isCurrentBound(TOKENS.HttpClientFactory)) await container.unbindAsync(TOKENS.HttpClientFactory);
+  container.bind<HttpClientFactory>(TOKENS.HttpClientFactory).toConstantValue(httpClients);
+  if (!container.isCurrentBound(TOKENS.Logger)) container.bind<KefuLogger>(TOKENS.Logger).toConstantValue(logger);
+  if (!container.isCurrentBound(TOKENS.Clock)) container.bind<KefuClock>(TOKENS.Clock).toConstantValue(clock);
+  return { logger, httpClients, clock };
+}
+
+/** Loads the user's modules into `container`, naming the one that failed. */
+async function loadUserModules(container: Container, modules: readonly ContainerModule[]): Promise<void> {
+  for (const [index, module] of modules.entries()) {
+    try {
+      await container.loadAsync(module);
+    } catch (error) {
+      throw coreError(
+        'KEFU_CONFIG_INVALID',
+        `modules[${index}] failed to load into the kefu container: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
 }
 
 function isCheckpointStore(value: unknown): value is CheckpointStore {
@@ -349,11 +413,11 @@ function buildModule(instance: LoadedPluginInstance, context: PluginContext): Co
  * ```
  */
 export async function createKefu(options: KefuOptions): Promise<Kefu> {
-  const logger = resolveLogger(options.logger);
   const baseDir = resolve(options.baseDir ?? process.cwd());
-  const clock = options.clock ?? systemClock;
-  const httpClients = new TrackingHttpClientFactory(options.httpClients ?? undiciHttpClientFactory);
   const checkpoints: CheckpointsOption = options.checkpoints ?? { use: 'memory' };
+  const container = new Container(options.container ? { parent: options.container } : {});
+  await loadUserModules(container, options.modules ?? []);
+  const { logger, httpClients, clock } = await resolveCoreServices(container, options);
   // Copies of this version share tokens and the secret registry, so they work together;
   // a copy that disagrees is only refused when a plugin uses it, so name it up front.
   const disagreeing = loadedCoreCopies().filter((copy) => coreMismatch(copy) !== undefined);
@@ -361,6 +425,13 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
     logger.warn(
       `another version of @kefu/core is loaded beside the runtime's ${coreIdentity.version}; plugins defined with it are refused. Install one version (\`npm ls @kefu/core\` shows where each comes from)`,
       { copies: disagreeing.map((copy) => `${copy.version} at ${copy.location}`) },
+    );
+  }
+  const storeFromModules = container.isBound(TOKENS.CheckpointStore);
+  if (storeFromModules && options.checkpoints !== undefined) {
+    throw coreError(
+      'KEFU_CONFIG_INVALID',
+      'checkpoints is set, and a module (or the parent container) also binds TOKENS.CheckpointStore: keep one of them',
     );
   }
 
@@ -379,11 +450,6 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
       ? await loadPluginInstances('checkpoints', [checkpoints], baseDir, bundled)
       : [];
 
-  const container = new Container();
-  container.bind<KefuLogger>(TOKENS.Logger).toConstantValue(logger);
-  container.bind<HttpClientFactory>(TOKENS.HttpClientFactory).toConstantValue(httpClients);
-  container.bind<KefuClock>(TOKENS.Clock).toConstantValue(clock);
-
   const resolved: { providers: KefuProvider[]; sinks: RecordSink[]; store?: CheckpointStore } = {
     providers: [],
     sinks: [],
@@ -399,7 +465,7 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
       };
       await container.loadAsync(buildModule(instance, context));
     }
-    bindBuiltInCheckpointStore(container, checkpoints, baseDir);
+    if (!storeFromModules) bindBuiltInCheckpointStore(container, checkpoints, baseDir);
 
     resolved.providers = matchInstances(
       await resolveAll<KefuProvider>(container, TOKENS.Provider),
@@ -508,7 +574,8 @@ function bindBuiltInCheckpointStore(container: Container, checkpoints: Checkpoin
 }
 
 /** Options of {@link loadKefu}: everything of {@link KefuOptions} but what the file says, plus env. */
-export interface LoadKefuOptions extends Pick<KefuOptions, 'httpClients' | 'clock' | 'bundledPlugins'> {
+export interface LoadKefuOptions
+  extends Pick<KefuOptions, 'httpClients' | 'clock' | 'bundledPlugins' | 'modules' | 'container'> {
   /**
    * Overrides the file's logger; or a function given the file's `logger.level` (undefined
    * when the file sets none) that returns the logger, so a command-line flag, the file and
@@ -543,6 +610,8 @@ export async function loadKefu(configPath: string, options: LoadKefuOptions = {}
     ...(options.httpClients ? { httpClients: options.httpClients } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.bundledPlugins ? { bundledPlugins: options.bundledPlugins } : {}),
+    ...(options.modules ? { modules: options.modules } : {}),
+    ...(options.container ? { container: options.container } : {}),
     ...(config.sync ? { sync: config.sync } : {}),
   });
 }
