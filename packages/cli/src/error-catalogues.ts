@@ -4,6 +4,7 @@ import { fileSinkErrorCatalogue } from '@kefu/sink-file';
 import { httpSinkErrorCatalogue } from '@kefu/sink-http';
 import { natsSinkErrorCatalogue } from '@kefu/sink-nats';
 import { syncWorkersErrorCatalogue } from '@kefu/sync-workers';
+import { redisTokenStoreErrorCatalogue } from '@kefu/token-store-redis';
 import { wechatCryptoErrorCatalogue } from '@kefu/wechat-crypto';
 import { wechatMpErrorCatalogue } from '@kefu/wechat-mp';
 import { youmiErrorCatalogue } from '@kefu/youmi';
@@ -20,6 +21,7 @@ export const ERROR_CATALOGUES: ReadonlyArray<{ packageName: string; catalogue: E
   { packageName: '@kefu/sink-db', catalogue: databaseSinkErrorCatalogue },
   { packageName: '@kefu/sink-nats', catalogue: natsSinkErrorCatalogue },
   { packageName: '@kefu/sync-workers', catalogue: syncWorkersErrorCatalogue },
+  { packageName: '@kefu/token-store-redis', catalogue: redisTokenStoreErrorCatalogue },
   { packageName: '@kefu/cli', catalogue: cliErrorCatalogue },
 ];
 
