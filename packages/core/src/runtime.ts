@@ -25,7 +25,13 @@ import {
   systemClock,
   TOKENS,
 } from './plugin.js';
-import { type LoadedPluginInstance, loadPluginInstances, type PluginInstanceSpec } from './plugin-loader.js';
+import {
+  type LoadedPluginInstance,
+  loadPluginInstances,
+  type PluginInstanceSpec,
+  type PluginUse,
+  type TypedPluginInstanceSpecs,
+} from './plugin-loader.js';
 import type { KefuProvider } from './provider.js';
 import type { RecordSink } from './sink.js';
 import { runSync, type SyncOptions, type SyncRun } from './sync-pipeline.js';
@@ -47,12 +53,19 @@ export type CheckpointsOption =
   | PluginInstanceSpec
   | { store: CheckpointStore };
 
-/** Options of {@link createKefu}. */
-export interface KefuOptions {
+/**
+ * Options of {@link createKefu}. `Providers` and `Sinks` are the `use` of each entry,
+ * inferred: an entry whose `use` is a plugin object has its `config` typed by the
+ * plugin's schema, so a misspelled key is a compile error.
+ */
+export interface KefuOptions<
+  Providers extends readonly PluginUse[] = readonly PluginUse[],
+  Sinks extends readonly PluginUse[] = readonly PluginUse[],
+> {
   /** Provider plugin instances. */
-  providers?: readonly PluginInstanceSpec[];
+  providers?: TypedPluginInstanceSpecs<Providers>;
   /** Sink plugin instances. */
-  sinks?: readonly PluginInstanceSpec[];
+  sinks?: TypedPluginInstanceSpecs<Sinks>;
   /** Where checkpoints live (default: in memory). */
   checkpoints?: CheckpointsOption;
   /** A logger, or the level of the default JSON logger on stderr (default `info`). */
@@ -412,7 +425,10 @@ function buildModule(instance: LoadedPluginInstance, context: PluginContext): Co
  * }
  * ```
  */
-export async function createKefu(options: KefuOptions): Promise<Kefu> {
+export async function createKefu<
+  const Providers extends readonly PluginUse[] = readonly PluginUse[],
+  const Sinks extends readonly PluginUse[] = readonly PluginUse[],
+>(options: KefuOptions<Providers, Sinks>): Promise<Kefu> {
   const baseDir = resolve(options.baseDir ?? process.cwd());
   const checkpoints: CheckpointsOption = options.checkpoints ?? { use: 'memory' };
   const container = new Container(options.container ? { parent: options.container } : {});
