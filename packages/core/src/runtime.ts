@@ -14,7 +14,7 @@ import {
   registerConfigSecrets,
   type SyncDefaults,
 } from './kefu-config.js';
-import { createJsonLogger, type KefuLogger, type LogLevel } from './logger.js';
+import { createJsonLogger, type KefuLogger, type LogLevel, type PinoLikeLogger, toKefuLogger } from './logger.js';
 import {
   coreIdentity,
   coreMismatch,
@@ -68,8 +68,11 @@ export interface KefuOptions<
   sinks?: TypedPluginInstanceSpecs<Sinks>;
   /** Where checkpoints live (default: in memory). */
   checkpoints?: CheckpointsOption;
-  /** A logger, or the level of the default JSON logger on stderr (default `info`). */
-  logger?: KefuLogger | { level: LogLevel };
+  /**
+   * A logger — kefu's own, or a pino/Fastify logger (`app.log`), adapted to its
+   * `(fields, message)` order — or the level of the default JSON logger on stderr (default `info`).
+   */
+  logger?: KefuLogger | PinoLikeLogger | { level: LogLevel };
   /** Directory plugins and relative paths are resolved from (default: the working directory). */
   baseDir?: string;
   /** Creates the HTTP clients plugins use (default: undici). */
@@ -144,8 +147,8 @@ class TrackingHttpClientFactory implements HttpClientFactory {
 }
 
 function resolveLogger(option: KefuOptions['logger']): KefuLogger {
-  if (option && 'info' in option) return option;
-  return createJsonLogger({ level: option?.level ?? 'info' });
+  if (option && 'info' in option) return toKefuLogger(option);
+  return createJsonLogger({ level: (option as { level?: LogLevel } | undefined)?.level ?? 'info' });
 }
 
 /** The core services plugins receive in their context. */
@@ -166,7 +169,9 @@ async function boundOr<T>(container: Container, token: symbol, fallback: () => T
  * own (tracking) factory is bound in its container so plugins resolve the same one.
  */
 async function resolveCoreServices(container: Container, options: KefuOptions): Promise<CoreServices> {
-  const logger = await boundOr(container, TOKENS.Logger, () => resolveLogger(options.logger));
+  const logger = toKefuLogger(
+    await boundOr<KefuLogger | PinoLikeLogger>(container, TOKENS.Logger, () => resolveLogger(options.logger)),
+  );
   const clock = await boundOr(container, TOKENS.Clock, () => options.clock ?? systemClock);
   const dispatched = container.isBound(TOKENS.HttpDispatcher)
     ? dispatcherHttpClientFactory(await container.getAsync(TOKENS.HttpDispatcher))
@@ -179,7 +184,9 @@ async function resolveCoreServices(container: Container, options: KefuOptions): 
   const httpClients = new TrackingHttpClientFactory(factory);
   if (container.isCurrentBound(TOKENS.HttpClientFactory)) await container.unbindAsync(TOKENS.HttpClientFactory);
   container.bind<HttpClientFactory>(TOKENS.HttpClientFactory).toConstantValue(httpClients);
-  if (!container.isCurrentBound(TOKENS.Logger)) container.bind<KefuLogger>(TOKENS.Logger).toConstantValue(logger);
+  // Plugins inject TOKENS.Logger: they get the adapted logger, whatever was bound.
+  if (container.isCurrentBound(TOKENS.Logger)) await container.unbindAsync(TOKENS.Logger);
+  container.bind<KefuLogger>(TOKENS.Logger).toConstantValue(logger);
   if (!container.isCurrentBound(TOKENS.Clock)) container.bind<KefuClock>(TOKENS.Clock).toConstantValue(clock);
   return { logger, httpClients, clock };
 }
@@ -597,7 +604,7 @@ export interface LoadKefuOptions
    * when the file sets none) that returns the logger, so a command-line flag, the file and
    * the command's default can be weighed in that order.
    */
-  logger?: KefuLogger | ((fileLevel: LogLevel | undefined) => KefuLogger);
+  logger?: KefuLogger | PinoLikeLogger | ((fileLevel: LogLevel | undefined) => KefuLogger);
   /** Variables for `${NAME}` interpolation (default: process.env). */
   env?: ParseKefuConfigOptions['env'];
 }
