@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CheckpointStore, KefuRecord, RecordBatch, RecordSink } from '@kefu/core';
+import { firstZodIssue } from '@kefu/core';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { benchError } from './errors.js';
@@ -512,7 +513,7 @@ async function naiveTask(task: Extract<WorkerTask, { task: 'naive' }>): Promise<
 
 const parsed = WorkerTaskSchema.safeParse(JSON.parse(process.argv[2] ?? '{}'));
 if (!parsed.success) {
-  throw benchError('BENCH_OPTIONS_INVALID', `worker task: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  throw benchError('BENCH_OPTIONS_INVALID', `worker task: ${firstZodIssue(parsed.error)}`);
 }
 const task = parsed.data;
 const result =

@@ -2,33 +2,17 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isKefuError, registerSecret, type StoredToken, sleep, type TokenStore } from '@kefu/core';
+import { isKefuError, KeyedLock, registerSecret, type StoredToken, sleep, type TokenStore } from '@kefu/core';
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
 
 // The contract lives in core (bound under TOKENS.TokenStore); re-exported for existing imports.
 export type { StoredToken, TokenStore } from '@kefu/core';
 
-/** Serializes async work per key inside one process. */
-class KeyedMutex {
-  readonly #tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(fn);
-    this.#tails.set(key, current);
-    try {
-      return await current;
-    } finally {
-      if (this.#tails.get(key) === current) this.#tails.delete(key);
-    }
-  }
-}
-
 /** Keeps tokens in this process's memory (the default; one process per app id). */
 export class MemoryTokenStore implements TokenStore {
   readonly #tokens = new Map<string, StoredToken>();
-  readonly #mutex = new KeyedMutex();
+  readonly #mutex = new KeyedLock();
 
   /** The stored token of `appId`. */
   async get(appId: string): Promise<StoredToken | undefined> {
@@ -80,7 +64,7 @@ export class FileTokenStore implements TokenStore {
   readonly #staleLockMs: number;
   readonly #lockTimeoutMs: number;
   // In-process serialization first, so one process never races itself for the file lock.
-  readonly #mutex = new KeyedMutex();
+  readonly #mutex = new KeyedLock();
 
   /** A store backed by `options.path`. */
   constructor(options: FileTokenStoreOptions) {

@@ -1,6 +1,6 @@
 import { didYouMean, type KefuProvider, type LogLevel } from '@kefu/core';
-import type { CliIo } from '../cli.js';
 import { usageError } from '../cli-errors.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { NdjsonOutput } from '../ndjson-output.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';

@@ -1,6 +1,5 @@
 import { dirname, resolve } from 'node:path';
 import {
-  type CheckpointStore,
   createKefu,
   type Kefu,
   type LogLevel,
@@ -17,8 +16,8 @@ import {
   type WorkerSummary,
 } from '@kefu/sync-workers';
 import { ContainerModule } from 'inversify';
-import type { CliIo } from '../cli.js';
 import { usageError } from '../cli-errors.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';
 import { BUNDLED_PLUGINS } from './bundled-plugins.js';
@@ -145,7 +144,8 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
       once: options.once ?? false,
       providers: runtime.providers(),
       sinks: runtime.sinks(),
-      checkpoints: runtime.sink(database.id) as unknown as CheckpointStore,
+      // `checkpoints: { use: 'sink' }` above made the database sink the store: a TransactionalSink.
+      checkpoints: runtime.checkpointStore,
       from,
       fromIsDefault: options.from === undefined,
       ...(to ? { to } : {}),
