@@ -8,8 +8,6 @@ import {
   definePlugin,
   FileCheckpointStore,
   interpolateEnv,
-  isKefuError,
-  type KefuError,
   kefuConfigJsonSchema,
   loadKefu,
   parseKefuConfig,
