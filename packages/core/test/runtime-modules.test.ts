@@ -6,9 +6,7 @@ import {
   createKefu,
   definePlugin,
   type HttpClient,
-  isKefuError,
   type KefuClock,
-  type KefuError,
   type KefuLogger,
   type KefuProvider,
   MemoryCheckpointStore,
@@ -21,6 +19,7 @@ import { Container, ContainerModule } from 'inversify';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { failure } from './support/kefu-failure.js';
 
 /** A provider that shows what the runtime handed it: context, token store, an HTTP client. */
 class ProbeProvider implements KefuProvider {
@@ -89,15 +88,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
-
-async function failure(promise: Promise<unknown>): Promise<KefuError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (isKefuError(error)) return error;
-  throw new Error(`expected a KefuError, got ${String(error)}`);
-}
 
 const probe = () => [{ use: probePlugin, id: 'probe', config: { baseUrl } }];
 

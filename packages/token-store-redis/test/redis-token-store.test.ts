@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createKefu, isKefuError, type KefuError, redactText, TOKENS } from '@kefu/core';
-import { describeTokenStore, integrationServer } from '@kefu/testkit';
+import { createKefu, redactText, TOKENS } from '@kefu/core';
+import { describeTokenStore, kefuFailure as failure, integrationServer } from '@kefu/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisTokenStore, redisTokenStoreModule } from '../src/index.js';
@@ -10,15 +10,6 @@ const redis = await integrationServer('redis');
 const runPrefix = `kefu-test:${randomUUID()}:`;
 let prefixes = 0;
 const freshPrefix = () => `${runPrefix}${++prefixes}:`;
-
-async function failure(promise: Promise<unknown>): Promise<KefuError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (isKefuError(error)) return error;
-  throw new Error(`expected a KefuError, got ${String(error)}`);
-}
 
 describe.skipIf(!redis.available)('RedisTokenStore on Redis', () => {
   const admin = redis.available ? new Redis(redis.url) : undefined;
