@@ -10,6 +10,7 @@ import {
   type MessagingCapability,
   type OutgoingMessage,
   type ProviderCapability,
+  type PushReceiver,
   type RecordQueryInput,
   RecordQuerySchema,
   RecordStream,
@@ -21,6 +22,7 @@ import {
   undiciHttpClientFactory,
 } from '@kefu/core';
 import { wechatMpError } from './errors.js';
+import { WechatPushReceiver } from './push-receiver.js';
 import { WECHAT_MP_PLATFORM } from './record-normalizer.js';
 import {
   DEFAULT_PAGE_SIZE,
@@ -74,6 +76,7 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
   readonly #http: HttpClient;
   readonly #clients = new Map<string, WechatMpClient>();
   readonly #streamOptions: RecordStreamOptions;
+  readonly #pushReceivers: readonly PushReceiver[];
   #closed = false;
 
   /** A provider for the accounts of `config` (validated; WECHAT_CONFIG_INVALID names a bad field). */
@@ -84,6 +87,10 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
     const logger = (options.logger ?? silentLogger).child({ provider: this.id });
     const now = options.now ?? Date.now;
     for (const account of this.config.accounts) registerSecret(account.secret);
+    // Built now: the push tokens and keys are registered as secrets and a bad key fails at start-up.
+    this.#pushReceivers = this.config.accounts.flatMap((account) =>
+      account.push ? [new WechatPushReceiver({ appId: account.appId, ...account.push, now })] : [],
+    );
     this.#http = (options.httpClients ?? undiciHttpClientFactory).create({
       baseUrl: this.config.baseUrl,
       connectTimeoutMs: this.config.timeouts.connectMs,
@@ -111,6 +118,11 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
         new WechatMpClient({ appId: account.appId, http: this.#http, tokens, retry, now, logger }),
       );
     }
+  }
+
+  /** The push receivers of the accounts with a `push` block (served by `kefu serve`). */
+  pushReceivers(): readonly PushReceiver[] {
+    return this.#pushReceivers;
   }
 
   /** The configured app ids. */

@@ -9,6 +9,7 @@ import {
   type MessagingCapability,
   type OutgoingMessage,
   type ProviderCapability,
+  type PushReceiver,
   type RecordQueryInput,
   RecordQuerySchema,
   RecordStream,
@@ -17,6 +18,7 @@ import {
 } from '@kefu/core';
 import { YOUMI_PLATFORM } from './chat-normalizer.js';
 import { youmiError } from './errors.js';
+import { YoumiPushReceiver } from './push-receiver.js';
 import { YoumiPageSource } from './record-pages.js';
 import { BearerTokenSource, requestMerchantToken, V1Signer } from './youmi-auth.js';
 import { YoumiCaller, YoumiClient, YoumiV1Client } from './youmi-client.js';
@@ -63,6 +65,7 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
   readonly #tokenHttp: HttpClient;
   readonly #now: () => number;
   readonly #logger: KefuLogger;
+  readonly #pushReceivers: readonly PushReceiver[];
   #closing: Promise<void> | undefined;
 
   /** Validates `config` (YOUMI_CONFIG_INVALID) and prepares clients; nothing is fetched yet. */
@@ -73,6 +76,17 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
     const factory = options.httpClients ?? undiciHttpClientFactory;
     const logger = (options.logger ?? silentLogger).child({ provider: this.id });
     this.#logger = logger;
+    this.#pushReceivers = this.config.callbacks
+      ? [
+          new YoumiPushReceiver({
+            providerId: this.id,
+            callbacks: this.config.callbacks,
+            timeZoneOffsetMinutes: this.config.timeZoneOffsetMinutes,
+            wechatIds: this.config.wechatIds,
+            now: this.#now,
+          }),
+        ]
+      : [];
     const { timeouts, retry } = this.config;
     const httpOptions = {
       connectTimeoutMs: timeouts.connectMs,
@@ -119,6 +133,11 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
   }
 
   /** The configured wechatIds, as strings. */
+  /** The callback receiver, when `callbacks` is configured (served by `kefu serve`). */
+  pushReceivers(): readonly PushReceiver[] {
+    return this.#pushReceivers;
+  }
+
   accounts(): readonly string[] {
     return this.config.wechatIds.map(String);
   }
