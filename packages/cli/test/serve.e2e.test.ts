@@ -191,4 +191,40 @@ describe('kefu serve (child process) against the emulator', () => {
     for (const key of pushed) expect(counts.get(key), `push ${key}`).toBe(1);
     expect(counts.size).toBe(90);
   }, 120_000);
+
+  it('given serve running with pushes and the scheduled backfill, then /metrics counts them, /healthz and /readyz answer, and backfilled records are in the sink', async () => {
+    const running = await startServe();
+    const appId = emulator.wechat.accounts[0]?.appId as string;
+    await expect.poll(() => metric(/^kefu_backfill_runs_total\{.*status="done"/), { timeout: 30_000 }).toBe(3);
+    const before = await metric(/^kefu_pushes_total\{.*outcome="accepted"/);
+    for (let i = 0; i < 5; i++) {
+      await control('POST', 'push', { appid: appId, openid: 'o_metrics', kind: 'text', text: `m${i}` });
+    }
+    expect((await metric(/^kefu_pushes_total\{.*outcome="accepted"/)) - before).toBe(5);
+    expect(await metric(/^kefu_records_in_total\{.*source="push"/)).toBeGreaterThanOrEqual(5);
+    await expect.poll(() => metric(/^kefu_records_out_total\{.*sink="db"/)).toBeGreaterThanOrEqual(5);
+    expect(await metric(/^kefu_push_ack_seconds_count/)).toBeGreaterThanOrEqual(5);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    running.kill('SIGTERM');
+    expect(await new Promise((done) => running.once('exit', done))).toBe(0);
+
+    const db = new DatabaseSync(join(dir, 'records.db'), { readOnly: true });
+    const backfilled = db
+      .prepare("SELECT COUNT(*) AS n FROM kefu_records WHERE provider = 'wechat-mp' AND raw NOT LIKE '%CreateTime%'")
+      .get() as { n: number };
+    db.close();
+    const truth = emulator.wechat.accounts.reduce(
+      (sum, account) =>
+        sum +
+        emulator.wechat.expectedRecords({
+          appId: account.appId,
+          from: new Date(Date.now() - 86_400_000 * 3),
+          to: new Date(),
+        }).length,
+      0,
+    );
+    expect(backfilled.n).toBeGreaterThan(0);
+    expect(backfilled.n).toBeLessThanOrEqual(truth);
+  }, 120_000);
 });
