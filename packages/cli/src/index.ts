@@ -12,6 +12,7 @@ export { cliError, cliErrorCatalogue } from './errors.js';
 export { ExitCode, type ExitCodeValue } from './exit-codes.js';
 export { NdjsonOutput } from './ndjson-output.js';
 export { type ProgressEventView, ProgressRenderer } from './progress-renderer.js';
+export { MediaArchiver, type MediaArchiverOptions } from './serve/media-archiver.js';
 export {
   createServeHandler,
   type ServeHandler,

@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -100,6 +100,7 @@ describe('kefu serve (child process) against the emulator', () => {
         port,
         spool: { path: 'spool.sqlite' },
         backfill: { intervalSeconds: 3600, lookback: '1d' },
+        media: { dir: 'media', concurrency: 2 },
       },
     };
     await writeFile(join(dir, 'kefu.json'), JSON.stringify(config));
@@ -204,6 +205,14 @@ describe('kefu serve (child process) against the emulator', () => {
     expect(await metric(/^kefu_records_in_total\{.*source="push"/)).toBeGreaterThanOrEqual(5);
     await expect.poll(() => metric(/^kefu_records_out_total\{.*sink="db"/)).toBeGreaterThanOrEqual(5);
     expect(await metric(/^kefu_push_ack_seconds_count/)).toBeGreaterThanOrEqual(5);
+    // Media: image, voice and video pushes are archived and linked in their records.
+    const mediaIds: string[] = [];
+    for (const kind of ['image', 'voice', 'video']) {
+      const sent = await control('POST', 'push', { appid: appId, openid: 'o_media', kind, text: '语音识别' });
+      mediaIds.push(String(sent.mediaId));
+    }
+    await expect.poll(() => metric(/^kefu_media_downloads_total\{outcome="stored"/), { timeout: 20_000 }).toBe(3);
+    await expect.poll(() => metric(/^kefu_spool_depth /)).toBe(0);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     running.kill('SIGTERM');
@@ -225,6 +234,19 @@ describe('kefu serve (child process) against the emulator', () => {
       0,
     );
     expect(backfilled.n).toBeGreaterThan(0);
+    for (const mediaId of mediaIds) {
+      const reader = new DatabaseSync(join(dir, 'records.db'), { readOnly: true });
+      const row = reader.prepare('SELECT kind, attachments FROM kefu_records WHERE raw LIKE ?').get(`%${mediaId}%`) as {
+        kind: string;
+        attachments: string;
+      };
+      reader.close();
+      const archived = (JSON.parse(row.attachments) as { media?: { archived?: string } }).media?.archived as string;
+      expect(archived, row.attachments).toBe(join(dir, 'media', 'wechat-mp', appId, mediaId));
+      const bytes = await readFile(archived);
+      expect(bytes.length).toBeGreaterThan(100);
+      if (row.kind === 'image') expect([...bytes.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    }
     expect(backfilled.n).toBeLessThanOrEqual(truth);
   }, 120_000);
 });

@@ -11,6 +11,7 @@ export * from './iso-timestamp.js';
 export * from './jsonl-append-file.js';
 export * from './kefu-config.js';
 export * from './logger.js';
+export * from './media-store.js';
 export * from './plugin.js';
 export * from './plugin-loader.js';
 export * from './provider.js';

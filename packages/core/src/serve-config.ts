@@ -67,6 +67,14 @@ export const ServeConfigSchema = z.strictObject({
     })
     .optional()
     .describe('Scheduled incremental backfill through the sync pipeline and its checkpoints.'),
+  media: z
+    .strictObject({
+      dir: z.string().min(1).default('media').describe('Directory of the media archive (relative to the config file).'),
+      concurrency: z.number().int().positive().default(4).describe('Downloads at once.'),
+      attempts: z.number().int().positive().default(5).describe('Tries per medium before it counts as failed.'),
+    })
+    .optional()
+    .describe('Archive pushed image/voice/video media (WeChat keeps them 3 days) and link them in the records.'),
 });
 /** The validated `serve` block. */
 export type ServeConfig = z.output<typeof ServeConfigSchema>;

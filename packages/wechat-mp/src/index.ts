@@ -3,6 +3,7 @@
  * manager and stores, typed client, record streams, normalized records, pushes, plugin.
  */
 export * from './errors.js';
+export * from './media-download.js';
 export * from './msglist-cursor.js';
 export { parsePlatformJson, repairPlatformJson } from './platform-json.js';
 export * from './push-messages.js';

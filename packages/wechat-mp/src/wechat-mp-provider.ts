@@ -3,6 +3,7 @@ import {
   type Agent,
   type AgentsCapability,
   coreError,
+  type DownloadedMedia,
   type HttpClient,
   type HttpClientFactory,
   type KefuLogger,
@@ -22,6 +23,7 @@ import {
   undiciHttpClientFactory,
 } from '@kefu/core';
 import { wechatMpError } from './errors.js';
+import { downloadWechatMedia } from './media-download.js';
 import { WechatPushReceiver } from './push-receiver.js';
 import { WECHAT_MP_PLATFORM } from './record-normalizer.js';
 import {
@@ -123,6 +125,17 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
   /** The push receivers of the accounts with a `push` block (served by `kefu serve`). */
   pushReceivers(): readonly PushReceiver[] {
     return this.#pushReceivers;
+  }
+
+  /** Downloads a pushed medium (`MediaId`, valid 3 days) of `appId` with `media/get`. */
+  downloadMedia(appId: string, mediaId: string, signal?: AbortSignal): Promise<DownloadedMedia> {
+    return downloadWechatMedia({
+      http: this.#http,
+      tokens: this.client(appId).tokens,
+      appId,
+      mediaId,
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /** The configured app ids. */

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   isKefuError,
   type KefuLogger,
+  type KefuRecord,
   type PushAnswer,
   type PushDecision,
   type PushReceiver,
@@ -40,6 +41,10 @@ export interface ServeHandlerOptions {
   logger?: KefuLogger;
   /** Serve `/healthz`, `/readyz`, `/metrics` (default true; false when the host app has its own). */
   operationalEndpoints?: boolean;
+  /** Changes accepted records before they are spooled (the media archive links its locations). */
+  prepareRecords?: (records: readonly KefuRecord[]) => readonly KefuRecord[];
+  /** Told about records stored for the first time (the media archive queues their downloads). */
+  onStored?: (records: readonly KefuRecord[]) => void;
 }
 
 /** What {@link createServeHandler} returns. */
@@ -169,8 +174,9 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
       send(response, decision.answer);
       return;
     }
+    const records = options.prepareRecords ? options.prepareRecords(decision.records) : decision.records;
     const stored = await withDeadline(
-      options.spool.append({ dedupeKey: decision.dedupeKey, records: decision.records }),
+      options.spool.append({ dedupeKey: decision.dedupeKey, records }),
       limits.ackDeadlineMs - (Date.now() - receivedAt),
     );
     if (stored === 'late' || stored instanceof Error) {
@@ -183,12 +189,14 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
       return;
     }
     count(stored.duplicate ? 'duplicate' : 'accepted');
-    for (const record of decision.records) {
-      if (!stored.duplicate)
-        metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'push' });
-    }
     send(response, decision.ack);
     metrics.ackSeconds.observe({ receiver: receiver.id }, (Date.now() - receivedAt) / 1000);
+    if (!stored.duplicate) {
+      for (const record of records) {
+        metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'push' });
+      }
+      options.onStored?.(records);
+    }
   };
 
   const handler = (request: IncomingMessage, response: ServerResponse): void => {

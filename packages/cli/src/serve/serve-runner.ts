@@ -2,9 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import {
+  DirectoryMediaStore,
   hasPushReceivers,
   type Kefu,
   type KefuLogger,
+  type KefuRecord,
+  type MediaStore,
   PushSpool,
   type ServeConfig,
   type ServeConfigInput,
@@ -14,6 +17,7 @@ import {
   sleep,
 } from '@kefu/core';
 import { parseTimeArgument } from '../time-arguments.js';
+import { MediaArchiver } from './media-archiver.js';
 import { createServeHandler, type ServeHandler } from './serve-handler.js';
 import { ServeMetrics } from './serve-metrics.js';
 
@@ -34,6 +38,8 @@ export interface StartServeOptions {
   /** Override `serve.host` / `serve.port` (the CLI flags). */
   host?: string;
   port?: number;
+  /** Where pushed media are archived (default: a directory when `serve.media` is set; give an object store here). */
+  mediaStore?: MediaStore;
   /** Do not listen: only build the handler (mount `handler.handler` yourself). */
   listen?: boolean;
   logger?: KefuLogger;
@@ -46,6 +52,8 @@ export interface RunningServe {
   readonly handler: ServeHandler;
   readonly metrics: ServeMetrics;
   readonly spool: PushSpool;
+  /** The media archive, when configured. */
+  readonly media: MediaArchiver | undefined;
   /** Resolves after each completed backfill round (for tests and the demo). */
   backfillRounds(): number;
   /** Graceful stop: no new pushes, in-flight ones finish, the spool drains, the backfill stops at a commit. */
@@ -73,6 +81,19 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     onRetry: () => metrics.retries.inc({ component: 'drain' }),
   });
   drainer.start();
+  const mediaStore =
+    options.mediaStore ??
+    (config.media ? new DirectoryMediaStore(resolve(options.baseDir, config.media.dir)) : undefined);
+  const archiver = mediaStore
+    ? new MediaArchiver({
+        store: mediaStore,
+        providers: kefu.providers(),
+        concurrency: config.media?.concurrency ?? 4,
+        attempts: config.media?.attempts ?? 5,
+        metrics,
+        logger,
+      })
+    : undefined;
   const receivers = kefu
     .providers()
     .flatMap((provider) => (hasPushReceivers(provider) ? provider.pushReceivers() : []));
@@ -82,6 +103,12 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     metrics,
     limits: config.limits,
     logger,
+    ...(archiver
+      ? {
+          prepareRecords: (records: readonly KefuRecord[]) => archiver.link(records),
+          onStored: (records: readonly KefuRecord[]) => archiver.enqueue(records),
+        }
+      : {}),
     ready: async () => {
       await Promise.all(sinks.map((sink) => sink.check?.()));
       await kefu.checkpointStore.load('serve/readyz');
@@ -122,6 +149,7 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
       : Promise.resolve();
     server?.closeIdleConnections();
     await handler.idle();
+    await archiver?.stop();
     await backfill.stop();
     await drainer.stop();
     spool.close();
@@ -134,6 +162,7 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     handler,
     metrics,
     spool,
+    media: archiver,
     backfillRounds: () => backfill.rounds(),
     close: () => {
       closing ??= close();

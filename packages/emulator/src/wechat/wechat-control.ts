@@ -1,6 +1,7 @@
 import { jsonBody, parseInstant } from '../control-api.js';
 import { emulatorError } from '../errors.js';
 import type { EmulatorRequest, EmulatorResponse } from '../platform.js';
+import { answerVideoDownload } from './media.js';
 import type { WechatKnobsInput } from './wechat-knobs.js';
 import type { WechatPlatform } from './wechat-platform.js';
 import { CustomerMessageRequestSchema } from './wechat-schemas.js';
@@ -45,12 +46,19 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET pushes': (platform) => ({ deliveries: platform.pushes.deliveries() }),
 };
 
+/** Endpoints that answer their own status, headers and body (bytes). */
+const RAW_ENDPOINTS: Record<string, (platform: WechatPlatform, request: EmulatorRequest) => EmulatorResponse> = {
+  'GET media-video': (platform, request) => answerVideoDownload(platform.pushes, request.url),
+};
+
 /** Answers `/__emulator/wechat/<path>`, or undefined when there is no such endpoint. */
 export async function answerWechatControl(
   platform: WechatPlatform,
   request: EmulatorRequest,
   path: string,
 ): Promise<EmulatorResponse | undefined> {
+  const raw = RAW_ENDPOINTS[`${request.method} ${path}`];
+  if (raw) return raw(platform, request);
   const endpoint = ENDPOINTS[`${request.method} ${path}`];
   return endpoint ? { status: 200, body: await endpoint(platform, request) } : undefined;
 }

@@ -207,7 +207,7 @@ export class WechatPlatform implements EmulatedPlatform {
       '/cgi-bin/message/custom/typing': { methods: post, handler: (c) => this.#typing(c) },
       '/cgi-bin/media/get': {
         methods: get,
-        handler: (c) => answerMediaGet(this.pushes, c.request.url.searchParams, c.now),
+        handler: (c) => answerMediaGet(this.pushes, c.request, c.now),
       },
     };
   }
