@@ -3,8 +3,9 @@
 // the p50/p99 acknowledgement latency, against a bare node:http handler that only parses the
 // XML and answers. Run after a build: `pnpm build && pnpm --filter @kefu/bench bench:push-ack`
 // It prints figures and ratios and asserts nothing.
-import { createServer } from 'node:http';
+
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServeHandler } from '@kefu/cli';
@@ -46,7 +47,8 @@ async function drive(origin) {
         const sent = performance.now();
         const response = await request(`${origin}${path}`, { method: 'POST', body, dispatcher });
         const text = await response.body.text();
-        if (response.statusCode !== 200 || text !== 'success') throw new Error(`answered ${response.statusCode} ${text}`);
+        if (response.statusCode !== 200 || text !== 'success')
+          throw new Error(`answered ${response.statusCode} ${text}`);
         latencies.push(performance.now() - sent);
       }
     }),
@@ -101,9 +103,13 @@ const fmt = (value) => value.toFixed(value < 10 ? 2 : 0);
 const baseline = await bare();
 const durable = await kefu();
 console.log(`${PUSHES} WeChat plaintext pushes, ${CONCURRENCY} concurrent keep-alive connections`);
-console.log(`bare node:http (parse + answer):   ${fmt(baseline.rate)} pushes/s, ack p50 ${fmt(baseline.p50)} ms, p99 ${fmt(baseline.p99)} ms`);
+console.log(
+  `bare node:http (parse + answer):   ${fmt(baseline.rate)} pushes/s, ack p50 ${fmt(baseline.p50)} ms, p99 ${fmt(baseline.p99)} ms`,
+);
 console.log(
   `kefu serve handler (durable ack):  ${fmt(durable.rate)} pushes/s, ack p50 ${fmt(durable.p50)} ms, p99 ${fmt(durable.p99)} ms; ` +
     `${fmt(durable.endToEndRate)} pushes/s into SQLite end to end (${durable.stored} records stored)`,
 );
-console.log(`ratio kefu / bare: ${(durable.rate / baseline.rate).toFixed(2)} (throughput), ${(durable.p99 / baseline.p99).toFixed(2)} (p99 latency)`);
+console.log(
+  `ratio kefu / bare: ${(durable.rate / baseline.rate).toFixed(2)} (throughput), ${(durable.p99 / baseline.p99).toFixed(2)} (p99 latency)`,
+);
