@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { type LogLevel, readKefuConfigFile } from '@kefu/core';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { startServe } from '../serve/serve-runner.js';
 import { loadCliRuntime } from './cli-runtime.js';
