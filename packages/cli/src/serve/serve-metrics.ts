@@ -13,6 +13,13 @@ export class ServeMetrics {
     labelNames: ['provider', 'account', 'source'] as const,
     registers: [this.registry],
   });
+  /** Records left out because they were already stored (a backfilled copy of a pushed record). */
+  readonly recordsDeduplicated = new Counter({
+    name: 'kefu_records_deduplicated_total',
+    help: 'Records left out as already stored, by source (backfill: a copy of a pushed record).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
   /** Records a sink acknowledged. */
   readonly recordsOut = new Counter({
     name: 'kefu_records_out_total',

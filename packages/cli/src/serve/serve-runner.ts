@@ -187,7 +187,7 @@ function startBackfill(
     for (const record of batch.records) {
       metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'backfill' });
     }
-    if (dropped > 0) logger.debug('backfill records already pushed', { dropped });
+    if (dropped > 0) metrics.recordsDeduplicated.inc({ source: 'backfill' }, dropped);
   });
   const loop = async () => {
     while (!abort.signal.aborted) {
