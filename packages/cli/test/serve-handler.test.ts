@@ -220,6 +220,14 @@ describe('createServeHandler mounted in a plain node:http server — WeChat', ()
         })(),
       ],
       [
+        'deep nesting',
+        (() => {
+          const deep = `<xml>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</xml>`;
+          const plain = wechatPush(deep, 'plaintext');
+          return post(`${h.url}/wechat/${APP}?${plain.query}`, plain.body);
+        })(),
+      ],
+      [
         'oversize body',
         (() => {
           const plain = wechatPush(textPush('4', 'x'.repeat(70 * 1024)), 'plaintext');
@@ -242,6 +250,7 @@ describe('createServeHandler mounted in a plain node:http server — WeChat', ()
       'stale timestamp': 401,
       'truncated body': 400,
       'XML bomb': 400,
+      'deep nesting': 400,
       'oversize body': 413,
       'not a push': 400,
     });

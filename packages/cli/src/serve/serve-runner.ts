@@ -123,6 +123,9 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
         headersTimeout: config.limits.headersTimeoutMs,
         requestTimeout: config.limits.headersTimeoutMs + config.limits.bodyTimeoutMs,
         keepAliveTimeout: 5_000,
+        // Node checks the header and request timeouts this often (default 30 s): often enough
+        // that a client trickling its headers is cut close to headersTimeoutMs.
+        connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(config.limits.headersTimeoutMs / 2))),
       },
       handler.handler,
     );
