@@ -82,21 +82,42 @@ export class SpoolDrainer {
 
   async #loop(): Promise<void> {
     const batchSize = this.#options.batchSize ?? 500;
-    while (!this.#abort.signal.aborted) {
-      const queued = this.#options.spool.take(batchSize);
-      if (queued.length === 0) {
-        if (this.#stopping) return;
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
+    const policy = this.#options.retry ?? defaultRetryPolicy;
+    for (let failures = 0; !this.#abort.signal.aborted; ) {
+      try {
+        if ((await this.#step(batchSize)) === 'stop') return;
+        failures = 0;
+      } catch (error) {
+        // The spool itself failed (disk, a corrupt row): log, back off, try again; records stay.
+        failures += 1;
+        this.#logger.error('push spool not readable; retrying', {
+          error: isKefuError(error) ? error.code : String(error),
         });
-        this.#wake = undefined;
-        continue;
+        try {
+          await sleep(backoffDelay(failures, policy), this.#abort.signal);
+        } catch {
+          return;
+        }
       }
-      const run = firstStreamRun(queued);
-      const written = await this.#deliver(run);
-      if (!written) return;
-      this.#options.spool.remove(run[0]?.seq as number, run[run.length - 1]?.seq as number);
     }
+  }
+
+  /** One round: deliver the oldest run, or wait for an append; `stop` when done. */
+  async #step(batchSize: number): Promise<'stop' | 'next'> {
+    const queued = this.#options.spool.take(batchSize);
+    if (queued.length === 0) {
+      if (this.#stopping) return 'stop';
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = undefined;
+      return 'next';
+    }
+    const run = firstStreamRun(queued);
+    const written = await this.#deliver(run);
+    if (!written) return 'stop';
+    this.#options.spool.remove(run[0]?.seq as number, run[run.length - 1]?.seq as number);
+    return 'next';
   }
 
   /** Writes one run to every sink, retrying until all acknowledged; false when aborted. */

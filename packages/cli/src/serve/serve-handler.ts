@@ -3,6 +3,7 @@ import {
   isKefuError,
   type KefuLogger,
   type KefuRecord,
+  KefuRecordSchema,
   type PushAnswer,
   type PushDecision,
   type PushReceiver,
@@ -175,6 +176,14 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
       return;
     }
     const records = options.prepareRecords ? options.prepareRecords(decision.records) : decision.records;
+    const invalid = records.find((record) => !KefuRecordSchema.safeParse(record).success);
+    if (invalid) {
+      // A normalizer bug, not the platform's: nothing is written and no ack is sent.
+      count('unavailable', 'invalid_record');
+      logger.error('push normalized to an invalid record; not stored, not acknowledged', { receiver: receiver.id });
+      send(response, receiver.unavailableAnswer ?? DEFAULT_UNAVAILABLE);
+      return;
+    }
     const stored = await withDeadline(
       options.spool.append({ dedupeKey: decision.dedupeKey, records }),
       limits.ackDeadlineMs - (Date.now() - receivedAt),
