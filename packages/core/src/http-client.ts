@@ -5,6 +5,7 @@ import { coreError, isKefuError, type KefuError } from './errors.js';
 import { type KefuLogger, silentLogger } from './logger.js';
 import { isSensitiveName, redactText } from './redaction.js';
 import { abortError, defaultRetryPolicy, type RetryPolicy, retryWithBackoff } from './retry.js';
+import { formatZodIssue, zodIssueList } from './zod-issues.js';
 
 /** One HTTP request. `path` is resolved against the client's base URL. */
 export interface HttpRequest {
@@ -220,11 +221,9 @@ class UndiciHttpClient implements HttpClient {
     const parsed = HttpClientOptionsSchema.safeParse(options);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw coreError(
-        'KEFU_CONFIG_INVALID',
-        `HTTP client option ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-        { details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) } },
-      );
+      throw coreError('KEFU_CONFIG_INVALID', `HTTP client option ${formatZodIssue(issue)}`, {
+        details: { issues: zodIssueList(parsed.error, Infinity) },
+      });
     }
     this.#options = options;
     this.#base = new URL(options.baseUrl);
@@ -444,7 +443,7 @@ function parseJsonBody<Schema extends z.ZodType>(
   }
   const result = schema.safeParse(value);
   if (!result.success) {
-    const issues = result.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message }));
+    const issues = zodIssueList(result.error);
     const first = issues[0];
     throw coreError(
       'KEFU_HTTP_BAD_BODY',

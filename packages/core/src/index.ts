@@ -31,3 +31,4 @@ export * from './sink.js';
 export * from './sink-operators.js';
 export * from './spool-drainer.js';
 export * from './sync-pipeline.js';
+export * from './zod-issues.js';

@@ -319,6 +319,7 @@ async function closeInOrder(
 /** Builds a plugin instance's container module, turning a throwing factory into a clear error. */
 function buildModule(instance: LoadedPluginInstance, context: PluginContext): ContainerModule {
   try {
+    // Seam: the config was validated by this plugin's own schema (validatePluginConfig), whose type a list of plugins erases.
     return instance.plugin.module(instance.config as never, context);
   } catch (error) {
     if (isKefuError(error)) throw error;

@@ -19,6 +19,7 @@ import {
 import { ContainerModule } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { failure } from './support/kefu-failure.js';
 
 const coreDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 let root: string;
@@ -84,16 +85,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-async function failure(promise: Promise<unknown>): Promise<KefuError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isKefuError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KefuError');
-}
 
 const quietLogger = createJsonLogger({ level: 'error', write: () => {} });
 
