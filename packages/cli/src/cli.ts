@@ -34,6 +34,7 @@ const commands = {
   schema: () => import('./commands/schema-command.js'),
   errors: () => import('./commands/errors-command.js'),
   worker: () => import('./commands/worker-command.js'),
+  serve: () => import('./commands/serve-command.js'),
 };
 
 /** `--log-level`, without a commander default: unset, the config's `logger.level` applies, then `fallback`. */
@@ -139,6 +140,17 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .option('--json', 'print worker events as NDJSON on stdout')
     .addOption(logLevelOption('info'))
     .action(async (options) => run(async () => (await commands.worker()).runWorkerCommand(options, io))());
+
+  program
+    .command('serve')
+    .description(
+      'receive pushes (WeChat server URL, Youmi callbacks), backfill on a schedule, serve /healthz /readyz /metrics',
+    )
+    .requiredOption('-c, --config <path>', 'config with providers (push / callbacks blocks), sinks and a serve block')
+    .option('--host <host>', 'interface to listen on (default: serve.host, else 127.0.0.1)')
+    .option('--port <n>', 'port (default: serve.port, else 8080; 0 = random)', nonNegativeInteger('--port'))
+    .addOption(logLevelOption('info'))
+    .action(async (options) => run(async () => (await commands.serve()).runServeCommand(options, io))());
 
   program
     .command('errors')

@@ -13,4 +13,13 @@ export { cliError, cliErrorCatalogue } from './errors.js';
 export { ExitCode, type ExitCodeValue } from './exit-codes.js';
 export { NdjsonOutput } from './ndjson-output.js';
 export { type ProgressEventView, ProgressRenderer } from './progress-renderer.js';
+export { MediaArchiver, type MediaArchiverOptions } from './serve/media-archiver.js';
+export {
+  createServeHandler,
+  type ServeHandler,
+  type ServeHandlerLimits,
+  type ServeHandlerOptions,
+} from './serve/serve-handler.js';
+export { ServeMetrics } from './serve/serve-metrics.js';
+export { type RunningServe, type StartServeOptions, startServe } from './serve/serve-runner.js';
 export { checkTimeRange, parseTimeArgument } from './time-arguments.js';

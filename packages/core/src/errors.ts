@@ -225,6 +225,12 @@ export const coreErrorCatalogue = {
     description: 'The platform quota for the day is used up; the sync stopped cleanly.',
     fix: 'Run again after the quota resets (midnight platform time); it resumes from the checkpoint.',
   },
+  KEFU_SPOOL_FAILED: {
+    description:
+      'The push spool (the SQLite file where pushed records wait for the sinks) could not be opened or written; the push was not acknowledged, so the platform retries it.',
+    fix: 'Check that `serve.spool.path` and its directory are writable, that the disk has space, and that no other `kefu serve` uses the same file.',
+    retryable: true,
+  },
 } as const satisfies ErrorCatalogue<string>;
 
 /** Creates a @kefu/core error by code. */

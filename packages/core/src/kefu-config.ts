@@ -13,6 +13,7 @@ import { didYouMean } from './did-you-mean.js';
 import { coreError } from './errors.js';
 import type { KefuPlugin } from './plugin.js';
 import { isSensitiveName, registerSecret } from './redaction.js';
+import { ServeConfigSchema } from './serve-config.js';
 
 /**
  * The kefu configuration file (`kefu.yaml`, `kefu.json`, `kefu.config.ts` …): which
@@ -127,6 +128,7 @@ export const KefuConfigSchema = z.strictObject({
     .optional()
     .describe('Structured JSON logs on stderr.'),
   sync: SyncDefaultsSchema.optional(),
+  serve: ServeConfigSchema.optional().describe('`kefu serve`: push receivers, spool, limits, scheduled backfill.'),
 });
 /** A validated configuration. */
 export type KefuConfig = z.output<typeof KefuConfigSchema>;

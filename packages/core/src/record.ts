@@ -65,6 +65,8 @@ export const MediaSchema = z.object({
   sizeBytes: z.number().nonnegative().optional(),
   durationSeconds: z.number().nonnegative().optional(),
   thumbUrl: z.string().optional(),
+  /** Where kefu archived the media (a media store location: a path or an object URL), when it does. */
+  archived: z.string().optional(),
 });
 /** A media attachment. */
 export type Media = z.infer<typeof MediaSchema>;

@@ -3,9 +3,11 @@
  * manager and stores, typed client, record streams, normalized records, pushes, plugin.
  */
 export * from './errors.js';
+export * from './media-download.js';
 export * from './msglist-cursor.js';
 export { parsePlatformJson, repairPlatformJson } from './platform-json.js';
 export * from './push-messages.js';
+export * from './push-receiver.js';
 export * from './record-normalizer.js';
 export * from './record-pages.js';
 export * from './token-manager.js';

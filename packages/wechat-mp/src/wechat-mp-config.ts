@@ -7,6 +7,28 @@ export const WechatMpAccountSchema = z.strictObject({
   appId: z.string().min(1, 'appId is required (the AppID of the Official Account, e.g. wx1234…)'),
   secret: z.string().min(1, 'secret is required (the AppSecret of the Official Account)'),
   name: z.string().optional(),
+  /** The server URL settings (公众号 服务器配置): set to receive pushes with `kefu serve`. */
+  push: z
+    .strictObject({
+      token: z.string().min(3, 'push.token is the Token of 服务器配置 (3–32 letters and digits)'),
+      encodingAesKey: z
+        .string()
+        .regex(/^[A-Za-z0-9]{43}$/, 'push.encodingAesKey is the 43-character EncodingAESKey of 服务器配置')
+        .optional(),
+      previousToken: z.string().min(3).optional(),
+      previousEncodingAesKey: z
+        .string()
+        .regex(/^[A-Za-z0-9]{43}$/)
+        .optional(),
+      /** Path of the server URL under `kefu serve` (default `/wechat/{appId}`). */
+      path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~\-/]*$/, 'push.path is a URL path starting with /')
+        .optional(),
+      /** Pushes whose timestamp is further than this from the clock are refused (default 300 s). */
+      timestampWindowSeconds: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 /** One configured Official Account. */
 export type WechatMpAccount = z.infer<typeof WechatMpAccountSchema>;

@@ -3,6 +3,7 @@ import {
   type Agent,
   type AgentsCapability,
   coreError,
+  type DownloadedMedia,
   firstZodIssue,
   type HttpClient,
   type HttpClientFactory,
@@ -13,6 +14,7 @@ import {
   type ProviderBaseOptions,
   type ProviderCapability,
   type ProviderRecordSource,
+  type PushReceiver,
   type RecordQuery,
   registerSecret,
   type SessionInfo,
@@ -21,6 +23,8 @@ import {
   undiciHttpClientFactory,
 } from '@kefu/core';
 import { wechatMpError } from './errors.js';
+import { downloadWechatMedia } from './media-download.js';
+import { WechatPushReceiver } from './push-receiver.js';
 import { WECHAT_MP_PLATFORM } from './record-normalizer.js';
 import {
   DEFAULT_PAGE_SIZE,
@@ -74,6 +78,7 @@ export class WechatMpProvider
   readonly config: WechatMpConfig;
   readonly #http: HttpClient;
   readonly #clients = new Map<string, WechatMpClient>();
+  readonly #pushReceivers: readonly PushReceiver[];
 
   /** A provider for the accounts of `config` (validated; WECHAT_CONFIG_INVALID names a bad field). */
   constructor(config: WechatMpConfigInput, options: WechatMpProviderOptions = {}) {
@@ -83,6 +88,10 @@ export class WechatMpProvider
     const logger = (options.logger ?? silentLogger).child({ provider: this.id });
     const now = options.now ?? Date.now;
     for (const account of this.config.accounts) registerSecret(account.secret);
+    // Built now: the push tokens and keys are registered as secrets and a bad key fails at start-up.
+    this.#pushReceivers = this.config.accounts.flatMap((account) =>
+      account.push ? [new WechatPushReceiver({ appId: account.appId, ...account.push, now })] : [],
+    );
     this.#http = (options.httpClients ?? undiciHttpClientFactory).create({
       baseUrl: this.config.baseUrl,
       connectTimeoutMs: this.config.timeouts.connectMs,
@@ -110,6 +119,22 @@ export class WechatMpProvider
         new WechatMpClient({ appId: account.appId, http: this.#http, tokens, retry, now, logger }),
       );
     }
+  }
+
+  /** The push receivers of the accounts with a `push` block (served by `kefu serve`). */
+  pushReceivers(): readonly PushReceiver[] {
+    return this.#pushReceivers;
+  }
+
+  /** Downloads a pushed medium (`MediaId`, valid 3 days) of `appId` with `media/get`. */
+  downloadMedia(appId: string, mediaId: string, signal?: AbortSignal): Promise<DownloadedMedia> {
+    return downloadWechatMedia({
+      http: this.#http,
+      tokens: this.client(appId).tokens,
+      appId,
+      mediaId,
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /** The configured app ids. */

@@ -114,10 +114,19 @@ export class YoumiCallbackReceiver {
    * frameworks that parse bodies themselves.
    */
   accept(body: unknown): { status: number; body: unknown } {
+    const answer = this.read(body);
+    if (answer.event) this.#events.next(answer.event);
+    return { status: answer.status, body: answer.body };
+  }
+
+  /**
+   * Validates one push body without publishing it: the event (when valid) and the answer
+   * the platform expects. `kefu serve` stores the event's records before answering.
+   */
+  read(body: unknown): { event?: YoumiReceivedEvent; status: number; body: unknown } {
     try {
       const event = this.#parse(body);
-      this.#events.next(event);
-      return { status: 200, body: pushAnswer(event.format) };
+      return { event, status: 200, body: pushAnswer(event.format) };
     } catch (error) {
       const message = isKefuError(error) || error instanceof Error ? error.message : String(error);
       const v1 = typeof body === 'object' && body !== null && 'Type' in body;

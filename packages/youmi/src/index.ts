@@ -5,8 +5,10 @@
  */
 export * from './beijing-time.js';
 export * from './callback-receiver.js';
+export * from './callbacks-config.js';
 export * from './chat-normalizer.js';
 export * from './errors.js';
+export * from './push-receiver.js';
 export * from './record-pages.js';
 export * from './youmi-auth.js';
 export * from './youmi-client.js';

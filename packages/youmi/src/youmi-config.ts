@@ -1,5 +1,6 @@
 import { parseConfig } from '@kefu/core';
 import { z } from 'zod';
+import { YoumiCallbacksConfigSchema } from './callbacks-config.js';
 import { youmiError } from './errors.js';
 
 /**
@@ -65,6 +66,8 @@ export const YoumiConfigSchema = z
     tenantId: z.string().min(1).optional(),
     /** Operating accounts (运营号) this instance reads; records' `account` is the id as a string. */
     wechatIds: z.array(positiveInt).min(1),
+    /** Authenticated callbacks under `kefu serve` (see `YoumiPushReceiver`). */
+    callbacks: YoumiCallbacksConfigSchema.optional(),
     /** v1 credentials, for the v1 calls (`provider.v1`). */
     v1: YoumiV1ConfigSchema.optional(),
     /** Fans whose chats are fetched at the same time (pages are still emitted in fan order). */

@@ -10,12 +10,14 @@ import {
   type ProviderBaseOptions,
   type ProviderCapability,
   type ProviderRecordSource,
+  type PushReceiver,
   type RecordQuery,
   silentLogger,
   undiciHttpClientFactory,
 } from '@kefu/core';
 import { YOUMI_PLATFORM } from './chat-normalizer.js';
 import { youmiError } from './errors.js';
+import { YoumiPushReceiver } from './push-receiver.js';
 import { YoumiPageSource } from './record-pages.js';
 import { BearerTokenSource, requestMerchantToken, V1Signer } from './youmi-auth.js';
 import { YoumiCaller, YoumiClient, YoumiV1Client } from './youmi-client.js';
@@ -62,6 +64,7 @@ export class YoumiProvider extends KefuProviderBase implements AgentsCapability,
   readonly #tokenHttp: HttpClient;
   readonly #now: () => number;
   readonly #logger: KefuLogger;
+  readonly #pushReceivers: readonly PushReceiver[];
 
   /** Validates `config` (YOUMI_CONFIG_INVALID) and prepares clients; nothing is fetched yet. */
   constructor(config: YoumiConfigInput, options: YoumiProviderOptions = {}) {
@@ -72,6 +75,17 @@ export class YoumiProvider extends KefuProviderBase implements AgentsCapability,
     const factory = options.httpClients ?? undiciHttpClientFactory;
     const logger = (options.logger ?? silentLogger).child({ provider: this.id });
     this.#logger = logger;
+    this.#pushReceivers = this.config.callbacks
+      ? [
+          new YoumiPushReceiver({
+            providerId: this.id,
+            callbacks: this.config.callbacks,
+            timeZoneOffsetMinutes: this.config.timeZoneOffsetMinutes,
+            wechatIds: this.config.wechatIds,
+            now: this.#now,
+          }),
+        ]
+      : [];
     const { timeouts, retry } = this.config;
     const httpOptions = {
       connectTimeoutMs: timeouts.connectMs,
@@ -118,6 +132,11 @@ export class YoumiProvider extends KefuProviderBase implements AgentsCapability,
   }
 
   /** The configured wechatIds, as strings. */
+  /** The callback receiver, when `callbacks` is configured (served by `kefu serve`). */
+  pushReceivers(): readonly PushReceiver[] {
+    return this.#pushReceivers;
+  }
+
   accounts(): readonly string[] {
     return this.config.wechatIds.map(String);
   }

@@ -1,6 +1,7 @@
 import { jsonBody, parseInstant } from '../control-api.js';
 import { emulatorError } from '../errors.js';
 import type { EmulatorRequest, EmulatorResponse } from '../platform.js';
+import { answerVideoDownload } from './media.js';
 import type { WechatKnobsInput } from './wechat-knobs.js';
 import type { WechatPlatform } from './wechat-platform.js';
 import { CustomerMessageRequestSchema } from './wechat-schemas.js';
@@ -38,16 +39,28 @@ const ENDPOINTS: Record<string, Endpoint> = {
   // setKnobs validates the body: EMULATOR_OPTIONS_INVALID names a bad knob.
   'PUT knobs': (platform, request) => platform.setKnobs(jsonBody(request) as WechatKnobsInput),
   'GET records': (platform, request) => groundTruthAnswer(platform, request.url.searchParams),
+  // Server pushes (push-sender.ts): where an app id's pushes go, send one, and what was sent.
+  'PUT push-target': (platform, request) => platform.pushes.setTarget(jsonBody(request)),
+  'POST push': (platform, request) => platform.pushes.push(jsonBody(request), request.receivedAt),
+  'POST push/resend': (platform, request) => platform.pushes.resend((jsonBody(request) as { id?: unknown }).id),
+  'GET pushes': (platform) => ({ deliveries: platform.pushes.deliveries() }),
+};
+
+/** Endpoints that answer their own status, headers and body (bytes). */
+const RAW_ENDPOINTS: Record<string, (platform: WechatPlatform, request: EmulatorRequest) => EmulatorResponse> = {
+  'GET media-video': (platform, request) => answerVideoDownload(platform.pushes, request.url),
 };
 
 /** Answers `/__emulator/wechat/<path>`, or undefined when there is no such endpoint. */
-export function answerWechatControl(
+export async function answerWechatControl(
   platform: WechatPlatform,
   request: EmulatorRequest,
   path: string,
-): EmulatorResponse | undefined {
+): Promise<EmulatorResponse | undefined> {
+  const raw = RAW_ENDPOINTS[`${request.method} ${path}`];
+  if (raw) return raw(platform, request);
   const endpoint = ENDPOINTS[`${request.method} ${path}`];
-  return endpoint ? { status: 200, body: endpoint(platform, request) } : undefined;
+  return endpoint ? { status: 200, body: await endpoint(platform, request) } : undefined;
 }
 
 /** `GET records?appid&from&to[&openid][&limit]`: what getmsglist serves over `[from, to)`, with msgids. */

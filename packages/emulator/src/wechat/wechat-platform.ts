@@ -5,6 +5,8 @@ import { emulatorError } from '../errors.js';
 import { type FaultOptions, faultRoll, faultsApplyTo } from '../faults.js';
 import type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from '../platform.js';
 import { hash32, stableId, unitFloat } from '../seeded-random.js';
+import { answerMediaGet } from './media.js';
+import { WechatPushSender } from './push-sender.js';
 import { answerWechatControl } from './wechat-control.js';
 import {
   Opercode,
@@ -151,6 +153,8 @@ export class WechatPlatform implements EmulatedPlatform {
   readonly #msgids: MsgidLayout;
   #knobs: WechatKnobs;
   readonly #routes: Record<string, { methods: string[]; handler: Handler }>;
+  /** Server pushes to the accounts' server URLs (push-sender.ts) and the media they carry. */
+  readonly pushes = new WechatPushSender();
   #authenticatedCalls = 0;
   #recordCalls = 0;
 
@@ -202,6 +206,10 @@ export class WechatPlatform implements EmulatedPlatform {
       '/cgi-bin/customservice/getrecord': { methods: post, handler: (c) => this.#recordPage(c, 1000) },
       '/cgi-bin/message/custom/send': { methods: post, handler: (c) => this.#send(c) },
       '/cgi-bin/message/custom/typing': { methods: post, handler: (c) => this.#typing(c) },
+      '/cgi-bin/media/get': {
+        methods: get,
+        handler: (c) => answerMediaGet(this.pushes, c.request, c.now),
+      },
     };
   }
 

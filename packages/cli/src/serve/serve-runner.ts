@@ -1,0 +1,237 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
+import {
+  DirectoryMediaStore,
+  hasPushReceivers,
+  type Kefu,
+  type KefuLogger,
+  type KefuRecord,
+  type MediaStore,
+  PushSpool,
+  type ServeConfig,
+  type ServeConfigInput,
+  ServeConfigSchema,
+  SpoolDedupingSink,
+  SpoolDrainer,
+  sleep,
+} from '@kefu/core';
+import { parseTimeArgument } from '../time-arguments.js';
+import { MediaArchiver } from './media-archiver.js';
+import { createServeHandler, type ServeHandler } from './serve-handler.js';
+import { ServeMetrics } from './serve-metrics.js';
+
+/**
+ * `kefu serve` as a library: the push receivers of every configured provider, the spool
+ * and its drainer into the configured sinks, a scheduled incremental backfill through the
+ * sync pipeline (its checkpoints, deduplicated against pushes), and a node:http server —
+ * or just the handler, to mount in an application's own server ({@link createServeHandler}).
+ */
+
+/** Options of {@link startServe}. */
+export interface StartServeOptions {
+  kefu: Kefu;
+  /** The `serve` block (validated here; defaults applied). */
+  serve?: ServeConfigInput;
+  /** Directory the spool path is relative to (the config file's). */
+  baseDir: string;
+  /** Override `serve.host` / `serve.port` (the CLI flags). */
+  host?: string;
+  port?: number;
+  /** Where pushed media are archived (default: a directory when `serve.media` is set; give an object store here). */
+  mediaStore?: MediaStore;
+  /** Do not listen: only build the handler (mount `handler.handler` yourself). */
+  listen?: boolean;
+  logger?: KefuLogger;
+}
+
+/** A running `kefu serve`. */
+export interface RunningServe {
+  /** `http://host:port` when listening. */
+  readonly url: string | undefined;
+  readonly handler: ServeHandler;
+  readonly metrics: ServeMetrics;
+  readonly spool: PushSpool;
+  /** The media archive, when configured. */
+  readonly media: MediaArchiver | undefined;
+  /** Resolves after each completed backfill round (for tests and the demo). */
+  backfillRounds(): number;
+  /** Graceful stop: no new pushes, in-flight ones finish, the spool drains, the backfill stops at a commit. */
+  close(): Promise<void>;
+}
+
+/** Starts serving (see the module comment). The caller closes the runtime after {@link RunningServe.close}. */
+export async function startServe(options: StartServeOptions): Promise<RunningServe> {
+  const config: ServeConfig = ServeConfigSchema.parse(options.serve ?? {});
+  const { kefu } = options;
+  const logger = options.logger ?? kefu.logger;
+  const spoolPath = isAbsolute(config.spool.path) ? config.spool.path : resolve(options.baseDir, config.spool.path);
+  const spool = PushSpool.open({ path: spoolPath, dedupeWindowMs: config.spool.dedupeWindowHours * 3600_000 });
+  const metrics = new ServeMetrics(() => spool.depth());
+  const sinks = kefu.sinks();
+  const drainer = new SpoolDrainer({
+    spool,
+    sinks,
+    logger,
+    onDrained: (batch) => {
+      for (const sink of batch.sinkIds) {
+        metrics.recordsOut.inc({ provider: batch.provider, account: batch.account, sink }, batch.records);
+      }
+    },
+    onRetry: () => metrics.retries.inc({ component: 'drain' }),
+  });
+  drainer.start();
+  const mediaStore =
+    options.mediaStore ??
+    (config.media ? new DirectoryMediaStore(resolve(options.baseDir, config.media.dir)) : undefined);
+  const archiver = mediaStore
+    ? new MediaArchiver({
+        store: mediaStore,
+        providers: kefu.providers(),
+        concurrency: config.media?.concurrency ?? 4,
+        attempts: config.media?.attempts ?? 5,
+        metrics,
+        logger,
+      })
+    : undefined;
+  const receivers = kefu
+    .providers()
+    .flatMap((provider) => (hasPushReceivers(provider) ? provider.pushReceivers() : []));
+  const handler = createServeHandler({
+    receivers,
+    spool,
+    metrics,
+    limits: config.limits,
+    logger,
+    ...(archiver
+      ? {
+          prepareRecords: (records: readonly KefuRecord[]) => archiver.link(records),
+          onStored: (records: readonly KefuRecord[]) => archiver.enqueue(records),
+        }
+      : {}),
+    ready: async () => {
+      await Promise.all(sinks.map((sink) => sink.check?.()));
+      await kefu.checkpointStore.load('serve/readyz');
+    },
+  });
+  const backfill = startBackfill(options, config, spool, metrics, logger);
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (options.listen ?? true) {
+    server = createServer(
+      {
+        headersTimeout: config.limits.headersTimeoutMs,
+        requestTimeout: config.limits.headersTimeoutMs + config.limits.bodyTimeoutMs,
+        keepAliveTimeout: 5_000,
+        // Node checks the header and request timeouts this often (default 30 s): often enough
+        // that a client trickling its headers is cut close to headersTimeoutMs.
+        connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(config.limits.headersTimeoutMs / 2))),
+      },
+      handler.handler,
+    );
+    server.maxConnections = config.limits.maxConnections;
+    const host = options.host ?? config.host;
+    const port = options.port ?? config.port;
+    await new Promise<void>((resolvePromise, reject) => {
+      server?.once('error', reject);
+      server?.listen(port, host, () => resolvePromise());
+    });
+    const address = server.address() as AddressInfo;
+    url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    logger.info('kefu serve listening', {
+      url,
+      receivers: receivers.map((receiver) => receiver.pathPrefix),
+      spool: spoolPath,
+    });
+  }
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    handler.stopAccepting();
+    const serverClosed = server
+      ? new Promise<void>((resolvePromise) => server?.close(() => resolvePromise()))
+      : Promise.resolve();
+    server?.closeIdleConnections();
+    await handler.idle();
+    await archiver?.stop();
+    await backfill.stop();
+    await drainer.stop();
+    spool.close();
+    server?.closeAllConnections();
+    await serverClosed;
+    logger.info('kefu serve stopped', { spoolDepthLeft: 'kept for the next start' });
+  };
+  return {
+    url,
+    handler,
+    metrics,
+    spool,
+    media: archiver,
+    backfillRounds: () => backfill.rounds(),
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}
+
+/** The scheduled backfill: `kefu sync` every interval, into the sinks through the spool's dedupe. */
+function startBackfill(
+  options: StartServeOptions,
+  config: ServeConfig,
+  spool: PushSpool,
+  metrics: ServeMetrics,
+  logger: KefuLogger,
+): { stop(): Promise<void>; rounds(): number } {
+  const abort = new AbortController();
+  let rounds = 0;
+  const settings = config.backfill;
+  if (!settings?.enabled) return { stop: async () => {}, rounds: () => rounds };
+  const sink = new SpoolDedupingSink(spool, options.kefu.sinks(), (batch, dropped) => {
+    for (const record of batch.records) {
+      metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'backfill' });
+    }
+    if (dropped > 0) metrics.recordsDeduplicated.inc({ source: 'backfill' }, dropped);
+  });
+  const loop = async () => {
+    while (!abort.signal.aborted) {
+      const now = Date.now();
+      const run = options.kefu.sync({
+        from: parseTimeArgument('serve.backfill.lookback', settings.lookback, now),
+        fromIsDefault: true,
+        to: new Date(now),
+        sinks: [sink],
+        signal: abort.signal,
+      });
+      const subscription = run.progress$.subscribe((event) => {
+        if (event.type === 'retry') metrics.retries.inc({ component: 'backfill' });
+        if (event.target && event.lagMs !== undefined) {
+          metrics.backfillLag.set({ target: event.target }, event.lagMs / 1000);
+        }
+        if (event.target && (event.type === 'target-done' || event.type === 'target-failed')) {
+          metrics.backfillRuns.inc({ target: event.target, status: event.status ?? event.type });
+        }
+      });
+      try {
+        await run.done;
+      } catch (error) {
+        logger.error('scheduled backfill failed', { error: String(error) });
+      } finally {
+        subscription.unsubscribe();
+      }
+      rounds += 1;
+      try {
+        await sleep(settings.intervalSeconds * 1000, abort.signal);
+      } catch {
+        return;
+      }
+    }
+  };
+  const running = loop();
+  return {
+    stop: async () => {
+      abort.abort();
+      await running;
+    },
+    rounds: () => rounds,
+  };
+}
