@@ -139,11 +139,8 @@ export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Pr
     renderer.finish();
     printAbove = undefined;
     if (options.json) io.stdout.write(`${JSON.stringify(summaryJson(summary))}\n`);
-    else if (terminal) io.stderr.write(summaryText(summary, { dryRun: options.dryRun ?? false }));
-    // Without a terminal stderr carries JSON lines only: the summary is one of them.
-    else if (summary.targets.some((target) => target.status === 'failed'))
-      logger.error('sync summary', summaryJson(summary));
-    else logger.info('sync summary', summaryJson(summary));
+    // The summary block stays human text on stderr with or without a terminal (scripts use --json).
+    else io.stderr.write(summaryText(summary, { dryRun: options.dryRun ?? false }));
     return exitCodeOfSummary(summary);
   } finally {
     await kefu.close();
