@@ -6,7 +6,6 @@ import {
   type HttpClient,
   type HttpClientOptions,
   isKefuError,
-  type KefuError,
   parseRetryAfter,
   registerSecret,
   undiciHttpClientFactory,

@@ -8,8 +8,6 @@ import {
   definePlugin,
   FileCheckpointStore,
   interpolateEnv,
-  isKefuError,
-  type KefuError,
   kefuConfigJsonSchema,
   loadKefu,
   parseKefuConfig,
@@ -264,5 +262,21 @@ describe('kefuConfigJsonSchema', () => {
     const text = JSON.stringify(kefuConfigJsonSchema([plugin]));
     expect(text).toContain('"const":"@kefu/wechat-mp"');
     expect(text).toContain('"appId"');
+  });
+
+  it('given a known plugin, when an entry misspells a key of its config, then the JSON Schema rejects it (editors flag the typo)', () => {
+    const plugin = definePlugin({
+      name: '@kefu/wechat-mp',
+      kind: 'provider',
+      configSchema: z.strictObject({ accounts: z.array(z.string()) }),
+      module: () => new ContainerModule(() => {}),
+    });
+    // The JSON Schema read back as a validator, as an editor would use it.
+    const editor = z.fromJSONSchema(kefuConfigJsonSchema([plugin]) as Parameters<typeof z.fromJSONSchema>[0]);
+    const entry = (use: string, config: unknown) => ({ providers: [{ use, config }] });
+    expect(editor.safeParse(entry('@kefu/wechat-mp', { accounts: ['wx1'] })).success).toBe(true);
+    expect(editor.safeParse(entry('@kefu/wechat-mp', { acounts: ['wx1'] })).success).toBe(false);
+    // Other plugins, known only at run time, are still accepted with any config.
+    expect(editor.safeParse(entry('./my-provider.js', { anything: true })).success).toBe(true);
   });
 });

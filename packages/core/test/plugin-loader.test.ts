@@ -12,8 +12,6 @@ import {
   defaultInstanceId,
   definePlugin,
   importPlugin,
-  isKefuError,
-  type KefuError,
   type KefuPlugin,
   loadPluginInstances,
   packageNameOf,

@@ -13,7 +13,6 @@ import {
   isKefuError,
   type JsonValue,
   type KefuClock,
-  type KefuError,
   type KefuLogger,
   type KefuProvider,
   type KefuRecord,

@@ -1,6 +1,7 @@
 export * from './child-runs.js';
 export * from './describe-provider.js';
 export * from './describe-sink.js';
+export * from './describe-token-store.js';
 export * from './integration-servers.js';
 export * from './kefu-failure.js';
 export * from './readme-snippets.js';
