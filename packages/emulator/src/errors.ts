@@ -1,6 +1,6 @@
 import { defineErrorCatalogue } from '@kefu/core/errors';
 
-/** The error catalogue of @kefu/emulator (codes prefixed `EMULATOR_`). */
+/** The one error catalogue of @kefu/emulator, both platforms (codes prefixed `EMULATOR_`). */
 export const emulatorErrorCatalogue = {
   EMULATOR_OPTIONS_INVALID: {
     description:
@@ -23,6 +23,28 @@ export const emulatorErrorCatalogue = {
   EMULATOR_CONTROL_NOT_FOUND: {
     description: 'A request under `/__emulator/` named no control endpoint (or used another HTTP method).',
     fix: 'Use one of the control endpoints listed in the @kefu/emulator README.',
+  },
+  // The Youmi platform's codes. Its platform-level failures are not thrown: they are
+  // answered as Youmi envelopes (`succeed: false`, see the README's error-code table).
+  EMULATOR_YOUMI_OPTIONS_INVALID: {
+    description: 'The Youmi emulator options are malformed or contradictory.',
+    fix: 'Correct the option named in the message (see the options table in the emulator README).',
+  },
+  EMULATOR_YOUMI_UNKNOWN_ACCOUNT: {
+    description: 'A test helper was asked about a wechatId the emulator does not serve.',
+    fix: 'Use one of `youmi.wechatIds` from the running emulator.',
+  },
+  EMULATOR_YOUMI_UNKNOWN_FAN: {
+    description: 'A test helper was asked about a fansKey that does not belong to the given wechatId.',
+    fix: 'Use a `fansKey` from `youmi.fans(wechatId)`.',
+  },
+  EMULATOR_YOUMI_QUERY_INVALID: {
+    description: 'A ground-truth query has invalid dates or `from` after `to`.',
+    fix: 'Pass valid Date objects with from <= to.',
+  },
+  EMULATOR_YOUMI_EVENT_INVALID: {
+    description: 'An event passed to `emitYoumiEvent` has an unknown type or malformed values.',
+    fix: 'Use one of fansInfoChange, fansAttributionChange, chat, rpaTaskResult with an object as values.',
   },
 } as const;
 
