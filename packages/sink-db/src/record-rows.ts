@@ -10,9 +10,9 @@ import {
   QuoteSchema,
 } from '@kefu/core';
 import { z } from 'zod';
-import { COLUMN_LIMITS } from './database-schema.js';
 import type { DatabaseDialectName } from './database-url.js';
 import { databaseSinkError } from './errors.js';
+import { COLUMN_LIMITS } from './table-names.js';
 
 /** One row of the records table as the sink inserts it (every value already encoded for the dialect). */
 export interface RecordRow {
