@@ -224,8 +224,9 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
       }
       rows.push(toRecordRow(record, this.dialect));
     }
-    // One key order for every writer makes lock-order deadlocks between concurrent batches rarer.
-    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // Key order, (at, id) within the batch's stream: inserts append at the key's right edge,
+    // and one order for every writer makes lock-order deadlocks between concurrent batches rarer.
+    rows.sort(byKey);
     return rows;
   }
 
@@ -245,4 +246,10 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     }
     if (chunk.length > 0) yield chunk;
   }
+}
+
+/** The records key's order within one stream; timestamps of one dialect compare as text. */
+function byKey(a: RecordRow, b: RecordRow): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

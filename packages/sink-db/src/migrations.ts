@@ -39,7 +39,8 @@ async function applyPending(
   let applied = 0;
   for (const migration of dialect.migrations) {
     if (migration.version <= current) continue;
-    for (const statement of migration.statements(names)) await sql.raw(statement).execute(db);
+    if (!(await migration.alreadyApplied?.(db, names)))
+      for (const statement of migration.statements(names)) await sql.raw(statement).execute(db);
     await record(migration.version, migration.name);
     applied++;
   }

@@ -51,7 +51,7 @@ for (const database of databases) {
       await database.dropTables([...new Set(tables.splice(0))]);
     });
 
-    it('given fresh tables, when two sinks migrate at once and again later, then schema version 1 is recorded once', async () => {
+    it('given fresh tables, when two sinks migrate at once and again later, then the latest schema version is recorded once', async () => {
       const first = openSink();
       const second = openSink({ table: first.config.table, checkpointTable: first.config.checkpointTable });
       await Promise.all([first.migrate(), second.migrate()]);

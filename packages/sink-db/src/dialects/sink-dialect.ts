@@ -13,6 +13,8 @@ export interface DialectMigration {
   name: string;
   /** The statements that bring the previous version to this one, run in order. */
   statements(names: TableNames): string[];
+  /** Where DDL is not transactional (MySQL): true when the statements already ran. */
+  alreadyApplied?(db: MigrationExecutor, names: TableNames): Promise<boolean>;
 }
 
 /**

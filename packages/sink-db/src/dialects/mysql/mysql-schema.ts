@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import { COLUMN_LIMITS, qualifiedName, quote, type TableNames } from '../../table-names.js';
-import type { DialectMigration } from '../sink-dialect.js';
+import type { DialectMigration, MigrationExecutor } from '../sink-dialect.js';
 
 const KEY = `VARCHAR(${COLUMN_LIMITS.key})`;
 const LABEL = `VARCHAR(${COLUMN_LIMITS.label})`;
@@ -46,12 +47,41 @@ ${RECORD_COLUMNS_DDL},
   ];
 }
 
+/**
+ * Version 1 → 2 in one ALTER (InnoDB rebuilds the table in key order): the clustered key
+ * becomes (provider, account, at, id), so a sync's inserts append instead of landing at
+ * random places (see the SQLite schema for why the wider key still stores each record
+ * once); its prefix replaces the (account, at) index. MySQL's DDL commits on its own, so
+ * the step checks first whether it already ran (a crash before its version was recorded).
+ */
+function upgradeTo2(names: TableNames): string[] {
+  return [
+    `ALTER TABLE ${qualifiedName('mysql', names, names.records)} DROP PRIMARY KEY, ADD PRIMARY KEY (provider, account, at, id), DROP INDEX ${indexName(names, 'account_at_idx')}`,
+  ];
+}
+
+async function upgradedTo2(db: MigrationExecutor, names: TableNames): Promise<boolean> {
+  const result = await sql<{ found: number | string }>`select count(*) as found from information_schema.statistics
+    where table_schema = coalesce(${names.schema ?? null}, database()) and table_name = ${names.records}
+      and index_name = 'PRIMARY' and column_name = 'at'`.execute(db);
+  return Number(result.rows[0]?.found ?? 0) > 0;
+}
+
 /** MySQL's schema versions. */
 export const MYSQL_MIGRATIONS: readonly DialectMigration[] = [
   { version: 1, name: 'records-and-checkpoints', statements: version1 },
+  { version: 2, name: 'time-ordered-key', statements: upgradeTo2, alreadyApplied: upgradedTo2 },
 ];
 
 /** The DDL of the latest version for an empty database. */
 export function mysqlSchemaStatements(names: TableNames): string[] {
-  return version1(names);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${qualifiedName('mysql', names, names.records)} (
+${RECORD_COLUMNS_DDL},
+  PRIMARY KEY (provider, account, at, id),
+  KEY ${indexName(names, 'customer_at_idx')} (customer, at),
+  KEY ${indexName(names, 'at_idx')} (at)
+) ${TABLE_OPTIONS}`,
+    checkpointsTable(names),
+  ];
 }

@@ -1,13 +1,36 @@
 import { CompiledQuery, PostgresDialect, sql } from 'kysely';
 import { Pool } from 'pg';
+import { RECORD_COLUMNS } from '../../record-rows.js';
 import { qualifiedName, type TableNames } from '../../table-names.js';
 import type { SinkDialect } from '../sink-dialect.js';
-import { insertHead, memoByTable, ValuesInsert } from '../values-insert.js';
+import { memoByTable } from '../values-insert.js';
 import { POSTGRES_MIGRATIONS, postgresSchemaStatements } from './postgres-schema.js';
 
-const inserts = memoByTable(
-  (table) => new ValuesInsert(insertHead(table), 'on conflict (provider, account, id) do nothing', true),
-);
+/** The element type each column's array parameter is cast to (the columns take them by assignment). */
+const UNNEST_TYPES: Record<(typeof RECORD_COLUMNS)[number], string> = {
+  provider: 'text',
+  account: 'text',
+  id: 'text',
+  customer: 'text',
+  agent: 'text',
+  direction: 'text',
+  kind: 'text',
+  event: 'text',
+  text: 'text',
+  attachments: 'jsonb',
+  at: 'timestamptz',
+  raw: 'jsonb',
+};
+
+/**
+ * One `INSERT … SELECT * FROM unnest($1::text[], …)` per chunk: twelve array parameters
+ * whatever the row count, one statement text for every size (the server plans it once),
+ * and cheaper to bind and parse than a VALUES list of 12 × n parameters (see bench/).
+ */
+const unnestInsert = memoByTable((table) => {
+  const arrays = RECORD_COLUMNS.map((column, index) => `$${index + 1}::${UNNEST_TYPES[column]}[]`).join(', ');
+  return `insert into ${table} (${RECORD_COLUMNS.join(', ')}) select * from unnest(${arrays}) on conflict (provider, account, at, id) do nothing`;
+});
 
 /** PostgreSQL through a `pg` pool. */
 export const postgresDialect: SinkDialect = {
@@ -42,7 +65,8 @@ export const postgresDialect: SinkDialect = {
   },
 
   insertRecords(names, rows) {
-    return inserts(qualifiedName('postgres', names, names.records)).query(rows);
+    const columns = RECORD_COLUMNS.map((column) => rows.map((row) => row[column]));
+    return CompiledQuery.raw(unnestInsert(qualifiedName('postgres', names, names.records)), columns);
   },
 
   upsertCheckpoint(names, key, value, updatedAt) {

@@ -45,12 +45,42 @@ ${RECORD_COLUMNS_DDL},
   ];
 }
 
+/**
+ * Version 2 keys rows by (provider, account, at, id), so a sync's inserts append at the
+ * right edge of the key's B-tree instead of landing at random places (see the SQLite
+ * schema for why the wider key still stores each record once). Its prefix replaces
+ * version 1's (account, at) index.
+ */
+function version2Indexes(names: TableNames): string[] {
+  return [index(names, 'customer_at_idx', 'customer, at'), index(names, 'at_idx', 'at')];
+}
+
+/** Version 1 → 2, inside the migration's transaction: swap the key, drop the index it covers. */
+function upgradeTo2(names: TableNames): string[] {
+  const table = qualifiedName('postgres', names, names.records);
+  const oldIndex = names.schema
+    ? `${quote('postgres', names.schema)}.${quote('postgres', `${names.records}_account_at_idx`)}`
+    : quote('postgres', `${names.records}_account_at_idx`);
+  return [
+    `ALTER TABLE ${table} DROP CONSTRAINT ${quote('postgres', `${names.records}_pkey`)}, ADD PRIMARY KEY (provider, account, at, id)`,
+    `DROP INDEX IF EXISTS ${oldIndex}`,
+  ];
+}
+
 /** PostgreSQL's schema versions. */
 export const POSTGRES_MIGRATIONS: readonly DialectMigration[] = [
   { version: 1, name: 'records-and-checkpoints', statements: version1 },
+  { version: 2, name: 'time-ordered-key', statements: upgradeTo2 },
 ];
 
 /** The DDL of the latest version for an empty database. */
 export function postgresSchemaStatements(names: TableNames): string[] {
-  return version1(names);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${qualifiedName('postgres', names, names.records)} (
+${RECORD_COLUMNS_DDL},
+  PRIMARY KEY (provider, account, at, id)
+)`,
+    ...version2Indexes(names),
+    checkpointsTable(names),
+  ];
 }
