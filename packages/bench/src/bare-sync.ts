@@ -54,13 +54,17 @@ async function* pages(task: BareTask): AsyncGenerator<RawRecord[]> {
       (Math.floor((start + BEIJING_OFFSET_SECONDS) / DAY_SECONDS) + 1) * DAY_SECONDS - BEIJING_OFFSET_SECONDS,
       to,
     );
+    let previousLast = '';
     for (let msgid = 1; ; ) {
       const page = (await json(list, { starttime: start, endtime: end, msgid, number: CEILING_PAGE_SIZE })) as {
         recordlist: RawRecord[];
         msgid?: number;
       };
-      yield page.recordlist;
-      if (page.recordlist.length < CEILING_PAGE_SIZE || !page.msgid) break;
+      const records = page.recordlist;
+      // The next page starts with the previous page's last record (msgid is inclusive).
+      yield records.length > 0 && JSON.stringify(records[0]) === previousLast ? records.slice(1) : records;
+      if (records.length < CEILING_PAGE_SIZE || !page.msgid) break;
+      previousLast = JSON.stringify(records.at(-1));
       msgid = page.msgid;
     }
     start = end;
