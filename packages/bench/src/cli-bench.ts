@@ -4,7 +4,7 @@
  * Reports wall time, records/s, the ratio kefu / bare and the peak RSS (VmHWM) of each
  * child process.
  * Usage: node dist/cli-bench.js [--records 100000] [--targets jsonl,sqlite,postgres,mysql]
- *        [--runs 1] [--markdown FILE]
+ *        [--runs 1] [--batch-size N (sync.batchSize in the config; default: kefu's)] [--markdown FILE]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,7 +81,7 @@ interface Source {
 }
 
 /** The config file of a `kefu sync` into `target`, in `dir`. */
-function writeConfig(dir: string, target: Target, source: Source, table: string): void {
+function writeConfig(dir: string, target: Target, source: Source, table: string, batchSize?: number): void {
   const sink =
     target === 'jsonl'
       ? { use: '@kefu/sink-file', id: 'out', config: { dir: './out' } }
@@ -104,6 +104,7 @@ function writeConfig(dir: string, target: Target, source: Source, table: string)
     ],
     sinks: [sink],
     checkpoints: target === 'jsonl' ? { use: 'file', path: './checkpoints.json' } : { use: 'sink', sink: 'db' },
+    ...(batchSize === undefined ? {} : { sync: { batchSize } }),
   };
   writeFileSync(join(dir, 'kefu.json'), JSON.stringify(config, null, 2));
 }
@@ -131,13 +132,13 @@ async function dropTables(target: Target, tables: string[]): Promise<void> {
 }
 
 /** `kefu sync -c kefu.json --from … --to … --json` in a fresh directory. */
-async function kefuRun(target: Target, source: Source): Promise<ChildRun> {
+async function kefuRun(target: Target, source: Source, batchSize?: number): Promise<ChildRun> {
   const dir = mkdtempSync(join(tmpdir(), `kefu-bench-cli-${target}-`));
   const table = `bench_cli_${process.pid}_${target}`;
   const tables = [table, `${table}_cp`, `${table}_migrations`];
   try {
     await dropTables(target, tables);
-    writeConfig(dir, target, source, table);
+    writeConfig(dir, target, source, table, batchSize);
     const { from, to } = benchRange();
     const run = await measureChild(
       [
@@ -189,11 +190,11 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const thousands = (value: number) => Math.round(value).toLocaleString('en-US').replaceAll(',', ' ');
 
 /** One table row per target: kefu and bare medians over `runs` alternating runs. */
-async function benchTarget(target: Target, source: Source, runs: number): Promise<string> {
+async function benchTarget(target: Target, source: Source, runs: number, batchSize?: number): Promise<string> {
   const kefu: ChildRun[] = [];
   const bare: ChildRun[] = [];
   for (let run = 0; run < runs; run++) {
-    kefu.push(await kefuRun(target, source));
+    kefu.push(await kefuRun(target, source, batchSize));
     bare.push(await bareRun(target, source));
   }
   const rate = (runsOf: ChildRun[]) => median(runsOf.map((item) => item.records / item.seconds));
@@ -223,11 +224,13 @@ const { values } = parseArgs({
     targets: { type: 'string', default: TARGETS.join(',') },
     runs: { type: 'string', default: '1' },
     markdown: { type: 'string' },
+    'batch-size': { type: 'string' },
   },
 });
 const records = Number(values.records);
 const runs = Number(values.runs);
 const targets = values.targets.split(',') as Target[];
+const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
 if (!Number.isInteger(records) || records < 100 || !Number.isInteger(runs) || runs < 1) {
   throw benchError('BENCH_OPTIONS_INVALID', '--records (≥ 100) and --runs (≥ 1) take whole numbers');
 }
@@ -238,13 +241,13 @@ if (!existsSync(CLI_BIN)) throw benchError('BENCH_OPTIONS_INVALID', `build the C
 
 const emulator = await startEmulatorProcess(emulatorOptionsFor(records));
 const lines = [
-  `kefu sync (CLI, config file, no flags) vs bare script, about ${thousands(records)} records, ${runs} run(s) each, ${new Date().toISOString()}`,
+  `kefu sync (CLI, config file, ${batchSize === undefined ? 'no flags' : `sync.batchSize ${batchSize}`}) vs bare script, about ${thousands(records)} records, ${runs} run(s) each, ${new Date().toISOString()}`,
   '',
   '| target | records | kefu sync | kefu peak RSS | bare script | bare peak RSS | ratio |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
 ];
 try {
-  for (const target of targets) lines.push(await benchTarget(target, emulator, runs));
+  for (const target of targets) lines.push(await benchTarget(target, emulator, runs, batchSize));
 } finally {
   await emulator.stop();
 }
