@@ -15,13 +15,12 @@ import {
   createHttpClient,
   type HttpClient,
   type JsonValue,
-  type KefuProvider,
+  KefuProviderBase,
   type KefuRecord,
   type PageSource,
   type ProviderCapability,
-  type RecordQueryInput,
-  RecordQuerySchema,
-  RecordStream,
+  type ProviderRecordSource,
+  type RecordQuery,
   registerSecret,
 } from '@kefu/core';
 import { startScriptedPlatform } from '@kefu/testkit';
@@ -67,8 +66,12 @@ export function normalizeHelpDeskItem(item: HelpDeskItem, workspace: string): Ke
   };
 }
 
-/** A provider for HelpDesk: a name, capabilities, accounts and `records(query)`. */
-export class HelpDeskProvider implements KefuProvider {
+/**
+ * A provider for HelpDesk: a name, capabilities, accounts and the pages of a query. Core's
+ * `KefuProviderBase` validates queries, builds the stream and closes once (use after
+ * close fails with KEFU_PROVIDER_CLOSED).
+ */
+export class HelpDeskProvider extends KefuProviderBase {
   readonly id = 'helpdesk';
   readonly platform = 'helpdesk';
   readonly capabilities = new Set<ProviderCapability>();
@@ -76,6 +79,7 @@ export class HelpDeskProvider implements KefuProvider {
   readonly #options: HelpDeskOptions;
 
   constructor(options: HelpDeskOptions) {
+    super();
     registerSecret(options.apiToken);
     this.#options = options;
     this.#http = createHttpClient({
@@ -88,12 +92,7 @@ export class HelpDeskProvider implements KefuProvider {
     return [this.#options.workspace];
   }
 
-  records(input: RecordQueryInput): RecordStream {
-    const parsed = RecordQuerySchema.safeParse(input);
-    if (!parsed.success) {
-      throw coreError('KEFU_QUERY_INVALID', `helpdesk query: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-    }
-    const query = parsed.data;
+  protected recordSource(query: RecordQuery): ProviderRecordSource {
     const account = query.account ?? this.#options.workspace;
     if (account !== this.#options.workspace) {
       throw coreError('KEFU_QUERY_INVALID', `helpdesk serves workspace ${this.#options.workspace}, not ${account}`);
@@ -130,10 +129,10 @@ export class HelpDeskProvider implements KefuProvider {
         }
       },
     };
-    return new RecordStream({ provider: this.platform, account }, source, query.resumeFrom);
+    return { key: { provider: this.platform, account }, source };
   }
 
-  async close(): Promise<void> {
+  protected async release(): Promise<void> {
     await this.#http.close();
   }
 }

@@ -2,8 +2,9 @@
  * @kefu/cli — the `kefu` command as a library: `runCli(argv, io)` runs it with given
  * streams (tests, embedding), the exit codes and the pieces commands are built from.
  */
-export { buildProgram, type CliIo, endQuietlyOnClosedPipe, processIo, runCli } from './cli.js';
+export { buildProgram, runCli } from './cli.js';
 export { exitCodeOf, type FailureReport, failureReport, formatErrorLine, usageError } from './cli-errors.js';
+export { type CliIo, endQuietlyOnClosedPipe, processIo } from './cli-io.js';
 export { BUNDLED_PLUGINS } from './commands/bundled-plugins.js';
 export { type DemoCommandOptions, type DemoSummary, runDemoCommand } from './commands/demo-command.js';
 export { exitCodeOfSummary, summaryJson, summaryText, targetSummaryLines } from './commands/sync-command.js';

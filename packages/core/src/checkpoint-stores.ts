@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type Checkpoint, CheckpointSchema, type CheckpointStore } from './checkpoint.js';
 import { coreError } from './errors.js';
 import { diskFullPrefix } from './jsonl-append-file.js';
+import { KeyedLock } from './keyed-lock.js';
 
 /**
  * Checkpoint stores kept in memory and in a local JSON file. Both validate what they
@@ -46,18 +47,6 @@ function validateSave(key: string, checkpoint: Checkpoint, stored: Checkpoint | 
     );
   }
   return parsed.data;
-}
-
-/** Runs async operations one after another (saves must not interleave their read-modify-write). */
-class SerialQueue {
-  #tail: Promise<unknown> = Promise.resolve();
-
-  /** Runs `operation` after every operation queued before it. */
-  run<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(operation, operation);
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
 }
 
 /** Keeps checkpoints in a Map: for tests, dry runs and embedding apps with their own persistence. */
@@ -124,7 +113,8 @@ export type FileCheckpointStoreOptions = z.input<typeof FileCheckpointStoreOptio
 export class FileCheckpointStore implements ResettableCheckpointStore {
   /** The absolute path of the JSON file. */
   readonly path: string;
-  readonly #queue = new SerialQueue();
+  /** Saves must not interleave their read-modify-write of the one file. */
+  readonly #queue = new KeyedLock();
 
   constructor(options: FileCheckpointStoreOptions) {
     const parsed = FileCheckpointStoreOptionsSchema.safeParse(options);
@@ -140,13 +130,13 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
   /** The checkpoint stored under `key`, or undefined (also when the file does not exist yet). */
   async load(key: string): Promise<Checkpoint | undefined> {
     // Wait for saves queued before this load, so a load sees every earlier save.
-    const file = await this.#queue.run(() => this.#read());
+    const file = await this.#queue.run('file', () => this.#read());
     return file.checkpoints[key];
   }
 
   /** Atomically replaces the checkpoint of `key`, keeping the other keys. */
   save(key: string, checkpoint: Checkpoint): Promise<void> {
-    return this.#queue.run(async () => {
+    return this.#queue.run('file', async () => {
       const file = await this.#read();
       file.checkpoints[key] = validateSave(key, checkpoint, file.checkpoints[key]);
       await this.#write(file);
@@ -155,13 +145,13 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
 
   /** Every stored key with its checkpoint. */
   async entries(): Promise<Array<[string, Checkpoint]>> {
-    const file = await this.#queue.run(() => this.#read());
+    const file = await this.#queue.run('file', () => this.#read());
     return Object.entries(file.checkpoints);
   }
 
   /** Forgets `key` (an explicit reset: the next sync starts that stream from `from`). */
   delete(key: string): Promise<boolean> {
-    return this.#queue.run(async () => {
+    return this.#queue.run('file', async () => {
       const file = await this.#read();
       if (!(key in file.checkpoints)) return false;
       delete file.checkpoints[key];
@@ -172,7 +162,7 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
 
   /** Waits for queued saves; nothing else is held open. */
   async close(): Promise<void> {
-    await this.#queue.run(async () => undefined);
+    await this.#queue.run('file', async () => undefined);
   }
 
   async #read(): Promise<CheckpointFile> {

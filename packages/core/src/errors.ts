@@ -168,6 +168,14 @@ export const coreErrorCatalogue = {
     description: 'The kefu runtime was used after `close()`.',
     fix: 'Create a new runtime with `createKefu` / `loadKefu`; do not keep references past `close()`.',
   },
+  KEFU_PROVIDER_CLOSED: {
+    description: 'A provider was used after `close()` (records, agents, messages).',
+    fix: 'Create a new provider (or runtime); do not keep references past `close()`.',
+  },
+  KEFU_SINK_CLOSED: {
+    description: 'A sink was written to after `close()`.',
+    fix: 'Create a new sink (or runtime); close sinks only after the last write resolved.',
+  },
   KEFU_CAPABILITY_UNSUPPORTED: {
     description: 'The provider does not implement the requested capability.',
     fix: 'Check `provider.capabilities` before calling, or use a provider that supports it.',

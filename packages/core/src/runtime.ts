@@ -27,7 +27,7 @@ import {
 } from './plugin.js';
 import { type LoadedPluginInstance, loadPluginInstances, type PluginInstanceSpec } from './plugin-loader.js';
 import type { KefuProvider } from './provider.js';
-import type { RecordSink } from './sink.js';
+import { isRecordSink, type RecordSink } from './sink.js';
 import { runSync, type SyncOptions, type SyncRun } from './sync-pipeline.js';
 
 /**
@@ -272,7 +272,8 @@ class KefuRuntime implements Kefu {
         ...[...this.#providers]
           .reverse()
           .map((provider) => ({ name: `provider ${provider.id}`, close: () => provider.close() })),
-        ...(this.#sinks.includes(this.checkpointStore as unknown as RecordSink)
+        // A sink that is also the store (a TransactionalSink) closed above, as a sink.
+        ...(isRecordSink(this.checkpointStore) && this.#sinks.includes(this.checkpointStore)
           ? []
           : [{ name: 'checkpoint store', close: async () => this.checkpointStore.close?.() }]),
         ...this.#httpClients.clients.map((client, index) => ({

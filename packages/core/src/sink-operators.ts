@@ -4,7 +4,7 @@ import { coreError, isKefuError, isRetryable } from './errors.js';
 import type { KefuRecord, StreamKey } from './record.js';
 import type { PositionedRecord, RecordStream, StreamBatch } from './record-stream.js';
 import { abortError, type RetryPolicy, retryWithBackoff } from './retry.js';
-import type { RecordBatch, RecordSink } from './sink.js';
+import type { RecordBatch, RecordSink, TransactionalSink } from './sink.js';
 
 /**
  * Moving records into sinks, for RxJS users ({@link writeToSink}) and for pull consumers
@@ -172,12 +172,11 @@ export interface PipeToSinksOptions {
    */
   annotateCheckpoint?: (checkpoint: Checkpoint) => Checkpoint;
   /**
-   * One of `sinks` that commits each batch's checkpoint with its records (an exactly-once
-   * sink that is also the checkpoint store). It is handed a batch only after every other
-   * sink acknowledged it, so the checkpoint it commits never passes a batch another sink
-   * lacks.
+   * One of `sinks` that commits each batch's checkpoint with its records (a
+   * {@link TransactionalSink}). It is handed a batch only after every other sink
+   * acknowledged it, so the checkpoint it commits never passes a batch another sink lacks.
    */
-  checkpointSink?: RecordSink;
+  checkpointSink?: TransactionalSink;
   /**
    * Called once per batch, in stream order, after every sink acknowledged it and every
    * earlier batch was committed: store the checkpoint here. A rejection stops the pipe.

@@ -1,4 +1,5 @@
-import type { Checkpoint } from './checkpoint.js';
+import type { Checkpoint, CheckpointStore } from './checkpoint.js';
+import { coreError, type KefuError } from './errors.js';
 import type { KefuRecord, StreamKey } from './record.js';
 
 /**
@@ -35,6 +36,59 @@ export interface RecordSink {
    * writing records, rejecting with a KefuError that says what to fix (`kefu doctor`). Optional.
    */
   check?(): Promise<void>;
+}
+
+/**
+ * A sink that is also the checkpoint store: each batch's records and its checkpoint are
+ * committed together (one transaction), and replayed batches are ignored, so delivery is
+ * exactly-once. Give the same object as a sink and as the sync's `checkpoints`: the
+ * pipeline recognises it with {@link transactionalCheckpointSink}, hands it each batch
+ * after every other sink acknowledged it, and saves no checkpoint of its own for batches
+ * with records. `@kefu/sink-db`'s `DatabaseSink` is one.
+ */
+export interface TransactionalSink extends RecordSink, CheckpointStore {
+  readonly guarantee: 'exactly-once';
+  /** Flushes, then releases the connection; idempotent (closing it as a sink and as a store is one close). */
+  close(): Promise<void>;
+}
+
+/** True when `value` has the shape of a {@link RecordSink}. */
+export function isRecordSink(value: unknown): value is RecordSink {
+  const candidate = value as Partial<RecordSink> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.id === 'string' &&
+    typeof candidate.write === 'function' &&
+    typeof candidate.close === 'function'
+  );
+}
+
+/** True when `value` is a {@link TransactionalSink}: an exactly-once sink with `load` and `save`. */
+export function isTransactionalSink(value: unknown): value is TransactionalSink {
+  if (!isRecordSink(value) || value.guarantee !== 'exactly-once') return false;
+  const store = value as Partial<CheckpointStore>;
+  return typeof store.load === 'function' && typeof store.save === 'function';
+}
+
+/**
+ * The sink of `sinks` that commits checkpoints with its records: `checkpoints` itself when
+ * it is a {@link TransactionalSink} that is also one of the sinks, else `undefined` (the
+ * checkpoint is then saved after every sink acknowledged the batch).
+ */
+export function transactionalCheckpointSink(
+  sinks: readonly RecordSink[],
+  checkpoints: CheckpointStore,
+): TransactionalSink | undefined {
+  return isTransactionalSink(checkpoints) && sinks.includes(checkpoints) ? checkpoints : undefined;
+}
+
+/**
+ * The error of a write after `close()`, the same for every sink: KEFU_SINK_CLOSED with
+ * `what` named (`sinkClosedError(\`file sink ${this.id}\`)` → "file sink out is closed").
+ */
+export function sinkClosedError(what: string): KefuError {
+  return coreError('KEFU_SINK_CLOSED', `${what} is closed; create a new sink`);
 }
 
 /** First buffer size of {@link encodeUtf8Lines}; it doubles as needed. */

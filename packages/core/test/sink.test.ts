@@ -1,4 +1,11 @@
-import { encodeUtf8Lines } from '@kefu/core';
+import {
+  encodeUtf8Lines,
+  isRecordSink,
+  isTransactionalSink,
+  MemoryCheckpointStore,
+  type RecordSink,
+  transactionalCheckpointSink,
+} from '@kefu/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -27,5 +34,33 @@ describe('encodeUtf8Lines', () => {
 
   it('gives an empty buffer for no items', () => {
     expect(encodeUtf8Lines([], String).length).toBe(0);
+  });
+});
+
+describe('TransactionalSink', () => {
+  const plain: RecordSink = { id: 'plain', guarantee: 'at-least-once', write: async () => {}, close: async () => {} };
+  const store = new MemoryCheckpointStore();
+  const transactional = {
+    ...plain,
+    id: 'db',
+    guarantee: 'exactly-once' as const,
+    load: (key: string) => store.load(key),
+    save: store.save.bind(store),
+  };
+
+  it('is recognised by its shape: an exactly-once sink with load and save', () => {
+    expect(isRecordSink(plain)).toBe(true);
+    expect(isRecordSink({ id: 'x' })).toBe(false);
+    expect(isTransactionalSink(transactional)).toBe(true);
+    expect(isTransactionalSink({ ...transactional, guarantee: 'at-least-once' })).toBe(false);
+    expect(isTransactionalSink(plain)).toBe(false);
+    expect(isTransactionalSink(store)).toBe(false);
+    expect(isTransactionalSink(null)).toBe(false);
+  });
+
+  it('is the checkpoint sink only when it is both one of the sinks and the checkpoint store', () => {
+    expect(transactionalCheckpointSink([plain, transactional], transactional)).toBe(transactional);
+    expect(transactionalCheckpointSink([plain], transactional)).toBeUndefined();
+    expect(transactionalCheckpointSink([plain, transactional], store)).toBeUndefined();
   });
 });

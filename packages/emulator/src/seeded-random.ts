@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { seededRandom } from '@kefu/core';
 
 /**
  * Deterministic pseudo-randomness. Every generated value is a pure function of the
@@ -21,20 +22,11 @@ export function hash32(...parts: Array<string | number>): number {
 
 /** A number in [0, 1) determined by the parts. */
 export function unitFloat(...parts: Array<string | number>): number {
-  return mulberry32(hash32(...parts))();
+  return seededRandom(hash32(...parts))();
 }
 
-/** A small fast PRNG (mulberry32) for sequences derived from one hash. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Sequences derived from one hash use core's seeded PRNG (mulberry32). */
+export { seededRandom as mulberry32 } from '@kefu/core';
 
 /** Picks one element deterministically. */
 export function pick<T>(items: readonly T[], ...parts: Array<string | number>): T {

@@ -35,10 +35,6 @@ export const fileSinkErrorCatalogue = {
     description: 'One batch serializes to more than 4 GiB, beyond what one gzip member can index.',
     fix: 'Use smaller batches (the pipeline batch size).',
   },
-  SINK_FILE_CLOSED: {
-    description: 'write() was called after close().',
-    fix: 'Create a new sink; a closed sink does not reopen.',
-  },
 } as const;
 
 /** Creates a @kefu/sink-file error by code. */

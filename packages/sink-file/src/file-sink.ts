@@ -11,6 +11,7 @@ import {
   type RecordBatch,
   type RecordSink,
   silentLogger,
+  sinkClosedError,
 } from '@kefu/core';
 import { validPrefix } from './crash-repair.js';
 import { type FileSinkErrorCode, fileSinkError } from './errors.js';
@@ -133,7 +134,7 @@ export class FileSink implements RecordSink {
 
   /** Appends the batch; resolves once it is on disk as the fsync policy requires. */
   write(batch: RecordBatch): Promise<void> {
-    if (this.#closing) return Promise.reject(fileSinkError('SINK_FILE_CLOSED', `file sink ${this.id} is closed`));
+    if (this.#closing) return Promise.reject(sinkClosedError(`file sink ${this.id}`));
     if (batch.records.length === 0) return Promise.resolve();
     // Encoding (and compression, on the thread pool) starts now, outside the queue, so it
     // overlaps the previous batch's write and fsync.

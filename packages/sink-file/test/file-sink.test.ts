@@ -156,11 +156,11 @@ describe('FileSink contract details', () => {
     expect(await listFiles(dir)).toEqual([]);
   });
 
-  it('rejects writes after close with SINK_FILE_CLOSED', async () => {
+  it('rejects writes after close with KEFU_SINK_CLOSED', async () => {
     const sink = new FileSink({ dir });
     await sink.close();
     const error = await errorOf(sink.write(batchOf(makeRecords(1, STREAM))));
-    expect(isKefuError(error) && error.code).toBe('SINK_FILE_CLOSED');
+    expect(isKefuError(error) && error.code).toBe('KEFU_SINK_CLOSED');
   });
 
   it('acknowledges concurrent interval-fsync writes only after the covering fsync, in order', async () => {

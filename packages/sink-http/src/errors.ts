@@ -29,10 +29,6 @@ export const httpSinkErrorCatalogue = {
     description: 'A batch failed permanently and could not be written to the dead-letter file either.',
     fix: 'Make `deadLetterPath` writable; the batch was not acknowledged, so the next run delivers it again.',
   },
-  SINK_HTTP_CLOSED: {
-    description: 'write() was called after close().',
-    fix: 'Create a new sink; a closed sink does not reopen.',
-  },
 } as const;
 
 /** Creates a @kefu/sink-http error by code. */

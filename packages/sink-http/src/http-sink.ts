@@ -8,6 +8,7 @@ import {
   registerSecret,
   retryWithBackoff,
   silentLogger,
+  sinkClosedError,
 } from '@kefu/core';
 import { Pool } from 'undici';
 import { batchIdempotencyKey, CONTENT_TYPES, encodeBatchBody } from './batch-encoding.js';
@@ -144,7 +145,7 @@ export class HttpSink implements RecordSink {
 
   /** Delivers the batch (or dead-letters it); see the class comment for the guarantee. */
   write(batch: RecordBatch): Promise<void> {
-    if (this.#closing) return Promise.reject(httpSinkError('SINK_HTTP_CLOSED', `http sink ${this.id} is closed`));
+    if (this.#closing) return Promise.reject(sinkClosedError(`http sink ${this.id}`));
     if (batch.records.length === 0) return Promise.resolve();
     const delivery = this.#deliver(batch);
     this.#inFlight.add(delivery);

@@ -334,7 +334,7 @@ describe('configuration and plugin', () => {
     await sink.close();
     await sink.close();
     const error = await errorOf(sink.write(batchesOf(makeRecords(1, STREAM), 1)[0]!));
-    expect(isKefuError(error) && error.code).toBe('SINK_HTTP_CLOSED');
+    expect(isKefuError(error) && error.code).toBe('KEFU_SINK_CLOSED');
   });
 
   it('is a sink plugin binding an HttpSink with the dead-letter path resolved against the config directory', async () => {

@@ -1,4 +1,11 @@
-import { isKefuError, type KefuError, type KefuRecord, type RecordBatch, type RecordSink } from '@kefu/core';
+import {
+  isKefuError,
+  type KefuError,
+  type KefuRecord,
+  type RecordBatch,
+  type RecordSink,
+  sinkClosedError,
+} from '@kefu/core';
 import { natsSinkError } from './errors.js';
 import type { BrokerAck, BrokerMessage, RecordPublisher } from './record-publisher.js';
 import { recordMessageId, recordSubject } from './subject-names.js';
@@ -90,7 +97,7 @@ export class BrokerRecordSink implements RecordSink {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw natsSinkError('SINK_NATS_CLOSED', `sink ${this.id} is closed`);
+    if (this.#closed) throw sinkClosedError(`sink ${this.id}`);
   }
 }
 

@@ -32,10 +32,6 @@ export const natsSinkErrorCatalogue = {
       'The server refused a publish or the connection (authorization, permissions, limits such as max bytes).',
     fix: 'Check `credentials`, the account’s publish permissions on `<subjectPrefix>.>` and the stream’s limits.',
   },
-  SINK_NATS_CLOSED: {
-    description: 'write() was called after close().',
-    fix: 'Create a new sink; a closed sink does not reopen.',
-  },
 } as const;
 
 /** Creates a @kefu/sink-nats error by code. */

@@ -1,4 +1,4 @@
-import { registerSecret } from '@kefu/core';
+import { registerSecret, sinkClosedError } from '@kefu/core';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { type NatsSinkErrorCode, natsSinkError } from './errors.js';
@@ -94,7 +94,7 @@ export class JetStreamRecordPublisher implements RecordPublisher {
   }
 
   async #connection(): Promise<OpenConnection> {
-    if (this.#closed) throw natsSinkError('SINK_NATS_CLOSED', 'the NATS publisher is closed');
+    if (this.#closed) throw sinkClosedError('the NATS publisher');
     const current = this.#opening;
     if (current) {
       const open = await current;

@@ -206,12 +206,12 @@ describe('NatsJetStreamSink without a server', () => {
     }
   });
 
-  it('given a closed sink, when writing, then it rejects with SINK_NATS_CLOSED', async () => {
+  it('given a closed sink, when writing, then it rejects with KEFU_SINK_CLOSED', async () => {
     const sink = new NatsJetStreamSink({ stream: 'NEVER_OPENED' });
     await sink.close();
     await sink.close();
     const error = await sink.write(batchOf(makeRecords(1))).catch((e: unknown) => e);
-    expect(isKefuError(error) && error.code).toBe('SINK_NATS_CLOSED');
+    expect(isKefuError(error) && error.code).toBe('KEFU_SINK_CLOSED');
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { registerSecret } from '@kefu/core';
+import { KeyedLock, registerSecret } from '@kefu/core';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { inTransaction } from './account-lease-table.js';
@@ -41,7 +41,7 @@ export class PostgresTokenStore {
   readonly #table: string;
   readonly #name: string;
   // In-process queue first, so one process never holds several pooled connections waiting on one lock.
-  readonly #tails = new Map<string, Promise<unknown>>();
+  readonly #serialized = new KeyedLock();
   #ready: Promise<void> | undefined;
 
   /** A store on `options.pool`; creates its table on first use. */
@@ -115,7 +115,7 @@ export class PostgresTokenStore {
     const held = heldLocks.getStore();
     if (held?.has(appId)) return fn();
     await this.migrate();
-    return this.#serialized(appId, () =>
+    return this.#serialized.run(appId, () =>
       this.#query(`locking the token of ${appId}`, () =>
         inTransaction(this.#pool, async (client) => {
           await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kefu-token:${this.#name}:${appId}`]);
@@ -123,17 +123,6 @@ export class PostgresTokenStore {
         }),
       ),
     );
-  }
-
-  async #serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(fn);
-    this.#tails.set(key, current);
-    try {
-      return await current;
-    } finally {
-      if (this.#tails.get(key) === current) this.#tails.delete(key);
-    }
   }
 
   async #query<T>(doing: string, run: () => Promise<T>): Promise<T> {

@@ -38,7 +38,10 @@ export interface SyncWorkerOptions extends SyncWorkerSettingsInput {
   providers: readonly KefuProvider[];
   /** Where records go (fan-out, as in `kefu sync`). */
   sinks: readonly RecordSink[];
-  /** Where checkpoints live: must be shared by the fleet (e.g. the @kefu/sink-db `DatabaseSink`). */
+  /**
+   * Where checkpoints live: must be shared by the fleet. A `TransactionalSink` that is also one
+   * of `sinks` (the @kefu/sink-db `DatabaseSink`) commits each batch's records and checkpoint together.
+   */
   checkpoints: CheckpointStore;
   /** Start of the range for accounts without a checkpoint (a stopped sync's stored range wins). */
   from: Date;
@@ -104,8 +107,8 @@ const targetOf = (key: WorkAccountKey) => `${key.providerId}/${key.account}`;
  * `concurrency`), sync each with core's `runSync` from its stored checkpoint while a
  * heartbeat renews the leases, release each lease with the outcome. A worker that dies
  * stops renewing; its leases expire after `leaseSeconds` and other workers resume its
- * accounts from their checkpoints. With a transactional checkpoint store such as the
- * @kefu/sink-db `DatabaseSink`, every record lands in the database exactly once.
+ * accounts from their checkpoints. With a `TransactionalSink` as both sink and checkpoint
+ * store, such as the @kefu/sink-db `DatabaseSink`, every record lands in the database exactly once.
  *
  * @example
  * ```ts

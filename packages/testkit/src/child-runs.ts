@@ -72,17 +72,8 @@ export function runKillableChild(
   });
 }
 
-/** A small seeded PRNG (mulberry32), so a failing crash test can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Core's seeded PRNG (mulberry32), so a failing crash test can be replayed from its seed. */
+export { seededRandom } from '@kefu/core';
 
 /** The crash test's seed: `KEFU_CRASH_SEED` when set (to replay a failure), else a random one. */
 export function crashSeed(): number {

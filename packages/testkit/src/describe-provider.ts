@@ -168,5 +168,12 @@ export function describeProvider(
       await provider.close();
       await expect(provider.close()).resolves.toBeUndefined();
     });
+
+    it('refuses records() after close at once, with KEFU_PROVIDER_CLOSED', async () => {
+      const { provider, query } = await open();
+      await provider.close();
+      // At once: a stream that failed only when read would let a sync start on a closed provider.
+      expect(() => provider.records(query)).toThrow(expect.objectContaining({ code: 'KEFU_PROVIDER_CLOSED' }));
+    });
   });
 }

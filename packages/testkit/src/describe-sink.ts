@@ -1,4 +1,11 @@
-import { type Checkpoint, isKefuError, type KefuRecord, type RecordBatch, type RecordSink } from '@kefu/core';
+import {
+  type Checkpoint,
+  isKefuError,
+  isTransactionalSink,
+  type KefuRecord,
+  type RecordBatch,
+  type RecordSink,
+} from '@kefu/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeRecords } from './scripted-source.js';
 
@@ -116,6 +123,20 @@ export function describeSink(
       if (idempotent) expect(stored.length).toBe(size);
       else expect(stored.length).toBeGreaterThanOrEqual(size);
       expect(new Set(stored.map((r) => r.id)).size).toBe(size);
+    });
+
+    it('keeps its guarantee: an exactly-once sink is a TransactionalSink committing each checkpoint with its records', async () => {
+      const { sink } = await open();
+      expect(['at-least-once', 'exactly-once']).toContain(sink.guarantee);
+      if (sink.guarantee !== 'exactly-once') return;
+      if (!isTransactionalSink(sink))
+        throw new Error(`${sink.id}: exactly-once without load/save is not a TransactionalSink`);
+      const [first, second] = batches(2, size);
+      expect(await sink.load(first!.checkpointKey)).toBeUndefined();
+      await sink.write(first!);
+      expect(await sink.load(first!.checkpointKey)).toEqual(first!.checkpoint);
+      await sink.write(second!);
+      expect(await sink.load(second!.checkpointKey)).toEqual(second!.checkpoint);
     });
 
     it('flushes on close and closes idempotently', async () => {

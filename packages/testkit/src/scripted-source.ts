@@ -3,12 +3,12 @@ import {
   definePlugin,
   type JsonValue,
   type KefuProvider,
+  KefuProviderBase,
   type KefuRecord,
   type PageSource,
   type ProviderCapability,
-  type RecordQueryInput,
-  RecordQuerySchema,
-  RecordStream,
+  type ProviderRecordSource,
+  type RecordQuery,
   type RecordStreamOptions,
   sleep,
   TOKENS,
@@ -138,49 +138,53 @@ export interface ScriptedProvider extends KefuProvider {
   readonly closed: boolean;
 }
 
+/** An in-memory provider on core's provider base: query validation, stream options and close-once come from there. */
+class ScriptedKefuProvider extends KefuProviderBase implements ScriptedProvider {
+  readonly id: string;
+  readonly platform: string;
+  readonly capabilities: ReadonlySet<ProviderCapability> = new Set<ProviderCapability>();
+  readonly #options: ScriptedProviderOptions;
+  readonly #sources: ScriptedPageSource[] = [];
+
+  constructor(options: ScriptedProviderOptions) {
+    super(options.streamOptions ? { streamOptions: options.streamOptions } : {});
+    this.#options = options;
+    this.platform = options.platform ?? 'scripted';
+    this.id = options.id ?? this.platform;
+  }
+
+  get pageRequests(): number {
+    return this.#sources.reduce((sum, source) => sum + source.pageRequests, 0);
+  }
+
+  accounts(): readonly string[] {
+    return Object.keys(this.#options.accounts);
+  }
+
+  protected recordSource(query: RecordQuery): ProviderRecordSource {
+    const accounts = this.accounts();
+    const account = query.account ?? (accounts.length === 1 ? accounts[0] : undefined);
+    const all = account === undefined ? undefined : this.#options.accounts[account];
+    if (account === undefined || all === undefined) {
+      throw coreError('KEFU_QUERY_INVALID', `unknown or missing account; this provider serves ${accounts.join(', ')}`);
+    }
+    const from = query.from.getTime();
+    const to = query.to.getTime();
+    const records = all.filter((record) => {
+      const at = Date.parse(record.at);
+      return at >= from && at < to && (query.customer === undefined || record.customer === query.customer);
+    });
+    const source = createScriptedPageSource({ ...this.#options, records });
+    this.#sources.push(source);
+    return { key: { provider: this.platform, account }, source };
+  }
+
+  protected async release(): Promise<void> {}
+}
+
 /** A complete in-memory provider for tests and examples. */
 export function createScriptedProvider(options: ScriptedProviderOptions): ScriptedProvider {
-  const platform = options.platform ?? 'scripted';
-  const sources: ScriptedPageSource[] = [];
-  let closed = false;
-  return {
-    id: options.id ?? platform,
-    platform,
-    capabilities: new Set<ProviderCapability>(),
-    get pageRequests() {
-      return sources.reduce((sum, source) => sum + source.pageRequests, 0);
-    },
-    get closed() {
-      return closed;
-    },
-    accounts: () => Object.keys(options.accounts),
-    records(input: RecordQueryInput): RecordStream {
-      const parsed = RecordQuerySchema.safeParse(input);
-      if (!parsed.success) throw coreError('KEFU_QUERY_INVALID', parsed.error.issues[0]?.message ?? 'invalid query');
-      const query = parsed.data;
-      const accounts = Object.keys(options.accounts);
-      const account = query.account ?? (accounts.length === 1 ? accounts[0] : undefined);
-      const all = account === undefined ? undefined : options.accounts[account];
-      if (account === undefined || all === undefined) {
-        throw coreError(
-          'KEFU_QUERY_INVALID',
-          `unknown or missing account; this provider serves ${accounts.join(', ')}`,
-        );
-      }
-      const from = query.from.getTime();
-      const to = query.to.getTime();
-      const records = all.filter((record) => {
-        const at = Date.parse(record.at);
-        return at >= from && at < to && (query.customer === undefined || record.customer === query.customer);
-      });
-      const source = createScriptedPageSource({ ...options, records });
-      sources.push(source);
-      return new RecordStream({ provider: platform, account }, source, query.resumeFrom, options.streamOptions);
-    },
-    async close() {
-      closed = true;
-    },
-  };
+  return new ScriptedKefuProvider(options);
 }
 
 /**

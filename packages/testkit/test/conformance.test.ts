@@ -1,4 +1,4 @@
-import { coreError, type KefuRecord, type RecordBatch, type RecordSink } from '@kefu/core';
+import { type Checkpoint, coreError, type KefuRecord, type RecordBatch, type TransactionalSink } from '@kefu/core';
 import { createScriptedProvider, describeProvider, describeSink, makeRecords } from '@kefu/testkit';
 
 // The kit checks itself: a scripted provider and a minimal in-memory sink must pass.
@@ -17,15 +17,26 @@ describeProvider('scripted provider', async () => {
   };
 });
 
-/** A sink that "persists" into a map shared with its reader, and can be broken on demand. */
-class MemorySink implements RecordSink {
+/**
+ * A sink that "persists" into a map shared with its reader, and can be broken on demand.
+ * Exactly-once, so a TransactionalSink: each write stores the records and the checkpoint together.
+ */
+class MemorySink implements TransactionalSink {
   readonly id = 'memory';
   readonly guarantee = 'exactly-once' as const;
   broken = false;
+  readonly #checkpoints = new Map<string, Checkpoint>();
   constructor(readonly store: Map<string, KefuRecord>) {}
   async write(batch: RecordBatch): Promise<void> {
     if (this.broken) throw coreError('KEFU_SINK_FAILED', 'memory sink is broken');
     for (const record of batch.records) this.store.set(record.id, structuredClone(record));
+    this.#checkpoints.set(batch.checkpointKey, structuredClone(batch.checkpoint));
+  }
+  async load(key: string): Promise<Checkpoint | undefined> {
+    return this.#checkpoints.get(key);
+  }
+  async save(key: string, checkpoint: Checkpoint): Promise<void> {
+    this.#checkpoints.set(key, structuredClone(checkpoint));
   }
   async close(): Promise<void> {}
 }

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isKefuError, registerSecret, sleep } from '@kefu/core';
+import { isKefuError, KeyedLock, registerSecret, sleep } from '@kefu/core';
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
 
@@ -29,26 +29,10 @@ export interface TokenStore {
   withLock?<T>(appId: string, fn: () => Promise<T>): Promise<T>;
 }
 
-/** Serializes async work per key inside one process. */
-class KeyedMutex {
-  readonly #tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(fn);
-    this.#tails.set(key, current);
-    try {
-      return await current;
-    } finally {
-      if (this.#tails.get(key) === current) this.#tails.delete(key);
-    }
-  }
-}
-
 /** Keeps tokens in this process's memory (the default; one process per app id). */
 export class MemoryTokenStore implements TokenStore {
   readonly #tokens = new Map<string, StoredToken>();
-  readonly #mutex = new KeyedMutex();
+  readonly #mutex = new KeyedLock();
 
   /** The stored token of `appId`. */
   async get(appId: string): Promise<StoredToken | undefined> {
@@ -100,7 +84,7 @@ export class FileTokenStore implements TokenStore {
   readonly #staleLockMs: number;
   readonly #lockTimeoutMs: number;
   // In-process serialization first, so one process never races itself for the file lock.
-  readonly #mutex = new KeyedMutex();
+  readonly #mutex = new KeyedLock();
 
   /** A store backed by `options.path`. */
   constructor(options: FileTokenStoreOptions) {

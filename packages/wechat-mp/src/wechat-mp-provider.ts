@@ -6,14 +6,13 @@ import {
   type HttpClient,
   type HttpClientFactory,
   type KefuLogger,
-  type KefuProvider,
+  KefuProviderBase,
   type MessagingCapability,
   type OutgoingMessage,
+  type ProviderBaseOptions,
   type ProviderCapability,
-  type RecordQueryInput,
-  RecordQuerySchema,
-  RecordStream,
-  type RecordStreamOptions,
+  type ProviderRecordSource,
+  type RecordQuery,
   registerSecret,
   type SessionInfo,
   type SessionsCapability,
@@ -37,7 +36,7 @@ import { parseWechatMpConfig, type WechatMpConfig, type WechatMpConfigInput } fr
 import { type WechatOutgoingMessage, WechatOutgoingMessageSchema } from './wechat-mp-schemas.js';
 
 /** Runtime dependencies of {@link WechatMpProvider}, all optional. */
-export interface WechatMpProviderOptions {
+export interface WechatMpProviderOptions extends ProviderBaseOptions {
   /** Instance id (default `wechat-mp`). */
   id?: string;
   /** Where HTTP clients come from (default: core's undici client). */
@@ -49,8 +48,6 @@ export interface WechatMpProviderOptions {
   tokenStore?: TokenStore;
   /** Base directory for a relative `tokenStore.path` (default the working directory). */
   baseDir?: string;
-  /** Tuning of the record streams (prefetch, validation, page hook). */
-  streamOptions?: RecordStreamOptions;
 }
 
 /**
@@ -58,7 +55,10 @@ export interface WechatMpProviderOptions {
  * app id, plus the agents, sessions and messaging capabilities. `client(appId)` exposes
  * the complete typed API of one account.
  */
-export class WechatMpProvider implements KefuProvider, AgentsCapability, SessionsCapability, MessagingCapability {
+export class WechatMpProvider
+  extends KefuProviderBase
+  implements AgentsCapability, SessionsCapability, MessagingCapability
+{
   /** Instance id. */
   readonly id: string;
   /** Always `wechat-mp`. */
@@ -73,14 +73,12 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
   readonly config: WechatMpConfig;
   readonly #http: HttpClient;
   readonly #clients = new Map<string, WechatMpClient>();
-  readonly #streamOptions: RecordStreamOptions;
-  #closed = false;
 
   /** A provider for the accounts of `config` (validated; WECHAT_CONFIG_INVALID names a bad field). */
   constructor(config: WechatMpConfigInput, options: WechatMpProviderOptions = {}) {
+    super(options);
     this.config = parseWechatMpConfig(config);
     this.id = options.id ?? WECHAT_MP_PLATFORM;
-    this.#streamOptions = options.streamOptions ?? {};
     const logger = (options.logger ?? silentLogger).child({ provider: this.id });
     const now = options.now ?? Date.now;
     for (const account of this.config.accounts) registerSecret(account.secret);
@@ -120,6 +118,7 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
 
   /** The typed client of one app id (the only one when omitted). */
   client(appId?: string): WechatMpClient {
+    this.assertOpen();
     const id = appId ?? this.#singleAccount();
     const client = this.#clients.get(id);
     if (!client) {
@@ -132,20 +131,12 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
   }
 
   /**
-   * A cold, resumable stream of one account's records in `[from, to)`, read day by day
-   * (Beijing time) with the configured record API.
+   * The pages of one account's records in `[from, to)`, read day by day (Beijing time)
+   * with the configured record API (`records(query)` wraps them in a resumable stream).
    */
-  records(query: RecordQueryInput): RecordStream {
-    const parsed = RecordQuerySchema.safeParse(query);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw coreError(
-        'KEFU_QUERY_INVALID',
-        `wechat-mp records: ${issue?.path.join('.') || 'query'}: ${issue?.message}`,
-      );
-    }
-    const { from, to, customer, resumeFrom, pageSize } = parsed.data;
-    const appId = parsed.data.account ?? this.#singleAccount();
+  protected recordSource(query: RecordQuery): ProviderRecordSource {
+    const { from, to, customer, pageSize } = query;
+    const appId = query.account ?? this.#singleAccount();
     if (!this.#clients.has(appId)) {
       throw coreError(
         'KEFU_QUERY_INVALID',
@@ -167,7 +158,7 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
     };
     const source =
       api === 'msglist' ? new MsgIdPageSource(client, windowQuery) : new PageIndexPageSource(client, api, windowQuery);
-    return new RecordStream({ provider: WECHAT_MP_PLATFORM, account: appId }, source, resumeFrom, this.#streamOptions);
+    return { key: { provider: WECHAT_MP_PLATFORM, account: appId }, source };
   }
 
   /** Agents with their online state and active sessions (`getkflist` + `getonlinekflist`). */
@@ -226,11 +217,9 @@ export class WechatMpProvider implements KefuProvider, AgentsCapability, Session
     });
   }
 
-  /** Closes the HTTP pool; idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#http.close();
+  /** Closes the HTTP pool (once: `close()` is idempotent). */
+  protected release(): Promise<void> {
+    return this.#http.close();
   }
 
   #singleAccount(): string {

@@ -1,17 +1,16 @@
 import {
   type Agent,
   type AgentsCapability,
-  coreError,
   type HttpClient,
   type HttpClientFactory,
   type KefuLogger,
-  type KefuProvider,
+  KefuProviderBase,
   type MessagingCapability,
   type OutgoingMessage,
+  type ProviderBaseOptions,
   type ProviderCapability,
-  type RecordQueryInput,
-  RecordQuerySchema,
-  RecordStream,
+  type ProviderRecordSource,
+  type RecordQuery,
   silentLogger,
   undiciHttpClientFactory,
 } from '@kefu/core';
@@ -24,7 +23,7 @@ import { parseYoumiConfig, YOUMI_MAX_PAGE_SIZE, type YoumiConfig, type YoumiConf
 import { firstText, STAFF_CODE_FIELDS, STAFF_NAME_FIELDS, type YoumiTokenResponse } from './youmi-schemas.js';
 
 /** Runtime services of a {@link YoumiProvider}; all optional. */
-export interface YoumiProviderOptions {
+export interface YoumiProviderOptions extends ProviderBaseOptions {
   /** Instance id (default `youmi`). */
   id?: string;
   /** Where HTTP clients come from (default: core's undici factory). */
@@ -46,7 +45,7 @@ export interface YoumiProviderOptions {
  * youmi.records({ account: '10001', from: '2026-11-01', to: '2026-11-02' }).subscribe((r) => console.log(r.kind, r.text));
  * ```
  */
-export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingCapability {
+export class YoumiProvider extends KefuProviderBase implements AgentsCapability, MessagingCapability {
   /** Instance id. */
   readonly id: string;
   /** Always `youmi`. */
@@ -63,10 +62,10 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
   readonly #tokenHttp: HttpClient;
   readonly #now: () => number;
   readonly #logger: KefuLogger;
-  #closing: Promise<void> | undefined;
 
   /** Validates `config` (YOUMI_CONFIG_INVALID) and prepares clients; nothing is fetched yet. */
   constructor(config: YoumiConfigInput, options: YoumiProviderOptions = {}) {
+    super(options);
     this.config = parseYoumiConfig(config);
     this.id = options.id ?? 'youmi';
     this.#now = options.now ?? Date.now;
@@ -124,20 +123,11 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
   }
 
   /**
-   * A cold, resumable stream of one account's chats in `[from, to)`, fan by fan (see
-   * record-pages.ts and docs/providers/youmi.md for the order, the per-fan cursors and the checkpoint).
+   * The pages of one account's chats in `[from, to)`, fan by fan (see record-pages.ts and
+   * docs/providers/youmi.md for the order, the per-fan cursors and the checkpoint);
+   * `records(query)` wraps them in a resumable stream.
    */
-  records(query: RecordQueryInput): RecordStream {
-    this.#assertOpen();
-    const parsed = RecordQuerySchema.safeParse(query);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw coreError(
-        'KEFU_QUERY_INVALID',
-        `youmi query: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-      );
-    }
-    const valid = parsed.data;
+  protected recordSource(valid: RecordQuery): ProviderRecordSource {
     const wechatId = this.#wechatId(valid.account);
     const source = new YoumiPageSource({
       client: this.client,
@@ -154,7 +144,7 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
       now: this.#now,
       logger: this.#logger,
     });
-    return new RecordStream({ provider: YOUMI_PLATFORM, account: String(wechatId) }, source, valid.resumeFrom);
+    return { key: { provider: YOUMI_PLATFORM, account: String(wechatId) }, source };
   }
 
   /**
@@ -162,13 +152,13 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
    * (§2.4). It proves the token call, the base URL and that each wechatId is served.
    */
   async check(): Promise<void> {
-    this.#assertOpen();
+    this.assertOpen();
     for (const wechatId of this.config.wechatIds) await this.client.fansCount({ wechatId });
   }
 
   /** 获取商户TOKEN (§1.1): a fresh token answer for the configured client, as sent (agents hand it on). */
   merchantToken(signal?: AbortSignal): Promise<YoumiTokenResponse> {
-    this.#assertOpen();
+    this.assertOpen();
     return requestMerchantToken({
       http: this.#tokenHttp,
       tokenUrl: this.config.tokenUrl,
@@ -181,7 +171,7 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
 
   /** Staff members as agents (System GetStaffList, every department and state; the rows were not seen). */
   async listAgents(_account?: string): Promise<Agent[]> {
-    this.#assertOpen();
+    this.assertOpen();
     const rows = await this.client.staffList({ departId: -1, departGroupId: -1, staffState: 1 });
     return rows.map((row) => {
       const code = firstText(row, STAFF_CODE_FIELDS);
@@ -203,7 +193,7 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
     message: OutgoingMessage;
     agent?: string;
   }): Promise<void> {
-    this.#assertOpen();
+    this.assertOpen();
     const base = { wechatId: this.#wechatId(request.account), toUserName: request.customer };
     const { message } = request;
     if (message.kind === 'text') await this.client.sendMessage({ ...base, msgType: 'text', text: message.text });
@@ -216,10 +206,9 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
     }
   }
 
-  /** Closes the HTTP pools; idempotent. */
-  close(): Promise<void> {
-    this.#closing ??= Promise.all(this.#http.map((client) => client.close())).then(() => undefined);
-    return this.#closing;
+  /** Closes the HTTP pools (once: `close()` is idempotent). */
+  protected async release(): Promise<void> {
+    await Promise.all(this.#http.map((client) => client.close()));
   }
 
   #wechatId(account: string | undefined): number {
@@ -239,9 +228,5 @@ export class YoumiProvider implements KefuProvider, AgentsCapability, MessagingC
       );
     }
     return id;
-  }
-
-  #assertOpen(): void {
-    if (this.#closing) throw coreError('KEFU_RUNTIME_CLOSED', `youmi provider ${this.id} was closed`);
   }
 }

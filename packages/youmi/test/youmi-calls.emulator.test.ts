@@ -279,7 +279,7 @@ describe('YoumiProvider capabilities and checks', () => {
     });
     await provider.close();
     expect(() => provider.records({ from: emulator.start - 1000, to: emulator.start })).toThrow(
-      expect.objectContaining({ code: 'KEFU_RUNTIME_CLOSED' }),
+      expect.objectContaining({ code: 'KEFU_PROVIDER_CLOSED' }),
     );
   });
 });

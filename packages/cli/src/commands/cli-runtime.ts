@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { createJsonLogger, type Kefu, type KefuLogger, type LogLevel, loadKefu } from '@kefu/core';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../cli-io.js';
 import { BUNDLED_PLUGINS } from './bundled-plugins.js';
 
 /** A structured JSON logger on the CLI's stderr. */

@@ -6,8 +6,8 @@ import { DatabaseSink, plugin as sinkDb } from '@kefu/sink-db';
 import { plugin as sinkFile } from '@kefu/sink-file';
 import { plugin as wechatMp } from '@kefu/wechat-mp';
 import { plugin as youmi } from '@kefu/youmi';
-import type { CliIo } from '../cli.js';
 import { failureReport } from '../cli-errors.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { exitCodeOfSummary } from './sync-command.js';
 

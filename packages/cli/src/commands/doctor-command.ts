@@ -9,8 +9,8 @@ import {
   redactText,
   silentLogger,
 } from '@kefu/core';
-import type { CliIo } from '../cli.js';
 import { exitCodeOf, failureReport } from '../cli-errors.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { loadCliRuntime } from './cli-runtime.js';
 

@@ -1,5 +1,5 @@
 import { kefuConfigYaml, startEmulator } from '@kefu/emulator';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 
 /** Flags of `kefu emulator`. */

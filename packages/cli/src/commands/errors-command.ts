@@ -1,6 +1,6 @@
 import { didYouMean } from '@kefu/core';
-import type { CliIo } from '../cli.js';
 import { usageError } from '../cli-errors.js';
+import type { CliIo } from '../cli-io.js';
 import { ERROR_CATALOGUES, errorsDocument, findErrorCode } from '../error-catalogues.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 

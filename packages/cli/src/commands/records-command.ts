@@ -1,5 +1,5 @@
 import type { LogLevel } from '@kefu/core';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { NdjsonOutput } from '../ndjson-output.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';

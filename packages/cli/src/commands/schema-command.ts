@@ -1,5 +1,5 @@
 import { kefuConfigJsonSchema } from '@kefu/core';
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { BUNDLED_PLUGINS } from './bundled-plugins.js';
 

@@ -1,6 +1,6 @@
 import { type LogLevel, redactText, redactValue, type SyncSummary, type SyncTargetSummary } from '@kefu/core';
-import type { CliIo } from '../cli.js';
 import { failureReport } from '../cli-errors.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { ProgressRenderer } from '../progress-renderer.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';

@@ -1,6 +1,5 @@
 import { dirname, resolve } from 'node:path';
 import {
-  type CheckpointStore,
   createKefu,
   type Kefu,
   type KefuProvider,
@@ -15,9 +14,9 @@ import {
   type WorkerEvent,
   type WorkerSummary,
 } from '@kefu/sync-workers';
-import { WechatMpProvider } from '@kefu/wechat-mp';
-import type { CliIo } from '../cli.js';
+import { parseWechatMpConfig, WechatMpProvider } from '@kefu/wechat-mp';
 import { usageError } from '../cli-errors.js';
+import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';
 import { BUNDLED_PLUGINS } from './bundled-plugins.js';
@@ -126,7 +125,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
   try {
     for (const spec of config.providers.filter((p) => p.use === '@kefu/wechat-mp')) {
       wechatProviders.push(
-        new WechatMpProvider(spec.config as never, {
+        new WechatMpProvider(parseWechatMpConfig(spec.config), {
           id: spec.id ?? DEFAULT_INSTANCE_ID(spec.use),
           tokenStore,
           logger: logger.child({ plugin: spec.use, instance: spec.id ?? 'wechat-mp' }),
@@ -152,7 +151,8 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
       once: options.once ?? false,
       providers: [...wechatProviders, ...runtime.providers()],
       sinks: runtime.sinks(),
-      checkpoints: runtime.sink(database.id) as unknown as CheckpointStore,
+      // `checkpoints: { use: 'sink' }` above made the database sink the store: a TransactionalSink.
+      checkpoints: runtime.checkpointStore,
       from,
       fromIsDefault: options.from === undefined,
       ...(to ? { to } : {}),

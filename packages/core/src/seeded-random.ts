@@ -1,0 +1,21 @@
+/**
+ * A small fast seeded PRNG (mulberry32): numbers in [0, 1), the same sequence for the same
+ * seed. The one PRNG of kefu — the emulator's data, crash tests replayed from their seed,
+ * fault schedules — where reproducing a run matters more than statistical quality.
+ *
+ * @example
+ * ```ts
+ * const random = seededRandom(42);
+ * const delayMs = Math.floor(random() * 100);
+ * ```
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
