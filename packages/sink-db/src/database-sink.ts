@@ -1,15 +1,13 @@
 import {
   type Checkpoint,
-  type CheckpointStore,
-  type DeliveryGuarantee,
   isEmptyCheckpoint,
   isPlainValidRecord,
   type KefuRecord,
   KefuRecordSchema,
   parseConfig,
   type RecordBatch,
-  type RecordSink,
   type ResettableCheckpointStore,
+  type TransactionalSink,
 } from '@kefu/core';
 import { sql } from 'kysely';
 import { CheckpointTable } from './checkpoint-table.js';
@@ -54,11 +52,11 @@ const STATEMENT_BYTE_BUDGET = 4 * 1024 * 1024;
  * await sink.close();
  * ```
  */
-export class DatabaseSink implements RecordSink, CheckpointStore, ResettableCheckpointStore {
+export class DatabaseSink implements TransactionalSink, ResettableCheckpointStore {
   /** Instance id. */
   readonly id: string;
   /** Rows and checkpoint commit together and replays insert nothing. */
-  readonly guarantee: DeliveryGuarantee = 'exactly-once';
+  readonly guarantee = 'exactly-once' as const;
   /** Which database this sink writes to. */
   readonly dialect: DatabaseDialectName;
   /** The target for messages: file path or URL with the password redacted. */
@@ -188,7 +186,7 @@ export class DatabaseSink implements RecordSink, CheckpointStore, ResettableChec
     return this.#query.countRecords(filter);
   }
 
-  /** Releases the connections; idempotent. Later calls fail with SINK_DB_CLOSED. */
+  /** Releases the connections; idempotent. Later calls fail with KEFU_SINK_CLOSED. */
   close(): Promise<void> {
     return this.#connection.close();
   }

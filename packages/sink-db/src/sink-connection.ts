@@ -1,10 +1,9 @@
-import { isKefuError, type KefuError, retryWithBackoff } from '@kefu/core';
+import { isKefuError, type KefuError, retryWithBackoff, sinkClosedError } from '@kefu/core';
 import { type CompiledQuery, Kysely, type Transaction } from 'kysely';
 import type { DatabaseSinkConfig } from './database-sink-config.js';
 import type { DatabaseTarget } from './database-url.js';
 import { type SinkDialect, sinkDialect } from './dialects/index.js';
 import { toDatabaseSinkError } from './driver-errors.js';
-import { databaseSinkError } from './errors.js';
 import { migrateSchema } from './migrations.js';
 import { encodeTimestamp, type RecordRow } from './record-rows.js';
 import { SqliteWriteLock } from './sqlite-write-lock.js';
@@ -112,8 +111,7 @@ export class SinkConnection {
   }
 
   assertOpen(): void {
-    if (this.#closed)
-      throw databaseSinkError('SINK_DB_CLOSED', `the database sink ${this.sinkId} (${this.target.display}) is closed`);
+    if (this.#closed) throw sinkClosedError(`database sink ${this.sinkId} (${this.target.display})`);
   }
 
   /** Releases the connections; idempotent. */

@@ -292,13 +292,13 @@ for (const database of databases) {
       expect(await sink.load('job/wechat-mp/wx-account-1')).toBeUndefined();
     });
 
-    it('given a sink, when closed twice, then both resolve and later calls fail with SINK_DB_CLOSED', async () => {
+    it('given a sink, when closed twice, then both resolve and later calls fail with KEFU_SINK_CLOSED', async () => {
       const sink = openSink();
       await sink.write(makeBatch([makeRecord(1)], 1));
       await sink.close();
       await sink.close();
-      expect((await rejection(sink.write(makeBatch([makeRecord(2)], 2)))).code).toBe('SINK_DB_CLOSED');
-      expect((await rejection(sink.load('job/wechat-mp/wx-account-1'))).code).toBe('SINK_DB_CLOSED');
+      expect((await rejection(sink.write(makeBatch([makeRecord(2)], 2)))).code).toBe('KEFU_SINK_CLOSED');
+      expect((await rejection(sink.load('job/wechat-mp/wx-account-1'))).code).toBe('KEFU_SINK_CLOSED');
     });
   });
 }
