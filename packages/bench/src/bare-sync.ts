@@ -35,11 +35,18 @@ const DAY_SECONDS = 86_400;
 const BEIJING_OFFSET_SECONDS = 8 * 3600;
 
 async function json(url: URL, body?: unknown): Promise<unknown> {
-  const response = await fetch(url, {
-    method: body === undefined ? 'GET' : 'POST',
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  return JSON.parse(await response.text());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await fetch(url, {
+        method: body === undefined ? 'GET' : 'POST',
+        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+      return JSON.parse(await response.text());
+    } catch (error) {
+      // A keep-alive connection the server closed as the request left: retry, as any script would.
+      if (attempt >= 3) throw error;
+    }
+  }
 }
 
 /** Every page of the range: Beijing-day windows (getmsglist refuses more than 24 h), paged by msgid. */
