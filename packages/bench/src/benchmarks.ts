@@ -113,6 +113,7 @@ function sourceOf(emulator: EmulatorProcess) {
 /**
  * Fetch ceiling, end-to-end syncs into a null sink (with and without record validation),
  * JSONL, SQLite, PostgreSQL and MySQL, and the bare-driver insert ceiling of each database.
+ * Longer than 100 lines on purpose: a script of measurements in the order the report prints them.
  */
 export async function throughputBenchmark(volume: number, log: (line: string) => void): Promise<ThroughputFigures> {
   const emulator = await startEmulatorProcess(emulatorOptionsFor(volume));

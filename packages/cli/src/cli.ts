@@ -46,6 +46,7 @@ const logLevelOption = (fallback: 'info' | 'warn') =>
 /**
  * Builds the `kefu` program. Actions store their exit code in `result.code`; commander's
  * own usage errors become one line on stderr and exit code 2.
+ * Longer than 100 lines on purpose: the declarations of every command and option, read as the CLI's table of contents.
  */
 export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Command {
   const program = new Command('kefu')
@@ -142,7 +143,7 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
   program
     .command('errors')
     .description('explain an error code (or list them all) with how to fix it')
-    .argument('[code]', 'an error code, e.g. WECHAT_45009')
+    .argument('[code]', 'an error code (WECHAT_45009), or the number a platform shows (45009)')
     .option('--markdown', 'print docs/errors.md (generated from every catalogue)')
     .action(async (code: string | undefined, options) =>
       run(async () => (await commands.errors()).runErrorsCommand(code, options, io))(),

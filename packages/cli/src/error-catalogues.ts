@@ -4,6 +4,7 @@ import { fileSinkErrorCatalogue } from '@kefu/sink-file';
 import { httpSinkErrorCatalogue } from '@kefu/sink-http';
 import { natsSinkErrorCatalogue } from '@kefu/sink-nats';
 import { syncWorkersErrorCatalogue } from '@kefu/sync-workers';
+import { redisTokenStoreErrorCatalogue } from '@kefu/token-store-redis';
 import { wechatCryptoErrorCatalogue } from '@kefu/wechat-crypto';
 import { wechatMpErrorCatalogue } from '@kefu/wechat-mp';
 import { youmiErrorCatalogue } from '@kefu/youmi';
@@ -20,6 +21,7 @@ export const ERROR_CATALOGUES: ReadonlyArray<{ packageName: string; catalogue: E
   { packageName: '@kefu/sink-db', catalogue: databaseSinkErrorCatalogue },
   { packageName: '@kefu/sink-nats', catalogue: natsSinkErrorCatalogue },
   { packageName: '@kefu/sync-workers', catalogue: syncWorkersErrorCatalogue },
+  { packageName: '@kefu/token-store-redis', catalogue: redisTokenStoreErrorCatalogue },
   { packageName: '@kefu/cli', catalogue: cliErrorCatalogue },
 ];
 
@@ -70,6 +72,21 @@ export function errorsDocument(): string {
 }
 
 /** The catalogue entry of one code, with its package. */
+/**
+ * The entries a platform's numeric code maps to (`45009` → `WECHAT_45009`; `-1` →
+ * `WECHAT_SYSTEM_BUSY`; Youmi's `10003` → `YOUMI_TOKEN_REJECTED`): codes ending in
+ * `_<number>`, and entries whose description names the number.
+ */
+export function findPlatformCode(platformCode: string) {
+  const mentions = new RegExp(`(^|[^\\d-])${platformCode.replace('-', '\\-')}(?!\\d)`);
+  return ERROR_CATALOGUES.flatMap(({ packageName, catalogue }) =>
+    Object.entries(catalogue)
+      .filter(([code, entry]) => code.endsWith(`_${platformCode}`) || mentions.test(entry.description))
+      .map(([code, entry]) => ({ packageName, code, ...entry })),
+  );
+}
+
+/** The catalogue entry of a kefu error code, if any. */
 export function findErrorCode(code: string) {
   for (const { packageName, catalogue } of ERROR_CATALOGUES) {
     const entry = catalogue[code];

@@ -41,8 +41,9 @@ function formatDuration(ms: number): string {
 
 /**
  * Shows sync progress: on a TTY a live block of bars (records, pages, rate, retries,
- * ETA per account), elsewhere structured JSON log lines (at most one per target per
- * second, plus every state change).
+ * ETA per account) with log lines printed above it ({@link ProgressRenderer.printAbove}),
+ * elsewhere structured JSON log lines (at most one per target per second, plus every
+ * state change).
  */
 export class ProgressRenderer {
   readonly #targets = new Map<string, TargetProgress>();
@@ -91,6 +92,22 @@ export class ProgressRenderer {
     if (event.type === 'target-failed') state.status = 'failed';
     this.#targets.set(event.target, state);
     if (!this.interactive) this.#log(event, state, now);
+  }
+
+  /**
+   * Prints `text` (a log line) above the live block: the block is erased, the line
+   * written, and the block drawn again below it, so log lines never overwrite the bars.
+   * Without a terminal the text is written as is.
+   */
+  printAbove(text: string): void {
+    if (!this.interactive || this.#drawnLines === 0) {
+      this.#output.write(`${text}\n`);
+      return;
+    }
+    // Up to the block's first line, erase to the end of the screen, then the line, then the block.
+    this.#output.write(`\u001b[${this.#drawnLines}F\u001b[0J${text}\n`);
+    this.#drawnLines = 0;
+    this.#draw();
   }
 
   /** Draws the final state and stops redrawing. */

@@ -16,9 +16,10 @@ class Captured extends Writable {
   }
 }
 
-async function kefu(args: string[], cwd: string) {
+async function kefu(args: string[], cwd: string, options: { terminal?: boolean } = {}) {
   const stdout = new Captured();
   const stderr = new Captured();
+  if (options.terminal) Object.defineProperty(stderr, 'isTTY', { value: true });
   const code = await runCli(args, { stdout, stderr, env: {}, cwd });
   const levels = stderr.text
     .split('\n')
@@ -50,6 +51,14 @@ describe('--log-level and logger.level', () => {
     const run = await kefu(['sync', '-c', 'quiet.yaml', '--log-level', 'debug'], dir);
     expect(run.code).toBe(0);
     expect(run.levels).toEqual(expect.arrayContaining(['debug', 'info']));
+  });
+
+  it('given a terminal and no level anywhere, when syncing, then warn is the default: no info line competes with the progress block', async () => {
+    const run = await kefu(['sync', '-c', 'plain.yaml'], dir, { terminal: true });
+    expect(run.code).toBe(0);
+    expect(run.levels).toEqual([]);
+    // The human summary is still there.
+    expect(run.stderr).toMatch(/synced 0 records in/);
   });
 
   it('given no level anywhere, when syncing, then info is the default', async () => {

@@ -12,7 +12,7 @@ describe('the CLI README', () => {
   it('has a config example that composes a runtime with the bundled plugins', async () => {
     const readme = await readFile(readmePath, 'utf8');
     const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(yaml).toBeDefined();
+    expect(yaml).toMatch(/^providers:|\nproviders:/);
     const dir = await mkdtemp(join(tmpdir(), 'kefu-readme-'));
     try {
       await writeFile(join(dir, 'kefu.config.yaml'), yaml!);

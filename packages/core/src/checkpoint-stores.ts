@@ -6,6 +6,7 @@ import { type Checkpoint, CheckpointSchema, type CheckpointStore } from './check
 import { coreError } from './errors.js';
 import { diskFullPrefix } from './jsonl-append-file.js';
 import { KeyedLock } from './keyed-lock.js';
+import { formatZodIssue } from './zod-issues.js';
 
 /**
  * Checkpoint stores kept in memory and in a local JSON file. Both validate what they
@@ -37,7 +38,7 @@ function validateSave(key: string, checkpoint: Checkpoint, stored: Checkpoint | 
     const issue = parsed.error.issues[0];
     throw coreError(
       'KEFU_CHECKPOINT_INVALID',
-      `refusing to save a malformed checkpoint for ${key}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      `refusing to save a malformed checkpoint for ${key}: ${formatZodIssue(issue)}`,
     );
   }
   if (stored && !isEmptyCheckpoint(stored) && isEmptyCheckpoint(parsed.data)) {
@@ -189,7 +190,7 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
     const parsed = CheckpointFileSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw this.#corrupt(`${issue?.path.join('.') || '(root)'}: ${issue?.message}`, parsed.error);
+      throw this.#corrupt(formatZodIssue(issue), parsed.error);
     }
     return parsed.data;
   }

@@ -5,6 +5,7 @@ import { coreError, isKefuError, type KefuError } from './errors.js';
 import { type KefuLogger, silentLogger } from './logger.js';
 import { isSensitiveName, redactText } from './redaction.js';
 import { abortError, defaultRetryPolicy, type RetryPolicy, retryWithBackoff } from './retry.js';
+import { formatZodIssue, zodIssueList } from './zod-issues.js';
 
 /** One HTTP request. `path` is resolved against the client's base URL. */
 export interface HttpRequest {
@@ -52,6 +53,11 @@ export interface HttpClientOptions {
   /** Called before each retry, for metrics. */
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
   userAgent?: string;
+  /**
+   * Send through this undici dispatcher (a `ProxyAgent`, an `Agent` with a custom CA)
+   * instead of a pool of the client's own; the client never closes it (its owner does).
+   */
+  dispatcher?: Dispatcher;
 }
 
 /** An HTTP client on an undici keep-alive pool. Errors are KefuErrors with secrets redacted. */
@@ -210,7 +216,9 @@ function isStreamBody(body: HttpRequest['body']): body is Readable {
 
 /** An {@link HttpClient} on one undici keep-alive `Pool` per client (one origin). */
 class UndiciHttpClient implements HttpClient {
-  readonly #pool: Pool;
+  readonly #pool: Dispatcher;
+  /** False when the dispatcher came from the options: its owner closes it. */
+  readonly #ownsPool: boolean;
   readonly #base: URL;
   readonly #options: HttpClientOptions;
   readonly #logger: KefuLogger;
@@ -220,22 +228,23 @@ class UndiciHttpClient implements HttpClient {
     const parsed = HttpClientOptionsSchema.safeParse(options);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw coreError(
-        'KEFU_CONFIG_INVALID',
-        `HTTP client option ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-        { details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) } },
-      );
+      throw coreError('KEFU_CONFIG_INVALID', `HTTP client option ${formatZodIssue(issue)}`, {
+        details: { issues: zodIssueList(parsed.error, Infinity) },
+      });
     }
     this.#options = options;
     this.#base = new URL(options.baseUrl);
     this.#logger = options.logger ?? silentLogger;
-    this.#pool = new Pool(this.#base.origin, {
-      connections: options.connections ?? DEFAULTS.connections,
-      connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-      headersTimeout: options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs,
-      bodyTimeout: options.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs,
-    });
+    this.#ownsPool = options.dispatcher === undefined;
+    this.#pool =
+      options.dispatcher ??
+      new Pool(this.#base.origin, {
+        connections: options.connections ?? DEFAULTS.connections,
+        connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+        headersTimeout: options.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs ?? DEFAULTS.bodyTimeoutMs,
+        keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULTS.keepAliveTimeoutMs,
+      });
   }
 
   request(request: HttpRequest): Promise<HttpResponse> {
@@ -250,6 +259,10 @@ class UndiciHttpClient implements HttpClient {
   }
 
   close(): Promise<void> {
+    if (!this.#ownsPool) {
+      this.#closing ??= Promise.resolve();
+      return this.#closing;
+    }
     this.#closing ??= this.#pool.close().catch(() => this.#pool.destroy());
     return this.#closing;
   }
@@ -330,6 +343,8 @@ class UndiciHttpClient implements HttpClient {
     let response: Dispatcher.ResponseData;
     try {
       response = await this.#pool.request({
+        // A shared dispatcher serves many origins: name ours (our own pool knows it).
+        ...(this.#ownsPool ? {} : { origin: this.#base.origin }),
         path: `${url.pathname}${url.search}`,
         method: request.method,
         headers,
@@ -444,7 +459,7 @@ function parseJsonBody<Schema extends z.ZodType>(
   }
   const result = schema.safeParse(value);
   if (!result.success) {
-    const issues = result.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message }));
+    const issues = zodIssueList(result.error);
     const first = issues[0];
     throw coreError(
       'KEFU_HTTP_BAD_BODY',
@@ -465,3 +480,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 export const undiciHttpClientFactory: HttpClientFactory = {
   create: (options) => createHttpClient(options),
 };
+
+/**
+ * An {@link HttpClientFactory} whose clients all send through `dispatcher` (a proxy, a
+ * custom CA): what the runtime uses when `TOKENS.HttpDispatcher` is bound.
+ *
+ * @example
+ * ```ts
+ * import { ProxyAgent } from 'undici';
+ * const httpClients = dispatcherHttpClientFactory(new ProxyAgent('http://proxy.internal:3128'));
+ * ```
+ */
+export function dispatcherHttpClientFactory(dispatcher: Dispatcher): HttpClientFactory {
+  return { create: (options) => createHttpClient({ ...options, dispatcher }) };
+}

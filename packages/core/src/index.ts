@@ -26,3 +26,5 @@ export * from './seeded-random.js';
 export * from './sink.js';
 export * from './sink-operators.js';
 export * from './sync-pipeline.js';
+export * from './token-store.js';
+export * from './zod-issues.js';

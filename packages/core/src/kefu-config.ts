@@ -526,7 +526,33 @@ export function kefuConfigJsonSchema(plugins: readonly KefuPlugin[] = []): Recor
           sinks: z.array(entryFor('sink')).default([]),
         });
   // Plugin schemas may hold transforms or refinements JSON Schema cannot express: those become `{}`.
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const jsonSchema = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  for (const [section, kind] of [
+    ['providers', 'provider'],
+    ['sinks', 'sink'],
+  ] as const) {
+    excludeKnownPluginNames(
+      jsonSchema,
+      section,
+      plugins.filter((plugin) => plugin.kind === kind).map((plugin) => plugin.name),
+    );
+  }
+  return jsonSchema;
+}
+
+/**
+ * The catch-all entry (any other plugin, by name or path) must not match a known plugin's
+ * name, or `use: '@kefu/wechat-mp'` with a misspelled config key would pass through it and
+ * editors would not flag the typo.
+ */
+function excludeKnownPluginNames(jsonSchema: Record<string, unknown>, section: string, names: readonly string[]): void {
+  if (names.length === 0) return;
+  const items = (jsonSchema.properties as Record<string, { items?: { anyOf?: unknown[] } }> | undefined)?.[section]
+    ?.items;
+  const catchAll = items?.anyOf?.at(-1) as { properties?: { use?: Record<string, unknown> } } | undefined;
+  // A negative lookahead rather than `not: { enum }`: more validators and editors support it.
+  const alternatives = names.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
+  if (catchAll?.properties?.use) catchAll.properties.use.pattern = `^(?!(?:${alternatives})$)`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire, findPackageJSON } from 'node:module';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { z } from 'zod';
 import { redactLikelySecrets } from './config-text-redaction.js';
 import { closestMatch } from './did-you-mean.js';
 import { type CoreErrorCode, coreError, isKefuError, type KefuError } from './errors.js';
@@ -32,6 +33,34 @@ export interface PluginInstanceSpec {
   /** The plugin's settings, validated by its `configSchema`. */
   config?: unknown;
 }
+
+/** What a spec's `use` may be: a package name or path, or a plugin object. */
+export type PluginUse = string | KefuPlugin;
+
+/**
+ * The config a plugin accepts as written (its zod schema's input type), or `unknown`
+ * for a `use` given by name, whose schema is only known at run time.
+ */
+export type PluginConfigInput<Use> = Use extends KefuPlugin<PluginKind, infer Schema> ? z.input<Schema> : unknown;
+
+/** A plugin instance spec whose `config` is typed by its `use`. */
+export interface TypedPluginInstanceSpec<Use extends PluginUse> {
+  /** A package name (`@kefu/wechat-mp`), a path relative to `baseDir`, or the plugin itself. */
+  use: Use;
+  /** Instance id; defaults to the plugin name without its scope. */
+  id?: string;
+  /** The plugin's settings: typed by the plugin's schema when `use` is the plugin object. */
+  config?: PluginConfigInput<Use>;
+}
+
+/**
+ * A list of plugin instance specs, each `config` typed by its own `use`: with
+ * `{ use: wechatMp, config: { acounts: … } }` the misspelled key does not compile.
+ * Inferred from the `use` of each element (see `createKefu`).
+ */
+export type TypedPluginInstanceSpecs<Uses extends readonly PluginUse[]> = {
+  readonly [Index in keyof Uses]: TypedPluginInstanceSpec<Uses[Index]>;
+};
 
 /** A loaded, validated plugin instance, ready to build its container module. */
 export interface LoadedPluginInstance {

@@ -21,6 +21,13 @@ export const TOKENS = {
   HttpClientFactory: Symbol.for('kefu.HttpClientFactory'),
   /** The runtime's clock, replaceable in tests. */
   Clock: Symbol.for('kefu.Clock'),
+  /**
+   * An undici `Dispatcher` (a `ProxyAgent`, an `Agent` with a custom CA) every HTTP client
+   * of the default factory sends through; unbound, each client opens its own pool.
+   */
+  HttpDispatcher: Symbol.for('kefu.HttpDispatcher'),
+  /** A shared access-token store (`TokenStore`); unbound, providers use their configured one. */
+  TokenStore: Symbol.for('kefu.TokenStore'),
 } as const;
 
 /** The runtime's clock (bound under {@link TOKENS.Clock}); tests bind a fake one. */

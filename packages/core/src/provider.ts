@@ -1,5 +1,16 @@
 import type { RecordQueryInput } from './query.js';
-import type { RecordStream } from './record-stream.js';
+import type { ProviderRetry, RecordStream } from './record-stream.js';
+
+/**
+ * The options of every call of a platform client (WeChat, Youmi): each call is
+ * `client.method(input, { signal, onRetry })`.
+ */
+export interface PlatformCallOptions {
+  /** Aborts the call (and its retries). */
+  signal?: AbortSignal;
+  /** Told about every retry of this call (the sync pipeline counts them). */
+  onRetry?: ((retry: ProviderRetry) => void) | undefined;
+}
 
 /** Optional features a provider may declare beyond streaming records. */
 export type ProviderCapability = 'agents' | 'sessions' | 'messaging';

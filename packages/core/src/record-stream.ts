@@ -3,6 +3,7 @@ import { type Checkpoint, CheckpointSchema } from './checkpoint.js';
 import { coreError } from './errors.js';
 import { isPlainValidRecord, type JsonValue, type KefuRecord, KefuRecordSchema, type StreamKey } from './record.js';
 import { abortError } from './retry.js';
+import { formatZodIssue, zodIssueList } from './zod-issues.js';
 
 /**
  * Record streams: cold, ordered, resumable and backpressured.
@@ -309,7 +310,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
         const issue = parsed.error.issues[0];
         throw coreError(
           'KEFU_CHECKPOINT_INVALID',
-          `resume checkpoint for stream ${key.provider}/${key.account} is malformed: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+          `resume checkpoint for stream ${key.provider}/${key.account} is malformed: ${formatZodIssue(issue)}`,
         );
       }
       if (resumeFrom.provider !== key.provider || resumeFrom.account !== key.account) {
@@ -613,10 +614,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     const result = isPlainValidRecord(record) ? undefined : KefuRecordSchema.safeParse(record);
     let issues: Array<{ path: string; message: string }> = [];
     if (result && !result.success) {
-      issues = result.error.issues.slice(0, 20).map((issue) => ({
-        path: issue.path.join('.') || '(root)',
-        message: issue.message,
-      }));
+      issues = zodIssueList(result.error, 20, '(root)');
     } else if (record.provider !== this.key.provider || record.account !== this.key.account) {
       issues = [
         {

@@ -5,7 +5,7 @@ import { FileCheckpointStore, MemoryCheckpointStore } from './checkpoint-stores.
 import { didYouMean } from './did-you-mean.js';
 import { coreError, isKefuError, type KefuError } from './errors.js';
 import type { HttpClient, HttpClientFactory } from './http-client.js';
-import { undiciHttpClientFactory } from './http-client.js';
+import { dispatcherHttpClientFactory, undiciHttpClientFactory } from './http-client.js';
 import {
   BUILT_IN_CHECKPOINT_STORES,
   type CheckpointsConfig,
@@ -14,7 +14,7 @@ import {
   registerConfigSecrets,
   type SyncDefaults,
 } from './kefu-config.js';
-import { createJsonLogger, type KefuLogger, type LogLevel } from './logger.js';
+import { createJsonLogger, type KefuLogger, type LogLevel, type PinoLikeLogger, toKefuLogger } from './logger.js';
 import {
   coreIdentity,
   coreMismatch,
@@ -25,7 +25,13 @@ import {
   systemClock,
   TOKENS,
 } from './plugin.js';
-import { type LoadedPluginInstance, loadPluginInstances, type PluginInstanceSpec } from './plugin-loader.js';
+import {
+  type LoadedPluginInstance,
+  loadPluginInstances,
+  type PluginInstanceSpec,
+  type PluginUse,
+  type TypedPluginInstanceSpecs,
+} from './plugin-loader.js';
 import type { KefuProvider } from './provider.js';
 import { isRecordSink, type RecordSink } from './sink.js';
 import { runSync, type SyncOptions, type SyncRun } from './sync-pipeline.js';
@@ -47,16 +53,26 @@ export type CheckpointsOption =
   | PluginInstanceSpec
   | { store: CheckpointStore };
 
-/** Options of {@link createKefu}. */
-export interface KefuOptions {
+/**
+ * Options of {@link createKefu}. `Providers` and `Sinks` are the `use` of each entry,
+ * inferred: an entry whose `use` is a plugin object has its `config` typed by the
+ * plugin's schema, so a misspelled key is a compile error.
+ */
+export interface KefuOptions<
+  Providers extends readonly PluginUse[] = readonly PluginUse[],
+  Sinks extends readonly PluginUse[] = readonly PluginUse[],
+> {
   /** Provider plugin instances. */
-  providers?: readonly PluginInstanceSpec[];
+  providers?: TypedPluginInstanceSpecs<Providers>;
   /** Sink plugin instances. */
-  sinks?: readonly PluginInstanceSpec[];
+  sinks?: TypedPluginInstanceSpecs<Sinks>;
   /** Where checkpoints live (default: in memory). */
   checkpoints?: CheckpointsOption;
-  /** A logger, or the level of the default JSON logger on stderr (default `info`). */
-  logger?: KefuLogger | { level: LogLevel };
+  /**
+   * A logger — kefu's own, or a pino/Fastify logger (`app.log`), adapted to its
+   * `(fields, message)` order — or the level of the default JSON logger on stderr (default `info`).
+   */
+  logger?: KefuLogger | PinoLikeLogger | { level: LogLevel };
   /** Directory plugins and relative paths are resolved from (default: the working directory). */
   baseDir?: string;
   /** Creates the HTTP clients plugins use (default: undici). */
@@ -70,6 +86,19 @@ export interface KefuOptions {
    * config is falls back to the bundled plugin of that name (the `kefu` CLI passes its built-ins).
    */
   bundledPlugins?: readonly KefuPlugin[];
+  /**
+   * inversify `ContainerModule`s of your own, loaded before the plugins. What they bind
+   * under {@link TOKENS} replaces kefu's default: `Logger`, `HttpClientFactory`,
+   * `HttpDispatcher` (an undici dispatcher for proxies or a custom CA), `Clock`,
+   * `CheckpointStore` (instead of `checkpoints`), `TokenStore` (shared WeChat tokens).
+   */
+  modules?: readonly ContainerModule[];
+  /**
+   * Your application's container: kefu's container becomes its child, so bindings of
+   * yours under {@link TOKENS} are seen (and override defaults like `modules` do) while
+   * kefu's own bindings stay in the child and are released by `close()`.
+   */
+  container?: Container;
 }
 
 /**
@@ -118,8 +147,63 @@ class TrackingHttpClientFactory implements HttpClientFactory {
 }
 
 function resolveLogger(option: KefuOptions['logger']): KefuLogger {
-  if (option && 'info' in option) return option;
-  return createJsonLogger({ level: option?.level ?? 'info' });
+  if (option && 'info' in option) return toKefuLogger(option);
+  return createJsonLogger({ level: (option as { level?: LogLevel } | undefined)?.level ?? 'info' });
+}
+
+/** The core services plugins receive in their context. */
+interface CoreServices {
+  logger: KefuLogger;
+  httpClients: TrackingHttpClientFactory;
+  clock: KefuClock;
+}
+
+/** The service bound under `token` (here, by a user module, or in the parent), else `fallback()`. */
+async function boundOr<T>(container: Container, token: symbol, fallback: () => T): Promise<T> {
+  return container.isBound(token) ? container.getAsync<T>(token) : fallback();
+}
+
+/**
+ * Resolves logger, HTTP client factory and clock: bindings from user modules or the
+ * parent container win over the options, which win over the defaults. The runtime's
+ * own (tracking) factory is bound in its container so plugins resolve the same one.
+ */
+async function resolveCoreServices(container: Container, options: KefuOptions): Promise<CoreServices> {
+  const logger = toKefuLogger(
+    await boundOr<KefuLogger | PinoLikeLogger>(container, TOKENS.Logger, () => resolveLogger(options.logger)),
+  );
+  const clock = await boundOr(container, TOKENS.Clock, () => options.clock ?? systemClock);
+  const dispatched = container.isBound(TOKENS.HttpDispatcher)
+    ? dispatcherHttpClientFactory(await container.getAsync(TOKENS.HttpDispatcher))
+    : undefined;
+  const factory = await boundOr<HttpClientFactory>(
+    container,
+    TOKENS.HttpClientFactory,
+    () => dispatched ?? options.httpClients ?? undiciHttpClientFactory,
+  );
+  const httpClients = new TrackingHttpClientFactory(factory);
+  if (container.isCurrentBound(TOKENS.HttpClientFactory)) await container.unbindAsync(TOKENS.HttpClientFactory);
+  container.bind<HttpClientFactory>(TOKENS.HttpClientFactory).toConstantValue(httpClients);
+  // Plugins inject TOKENS.Logger: they get the adapted logger, whatever was bound.
+  if (container.isCurrentBound(TOKENS.Logger)) await container.unbindAsync(TOKENS.Logger);
+  container.bind<KefuLogger>(TOKENS.Logger).toConstantValue(logger);
+  if (!container.isCurrentBound(TOKENS.Clock)) container.bind<KefuClock>(TOKENS.Clock).toConstantValue(clock);
+  return { logger, httpClients, clock };
+}
+
+/** Loads the user's modules into `container`, naming the one that failed. */
+async function loadUserModules(container: Container, modules: readonly ContainerModule[]): Promise<void> {
+  for (const [index, module] of modules.entries()) {
+    try {
+      await container.loadAsync(module);
+    } catch (error) {
+      throw coreError(
+        'KEFU_CONFIG_INVALID',
+        `modules[${index}] failed to load into the kefu container: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
 }
 
 function isCheckpointStore(value: unknown): value is CheckpointStore {
@@ -319,6 +403,7 @@ async function closeInOrder(
 /** Builds a plugin instance's container module, turning a throwing factory into a clear error. */
 function buildModule(instance: LoadedPluginInstance, context: PluginContext): ContainerModule {
   try {
+    // Seam: the config was validated by this plugin's own schema (validatePluginConfig), whose type a list of plugins erases.
     return instance.plugin.module(instance.config as never, context);
   } catch (error) {
     if (isKefuError(error)) throw error;
@@ -349,12 +434,15 @@ function buildModule(instance: LoadedPluginInstance, context: PluginContext): Co
  * }
  * ```
  */
-export async function createKefu(options: KefuOptions): Promise<Kefu> {
-  const logger = resolveLogger(options.logger);
+export async function createKefu<
+  const Providers extends readonly PluginUse[] = readonly PluginUse[],
+  const Sinks extends readonly PluginUse[] = readonly PluginUse[],
+>(options: KefuOptions<Providers, Sinks>): Promise<Kefu> {
   const baseDir = resolve(options.baseDir ?? process.cwd());
-  const clock = options.clock ?? systemClock;
-  const httpClients = new TrackingHttpClientFactory(options.httpClients ?? undiciHttpClientFactory);
   const checkpoints: CheckpointsOption = options.checkpoints ?? { use: 'memory' };
+  const container = new Container(options.container ? { parent: options.container } : {});
+  await loadUserModules(container, options.modules ?? []);
+  const { logger, httpClients, clock } = await resolveCoreServices(container, options);
   // Copies of this version share tokens and the secret registry, so they work together;
   // a copy that disagrees is only refused when a plugin uses it, so name it up front.
   const disagreeing = loadedCoreCopies().filter((copy) => coreMismatch(copy) !== undefined);
@@ -362,6 +450,13 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
     logger.warn(
       `another version of @kefu/core is loaded beside the runtime's ${coreIdentity.version}; plugins defined with it are refused. Install one version (\`npm ls @kefu/core\` shows where each comes from)`,
       { copies: disagreeing.map((copy) => `${copy.version} at ${copy.location}`) },
+    );
+  }
+  const storeFromModules = container.isBound(TOKENS.CheckpointStore);
+  if (storeFromModules && options.checkpoints !== undefined) {
+    throw coreError(
+      'KEFU_CONFIG_INVALID',
+      'checkpoints is set, and a module (or the parent container) also binds TOKENS.CheckpointStore: keep one of them',
     );
   }
 
@@ -380,11 +475,6 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
       ? await loadPluginInstances('checkpoints', [checkpoints], baseDir, bundled)
       : [];
 
-  const container = new Container();
-  container.bind<KefuLogger>(TOKENS.Logger).toConstantValue(logger);
-  container.bind<HttpClientFactory>(TOKENS.HttpClientFactory).toConstantValue(httpClients);
-  container.bind<KefuClock>(TOKENS.Clock).toConstantValue(clock);
-
   const resolved: { providers: KefuProvider[]; sinks: RecordSink[]; store?: CheckpointStore } = {
     providers: [],
     sinks: [],
@@ -400,7 +490,7 @@ export async function createKefu(options: KefuOptions): Promise<Kefu> {
       };
       await container.loadAsync(buildModule(instance, context));
     }
-    bindBuiltInCheckpointStore(container, checkpoints, baseDir);
+    if (!storeFromModules) bindBuiltInCheckpointStore(container, checkpoints, baseDir);
 
     resolved.providers = matchInstances(
       await resolveAll<KefuProvider>(container, TOKENS.Provider),
@@ -509,13 +599,14 @@ function bindBuiltInCheckpointStore(container: Container, checkpoints: Checkpoin
 }
 
 /** Options of {@link loadKefu}: everything of {@link KefuOptions} but what the file says, plus env. */
-export interface LoadKefuOptions extends Pick<KefuOptions, 'httpClients' | 'clock' | 'bundledPlugins'> {
+export interface LoadKefuOptions
+  extends Pick<KefuOptions, 'httpClients' | 'clock' | 'bundledPlugins' | 'modules' | 'container'> {
   /**
    * Overrides the file's logger; or a function given the file's `logger.level` (undefined
    * when the file sets none) that returns the logger, so a command-line flag, the file and
    * the command's default can be weighed in that order.
    */
-  logger?: KefuLogger | ((fileLevel: LogLevel | undefined) => KefuLogger);
+  logger?: KefuLogger | PinoLikeLogger | ((fileLevel: LogLevel | undefined) => KefuLogger);
   /** Variables for `${NAME}` interpolation (default: process.env). */
   env?: ParseKefuConfigOptions['env'];
 }
@@ -544,6 +635,8 @@ export async function loadKefu(configPath: string, options: LoadKefuOptions = {}
     ...(options.httpClients ? { httpClients: options.httpClients } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.bundledPlugins ? { bundledPlugins: options.bundledPlugins } : {}),
+    ...(options.modules ? { modules: options.modules } : {}),
+    ...(options.container ? { container: options.container } : {}),
     ...(config.sync ? { sync: config.sync } : {}),
   });
 }

@@ -208,6 +208,9 @@ const SKIPPED = Symbol('skipped');
  * rejects with KEFU_SYNC_ABORTED (the committed checkpoint stays consistent). A read
  * error from the stream is handled the same way, then rethrown.
  *
+ * Longer than 100 lines on purpose: the read loop, the per-sink write queues and the commit chain
+ * share the failure and stop state; split apart, each would need it passed around.
+ *
  * @example
  * ```ts
  * const result = await pipeToSinks(stream, [fileSink, httpSink], {

@@ -6,13 +6,13 @@ import {
   type HttpClient,
   type HttpClientOptions,
   isKefuError,
-  type KefuError,
   parseRetryAfter,
   registerSecret,
   undiciHttpClientFactory,
 } from '@kefu/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { failure } from './support/kefu-failure.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, body: string) => void;
 
@@ -86,16 +86,6 @@ function client(options: HttpClientOptions): HttpClient {
 
 /** A fast retry policy so retried tests stay short (no jitter: deterministic delays). */
 const quickRetry = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 50, jitter: 0 };
-
-async function failure(promise: Promise<unknown>): Promise<KefuError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isKefuError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the request to fail');
-}
 
 /** Resolves once `predicate` holds, polling the event loop (bounded). */
 async function until(predicate: () => boolean): Promise<void> {

@@ -8,8 +8,6 @@ import {
   definePlugin,
   FileCheckpointStore,
   interpolateEnv,
-  isKefuError,
-  type KefuError,
   kefuConfigJsonSchema,
   loadKefu,
   parseKefuConfig,
@@ -19,6 +17,7 @@ import {
 import { ContainerModule } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { failure } from './support/kefu-failure.js';
 
 const coreDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 let root: string;
@@ -84,16 +83,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-async function failure(promise: Promise<unknown>): Promise<KefuError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isKefuError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KefuError');
-}
 
 const quietLogger = createJsonLogger({ level: 'error', write: () => {} });
 
@@ -273,5 +262,21 @@ describe('kefuConfigJsonSchema', () => {
     const text = JSON.stringify(kefuConfigJsonSchema([plugin]));
     expect(text).toContain('"const":"@kefu/wechat-mp"');
     expect(text).toContain('"appId"');
+  });
+
+  it('given a known plugin, when an entry misspells a key of its config, then the JSON Schema rejects it (editors flag the typo)', () => {
+    const plugin = definePlugin({
+      name: '@kefu/wechat-mp',
+      kind: 'provider',
+      configSchema: z.strictObject({ accounts: z.array(z.string()) }),
+      module: () => new ContainerModule(() => {}),
+    });
+    // The JSON Schema read back as a validator, as an editor would use it.
+    const editor = z.fromJSONSchema(kefuConfigJsonSchema([plugin]) as Parameters<typeof z.fromJSONSchema>[0]);
+    const entry = (use: string, config: unknown) => ({ providers: [{ use, config }] });
+    expect(editor.safeParse(entry('@kefu/wechat-mp', { accounts: ['wx1'] })).success).toBe(true);
+    expect(editor.safeParse(entry('@kefu/wechat-mp', { acounts: ['wx1'] })).success).toBe(false);
+    // Other plugins, known only at run time, are still accepted with any config.
+    expect(editor.safeParse(entry('./my-provider.js', { anything: true })).success).toBe(true);
   });
 });

@@ -12,8 +12,6 @@ import {
   defaultInstanceId,
   definePlugin,
   importPlugin,
-  isKefuError,
-  type KefuError,
   type KefuPlugin,
   loadPluginInstances,
   packageNameOf,
@@ -23,6 +21,7 @@ import {
 import { ContainerModule } from 'inversify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { failure } from './support/kefu-failure.js';
 
 const coreDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -101,16 +100,6 @@ beforeAll(async () => {
   );
   return async () => rm(root, { recursive: true, force: true });
 });
-
-async function failure(promise: Promise<unknown>): Promise<KefuError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isKefuError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KefuError');
-}
 
 describe('importPlugin', () => {
   it("resolves an ESM-only package from the config's directory", async () => {

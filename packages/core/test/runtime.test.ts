@@ -13,7 +13,6 @@ import {
   isKefuError,
   type JsonValue,
   type KefuClock,
-  type KefuError,
   type KefuLogger,
   type KefuProvider,
   type KefuRecord,
@@ -31,6 +30,7 @@ import {
 import { ContainerModule } from 'inversify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { failure } from './support/kefu-failure.js';
 
 /** What happened, in order, across fake plugins: proves close order and contexts. */
 let journal: string[];
@@ -173,16 +173,6 @@ const fakeStorePlugin = definePlugin({
 
 const account = (id: string) => ({ id, secret: `secret-of-${id}` });
 const quietLogger = createJsonLogger({ level: 'error', write: () => {} });
-
-async function failure(promise: Promise<unknown>): Promise<KefuError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isKefuError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KefuError');
-}
 
 describe('createKefu composition', () => {
   it('binds core services and every plugin instance in one container', async () => {

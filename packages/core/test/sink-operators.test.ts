@@ -44,12 +44,20 @@ describe('writeToSink', () => {
     const sink = new RecordingSink('s');
     const input = new Subject<PositionedRecord>();
     const emitted: Checkpoint[] = [];
+    let firstCommit: (checkpoint: Checkpoint) => void = () => {};
+    const committed = new Promise<Checkpoint>((resolve) => {
+      firstCommit = resolve;
+    });
     const subscription = input
       .pipe(writeToSink(sink, { stream: fixtureKey, checkpointKey: 'k', batchSize: 100, maxWaitMs: 5 }))
-      .subscribe((c) => emitted.push(c));
+      .subscribe((c) => {
+        emitted.push(c);
+        firstCommit(c);
+      });
     const checkpoint: Checkpoint = { ...fixtureKey, position: 1, skip: 0 };
     input.next({ record: fixtureRecord(0), checkpoint });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The input neither fills the batch nor completes: only maxWaitMs can cut it.
+    expect(await committed).toEqual(checkpoint);
     expect(sink.accepted).toEqual(['r0']);
     expect(emitted).toEqual([checkpoint]);
     subscription.unsubscribe();

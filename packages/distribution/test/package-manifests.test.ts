@@ -38,7 +38,7 @@ const workspacePackages = readdirSync(join(repoRoot, 'packages'), { withFileType
   }));
 const published = workspacePackages.filter(({ manifest }) => manifest.private !== true);
 
-/** Provider and sink packages: what a config's `use` names. */
+/** Provider and sink packages (what a config's `use` names), and DI modules such as token stores. */
 const PLUGINS = [
   '@kefu/wechat-mp',
   '@kefu/youmi',
@@ -46,13 +46,14 @@ const PLUGINS = [
   '@kefu/sink-file',
   '@kefu/sink-http',
   '@kefu/sink-nats',
+  '@kefu/token-store-redis',
 ];
 
 /** Libraries plugins share (a plugin never depends on another plugin): plain dependencies of the plugins that use them. */
 const LIBRARIES = ['@kefu/wechat-crypto'];
 
 describe('the published packages', () => {
-  it('are the twelve @kefu packages; bench, reliability and distribution stay private', () => {
+  it('are the thirteen @kefu packages; bench, reliability and distribution stay private', () => {
     expect(published.map(({ manifest }) => manifest.name).sort()).toEqual(
       [
         '@kefu/cli',

@@ -286,6 +286,7 @@ describe.skipIf(skipped)(
         '@kefu/sink-nats',
         '@kefu/sync-workers',
         '@kefu/testkit',
+        '@kefu/token-store-redis',
         '@kefu/wechat-crypto',
         '@kefu/wechat-mp',
         '@kefu/youmi',

@@ -1,3 +1,4 @@
+import { formatZodIssue } from '@kefu/core';
 import { z } from 'zod';
 import { emulatorError } from './errors.js';
 import { unitFloat } from './seeded-random.js';
@@ -68,7 +69,7 @@ export function parseFaultOptions(input: unknown): FaultOptions {
     const issue = parsed.error.issues[0];
     throw emulatorError(
       'EMULATOR_OPTIONS_INVALID',
-      `faults.${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'} (rates are 0..1, counts are integers >= 0)`,
+      `faults.${formatZodIssue(issue, '?')} (rates are 0..1, counts are integers >= 0)`,
     );
   }
   if (parsed.data.pathPattern !== undefined) {

@@ -10,6 +10,7 @@
  * await emulator.stop();
  * ```
  */
+import { formatZodIssue } from '@kefu/core';
 import { z } from 'zod';
 import { type AdjustableClock, createClock } from './clock.js';
 import { emulatorError } from './errors.js';
@@ -141,7 +142,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const issue = parsed.error.issues[0];
     throw emulatorError(
       'EMULATOR_OPTIONS_INVALID',
-      `${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'} (see the @kefu/emulator README for ranges)`,
+      `${formatZodIssue(issue, 'options')} (see the @kefu/emulator README for ranges)`,
     );
   }
   let faults = parseFaultOptions(options.faults);

@@ -47,7 +47,7 @@ describe('README and guide', () => {
 
   it('has a quick start that runs and stores the record once', async () => {
     const snippet = /<!-- quick-start[^>]*-->\s*```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(snippet).toBeDefined();
+    expect(snippet).toContain('DatabaseSink');
     const dir = join(packageDir, 'tmp');
     const file = join(dir, `readme-quick-start-${process.pid}.ts`);
     mkdirSync(dir, { recursive: true });

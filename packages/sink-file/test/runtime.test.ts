@@ -37,7 +37,11 @@ describe('the file sink in a kefu runtime', () => {
       expect(summary.records).toBe(230);
       const stored = await readAllRecords(dir);
       expect(new Set(stored.map((r) => r.id))).toEqual(new Set(records.map((r) => r.id)));
-      expect(await kefu.checkpointStore.load('default/shop/shop-1')).toBeDefined();
+      expect(await kefu.checkpointStore.load('default/shop/shop-1')).toMatchObject({
+        provider: 'scripted',
+        account: 'shop-1',
+        requested: { complete: true },
+      });
     } finally {
       await kefu.close();
     }

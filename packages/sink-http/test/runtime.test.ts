@@ -55,7 +55,11 @@ describe('the http sink in a kefu runtime', () => {
       expect(summary.records).toBe(300);
       const delivered = new Set(receiver.stored.flatMap((batch) => batch.records.map((r) => r.id)));
       expect(delivered).toEqual(new Set(records.map((r) => r.id)));
-      expect(await kefu.checkpointStore.load('default/shop/shop-1')).toBeDefined();
+      expect(await kefu.checkpointStore.load('default/shop/shop-1')).toMatchObject({
+        provider: 'scripted',
+        account: 'shop-1',
+        requested: { complete: true },
+      });
     } finally {
       await kefu.close();
     }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { KeyedLock, registerSecret } from '@kefu/core';
+import { KeyedLock, registerSecret, type StoredToken, type TokenStore } from '@kefu/core';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { inTransaction } from './account-lease-table.js';
@@ -7,11 +7,8 @@ import { syncWorkersError } from './errors.js';
 import { toWorkersDatabaseError } from './postgres-errors.js';
 import { parseTableName } from './table-names.js';
 
-/** An access token and when it stops being valid (ms since epoch): the wechat-mp `StoredToken` shape. */
-export interface SharedToken {
-  token: string;
-  expiresAt: number;
-}
+/** An access token and when it stops being valid (ms since epoch): core's `StoredToken`. */
+export type SharedToken = StoredToken;
 
 /** Options of {@link PostgresTokenStore}. */
 export interface PostgresTokenStoreOptions {
@@ -29,14 +26,13 @@ const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
 /**
  * A WeChat access-token store in PostgreSQL, shared by every worker of every host, so
  * workers never invalidate each other's tokens (refreshing `/cgi-bin/token` invalidates
- * the previous one, API-NOTES). It has the shape of @kefu/wechat-mp's `TokenStore`
- * (`get`/`set`/compare-and-delete `invalidate`/`withLock`) without importing it: pass it
- * as the provider's `tokenStore` option. `withLock` holds a transaction-scoped advisory
+ * the previous one, API-NOTES). A core `TokenStore` (`get`/`set`/compare-and-delete
+ * `invalidate`/`withLock`): bind it under `TOKENS.TokenStore`. `withLock` holds a transaction-scoped advisory
  * lock per app id, so one refresher in the whole fleet calls the token endpoint; a
  * worker that dies mid-refresh loses its connection and with it the lock.
  * Tokens are secrets: each one read or written is registered for redaction.
  */
-export class PostgresTokenStore {
+export class PostgresTokenStore implements TokenStore {
   readonly #pool: Pool;
   readonly #table: string;
   readonly #name: string;
@@ -115,14 +111,22 @@ export class PostgresTokenStore {
     const held = heldLocks.getStore();
     if (held?.has(appId)) return fn();
     await this.migrate();
-    return this.#serialized.run(appId, () =>
+    // The work's own failure (say, the token endpoint refusing) must reach the caller as
+    // it is, not disguised as a database error: carry it past #query and rethrow it.
+    const outcome = await this.#serialized.run(appId, () =>
       this.#query(`locking the token of ${appId}`, () =>
         inTransaction(this.#pool, async (client) => {
           await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kefu-token:${this.#name}:${appId}`]);
-          return heldLocks.run(new Set([...(held ?? []), appId]), fn);
+          try {
+            return { ok: true as const, value: await heldLocks.run(new Set([...(held ?? []), appId]), fn) };
+          } catch (error) {
+            return { ok: false as const, error };
+          }
         }),
       ),
     );
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   async #query<T>(doing: string, run: () => Promise<T>): Promise<T> {

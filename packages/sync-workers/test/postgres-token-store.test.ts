@@ -1,5 +1,5 @@
 import { isKefuError, redactText } from '@kefu/core';
-import { integrationServer } from '@kefu/testkit';
+import { describeTokenStore, integrationServer } from '@kefu/testkit';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkerPool, PostgresTokenStore } from '../src/index.js';
@@ -88,5 +88,25 @@ describe.skipIf(!postgres.available)('PostgresTokenStore on PostgreSQL', () => {
 describe('PostgresTokenStore options', () => {
   it('given a table name with a quote, when constructing, then WORKERS_CONFIG_INVALID says what is allowed', () => {
     expect(() => new PostgresTokenStore({ pool: {} as pg.Pool, table: 'bad"name' })).toThrow(/\[a-z_\]/);
+  });
+});
+
+describe.skipIf(!postgres.available)('PostgresTokenStore conformance', () => {
+  describeTokenStore('PostgresTokenStore', async () => {
+    const table = `kefu_tokens_conf_${uniqueSuffix()}`;
+    const pools: pg.Pool[] = [];
+    return {
+      // Each handle has its own pool: a worker process of its own.
+      open: () => {
+        const pool = openWorkerPool(postgres.url);
+        pools.push(pool);
+        return new PostgresTokenStore({ pool, table });
+      },
+      sharedAcrossHandles: true,
+      teardown: async () => {
+        for (const pool of pools) await pool.end();
+        await dropTables(postgres.url, [table]);
+      },
+    };
   });
 });

@@ -57,6 +57,8 @@ async function readAll(provider: KefuProvider, query: RecordQueryInput) {
  *   return { provider, query: { from: '2026-01-01', to: '2026-01-03' }, pageRequests: () => server.pageRequests, teardown: () => server.stop() };
  * });
  * ```
+ *
+ * Longer than 100 lines on purpose: a suite is a list of checks, read top to bottom.
  */
 export function describeProvider(
   name: string,

@@ -57,6 +57,8 @@ function batches(count: number, size: number): RecordBatch[] {
  *   return { sink, readBack: () => readMyFiles(dir), teardown: () => rm(dir, { recursive: true }) };
  * });
  * ```
+ *
+ * Longer than 100 lines on purpose: a suite is a list of checks, read top to bottom.
  */
 export function describeSink(
   name: string,

@@ -1,4 +1,4 @@
-import { coreError, type JsonValue, type ProviderWarning, toIsoTimestamp } from '@kefu/core';
+import { coreError, firstZodIssue, type JsonValue, type ProviderWarning, toIsoTimestamp } from '@kefu/core';
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
 import { identityDigest, recordIdentity } from './record-normalizer.js';
@@ -167,7 +167,7 @@ export function parseMsgListPosition(position: JsonValue, from: number): MsgList
   if (parsed.success) return parsed.data;
   throw coreError(
     'KEFU_CHECKPOINT_INVALID',
-    `wechat-mp checkpoint position ${JSON.stringify(position)} is not a getmsglist (msglist) position: ${parsed.error.issues[0]?.path.join('.') || '(root)'}: ${parsed.error.issues[0]?.message}`,
+    `wechat-mp checkpoint position ${JSON.stringify(position)} is not a getmsglist (msglist) position: ${firstZodIssue(parsed.error)}`,
     { details: { api: 'msglist' } },
   );
 }

@@ -1,4 +1,4 @@
-import { coreError, type HttpResponse, type KefuError } from '@kefu/core';
+import { coreError, formatZodIssue, type HttpResponse, type KefuError } from '@kefu/core';
 import type { z } from 'zod';
 import { platformError, wechatMpError } from './errors.js';
 import { parsePlatformJson } from './platform-json.js';
@@ -48,7 +48,7 @@ export function decodePlatformResponse<S extends z.ZodType>(
     const issue = parsed.error.issues[0];
     throw wechatMpError(
       'WECHAT_BAD_RESPONSE',
-      `WeChat ${context.call} answered an unexpected shape: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      `WeChat ${context.call} answered an unexpected shape: ${formatZodIssue(issue)}`,
       { details: { call: context.call, issues: parsed.error.issues.slice(0, 5).map((i) => i.message) } },
     );
   }

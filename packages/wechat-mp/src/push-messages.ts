@@ -1,4 +1,11 @@
-import { type JsonValue, type KefuRecord, type RecordKind, type SessionEvent, toIsoTimestamp } from '@kefu/core';
+import {
+  formatZodIssue,
+  type JsonValue,
+  type KefuRecord,
+  type RecordKind,
+  type SessionEvent,
+  toIsoTimestamp,
+} from '@kefu/core';
 import { readWechatXml, type XmlObject } from '@kefu/wechat-crypto';
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
@@ -90,7 +97,7 @@ const SESSION_EVENTS: Readonly<Record<string, SessionEvent>> = {
 export function parsePush(fields: XmlObject): WechatPush {
   const result = WechatPushSchema.safeParse(fields);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = result.error.issues.map((issue) => formatZodIssue(issue));
   throw wechatMpError('WECHAT_PUSH_INVALID', `the push is not a WeChat message or event: ${problems.join('; ')}`, {
     details: { fields: result.error.issues.map((issue) => issue.path.join('.')) },
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   coreError,
+  firstZodIssue,
   type JsonValue,
   type KefuRecord,
   type PageSource,
@@ -132,7 +133,7 @@ function validateRaw(item: unknown, call: string): RawRecord {
   if (!parsed.success) {
     throw wechatMpError(
       'WECHAT_BAD_RESPONSE',
-      `WeChat ${call} returned a malformed record: ${parsed.error.issues[0]?.message}`,
+      `WeChat ${call} returned a malformed record: ${firstZodIssue(parsed.error)}`,
       {
         details: { call },
       },

@@ -2,32 +2,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isKefuError, KeyedLock, registerSecret, sleep } from '@kefu/core';
+import { isKefuError, KeyedLock, registerSecret, type StoredToken, sleep, type TokenStore } from '@kefu/core';
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
 
-/** An access token and when it stops being valid (ms since epoch). */
-export interface StoredToken {
-  token: string;
-  expiresAt: number;
-}
-
-/**
- * Where access tokens live. Back it with Redis or a central token service to share one
- * token between hosts: `invalidate` must be compare-and-delete, and `withLock` (when
- * present) must exclude every other refresher of the same app id, so only one of them
- * calls the token endpoint (refreshing invalidates the others' token, API-NOTES).
- */
-export interface TokenStore {
-  /** The stored token of `appId`, if any (expired ones may be returned; the manager checks). */
-  get(appId: string): Promise<StoredToken | undefined>;
-  /** Stores the token of `appId`. */
-  set(appId: string, token: StoredToken): Promise<void>;
-  /** Deletes the token of `appId` only if it is still `token`; true when it deleted it. */
-  invalidate(appId: string, token: string): Promise<boolean>;
-  /** Runs `fn` while holding the refresh lock of `appId`. */
-  withLock?<T>(appId: string, fn: () => Promise<T>): Promise<T>;
-}
+// The contract lives in core (bound under TOKENS.TokenStore); re-exported for existing imports.
+export type { StoredToken, TokenStore } from '@kefu/core';
 
 /** Keeps tokens in this process's memory (the default; one process per app id). */
 export class MemoryTokenStore implements TokenStore {

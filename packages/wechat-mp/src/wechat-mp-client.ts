@@ -4,14 +4,17 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   defaultRetryPolicy,
+  formatZodIssue,
   type HttpClient,
   type HttpRequest,
   isKefuError,
   type KefuLogger,
+  type PlatformCallOptions,
   type ProviderRetry,
   type RetryPolicy,
   retryWithBackoff,
   silentLogger,
+  zodIssueList,
 } from '@kefu/core';
 import type { z } from 'zod';
 import { TOKEN_ERRCODES, wechatMpError } from './errors.js';
@@ -57,12 +60,8 @@ export interface WechatMpClientOptions {
   logger?: KefuLogger;
 }
 
-/** Per-call options. */
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Told about every retry of this call (the sync pipeline counts them). */
-  onRetry?: ((retry: ProviderRetry) => void) | undefined;
-}
+/** Per-call options: core's `PlatformCallOptions` (`{ signal, onRetry }`), the same for every platform client. */
+export type CallOptions = PlatformCallOptions;
 
 interface CallSpec<S extends z.ZodType> {
   name: string;
@@ -457,10 +456,10 @@ function validateInput<S extends z.ZodType>(schema: S, input: unknown, call: str
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  throw wechatMpError('WECHAT_INVALID_REQUEST', `${call}: ${issue?.path.join('.') || 'value'}: ${issue?.message}`, {
+  throw wechatMpError('WECHAT_INVALID_REQUEST', `${call}: ${formatZodIssue(issue, 'value')}`, {
     details: {
       call,
-      issues: result.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message })),
+      issues: zodIssueList(result.error),
     },
   });
 }

@@ -1,11 +1,21 @@
-import { definePlugin, type KefuClock, type KefuProvider, TOKENS } from '@kefu/core';
+import {
+  coreError,
+  definePlugin,
+  isTokenStore,
+  type KefuClock,
+  type KefuProvider,
+  TOKENS,
+  type TokenStore,
+} from '@kefu/core';
 import { ContainerModule } from 'inversify';
 import { WechatMpConfigSchema } from './wechat-mp-config.js';
 import { WechatMpProvider } from './wechat-mp-provider.js';
 
 /**
  * The plugin descriptor of @kefu/wechat-mp: its module binds one {@link WechatMpProvider}
- * (serving every configured app id) under `TOKENS.Provider`.
+ * (serving every configured app id) under `TOKENS.Provider`. A token store bound under
+ * `TOKENS.TokenStore` (by `createKefu({ modules })` or the parent container) replaces
+ * the config's `tokenStore`, so processes on many hosts share one token per app id.
  */
 export const plugin = definePlugin({
   name: '@kefu/wechat-mp',
@@ -15,17 +25,24 @@ export const plugin = definePlugin({
     new ContainerModule((options) => {
       options
         .bind<KefuProvider>(TOKENS.Provider)
-        .toDynamicValue(
-          () =>
-            new WechatMpProvider(config, {
-              id: context.instanceId,
-              httpClients: context.httpClients,
-              logger: context.logger,
-              baseDir: context.baseDir,
-              // The runtime's clock drives token expiry and the 45011 wait (tests bind a fake one).
-              ...(context.clock ? { now: () => (context.clock as KefuClock).now() } : {}),
-            }),
-        )
+        .toDynamicValue((resolution) => {
+          const tokenStore = resolution.get<TokenStore>(TOKENS.TokenStore, { optional: true });
+          if (tokenStore !== undefined && !isTokenStore(tokenStore)) {
+            throw coreError(
+              'KEFU_PLUGIN_INVALID',
+              'the service bound under TOKENS.TokenStore has no get/set/invalidate methods (see TokenStore in @kefu/core)',
+            );
+          }
+          return new WechatMpProvider(config, {
+            id: context.instanceId,
+            ...(tokenStore ? { tokenStore } : {}),
+            httpClients: context.httpClients,
+            logger: context.logger,
+            baseDir: context.baseDir,
+            // The runtime's clock drives token expiry and the 45011 wait (tests bind a fake one).
+            ...(context.clock ? { now: () => (context.clock as KefuClock).now() } : {}),
+          });
+        })
         .inSingletonScope();
     }),
 });

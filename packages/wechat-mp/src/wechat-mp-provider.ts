@@ -3,6 +3,7 @@ import {
   type Agent,
   type AgentsCapability,
   coreError,
+  firstZodIssue,
   type HttpClient,
   type HttpClientFactory,
   type KefuLogger,
@@ -240,7 +241,7 @@ export function toWechatMessage(message: OutgoingMessage): WechatOutgoingMessage
   if (!parsed.success) {
     throw wechatMpError(
       'WECHAT_INVALID_REQUEST',
-      `sendMessage: a platform payload must be a WeChat message {msgtype, <msgtype>: {…}}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+      `sendMessage: a platform payload must be a WeChat message {msgtype, <msgtype>: {…}}: ${firstZodIssue(parsed.error)}`,
     );
   }
   return parsed.data;

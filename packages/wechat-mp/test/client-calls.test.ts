@@ -69,8 +69,9 @@ describe('WechatMpClient: every call against the emulator', () => {
       expect(agents.length).toBe(4);
       expect(online.length).toBe(3);
       expect(agents.every((a) => a.kf_account.endsWith(`@${suffix}`))).toBe(true);
-      expect(onlineAgent).toBeDefined();
-      expect(offlineAgent).toBeDefined();
+      expect(online.map((a) => a.kf_account)).toContain(onlineAgent);
+      expect(agents.map((a) => a.kf_account)).toContain(offlineAgent);
+      expect(online.map((a) => a.kf_account)).not.toContain(offlineAgent);
     });
 
     it('given the agents capability, lists agents with online state and active sessions', async () => {

@@ -1,4 +1,4 @@
-import { isKefuError } from '@kefu/core';
+import { type HttpClient, type HttpRequest, isKefuError, undiciHttpClientFactory } from '@kefu/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MsgIdPageSource, PageIndexPageSource } from '../src/record-pages.js';
@@ -101,7 +101,24 @@ describe('records() against the emulator', () => {
   it.each(['msglist', '2015'] as const)(
     'given the %s API, when one page is taken and the next is not, then exactly one further request is in flight (read-ahead)',
     async (api) => {
-      const provider = fixture.makeProvider({ recordApi: api, pageSize: 10 });
+      // Counts record-page answers the provider has received (not only those the emulator sent).
+      let received = 0;
+      const path = api === 'msglist' ? '/customservice/msgrecord/getmsglist' : '/customservice/msgrecord/getrecord';
+      const countingFactory = {
+        create: (options: Parameters<typeof undiciHttpClientFactory.create>[0]): HttpClient => {
+          const http = undiciHttpClientFactory.create(options);
+          const counted = <T>(request: HttpRequest, answer: Promise<T>) =>
+            answer.finally(() => {
+              if (request.path === path) received += 1;
+            });
+          return {
+            request: (request) => counted(request, http.request(request)),
+            requestJson: (request, schema) => counted(request, http.requestJson(request, schema)),
+            close: () => http.close(),
+          };
+        },
+      };
+      const provider = fixture.makeProvider({ recordApi: api, pageSize: 10 }, { httpClients: countingFactory });
       const window = {
         appId: fixture.appId,
         from: Math.ceil(from.getTime() / 1000),
@@ -112,7 +129,6 @@ describe('records() against the emulator', () => {
         api === 'msglist'
           ? new MsgIdPageSource(provider.client(fixture.appId), window)
           : new PageIndexPageSource(provider.client(fixture.appId), api, window);
-      const path = api === 'msglist' ? '/customservice/msgrecord/getmsglist' : '/customservice/msgrecord/getrecord';
       const controller = new AbortController();
       const pages = source.pages(null, controller.signal)[Symbol.asyncIterator]();
       const before = fixture.emulator.requests.count({ path });
@@ -120,7 +136,9 @@ describe('records() against the emulator', () => {
       expect(first.done).toBe(false);
       // The second page is requested while the first is handed out; nothing more until it is taken.
       await vi.waitFor(() => expect(fixture.emulator.requests.count({ path })).toBe(before + 2));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Once the provider holds the read-ahead page's answer, nothing may ask for a third.
+      await vi.waitFor(() => expect(received).toBe(2));
+      await new Promise<void>((resolve) => setImmediate(resolve));
       expect(fixture.emulator.requests.count({ path })).toBe(before + 2);
       const second = await pages.next();
       expect(second.done).toBe(false);

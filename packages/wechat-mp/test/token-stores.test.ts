@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKefuError } from '@kefu/core';
+import { describeTokenStore } from '@kefu/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileTokenStore, MemoryTokenStore } from '../src/token-stores.js';
 
@@ -126,4 +127,20 @@ describe('FileTokenStore', () => {
     await writeFile(path, '{not json');
     expect(await new FileTokenStore({ path }).get(APP)).toBeUndefined();
   });
+});
+
+describeTokenStore('MemoryTokenStore', async () => {
+  const store = new MemoryTokenStore();
+  return { open: () => store, sharedAcrossHandles: false };
+});
+
+describeTokenStore('FileTokenStore', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kefu-token-conformance-'));
+  const path = join(dir, 'tokens.json');
+  return {
+    // Each handle is a separate FileTokenStore on one file: two processes on one host.
+    open: () => new FileTokenStore({ path }),
+    sharedAcrossHandles: true,
+    teardown: () => rm(dir, { recursive: true, force: true }),
+  };
 });

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isKefuError, type KefuRecord } from '@kefu/core';
+import { firstZodIssue, isKefuError, type KefuRecord } from '@kefu/core';
 import { filter, merge, Observable, Subject, type Subscription } from 'rxjs';
 import { readBeijingTime } from './beijing-time.js';
 import { normalizeChat } from './chat-normalizer.js';
 import { youmiError } from './errors.js';
+import { pushAnswer } from './youmi-envelope.js';
 import { V1_CALLBACK_TYPE_NAMES, YoumiChatSchema, YoumiEventSchema, YoumiV1CallbackSchema } from './youmi-schemas.js';
 
 /**
@@ -116,15 +117,11 @@ export class YoumiCallbackReceiver {
     try {
       const event = this.#parse(body);
       this.#events.next(event);
-      return event.format === 'v1'
-        ? { status: 200, body: { Result: true, ReturnCode: 200, Message: '操作完成' } }
-        : { status: 200, body: { requestId: null, errmsg: 0, succeed: true, values: null, errdesc: null } };
+      return { status: 200, body: pushAnswer(event.format) };
     } catch (error) {
       const message = isKefuError(error) || error instanceof Error ? error.message : String(error);
       const v1 = typeof body === 'object' && body !== null && 'Type' in body;
-      return v1
-        ? { status: 400, body: { Result: false, ReturnCode: 400, Message: message } }
-        : { status: 400, body: { requestId: null, errmsg: 400, succeed: false, values: null, errdesc: message } };
+      return { status: 400, body: pushAnswer(v1 ? 'v1' : 'v2', message) };
     }
   }
 
@@ -186,7 +183,7 @@ export class YoumiCallbackReceiver {
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {
-      reply(response, 400, { requestId: null, errmsg: 400, succeed: false, values: null, errdesc: 'body is not JSON' });
+      reply(response, 400, pushAnswer('v2', 'body is not JSON'));
       return;
     }
     const answer = this.accept(body);
@@ -218,11 +215,7 @@ export class YoumiCallbackReceiver {
 
 /** Throws YOUMI_CALLBACK_INVALID naming the first bad field. */
 function invalid(kind: string, error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): never {
-  const issue = error.issues[0];
-  throw youmiError(
-    'YOUMI_CALLBACK_INVALID',
-    `not a Youmi ${kind}: ${issue?.path.map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-  );
+  throw youmiError('YOUMI_CALLBACK_INVALID', `not a Youmi ${kind}: ${firstZodIssue(error)}`);
 }
 
 /** A push time as ISO-8601 UTC: Unix seconds (v1) or a Youmi time text (v2); undefined when unreadable. */

@@ -1,5 +1,6 @@
 import {
   type Card,
+  formatZodIssue,
   type JsonValue,
   type KefuRecord,
   type Link,
@@ -297,11 +298,9 @@ export function parseChat(raw: unknown): YoumiChat {
   const parsed = YoumiChatSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw youmiError(
-      'YOUMI_BAD_ENVELOPE',
-      `a Youmi chat record is malformed: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-      { details: { field: issue?.path.join('.') } },
-    );
+    throw youmiError('YOUMI_BAD_ENVELOPE', `a Youmi chat record is malformed: ${formatZodIssue(issue)}`, {
+      details: { field: issue?.path.join('.') },
+    });
   }
   return parsed.data;
 }

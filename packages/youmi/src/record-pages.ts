@@ -1,4 +1,5 @@
 import type { JsonValue, KefuLogger, KefuRecord, PageSource, PageSourceContext, RecordPage } from '@kefu/core';
+import { formatZodIssue } from '@kefu/core';
 import { z } from 'zod';
 import { parseBeijingTime } from './beijing-time.js';
 import { normalizeChat, parseChat } from './chat-normalizer.js';
@@ -92,7 +93,7 @@ export function parseYoumiPosition(value: JsonValue): YoumiPosition | null {
       'YOUMI_CHECKPOINT_INVALID',
       old
         ? 'the resume position was written by an earlier @kefu/youmi (one cursor for the whole account, which could miss chats); delete the checkpoint and sync again from `from`'
-        : `the resume position is not a Youmi position: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+        : `the resume position is not a Youmi position: ${formatZodIssue(issue)}`,
     );
   }
   return parsed.data;
@@ -332,7 +333,10 @@ export class YoumiPageSource implements PageSource {
     return { v: 2, from, to, bounded, prior, read: [], fan: 0, key: null, at: null, done: false };
   }
 
-  /** One pass over the fan list from `start`; ends with the `done` page. */
+  /**
+   * One pass over the fan list from `start`; ends with the `done` page. Longer than 100 lines on purpose: one generator
+   * keeps the pass's position and its yields in one place, so every yield carries the state to resume from.
+   */
   async *#pass(
     start: YoumiPosition,
     signal: AbortSignal,
@@ -345,7 +349,7 @@ export class YoumiPageSource implements PageSource {
     const fans = new FanList(
       options.fanPageSize,
       async (pageIndex) => {
-        const rows = await client.fansList({ wechatId, pageIndex, pageSize: options.fanPageSize }, signal, onRetry);
+        const rows = await client.fansList({ wechatId, pageIndex, pageSize: options.fanPageSize }, { signal, onRetry });
         return rows.map((row) => fanKeyOf(row, options.fanKeyField));
       },
       options.fansKey,
@@ -492,8 +496,7 @@ export class YoumiPageSource implements PageSource {
         pageSize: options.pageSize,
         pageIndex: at.page,
       },
-      signal,
-      onRetry,
+      { signal, onRetry },
     );
     const previous = new Set(at.last);
     const ids: number[] = [];

@@ -1,8 +1,15 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { type HttpClient, isKefuError, type KefuError, type KefuLogger, registerSecret } from '@kefu/core';
+import {
+  firstZodIssue,
+  type HttpClient,
+  isKefuError,
+  type KefuError,
+  type KefuLogger,
+  registerSecret,
+} from '@kefu/core';
 import { readBeijingTime } from './beijing-time.js';
 import { youmiError } from './errors.js';
-import { YoumiEnvelopeSchema } from './youmi-envelope.js';
+import { readEnvelopeText } from './youmi-envelope.js';
 import { type YoumiTokenResponse, YoumiTokenResponseSchema, YoumiV1TokenValuesSchema } from './youmi-schemas.js';
 
 /**
@@ -324,36 +331,30 @@ export class V1Signer implements YoumiAuthenticator {
     } catch (cause) {
       throw tokenCallFailure(cause, 'the Youmi v1 token call', tokenUrl, `app ${appId}`);
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const envelope = YoumiEnvelopeSchema.safeParse(body);
-    if (!envelope.success) {
+    const envelope = readEnvelopeText(text);
+    if (!envelope) {
       throw youmiError('YOUMI_AUTH_FAILED', `the Youmi v1 token call ${tokenUrl} did not answer an envelope`, {
         details: { endpoint: tokenUrl },
       });
     }
-    if (!envelope.data.succeed) {
+    if (!envelope.succeed) {
       throw youmiError(
         'YOUMI_AUTH_FAILED',
-        `the Youmi v1 token call ${tokenUrl} refused app ${appId} with errmsg ${envelope.data.errmsg}: ${envelope.data.errdesc || 'no description'}`,
-        { details: { endpoint: tokenUrl, platformCode: envelope.data.errmsg } },
+        `the Youmi v1 token call ${tokenUrl} refused app ${appId} with errmsg ${envelope.errmsg}: ${envelope.errdesc || 'no description'}`,
+        { details: { endpoint: tokenUrl, platformCode: envelope.errmsg } },
       );
     }
-    const values = YoumiV1TokenValuesSchema.safeParse(envelope.data.values);
+    const values = YoumiV1TokenValuesSchema.safeParse(envelope.values);
     if (!values.success) {
       throw youmiError(
         'YOUMI_AUTH_FAILED',
-        `the Youmi v1 token call ${tokenUrl} answered without a usable token: ${values.error.issues[0]?.message ?? 'invalid values'}`,
+        `the Youmi v1 token call ${tokenUrl} answered without a usable token: ${firstZodIssue(values.error, 'values')}`,
         { details: { endpoint: tokenUrl } },
       );
     }
     registerSecret(values.data.token);
-    const serverTime = envelope.data.msgTime
-      ? readBeijingTime(envelope.data.msgTime, this.#options.timeZoneOffsetMinutes)
+    const serverTime = envelope.msgTime
+      ? readBeijingTime(envelope.msgTime, this.#options.timeZoneOffsetMinutes)
       : undefined;
     return { value: values.data.token, expiresAt: tokenExpiry(values.data.expiresIn, startedAt, 7200, serverTime) };
   }

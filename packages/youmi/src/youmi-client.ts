@@ -1,8 +1,10 @@
 import {
   defaultRetryPolicy,
+  formatZodIssue,
   type HttpClient,
   isKefuError,
   type KefuError,
+  type PlatformCallOptions,
   type ProviderRetry,
   type RetryPolicy,
   retryWithBackoff,
@@ -11,7 +13,13 @@ import { z } from 'zod';
 import { beijingMidnightSeconds, formatBeijingTime } from './beijing-time.js';
 import { youmiError } from './errors.js';
 import type { YoumiAuthenticator } from './youmi-auth.js';
-import { readEnvelope, TOKEN_INVALID_CODES, TRANSIENT_CODES, YOUMI_CODE_MEANINGS } from './youmi-envelope.js';
+import {
+  readEnvelopeText,
+  TOKEN_INVALID_CODES,
+  TRANSIENT_CODES,
+  YOUMI_CODE_MEANINGS,
+  type YoumiEnvelope,
+} from './youmi-envelope.js';
 import {
   YoumiChatListSchema,
   YoumiCountSchema,
@@ -75,6 +83,17 @@ type Outcome =
   | { kind: 'envelope'; succeed: boolean; code: number; description: string | undefined; values: unknown }
   | { kind: 'token-refused'; status: number };
 
+/** The outcome of an envelope, from a 2xx or from a 4xx that carries one. */
+function envelopeOutcome(envelope: YoumiEnvelope): Outcome {
+  return {
+    kind: 'envelope',
+    succeed: envelope.succeed,
+    code: envelope.errmsg,
+    description: envelope.errdesc ?? undefined,
+    values: envelope.values,
+  };
+}
+
 /** Options of {@link YoumiCaller}. */
 export interface YoumiCallerOptions {
   /** Client of the API host. */
@@ -106,9 +125,9 @@ export class YoumiCaller {
   call<Schema extends z.ZodType>(
     request: YoumiCallRequest,
     schema: Schema,
-    signal?: AbortSignal,
-    onRetry?: (retry: ProviderRetry) => void,
+    options: PlatformCallOptions = {},
   ): Promise<z.output<Schema>> {
+    const { signal, onRetry } = options;
     // Transport failures are retried by the HTTP client; here the platform's transient answers.
     return retryWithBackoff(() => this.#callOnce(request, schema, signal, onRetry), {
       policy: this.#options.retry ?? defaultRetryPolicy,
@@ -186,13 +205,7 @@ export class YoumiCaller {
     } catch (error) {
       return this.#outcomeOfStatusError(request.path, error);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const envelope = readEnvelope(json);
+    const envelope = readEnvelopeText(text);
     if (!envelope) {
       throw youmiError(
         'YOUMI_BAD_ENVELOPE',
@@ -201,13 +214,7 @@ export class YoumiCaller {
         { retryable: true, details: { path: request.path } },
       );
     }
-    return {
-      kind: 'envelope',
-      succeed: envelope.succeed,
-      code: envelope.errmsg,
-      description: envelope.errdesc ?? undefined,
-      values: envelope.values,
-    };
+    return envelopeOutcome(envelope);
   }
 
   /** A 4xx carrying an envelope is the platform's answer; a bare 401 refuses the token; the rest is thrown. */
@@ -215,22 +222,8 @@ export class YoumiCaller {
     if (!isKefuError(error) || error.code !== 'KEFU_HTTP_STATUS') throw error;
     const status = error.details.status;
     if (typeof status !== 'number' || status >= 500) throw error;
-    let json: unknown;
-    try {
-      json = JSON.parse(String(error.details.body ?? ''));
-    } catch {
-      json = undefined;
-    }
-    const envelope = readEnvelope(json);
-    if (envelope) {
-      return {
-        kind: 'envelope',
-        succeed: envelope.succeed,
-        code: envelope.errmsg,
-        description: envelope.errdesc ?? undefined,
-        values: envelope.values,
-      };
-    }
+    const envelope = readEnvelopeText(String(error.details.body ?? ''));
+    if (envelope) return envelopeOutcome(envelope);
     // ASP.NET's bearer middleware refuses an invalid token with a bare 401.
     if (status === 401) return { kind: 'token-refused', status };
     throw youmiError(
@@ -254,7 +247,7 @@ export class YoumiCaller {
     const issue = parsed.error.issues[0];
     throw youmiError(
       'YOUMI_BAD_ENVELOPE',
-      `Youmi ${path} answered succeed=true with unexpected values: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+      `Youmi ${path} answered succeed=true with unexpected values: ${formatZodIssue(issue)}`,
       { retryable: false, details: { path, field: issue?.path.join('.') } },
     );
   }
@@ -470,34 +463,33 @@ export class YoumiClient {
     path: string,
     body: unknown,
     schema: Schema,
-    signal?: AbortSignal,
+    options: PlatformCallOptions = {},
   ): Promise<z.output<Schema>> {
-    return this.#caller.call({ method, path, body }, schema, signal);
+    return this.#caller.call({ method, path, body }, schema, options);
   }
 
   // --- ChatMess ---------------------------------------------------------------------
 
   /** 读取聊天记录: one page of a fan's chats (§2.1). */
-  getChat(request: GetChatRequest, signal?: AbortSignal) {
+  getChat(request: GetChatRequest, options: PlatformCallOptions = {}) {
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.getChat, body: chatBody(request) },
       YoumiChatListSchema,
-      signal,
+      options,
     );
   }
 
   /** Same as {@link getChat}, but each chat exactly as received (validated), for a lossless `raw`. */
-  getChatRaw(request: GetChatRequest, signal?: AbortSignal, onRetry?: (retry: ProviderRetry) => void) {
+  getChatRaw(request: GetChatRequest, options: PlatformCallOptions = {}) {
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.getChat, body: chatBody(request) },
       YoumiRawChatListSchema,
-      signal,
-      onRetry,
+      options,
     );
   }
 
   /** 发送消息 (doSendPublicMes, PascalCase); resolves with `values` as sent (the answer was not seen). */
-  sendMessage(request: SendMessageRequest, signal?: AbortSignal): Promise<unknown> {
+  sendMessage(request: SendMessageRequest, options: PlatformCallOptions = {}): Promise<unknown> {
     requireText('toUserName', request.toUserName);
     requireText('msgType', request.msgType);
     if (request.msgType === 'text') requireText('text', request.text ?? request.extra?.Text);
@@ -514,11 +506,11 @@ export class YoumiClient {
         Description: request.description,
       }),
     };
-    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.sendMessage, body }, z.unknown(), signal);
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.sendMessage, body }, z.unknown(), options);
   }
 
   /** 申请接管 (applyTakeOver, snake_case); resolves with `values` as sent (not seen). */
-  applyTakeOver(request: ApplyTakeOverRequest, signal?: AbortSignal): Promise<unknown> {
+  applyTakeOver(request: ApplyTakeOverRequest, options: PlatformCallOptions = {}): Promise<unknown> {
     requireText('friendKey', request.friendKey);
     const body = defined({
       wechat_key: request.wechatKey,
@@ -528,11 +520,11 @@ export class YoumiClient {
       apply_reason: request.applyReason,
       apply_source: request.applySource,
     });
-    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.applyTakeOver, body }, z.unknown(), signal);
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.applyTakeOver, body }, z.unknown(), options);
   }
 
   /** 激活会话 (ActivationConversation, snake_case); resolves with `values` as sent (not seen). */
-  activateConversation(request: ActivateConversationRequest, signal?: AbortSignal): Promise<unknown> {
+  activateConversation(request: ActivateConversationRequest, options: PlatformCallOptions = {}): Promise<unknown> {
     requireText('friendWechatId', request.friendWechatId);
     if (request.wechatId === undefined && !request.originalWechatId) {
       throw youmiError('YOUMI_REQUEST_INVALID', 'name the operating account: wechatId or originalWechatId');
@@ -550,13 +542,13 @@ export class YoumiClient {
       activationType: request.activationType,
       switchSession: request.switchSession,
     });
-    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.activateConversation, body }, z.unknown(), signal);
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.activateConversation, body }, z.unknown(), options);
   }
 
   // --- Report -----------------------------------------------------------------------
 
   /** 获取员工客服统计 (§2.2): rows as sent (the answer was not seen). */
-  staffCustomerReport(request: StaffCustomerReportRequest, signal?: AbortSignal) {
+  staffCustomerReport(request: StaffCustomerReportRequest, options: PlatformCallOptions = {}) {
     const body = defined({
       ...request,
       startDate: dateText(request.startDate),
@@ -565,12 +557,12 @@ export class YoumiClient {
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.staffCustomerReport, body },
       YoumiRowListSchema,
-      signal,
+      options,
     );
   }
 
   /** 获取员工激活客户数统计 (§2.2): rows as sent (not seen). */
-  activationReport(request: ActivationReportRequest, signal?: AbortSignal) {
+  activationReport(request: ActivationReportRequest, options: PlatformCallOptions = {}) {
     const day = request.day instanceof Date ? request.day.getTime() : request.day;
     if (!Number.isFinite(day)) throw youmiError('YOUMI_REQUEST_INVALID', 'day must be a Date or ms since the epoch');
     const body = defined({
@@ -580,33 +572,36 @@ export class YoumiClient {
       ad_departid: String(request.departId ?? -1),
       ad_departgroupid: request.departGroupId === undefined ? undefined : String(request.departGroupId),
     });
-    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.activationReport, body }, YoumiRowListSchema, signal);
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.activationReport, body }, YoumiRowListSchema, options);
   }
 
   // --- System -----------------------------------------------------------------------
 
   /** 获取部门列表 (GET, §2.3): `[{departid, departname}]`, the documented example. */
-  departments(signal?: AbortSignal) {
-    return this.#caller.call({ method: 'GET', path: YOUMI_PATHS.departments }, z.array(YoumiDepartmentSchema), signal);
+  departments(options: PlatformCallOptions = {}) {
+    return this.#caller.call({ method: 'GET', path: YOUMI_PATHS.departments }, z.array(YoumiDepartmentSchema), options);
   }
 
   /** 根据部门获得组 (§2.3): groups of a department (-1 = all), rows as sent (not seen). */
-  departmentGroups(departId = -1, signal?: AbortSignal) {
+  departmentGroups(departId = -1, options: PlatformCallOptions = {}) {
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.departmentGroups, body: { departId } },
       YoumiRowListSchema,
-      signal,
+      options,
     );
   }
 
   /** 根据组获得员工 (§2.3): staff of a department / group (-1 = all); `staffState` 0 valid only, 1 all. */
-  staffList(request: { departId?: number; departGroupId?: number; staffState?: 0 | 1 } = {}, signal?: AbortSignal) {
+  staffList(
+    request: { departId?: number; departGroupId?: number; staffState?: 0 | 1 } = {},
+    options: PlatformCallOptions = {},
+  ) {
     const body = {
       departId: request.departId ?? -1,
       departGroupId: request.departGroupId ?? -1,
       staffState: request.staffState ?? 1,
     };
-    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.staffList, body }, YoumiRowListSchema, signal);
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.staffList, body }, YoumiRowListSchema, options);
   }
 
   // --- Friend -----------------------------------------------------------------------
@@ -624,8 +619,7 @@ export class YoumiClient {
       pageIndex: number;
       pageSize: number;
     },
-    signal?: AbortSignal,
-    onRetry?: (retry: ProviderRetry) => void,
+    options: PlatformCallOptions = {},
   ) {
     requirePositiveInt('wechatId', request.wechatId);
     requirePositiveInt('pageIndex', request.pageIndex);
@@ -638,7 +632,7 @@ export class YoumiClient {
       pageIndex: request.pageIndex,
       pageSize: request.pageSize,
     });
-    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.fansList, body }, YoumiRowListSchema, signal, onRetry);
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.fansList, body }, YoumiRowListSchema, options);
   }
 
   /**
@@ -647,7 +641,7 @@ export class YoumiClient {
    */
   fansCount(
     request: { wechatId?: number; wechatKey?: string; fansKey?: string; fansName?: string; staffCode?: string } = {},
-    signal?: AbortSignal,
+    options: PlatformCallOptions = {},
   ): Promise<number> {
     const body = defined({
       wechatId: request.wechatId,
@@ -656,64 +650,64 @@ export class YoumiClient {
       fansName: request.fansName,
       staffCode: request.staffCode,
     });
-    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.fansCount, body }, YoumiCountSchema, signal);
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.fansCount, body }, YoumiCountSchema, options);
   }
 
   // --- Todo -------------------------------------------------------------------------
 
   /** 新增待办记录 (AddRecord): resolves with `values` as sent (not seen). */
-  addTodo(request: AddTodoRequest, signal?: AbortSignal): Promise<unknown> {
+  addTodo(request: AddTodoRequest, options: PlatformCallOptions = {}): Promise<unknown> {
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.addTodo, body: todoBody(request) },
       z.unknown(),
-      signal,
+      options,
     );
   }
 
   /** 新增待办记录(返回编号) (AddRecordNew): the new record's id, as text. */
-  addTodoReturningId(request: AddTodoRequest, signal?: AbortSignal): Promise<string> {
+  addTodoReturningId(request: AddTodoRequest, options: PlatformCallOptions = {}): Promise<string> {
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.addTodoReturningId, body: todoBody(request) },
       YoumiIdSchema,
-      signal,
+      options,
     );
   }
 
   /** 获取待办列表: one page of to-do records, rows as sent (not seen). */
-  todoList(request: TodoListRequest = {}, signal?: AbortSignal) {
+  todoList(request: TodoListRequest = {}, options: PlatformCallOptions = {}) {
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.todoList, body: todoFilters(request, true) },
       YoumiRowListSchema,
-      signal,
+      options,
     );
   }
 
   /** 获取待办列表总数. */
-  todoCount(request: TodoListRequest = {}, signal?: AbortSignal): Promise<number> {
+  todoCount(request: TodoListRequest = {}, options: PlatformCallOptions = {}): Promise<number> {
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.todoCount, body: todoFilters(request, false) },
       YoumiCountSchema,
-      signal,
+      options,
     );
   }
 
   // --- Ad ---------------------------------------------------------------------------
 
   /** 读取广告列表 (AdManage): one page of ads, rows as sent. */
-  adList(request: AdListRequest = {}, signal?: AbortSignal) {
+  adList(request: AdListRequest = {}, options: PlatformCallOptions = {}) {
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.adList, body: adBody(request, true) },
       YoumiRowListSchema,
-      signal,
+      options,
     );
   }
 
   /** 读取广告条数 (AdManage). */
-  adCount(request: AdListRequest = {}, signal?: AbortSignal): Promise<number> {
+  adCount(request: AdListRequest = {}, options: PlatformCallOptions = {}): Promise<number> {
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.adCount, body: adBody(request, false) },
       YoumiCountSchema,
-      signal,
+      options,
     );
   }
 
@@ -725,7 +719,7 @@ export class YoumiClient {
    */
   saveBulkSendTask(
     request: { taskContent: Array<{ type: string; data: Record<string, unknown> }>; extra?: Record<string, unknown> },
-    signal?: AbortSignal,
+    options: PlatformCallOptions = {},
   ): Promise<string> {
     if (!Array.isArray(request.taskContent) || request.taskContent.length === 0) {
       throw youmiError('YOUMI_REQUEST_INVALID', 'taskContent must list at least one {type, data} item');
@@ -737,30 +731,30 @@ export class YoumiClient {
         body: { ...request.extra, task_content: request.taskContent },
       },
       YoumiIdSchema,
-      signal,
+      options,
     );
   }
 
   // --- Public -----------------------------------------------------------------------
 
   /** 注册回调地址: `type` is the product line (100 企客宝, 200 金桥), not an event type. */
-  registerCallbackUrl(url: string, type: 100 | 200 = 100, signal?: AbortSignal): Promise<unknown> {
+  registerCallbackUrl(url: string, type: 100 | 200 = 100, options: PlatformCallOptions = {}): Promise<unknown> {
     checkUrl(url);
     return this.#caller.call(
       { method: 'POST', path: YOUMI_PATHS.registerCallbackUrl, body: { url, type } },
       z.unknown(),
-      signal,
+      options,
     );
   }
 
   /** 订阅事件: `messageTypes` are event names (`chat`, `fansInfoChange`, …; the allowed list was not seen). */
   subscribeEvent(
     request: { url: string; appId: string; messageTypes: string[] },
-    signal?: AbortSignal,
+    options: PlatformCallOptions = {},
   ): Promise<unknown> {
     checkUrl(request.url);
     requireText('appId', request.appId);
-    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.subscribeEvent, body: request }, z.unknown(), signal);
+    return this.#caller.call({ method: 'POST', path: YOUMI_PATHS.subscribeEvent, body: request }, z.unknown(), options);
   }
 }
 
@@ -858,16 +852,16 @@ export class YoumiV1Client {
   }
 
   /** 运营号配置 (GET `WeCaht`): the operating accounts, optionally one kind (0 personal, 3 WeCom). */
-  operatingAccounts(kind?: 0 | 3, signal?: AbortSignal) {
+  operatingAccounts(kind?: 0 | 3, options: PlatformCallOptions = {}) {
     return this.#caller.call(
       { method: 'GET', path: YOUMI_V1_PATHS.operatingAccounts, query: { ad_wechat_lei: kind } },
       YoumiRowListSchema,
-      signal,
+      options,
     );
   }
 
   /** 读取好友 (GET `friend`): friends matching the filters, rows as sent (a list, or one object). */
-  friends(request: V1FriendsRequest = {}, signal?: AbortSignal) {
+  friends(request: V1FriendsRequest = {}, options: PlatformCallOptions = {}) {
     const query = {
       Wechat_id: request.wechatId,
       Wechat_No: request.wechatNo,
@@ -889,13 +883,13 @@ export class YoumiV1Client {
     };
     // The doc's answer shows `values: {…}`: one friend object is read as a list of one.
     const rows = z.union([YoumiRowListSchema, z.record(z.string(), z.unknown()).transform((row) => [row])]);
-    return this.#caller.call({ method: 'GET', path: YOUMI_V1_PATHS.friends, query }, rows, signal);
+    return this.#caller.call({ method: 'GET', path: YOUMI_V1_PATHS.friends, query }, rows, options);
   }
 
   /** 添加好友 (POST `friend/Add_Friend`): without `staffCode` the request is queued. */
   addFriend(
     request: { receiverId: string | number; mobile: string; greeting: string; pcKid: string; staffCode?: string },
-    signal?: AbortSignal,
+    options: PlatformCallOptions = {},
   ): Promise<unknown> {
     requireText('mobile', request.mobile);
     requireText('greeting', request.greeting);
@@ -907,6 +901,6 @@ export class YoumiV1Client {
       PcKid: request.pcKid,
       sffcode: request.staffCode,
     });
-    return this.#caller.call({ method: 'POST', path: YOUMI_V1_PATHS.addFriend, body }, z.unknown(), signal);
+    return this.#caller.call({ method: 'POST', path: YOUMI_V1_PATHS.addFriend, body }, z.unknown(), options);
   }
 }

@@ -84,3 +84,30 @@ export function readEnvelope(body: unknown): YoumiEnvelope | undefined {
   const parsed = YoumiEnvelopeSchema.safeParse(body);
   return parsed.success ? parsed.data : undefined;
 }
+
+/** Reads an envelope out of a body's text; undefined when it is not JSON or not an envelope. */
+export function readEnvelopeText(text: string): YoumiEnvelope | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return readEnvelope(json);
+}
+
+/**
+ * What kefu answers a Youmi push, in the push's own generation: v1 pushes expect
+ * `{Result, ReturnCode, Message}` (§4), v2 pushes the v2 envelope (§1.1). `message` is
+ * the error description of a refusal (HTTP status and `errmsg` 400).
+ */
+export function pushAnswer(generation: 'v1' | 'v2', refusal?: string): Record<string, unknown> {
+  if (generation === 'v1') {
+    return refusal === undefined
+      ? { Result: true, ReturnCode: 200, Message: '操作完成' }
+      : { Result: false, ReturnCode: 400, Message: refusal };
+  }
+  return refusal === undefined
+    ? { requestId: null, errmsg: 0, succeed: true, values: null, errdesc: null }
+    : { requestId: null, errmsg: 400, succeed: false, values: null, errdesc: refusal };
+}

@@ -46,6 +46,9 @@ export type YoumiRawChat = z.input<typeof YoumiChatSchema> & { [field: string]: 
 /**
  * GetChat's list validated chat by chat but returned untouched, so records keep the
  * payload losslessly in `raw` (numbers sent as strings stay strings).
+ *
+ * (The cast is a narrow seam: superRefine proves every item is a chat, which zod's types
+ * cannot express; the items stay the JSON values as sent, for a lossless `raw`.)
  */
 export const YoumiRawChatListSchema = z.array(JsonValueSchema).superRefine((items, context) => {
   items.forEach((item, index) => {
@@ -56,7 +59,7 @@ export const YoumiRawChatListSchema = z.array(JsonValueSchema).superRefine((item
       }
     }
   });
-}) as unknown as z.ZodType<YoumiRawChat[]>;
+}) as unknown as z.ZodType<YoumiRawChat[]>; // seam: see above
 
 /** A number given as seconds, either as a number or a string of digits. */
 const seconds = z.union([z.number().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);

@@ -3,15 +3,17 @@ import { createJsonLogger, type Kefu, type KefuLogger, type LogLevel, loadKefu }
 import type { CliIo } from '../cli-io.js';
 import { BUNDLED_PLUGINS } from './bundled-plugins.js';
 
-/** A structured JSON logger on the CLI's stderr. */
-export function cliLogger(io: CliIo, level: LogLevel): KefuLogger {
-  return createJsonLogger({ level, write: (line) => io.stderr.write(`${line}\n`) });
+/** A structured JSON logger on the CLI's stderr (or on `write`, which gets each line without its newline). */
+export function cliLogger(io: CliIo, level: LogLevel, write?: (line: string) => void): KefuLogger {
+  return createJsonLogger({ level, write: write ?? ((line) => io.stderr.write(`${line}\n`)) });
 }
 
 /** A command's `--log-level` flag (unset when not given) and its default. */
 export interface LogLevelChoice {
   flag: LogLevel | undefined;
   fallback: LogLevel;
+  /** Where log lines go instead of stderr (the sync's progress block prints them above itself). */
+  write?: (line: string) => void;
 }
 
 function isLogLevelChoice(value: KefuLogger | LogLevelChoice): value is LogLevelChoice {
@@ -38,7 +40,7 @@ export function effectiveLogLevel(
 export function loadCliRuntime(configPath: string, io: CliIo, logger: KefuLogger | LogLevelChoice): Promise<Kefu> {
   return loadKefu(resolve(io.cwd, configPath), {
     logger: isLogLevelChoice(logger)
-      ? (fileLevel) => cliLogger(io, effectiveLogLevel(logger.flag, fileLevel, logger.fallback))
+      ? (fileLevel) => cliLogger(io, effectiveLogLevel(logger.flag, fileLevel, logger.fallback), logger.write)
       : logger,
     env: io.env,
     bundledPlugins: BUNDLED_PLUGINS,

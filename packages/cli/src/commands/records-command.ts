@@ -1,4 +1,5 @@
-import type { LogLevel } from '@kefu/core';
+import { didYouMean, type KefuProvider, type LogLevel } from '@kefu/core';
+import { usageError } from '../cli-errors.js';
 import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { NdjsonOutput } from '../ndjson-output.js';
@@ -19,6 +20,29 @@ export interface RecordsCommandOptions {
 }
 
 /**
+ * The account to read: `--account` if given (checked against the provider's), else the
+ * provider's only account; with several, a usage error lists them and names `--account`.
+ */
+export function chooseAccount(provider: KefuProvider, wanted: string | undefined): string {
+  const accounts = provider.accounts();
+  if (wanted !== undefined) {
+    if (accounts.includes(wanted)) return wanted;
+    throw usageError(
+      `--account ${wanted}: provider ${provider.id} has no such account${didYouMean(wanted, accounts)}`,
+      `pass one of: --account ${accounts.join(' | --account ')}`,
+    );
+  }
+  if (accounts.length === 1) return accounts[0] as string;
+  if (accounts.length === 0) {
+    throw usageError(`provider ${provider.id} has no accounts configured`, 'add an account to its config');
+  }
+  throw usageError(
+    `provider ${provider.id} serves ${accounts.length} accounts (${accounts.join(', ')}): choose one with --account`,
+    `kefu records --provider ${provider.id} --account ${accounts[0]} …`,
+  );
+}
+
+/**
  * `kefu records`: streams records as NDJSON on stdout. It pulls pages only as fast as
  * stdout drains, and stops fetching as soon as the reader closes the pipe (`| head`).
  */
@@ -35,10 +59,11 @@ export async function runRecordsCommand(options: RecordsCommandOptions, io: CliI
   const output = new NdjsonOutput(io.stdout);
   let written = 0;
   try {
-    const stream = kefu.provider(options.provider).records({
+    const provider = kefu.provider(options.provider);
+    const stream = provider.records({
       from,
       to,
-      ...(options.account ? { account: options.account } : {}),
+      account: chooseAccount(provider, options.account),
       ...(options.customer ? { customer: options.customer } : {}),
     });
     pages: for await (const page of stream.pages({ signal: controller.signal })) {

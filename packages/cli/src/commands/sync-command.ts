@@ -15,7 +15,7 @@ export interface SyncCommandOptions {
   dryRun?: boolean;
   json?: boolean;
   batchSize?: number;
-  /** Unset: the config's `logger.level`, else info. */
+  /** Unset: the config's `logger.level`, else warn on a terminal (the progress block shows the rest), info elsewhere. */
   logLevel?: LogLevel;
 }
 
@@ -111,7 +111,14 @@ export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Pr
   const to = options.to ? parseTimeArgument('--to', options.to, now) : new Date(now);
   const from = parseTimeArgument('--from', options.from ?? DEFAULT_LOOKBACK, now);
   checkTimeRange(from, to);
-  const kefu = await loadCliRuntime(options.config, io, { flag: options.logLevel, fallback: 'info' });
+  const terminal = io.stderr.isTTY === true;
+  // On a terminal, log lines go above the live block (never through it); set once it exists.
+  let printAbove: ((line: string) => void) | undefined;
+  const kefu = await loadCliRuntime(options.config, io, {
+    flag: options.logLevel,
+    fallback: terminal ? 'warn' : 'info',
+    write: (line) => (printAbove ? printAbove(line) : io.stderr.write(`${line}\n`)),
+  });
   const logger = kefu.logger;
   try {
     const run = kefu.sync({
@@ -125,12 +132,18 @@ export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Pr
       handleProcessSignals: true,
     });
     const renderer = new ProgressRenderer({ output: io.stderr, logger, from, to });
+    if (renderer.interactive) printAbove = (line) => renderer.printAbove(line);
     const subscription = run.progress$.subscribe((event) => renderer.update(event));
     const summary = await run.done;
     subscription.unsubscribe();
     renderer.finish();
+    printAbove = undefined;
     if (options.json) io.stdout.write(`${JSON.stringify(summaryJson(summary))}\n`);
-    else io.stderr.write(summaryText(summary, { dryRun: options.dryRun ?? false }));
+    else if (terminal) io.stderr.write(summaryText(summary, { dryRun: options.dryRun ?? false }));
+    // Without a terminal stderr carries JSON lines only: the summary is one of them.
+    else if (summary.targets.some((target) => target.status === 'failed'))
+      logger.error('sync summary', summaryJson(summary));
+    else logger.info('sync summary', summaryJson(summary));
     return exitCodeOfSummary(summary);
   } finally {
     await kefu.close();

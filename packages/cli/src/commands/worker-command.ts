@@ -2,10 +2,11 @@ import { dirname, resolve } from 'node:path';
 import {
   createKefu,
   type Kefu,
-  type KefuProvider,
   type LogLevel,
   type PluginInstanceConfig,
   readKefuConfigFile,
+  TOKENS,
+  type TokenStore,
 } from '@kefu/core';
 import {
   openWorkerPool,
@@ -14,7 +15,7 @@ import {
   type WorkerEvent,
   type WorkerSummary,
 } from '@kefu/sync-workers';
-import { parseWechatMpConfig, WechatMpProvider } from '@kefu/wechat-mp';
+import { ContainerModule } from 'inversify';
 import { usageError } from '../cli-errors.js';
 import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
@@ -118,24 +119,16 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
 
   // Token refreshes hold a connection for the lock while they call WeChat: one per syncing account, plus claims and heartbeats.
   const pool = openWorkerPool(database.url, { max: (options.concurrency ?? 2) + 2 });
-  const tokenStore = new PostgresTokenStore({ pool });
-  // WeChat providers are built here so they get the shared token store; the rest load as plugins.
-  const wechatProviders: KefuProvider[] = [];
+  // One binding: every provider that refreshes tokens shares them through PostgreSQL.
+  const sharedTokens = new ContainerModule((module) => {
+    module.bind<TokenStore>(TOKENS.TokenStore).toConstantValue(new PostgresTokenStore({ pool }));
+  });
   let kefu: Kefu | undefined;
   try {
-    for (const spec of config.providers.filter((p) => p.use === '@kefu/wechat-mp')) {
-      wechatProviders.push(
-        new WechatMpProvider(parseWechatMpConfig(spec.config), {
-          id: spec.id ?? DEFAULT_INSTANCE_ID(spec.use),
-          tokenStore,
-          logger: logger.child({ plugin: spec.use, instance: spec.id ?? 'wechat-mp' }),
-          baseDir: dirname(configPath),
-        }),
-      );
-    }
     kefu = await createKefu({
-      providers: config.providers.filter((p) => p.use !== '@kefu/wechat-mp'),
+      providers: config.providers,
       sinks: config.sinks,
+      modules: [sharedTokens],
       checkpoints: { use: 'sink', sink: database.id },
       bundledPlugins: BUNDLED_PLUGINS,
       logger,
@@ -149,7 +142,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(options.leaseSeconds !== undefined ? { leaseSeconds: options.leaseSeconds } : {}),
       once: options.once ?? false,
-      providers: [...wechatProviders, ...runtime.providers()],
+      providers: runtime.providers(),
       sinks: runtime.sinks(),
       // `checkpoints: { use: 'sink' }` above made the database sink the store: a TransactionalSink.
       checkpoints: runtime.checkpointStore,
@@ -195,7 +188,6 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
     }
   } finally {
     await kefu?.close();
-    for (const provider of wechatProviders) await provider.close();
     await pool.end();
   }
 }

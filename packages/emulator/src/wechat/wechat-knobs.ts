@@ -1,3 +1,4 @@
+import { formatZodIssue } from '@kefu/core';
 import { z } from 'zod';
 import { emulatorError } from '../errors.js';
 import { DEFAULT_RECORD_KNOBS, parseRecordKnobs, type WechatRecordKnobs } from './wechat-record-knobs.js';
@@ -45,7 +46,7 @@ export function parseWechatKnobs(input: unknown, base: Readonly<WechatKnobs> = D
     const issue = parsed.error.issues[0];
     throw emulatorError(
       'EMULATOR_OPTIONS_INVALID',
-      `wechat knobs: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'} (knobs are records.* and deleteAgent)`,
+      `wechat knobs: ${formatZodIssue(issue)} (knobs are records.* and deleteAgent)`,
     );
   }
   return {

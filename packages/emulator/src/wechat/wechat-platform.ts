@@ -1,3 +1,4 @@
+import { firstZodIssue } from '@kefu/core';
 import { registerSecret } from '@kefu/core/redaction';
 import type { z } from 'zod';
 import { emulatorError } from '../errors.js';
@@ -855,8 +856,7 @@ function parseBody<T extends z.ZodType>(
 }
 
 function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid body';
+  return firstZodIssue(error, 'body');
 }
 
 /**

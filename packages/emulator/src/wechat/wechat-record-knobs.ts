@@ -1,3 +1,4 @@
+import { formatZodIssue } from '@kefu/core';
 import { z } from 'zod';
 import { emulatorError } from '../errors.js';
 
@@ -87,7 +88,7 @@ export function parseRecordKnobs(input: unknown, base: Readonly<WechatRecordKnob
     const issue = parsed.error.issues[0];
     throw emulatorError(
       'EMULATOR_OPTIONS_INVALID',
-      `wechat.records.${issue?.path.join('.') || '?'}: ${issue?.message ?? 'invalid'} (see the getmsglist readings in the @kefu/emulator README)`,
+      `wechat.records.${formatZodIssue(issue, '?')} (see the getmsglist readings in the @kefu/emulator README)`,
     );
   }
   const knobs: WechatRecordKnobs = { ...base, ...stripUndefined(parsed.data) };

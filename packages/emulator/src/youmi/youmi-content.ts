@@ -111,7 +111,10 @@ export function chatText(random: Random, fromAccount: boolean): string {
   return roughen(random, joined);
 }
 
-/** Builds content and resvred for a message type code of seed 002 (unknown codes included). */
+/**
+ * Builds content and resvred for a message type code of seed 002 (unknown codes included).
+ * Longer than 100 lines on purpose: one case per type code, read side by side with the table of seed 002.
+ */
 export function chatContent(type: number, fromAccount: boolean, context: ContentContext): ChatContent {
   const { random } = context;
   switch (type) {

@@ -1,3 +1,4 @@
+import { formatZodIssue } from '@kefu/core';
 import type { z } from 'zod';
 import type { TokenRejection } from './youmi-auth.js';
 import type { YoumiEnvelope } from './youmi-schemas.js';
@@ -57,10 +58,9 @@ export class EnvelopeFailure extends Error {
 /** Describes a validation failure as `field: problem` for errdesc. */
 function describeIssue(issues: ReadonlyArray<z.core.$ZodIssue>): string {
   const issue = issues[0];
-  if (!issue) return 'body: invalid';
-  const field = issue.path.map(String).join('.') || 'body';
-  const message = /received undefined/.test(issue.message) ? 'is required' : issue.message;
-  return `${field}: ${message}`;
+  // Youmi's own wording for a missing field, not zod's "received undefined".
+  const message = issue && /received undefined/.test(issue.message) ? 'is required' : issue?.message;
+  return formatZodIssue(issue && message !== undefined ? { path: issue.path, message } : undefined, 'body');
 }
 
 /** Validates a request body; throws a 200012 (bad parameters) {@link EnvelopeFailure} naming the bad field. */

@@ -1,3 +1,4 @@
+import { zodIssuePath } from '@kefu/core';
 import { z } from 'zod';
 import { stableId } from '../seeded-random.js';
 import { youmiEmulatorError } from './youmi-errors.js';
@@ -170,7 +171,7 @@ export interface ResolvedYoumiOptions {
 /** Throws EMULATOR_YOUMI_OPTIONS_INVALID naming the first bad field of a zod failure. */
 export function invalidYoumiOptions(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): never {
   const issue = issues[0];
-  const where = issue?.path.length ? `youmi.${issue.path.map(String).join('.')}` : 'youmi';
+  const where = issue?.path.length ? `youmi.${zodIssuePath(issue)}` : 'youmi';
   throw youmiEmulatorError('EMULATOR_YOUMI_OPTIONS_INVALID', `${where}: ${issue?.message ?? 'invalid'}`, {
     details: { field: where },
   });
