@@ -1,4 +1,6 @@
 import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { type BenchRow, type BenchTable, formatNumber } from './bench-report.js';
@@ -7,6 +9,8 @@ import { type EmulatorProcess, runWorker, startEmulatorProcess } from './child-p
 import { benchError } from './errors.js';
 import { createMemoryCgroup } from './memory-cgroup.js';
 import { benchRange, CEILING_PAGE_SIZE, emulatorOptionsFor } from './scenario.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 /** Records per batch in every kefu sync and every bare-driver transaction. */
 export const BATCH_SIZE = 1000;
@@ -284,8 +288,13 @@ export async function peakRssBenchmark(
     const inContainer = `Node defaults in a ${CONTAINER_LIMIT_MIB} MiB memory cgroup`;
     if ('unavailable' in cgroup)
       rows.push({ measure: `peak RSS, ${inContainer}`, figure: `skipped: ${cgroup.unavailable}` });
+    // The flags the kefu bin starts with (memory-defaults.ts), read from the built CLI.
+    const cliDefaults = (await import(pathToFileURL(join(here, '../../cli/dist/memory-defaults.js')).href)) as {
+      CLI_HEAP_FLAGS: readonly string[];
+    };
     const settings: Array<readonly [string, readonly string[], string | undefined]> = [
       ['Node defaults', [], undefined],
+      [`the kefu bin's defaults (${cliDefaults.CLI_HEAP_FLAGS.join(' ')})`, cliDefaults.CLI_HEAP_FLAGS, undefined],
       [BOUNDED_HEAP_FLAGS.join(' '), BOUNDED_HEAP_FLAGS, undefined],
       ...('procs' in cgroup ? [[inContainer, [], cgroup.procs] as const] : []),
     ];

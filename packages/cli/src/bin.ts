@@ -2,6 +2,7 @@
 // Checks the Node version before anything else is imported: on an old Node the CLI's own
 // imports fail with a missing-export error that does not say what is wrong.
 import { readFileSync } from 'node:fs';
+import { HEAP_DEFAULTS_MARK, heapFlagsToAdd } from './memory-defaults.js';
 import { minimumNodeVersion, nodeVersionProblem } from './node-version.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -12,6 +13,20 @@ if (problem) {
   process.stderr.write(`${problem}\n`);
   process.exitCode = 1;
 } else {
+  restartWithHeapDefaults();
   const { runCli } = await import('./cli.js');
   process.exitCode = await runCli(process.argv.slice(2));
+}
+
+/**
+ * Replaces this process (same PID, stdio and signals) with one that has the CLI's heap
+ * defaults (memory-defaults.ts), before anything is loaded. Node < 23.11 has no
+ * process.execve: there the defaults are not applied (NODE_OPTIONS still works).
+ */
+function restartWithHeapDefaults(): void {
+  const flags = heapFlagsToAdd(process.execArgv, process.env);
+  const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
+  if (flags.length === 0 || typeof execve !== 'function' || process.platform === 'win32') return;
+  const args = [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)];
+  execve(process.execPath, args, { ...process.env, [HEAP_DEFAULTS_MARK]: '1' });
 }

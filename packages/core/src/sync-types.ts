@@ -43,7 +43,7 @@ export interface SyncOptions {
   fromIsDefault?: boolean;
   /** End of the range (exclusive). */
   to: Date;
-  /** Records per batch (default 500). */
+  /** Records per batch (default 1000: each batch is a sink transaction or fsync, so fewer, larger batches write faster). */
   batchSize?: number;
   /** A partial batch is written after this long without filling up (default: when the stream ends). */
   maxBatchWaitMs?: number;

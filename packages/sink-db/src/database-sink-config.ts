@@ -24,6 +24,14 @@ export const DatabaseSinkConfigSchema = z.strictObject({
   poolSize: z.number().int().min(1).max(100).default(4),
   /** How long SQLite waits for another process's write lock, in ms (default 10000). */
   busyTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+  /**
+   * SQLite's `synchronous` setting (default `full`): `full` fsyncs the WAL at every commit, so
+   * an acknowledged batch survives power loss; `normal` survives a process crash only, and
+   * writes faster. Either way records and checkpoint stay in one transaction.
+   */
+  synchronous: z.enum(['full', 'normal']).default('full'),
+  /** SQLite's page cache per connection in MiB (default 64; SQLite's own default is 2). */
+  cacheSizeMiB: z.number().int().min(2).max(4096).default(64),
 });
 /** Validated sink configuration. */
 export type DatabaseSinkConfig = z.output<typeof DatabaseSinkConfigSchema>;

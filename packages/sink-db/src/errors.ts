@@ -57,10 +57,6 @@ export const databaseSinkErrorCatalogue = {
     description: 'A `queryRecords` / `countRecords` filter is malformed.',
     fix: 'Pass ISO-8601 dates or Date objects, `limit` between 1 and 10000, and `after` as a record returned before.',
   },
-  SINK_DB_CLOSED: {
-    description: 'The sink was used after `close()`.',
-    fix: 'Create a new DatabaseSink; a closed one releases its connections for good.',
-  },
   SINK_DB_FAILED: {
     description: 'The database failed in a way the sink does not recognize.',
     fix: 'See the cause (driver code and message); report it if it is not an operational problem of the server.',

@@ -10,9 +10,9 @@ import {
   QuoteSchema,
 } from '@kefu/core';
 import { z } from 'zod';
-import { COLUMN_LIMITS } from './database-schema.js';
 import type { DatabaseDialectName } from './database-url.js';
 import { databaseSinkError } from './errors.js';
+import { COLUMN_LIMITS } from './table-names.js';
 
 /** One row of the records table as the sink inserts it (every value already encoded for the dialect). */
 export interface RecordRow {
@@ -67,7 +67,14 @@ function wellFormed(text: string): string {
 
 /** PostgreSQL cannot store U+0000 in text or jsonb, nor lone surrogates in jsonb. */
 function postgresSafe(text: string): string {
+  // The common case, checked natively, allocates nothing.
+  if (isWellFormed(text) && !text.includes('\u0000')) return text;
   return wellFormed(text).replaceAll('\u0000', '\uFFFD');
+}
+
+/** isWellFormed is ES2024 (Node >= 20); the project's lib is ES2023. */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 /**
@@ -77,10 +84,16 @@ function postgresSafe(text: string): string {
  * round-trips them exactly.
  */
 export function encodeJson(value: unknown, dialect: DatabaseDialectName): string {
-  if (dialect === 'sqlite') return JSON.stringify(value);
+  const text = JSON.stringify(value);
+  // JSON.stringify writes U+0000 and lone surrogates as \u escapes: without any `\u` in
+  // the text there is nothing to replace, and the replacer walk (3× slower) is skipped.
+  if (dialect === 'sqlite' || !text.includes('\\u')) return text;
   const safe = dialect === 'postgres' ? postgresSafe : wellFormed;
   return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? safe(inner) : inner));
 }
+
+/** `YYYY-MM-DDTHH:MM:SS.mmmZ`, what `toISOString` produces for years 0000–9999. */
+const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /**
  * A timestamp in the form the dialect's column stores: TIMESTAMPTZ takes ISO-8601, MySQL
@@ -88,6 +101,10 @@ export function encodeJson(value: unknown, dialect: DatabaseDialectName): string
  * SQLite keeps ISO-8601 text with milliseconds, which sorts chronologically.
  */
 export function encodeTimestamp(value: string | Date, dialect: DatabaseDialectName): string {
+  // Records carry `toISOString` timestamps already: no Date round trip for those.
+  if (typeof value === 'string' && value.length === 24 && CANONICAL_ISO.test(value)) {
+    return dialect === 'mysql' ? `${value.slice(0, 10)} ${value.slice(11, 23)}` : value;
+  }
   const date = typeof value === 'string' ? new Date(value) : value;
   const iso = date.toISOString();
   return dialect === 'mysql' ? iso.slice(0, 23).replace('T', ' ') : iso;

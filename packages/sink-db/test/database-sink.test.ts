@@ -51,7 +51,7 @@ for (const database of databases) {
       await database.dropTables([...new Set(tables.splice(0))]);
     });
 
-    it('given fresh tables, when two sinks migrate at once and again later, then schema version 1 is recorded once', async () => {
+    it('given fresh tables, when two sinks migrate at once and again later, then the latest schema version is recorded once', async () => {
       const first = openSink();
       const second = openSink({ table: first.config.table, checkpointTable: first.config.checkpointTable });
       await Promise.all([first.migrate(), second.migrate()]);
@@ -292,13 +292,13 @@ for (const database of databases) {
       expect(await sink.load('job/wechat-mp/wx-account-1')).toBeUndefined();
     });
 
-    it('given a sink, when closed twice, then both resolve and later calls fail with SINK_DB_CLOSED', async () => {
+    it('given a sink, when closed twice, then both resolve and later calls fail with KEFU_SINK_CLOSED', async () => {
       const sink = openSink();
       await sink.write(makeBatch([makeRecord(1)], 1));
       await sink.close();
       await sink.close();
-      expect((await rejection(sink.write(makeBatch([makeRecord(2)], 2)))).code).toBe('SINK_DB_CLOSED');
-      expect((await rejection(sink.load('job/wechat-mp/wx-account-1'))).code).toBe('SINK_DB_CLOSED');
+      expect((await rejection(sink.write(makeBatch([makeRecord(2)], 2)))).code).toBe('KEFU_SINK_CLOSED');
+      expect((await rejection(sink.load('job/wechat-mp/wx-account-1'))).code).toBe('KEFU_SINK_CLOSED');
     });
   });
 }

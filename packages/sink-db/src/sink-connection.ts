@@ -1,0 +1,147 @@
+import { isKefuError, type KefuError, retryWithBackoff, sinkClosedError } from '@kefu/core';
+import { type CompiledQuery, Kysely, type Transaction } from 'kysely';
+import type { DatabaseSinkConfig } from './database-sink-config.js';
+import type { DatabaseTarget } from './database-url.js';
+import { type SinkDialect, sinkDialect } from './dialects/index.js';
+import { toDatabaseSinkError } from './driver-errors.js';
+import { migrateSchema } from './migrations.js';
+import { encodeTimestamp, type RecordRow } from './record-rows.js';
+import { SqliteWriteLock } from './sqlite-write-lock.js';
+import type { TableNames } from './table-names.js';
+import { WorkerSqliteDialect } from './worker-sqlite-dialect.js';
+
+/** The tables as Kysely sees them; the real names come from the config (see `tables`). */
+export interface SinkTables {
+  records: RecordRow & { inserted_at?: string };
+  checkpoints: { checkpoint_key: string; value: string; updated_at: string };
+}
+
+/** Retries of one transaction that lost a lock race; the work is idempotent, so retrying is safe. */
+const BUSY_RETRY_POLICY = { maxAttempts: 6, baseDelayMs: 25, maxDelayMs: 1000, jitter: 1 };
+
+/**
+ * One sink's database: the Kysely instance, the dialect, the table names, the lazy
+ * migration, and the transaction, retry and error-mapping rules every part of the sink
+ * (records, checkpoints, queries) shares.
+ */
+export class SinkConnection {
+  readonly dialect: SinkDialect;
+  readonly names: TableNames;
+  readonly db: Kysely<SinkTables>;
+  /** SQLite only: runs a batch's statements as one transaction on the worker thread. */
+  readonly sqlite: WorkerSqliteDialect | undefined;
+  readonly #sqliteLock: SqliteWriteLock | undefined;
+  #ready: Promise<void> | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(
+    readonly sinkId: string,
+    readonly target: DatabaseTarget,
+    config: DatabaseSinkConfig,
+    names: TableNames,
+  ) {
+    this.dialect = sinkDialect(target.dialect);
+    this.names = names;
+    this.#sqliteLock = target.dialect === 'sqlite' ? SqliteWriteLock.forFile(target.path) : undefined;
+    const kyselyDialect = this.dialect.createKyselyDialect(target, config);
+    this.sqlite = kyselyDialect instanceof WorkerSqliteDialect ? kyselyDialect : undefined;
+    this.db = new Kysely<SinkTables>({ dialect: kyselyDialect });
+  }
+
+  /** The configured table names, typed as Kysely's fixed keys. */
+  get tables(): { records: 'records'; checkpoints: 'checkpoints' } {
+    return { records: this.names.records as 'records', checkpoints: this.names.checkpoints as 'checkpoints' };
+  }
+
+  /** `db` or `trx` in the configured schema. */
+  scoped<D extends Kysely<SinkTables> | Transaction<SinkTables>>(db: D): D {
+    return (this.names.schema ? db.withSchema(this.names.schema) : db) as D;
+  }
+
+  /** A timestamp encoded for this dialect's columns. */
+  timestamp(value: Date | string): string {
+    return encodeTimestamp(value, this.dialect.name);
+  }
+
+  /** Creates or upgrades the tables once; a failed attempt lets the next call try again. */
+  migrate(): Promise<void> {
+    this.assertOpen();
+    this.#ready ??= this.#runMigrations().catch((error: unknown) => {
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  /** Runs `work` in one transaction, retrying lost lock races; maps driver errors. */
+  transact<T>(operation: string, work: (trx: Transaction<SinkTables>) => Promise<T>): Promise<T> {
+    return this.retryBusy(() => this.exclusive(() => this.run(operation, () => this.db.transaction().execute(work))));
+  }
+
+  /** SQLite: runs compiled statements as one transaction in one message to the worker thread. */
+  transactSqlite(operation: string, sqlite: WorkerSqliteDialect, statements: CompiledQuery[]): Promise<void> {
+    return this.retryBusy(() => this.exclusive(() => this.run(operation, () => sqlite.runTransaction(statements))));
+  }
+
+  /** Retries a transaction that lost a lock race (its work is idempotent). */
+  retryBusy<T>(transaction: () => Promise<T>): Promise<T> {
+    return retryWithBackoff(transaction, { policy: BUSY_RETRY_POLICY, isRetryable: isBusy });
+  }
+
+  /** Runs a single statement, mapping driver errors. */
+  async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw this.mapError(error, operation);
+    }
+  }
+
+  /**
+   * SQLite: serializes write transactions of all sinks on the same file in this process,
+   * so they queue here instead of spinning on SQLite's busy timeout (each connection has
+   * its own thread); other processes are handled by busy_timeout.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.#sqliteLock ? this.#sqliteLock.run(work) : work();
+  }
+
+  mapError(error: unknown, operation: string): KefuError {
+    return toDatabaseSinkError(error, { dialect: this.dialect.name, operation, target: this.target.display });
+  }
+
+  assertOpen(): void {
+    if (this.#closed) throw sinkClosedError(`database sink ${this.sinkId} (${this.target.display})`);
+  }
+
+  /** Releases the connections; idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      // Let a migration in flight finish so its lock and connection are released.
+      await this.#ready?.catch(() => undefined);
+      await this.db.destroy();
+    })();
+    return this.#closed;
+  }
+
+  async #runMigrations(): Promise<void> {
+    const now = this.timestamp(new Date());
+    const operation = `migrating ${this.names.records}`;
+    await this.exclusive(() =>
+      this.run(operation, () =>
+        this.retryBusy(() =>
+          // The one seam where the typed instance meets the untyped migration runner.
+          migrateSchema(this.db as unknown as Kysely<unknown>, this.dialect, this.names, now).catch(
+            (error: unknown) => {
+              throw this.mapError(error, operation);
+            },
+          ),
+        ),
+      ),
+    );
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  return isKefuError(error) && error.code === 'SINK_DB_BUSY';
+}
