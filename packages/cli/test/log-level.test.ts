@@ -21,11 +21,14 @@ async function kefu(args: string[], cwd: string, options: { terminal?: boolean }
   const stderr = new Captured();
   if (options.terminal) Object.defineProperty(stderr, 'isTTY', { value: true });
   const code = await runCli(args, { stdout, stderr, env: {}, cwd });
-  const levels = stderr.text
+  const entries = stderr.text
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => (JSON.parse(line) as { level: string }).level);
-  return { code, stdout: stdout.text, stderr: stderr.text, levels };
+    .map((line) => JSON.parse(line) as { level: string; msg: string });
+  // Without a terminal the summary is a JSON line too, written whatever the level: not a log line.
+  const levels = entries.filter((entry) => entry.msg !== 'sync summary').map((entry) => entry.level);
+  const summaries = entries.filter((entry) => entry.msg === 'sync summary');
+  return { code, stdout: stdout.text, stderr: stderr.text, levels, summaries };
 }
 
 describe('--log-level and logger.level', () => {
@@ -45,6 +48,8 @@ describe('--log-level and logger.level', () => {
     const run = await kefu(['sync', '-c', 'quiet.yaml'], dir);
     expect(run.code).toBe(0);
     expect(run.levels).toEqual([]);
+    // The summary is not a log line: the level does not hide it.
+    expect(run.summaries).toEqual([expect.objectContaining({ level: 'info', records: 0, targets: [] })]);
   });
 
   it('given logger.level error in the config and --log-level debug, when syncing, then the flag wins', async () => {
@@ -57,8 +62,9 @@ describe('--log-level and logger.level', () => {
     const run = await kefu(['sync', '-c', 'plain.yaml'], dir, { terminal: true });
     expect(run.code).toBe(0);
     expect(run.levels).toEqual([]);
-    // The human summary is still there.
+    // The human summary is still there, as text on a terminal.
     expect(run.stderr).toMatch(/synced 0 records in/);
+    expect(run.summaries).toEqual([]);
   });
 
   it('given no level anywhere, when syncing, then info is the default', async () => {

@@ -66,4 +66,29 @@ describe('kefu sync summary', () => {
     expect(json.targets[0]?.warnings).toEqual({ count: 2, distinct: [{ code: 'P_ODD', message: 'odd' }] });
     expect(json.targets[0]?.error.code).toBe('KEFU_SINK_FAILED');
   });
+
+  it('given a stopped, a quota-stopped, a failed and a done target, then the JSON form names provider and account, marks the unfinished ones resumable and counts them', () => {
+    const summary: SyncSummary = {
+      records: 3,
+      durationMs: 5,
+      stopped: true,
+      targets: [
+        target({ target: 'wx/wx1', status: 'stopped', records: 0, pages: 0 }),
+        target({ target: 'ym/acme/east', status: 'quota-exhausted' }),
+        target({ target: 'wx/wx2', status: 'failed', error: coreError('KEFU_SINK_FAILED', `saw ${SECRET}`) }),
+        target({ target: 'wx/wx3' }),
+      ],
+    };
+    const json = JSON.parse(JSON.stringify(summaryJson(summary, { dryRun: true })));
+    expect(json).toMatchObject({ stopped: true, dryRun: true, failed: 1, resumable: 2 });
+    expect(json.targets.map((t: Record<string, unknown>) => [t.provider, t.account, t.resumable])).toEqual([
+      ['wx', 'wx1', true],
+      ['ym', 'acme/east', true],
+      ['wx', 'wx2', undefined],
+      ['wx', 'wx3', undefined],
+    ]);
+    expect(json.targets[0].resume).toBe('run again to resume');
+    expect(JSON.stringify(json)).not.toContain(SECRET);
+    expect(summaryJson({ ...summary, stopped: false, targets: [] })).not.toHaveProperty('dryRun');
+  });
 });

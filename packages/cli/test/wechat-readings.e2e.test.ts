@@ -147,6 +147,15 @@ describe.each(wechatRecordReadings().map((knobs) => [describeRecordReading(knobs
   },
 );
 
+/** The `sync summary` JSON line of a sync's stderr (every stderr line is JSON without a terminal). */
+function stderrSummary(stderr: string): Record<string, unknown> | undefined {
+  const entries = stderr
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return entries.find((entry) => entry.msg === 'sync summary');
+}
+
 describe('kefu sync meets getmsglist answers it cannot follow or that disagree with themselves', () => {
   afterAll(() => {
     emulator.wechat.setRecordKnobs(DEFAULT_RECORD_KNOBS);
@@ -161,10 +170,18 @@ describe('kefu sync meets getmsglist answers it cannot follow or that disagree w
     // The first page was delivered; nothing pretends the day is done.
     expect((await written(json.records)).length).toBeLessThan(980);
 
+    // Without --json and without a terminal, the summary is a JSON line on stderr.
     const text = await syncDay(50, []);
     expect(text.result.code).toBe(1);
-    expect(text.result.stderr).toMatch(/^failed +wx\/\S+: /m);
-    expect(text.result.stderr).toMatch(/^ +error WECHAT_MSGID_NOT_ADVANCING: WeChat getmsglist for /m);
+    expect(stderrSummary(text.result.stderr)).toMatchObject({
+      level: 'error',
+      targets: [
+        {
+          status: 'failed',
+          error: { code: 'WECHAT_MSGID_NOT_ADVANCING', message: expect.stringMatching(/^WeChat getmsglist for /) },
+        },
+      ],
+    });
   });
 
   it('given a number that echoes the request, then the sync is exact and its summary counts and shows the warning', async () => {
@@ -181,8 +198,24 @@ describe('kefu sync meets getmsglist answers it cannot follow or that disagree w
 
     const text = await syncDay(2000, []);
     expect(text.result.code).toBe(0);
-    expect(text.result.stderr).toMatch(/^done +wx\/\S+: 980 records, \d+ pages, 0 retries, 1 warning$/m);
-    expect(text.result.stderr).toMatch(/^ +warning WECHAT_MSGLIST_NUMBER_MISMATCH: getmsglist answered number 2000/m);
+    expect(stderrSummary(text.result.stderr)).toMatchObject({
+      level: 'info',
+      targets: [
+        {
+          status: 'done',
+          records: 980,
+          warnings: {
+            count: 1,
+            distinct: [
+              {
+                code: 'WECHAT_MSGLIST_NUMBER_MISMATCH',
+                message: expect.stringContaining('getmsglist answered number 2000'),
+              },
+            ],
+          },
+        },
+      ],
+    });
   });
 });
 

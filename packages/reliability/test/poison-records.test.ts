@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPackagesBuilt } from './support/child-runs.js';
+import { summaryOfStderr } from './support/sync-summary.js';
 import { beijingMidnightDaysAgo, expectedWechatRecords } from './support/wechat-ground-truth.js';
 
 /**
@@ -130,10 +131,16 @@ describe('a poison record', () => {
     for (let attempt = 0; attempt < 2; attempt++) {
       const run = await kefu(['sync', '-c', config, ...range]);
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(
-        /\n +error KEFU_RECORD_INVALID: provider wechat-mp emitted an invalid record \S+ on \S+: customer: /,
-      );
-      expect(run.stderr).toMatch(/\n +fix: .*`sync\.onInvalidRecord: dead-letter`/);
+      const summary = summaryOfStderr(run.stderr);
+      expect(summary).toMatchObject({ level: 'error', failed: 1 });
+      expect(summary.targets[0]).toMatchObject({
+        status: 'failed',
+        error: {
+          code: 'KEFU_RECORD_INVALID',
+          message: expect.stringMatching(/^provider wechat-mp emitted an invalid record \S+ on \S+: customer: /),
+          fix: expect.stringContaining('`sync.onInvalidRecord: dead-letter`'),
+        },
+      });
     }
     // Everything before the poison record was committed, nothing after it.
     const stored = storedIds('fail');
@@ -145,7 +152,12 @@ describe('a poison record', () => {
     const config = writeConfig('dead', { onInvalidRecord: 'dead-letter', deadLetterPath: './dead-letter.jsonl' });
     const run = await kefu(['sync', '-c', config, ...range]);
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
-    expect(run.stderr).toMatch(/done +wx\/\S+: \d+ records, \d+ pages, \d+ retries, 1 invalid record left out/);
+    expect(summaryOfStderr(run.stderr).targets[0]).toMatchObject({
+      status: 'done',
+      provider: 'wx',
+      account: emulator.wechat.accounts[0]!.appId,
+      invalidRecords: 1,
+    });
     const path = join(scratch, 'dead-letter.jsonl');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const lines = readFileSync(path, 'utf8')

@@ -7,12 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPackagesBuilt } from './support/child-runs.js';
+import { summaryOfStderr } from './support/sync-summary.js';
 import { expectedWechatIds } from './support/wechat-ground-truth.js';
 
 /**
  * Resume after Ctrl-C: `kefu sync --from 30d` over three WeChat accounts, one at a time, is
  * stopped with SIGINT while the first account syncs (the other two have not started). The
- * summary shows the three as stopped, not done, with "run again to resume". A second
+ * summary (a JSON line on stderr) shows the three as stopped, not done, and resumable. A second
  * `kefu sync` without `--from` (whose default is 7 days) must deliver every record of the
  * 30 days for all three: the stopped run's range was stored for each target before any
  * started. The old behaviour gave the unstarted accounts only the last 7 days.
@@ -112,14 +113,16 @@ describe('resume after Ctrl-C', () => {
     const stopped = await kefu(['sync', '-c', config, '--from', '30d'], () => storedIds(database).length > 0);
     expect(stopped.code, stopped.stderr.slice(-2000)).toBe(130);
     const [first, second, third] = emulator.wechat.accounts.map((account) => `wx/${account.appId}`);
-    expect(stopped.stderr).toMatch(new RegExp(`stopped +${first}: [1-9]\\d* records.* — run again to resume`));
-    for (const target of [second, third]) {
-      expect(stopped.stderr).toMatch(
-        new RegExp(`stopped +${target}: 0 records, 0 pages, 0 retries — not started; run again to resume`),
-      );
+    // Without a terminal the summary is a JSON line on stderr: all three stopped and resumable, none done.
+    const stoppedSummary = summaryOfStderr(stopped.stderr);
+    expect(stoppedSummary).toMatchObject({ level: 'info', stopped: true, failed: 0, resumable: 3 });
+    expect(stoppedSummary.targets.map((target) => target.target)).toEqual([first, second, third]);
+    expect(stoppedSummary.targets[0]).toMatchObject({ status: 'stopped', resumable: true });
+    expect(stoppedSummary.targets[0]?.records).toBeGreaterThan(0);
+    for (const target of stoppedSummary.targets.slice(1)) {
+      // Not started: nothing read, still resumable.
+      expect(target).toMatchObject({ status: 'stopped', records: 0, pages: 0, retries: 0, resumable: true });
     }
-    expect(stopped.stderr).toMatch(/— 3 stopped \(run again to resume\)/);
-    expect(stopped.stderr).not.toMatch(/^done /m);
 
     const resumed = await kefu(['sync', '-c', config, '--json']);
     expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
@@ -166,10 +169,20 @@ describe('resume after Ctrl-C', () => {
     const resumed = await kefu(['sync', '-c', config, '--from', '2d']);
     expect(resumed.code, resumed.stderr.slice(-2000)).toBe(0);
     const second = `wx/${emulator.wechat.accounts[1]?.appId}`;
-    expect(resumed.stderr).toMatch(
-      new RegExp(
-        `done +${second}: .*\\n +warning KEFU_SYNC_RANGE_DIFFERS: resuming the interrupted sync's range from \\S+, not from \\S+ as this run asked`,
-      ),
-    );
+    const target = summaryOfStderr(resumed.stderr).targets.find((candidate) => candidate.target === second);
+    expect(target).toMatchObject({
+      status: 'done',
+      warnings: {
+        distinct: [
+          {
+            code: 'KEFU_SYNC_RANGE_DIFFERS',
+            message: expect.stringMatching(
+              /^resuming the interrupted sync's range from \S+, not from \S+ as this run asked/,
+            ),
+          },
+        ],
+      },
+    });
+    expect(target).not.toHaveProperty('resumable');
   }, 180_000);
 });

@@ -1,10 +1,17 @@
-import { type LogLevel, redactText, redactValue, type SyncSummary, type SyncTargetSummary } from '@kefu/core';
+import {
+  type KefuLogger,
+  type LogLevel,
+  redactText,
+  redactValue,
+  type SyncSummary,
+  type SyncTargetSummary,
+} from '@kefu/core';
 import { failureReport } from '../cli-errors.js';
 import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import { ProgressRenderer } from '../progress-renderer.js';
 import { checkTimeRange, parseTimeArgument } from '../time-arguments.js';
-import { loadCliRuntime } from './cli-runtime.js';
+import { cliLogger, loadCliRuntime } from './cli-runtime.js';
 
 /** Flags of `kefu sync`. */
 export interface SyncCommandOptions {
@@ -30,14 +37,35 @@ export function exitCodeOfSummary(summary: SyncSummary): ExitCodeValue {
   return ExitCode.Ok;
 }
 
-/** A JSON-safe, secret-free form of the summary: each failed target with its error's code, message and fix. */
-export function summaryJson(summary: SyncSummary): Record<string, unknown> {
+/** Whether a target did not finish and the next run picks it up where it stopped. */
+function isResumable(t: SyncTargetSummary): t is SyncTargetSummary & { status: keyof typeof RESUME_HINT } {
+  return t.status === 'stopped' || t.status === 'quota-exhausted';
+}
+
+/** A target's provider id and account: provider ids cannot contain `/` (config schema), accounts may. */
+function targetParts(target: string): { provider: string; account: string } {
+  const slash = target.indexOf('/');
+  return slash < 0
+    ? { provider: target, account: '' }
+    : { provider: target.slice(0, slash), account: target.slice(slash + 1) };
+}
+
+/**
+ * A JSON-safe, secret-free form of the summary: per target its provider and account, counters,
+ * warnings, for a failed one its error's code, message and fix, for a stopped one
+ * `resumable: true` and the hint; overall `failed` and `resumable` counts of targets.
+ */
+export function summaryJson(summary: SyncSummary, options: { dryRun?: boolean } = {}): Record<string, unknown> {
   return redactValue({
     records: summary.records,
     durationMs: summary.durationMs,
     stopped: summary.stopped,
+    ...(options.dryRun ? { dryRun: true } : {}),
+    failed: summary.targets.filter((t) => t.status === 'failed').length,
+    resumable: summary.targets.filter(isResumable).length,
     targets: summary.targets.map((t) => ({
       target: t.target,
+      ...targetParts(t.target),
       status: t.status,
       records: t.records,
       pages: t.pages,
@@ -48,7 +76,7 @@ export function summaryJson(summary: SyncSummary): Record<string, unknown> {
       ...(t.range ? { range: t.range } : {}),
       ...(t.checkpoint ? { checkpoint: t.checkpoint } : {}),
       ...(t.error !== undefined ? { error: failureReport(t.error) } : {}),
-      ...(t.status === 'stopped' || t.status === 'quota-exhausted' ? { resume: RESUME_HINT[t.status] } : {}),
+      ...(isResumable(t) ? { resumable: true, resume: RESUME_HINT[t.status] } : {}),
       warnings: t.warnings,
     })),
   }) as Record<string, unknown>;
@@ -105,6 +133,13 @@ export function summaryText(summary: SyncSummary, options: { dryRun?: boolean } 
   return `${lines.join('\n')}\n`;
 }
 
+/** The summary as one `sync summary` log line: level error when a target failed, else info. */
+function writeSummaryLine(logger: KefuLogger, summary: SyncSummary, dryRun: boolean): void {
+  const fields = summaryJson(summary, { dryRun });
+  if (summary.targets.some((t) => t.status === 'failed')) logger.error('sync summary', fields);
+  else logger.info('sync summary', fields);
+}
+
 /** `kefu sync`: an incremental sync with progress, then a summary. */
 export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Promise<ExitCodeValue> {
   const now = Date.now();
@@ -138,9 +173,12 @@ export async function runSyncCommand(options: SyncCommandOptions, io: CliIo): Pr
     subscription.unsubscribe();
     renderer.finish();
     printAbove = undefined;
-    if (options.json) io.stdout.write(`${JSON.stringify(summaryJson(summary))}\n`);
-    // The summary block stays human text on stderr with or without a terminal (scripts use --json).
-    else io.stderr.write(summaryText(summary, { dryRun: options.dryRun ?? false }));
+    const dryRun = options.dryRun ?? false;
+    if (options.json) io.stdout.write(`${JSON.stringify(summaryJson(summary, { dryRun }))}\n`);
+    else if (terminal) io.stderr.write(summaryText(summary, { dryRun }));
+    // Without a terminal stderr carries JSON lines only: the summary is one of them, in the
+    // log line format (secrets redacted), from a logger of its own so --log-level never hides it.
+    else writeSummaryLine(cliLogger(io, 'info'), summary, dryRun);
     return exitCodeOfSummary(summary);
   } finally {
     await kefu.close();
