@@ -34,6 +34,30 @@ export interface SpoolEntry {
   /** Identity of the push across retries (see `PushDecision`). */
   dedupeKey: string;
   records: readonly KefuRecord[];
+  /**
+   * Media downloads the push's records need (the media archive): each is recorded in the same
+   * commit as its record, so a crash cannot lose it; records already seen add none.
+   */
+  downloads?: readonly SpoolDownloadRequest[];
+}
+
+/** A media download to record with a push. */
+export interface SpoolDownloadRequest {
+  /** The media store key (unique: a second request with the same key is ignored). */
+  key: string;
+  /** The record naming the medium. */
+  record: KefuRecord;
+  /** When the medium can no longer be downloaded, ms (WeChat keeps media 3 days). */
+  expiresAt: number;
+}
+
+/** A media download recorded and not yet done. */
+export interface SpooledDownload {
+  key: string;
+  record: KefuRecord;
+  /** Tries made so far (kept across restarts, so a crash loop cannot retry forever). */
+  tries: number;
+  expiresAt: number;
 }
 
 /** What {@link PushSpool.append} did. */
@@ -82,6 +106,10 @@ export class PushSpool {
     remove: StatementSync;
     depth: StatementSync;
     prune: StatementSync;
+    recordDownload: StatementSync;
+    downloads: StatementSync;
+    downloadTried: StatementSync;
+    downloadDone: StatementSync;
   };
   #pending: PendingAppend[] = [];
   #flushScheduled = false;
@@ -102,6 +130,10 @@ export class PushSpool {
       remove: db.prepare('DELETE FROM queue WHERE seq <= ? AND seq >= ?'),
       depth: db.prepare('SELECT COUNT(*) AS n FROM queue'),
       prune: db.prepare('DELETE FROM seen WHERE at < ?'),
+      recordDownload: db.prepare('INSERT OR IGNORE INTO downloads (key, record, tries, expires) VALUES (?, ?, 0, ?)'),
+      downloads: db.prepare('SELECT key, record, tries, expires FROM downloads ORDER BY rowid LIMIT ?'),
+      downloadTried: db.prepare('UPDATE downloads SET tries = tries + 1 WHERE key = ? RETURNING tries'),
+      downloadDone: db.prepare('DELETE FROM downloads WHERE key = ?'),
     };
   }
 
@@ -121,6 +153,9 @@ export class PushSpool {
       db.exec('CREATE TABLE IF NOT EXISTS queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL)');
       db.exec('CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID');
       db.exec('CREATE INDEX IF NOT EXISTS seen_at ON seen (at)');
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS downloads (key TEXT PRIMARY KEY, record TEXT NOT NULL, tries INTEGER NOT NULL, expires INTEGER NOT NULL)',
+      );
       return new PushSpool(options.path, db, options);
     } catch (cause) {
       throw coreError('KEFU_SPOOL_FAILED', `cannot open the push spool ${options.path}: ${(cause as Error).message}`, {
@@ -182,6 +217,33 @@ export class PushSpool {
     });
   }
 
+  /** Media downloads recorded and not yet done, oldest first, at most `limit`. */
+  pendingDownloads(limit: number): SpooledDownload[] {
+    const rows = this.#statements.downloads.all(limit) as Array<{
+      key: string;
+      record: string;
+      tries: number;
+      expires: number;
+    }>;
+    return rows.map((row) => ({
+      key: row.key,
+      record: KefuRecordSchema.parse(JSON.parse(row.record)),
+      tries: Number(row.tries),
+      expiresAt: Number(row.expires),
+    }));
+  }
+
+  /** Counts a try of a download (before it is made); returns the tries so far, 0 when it is not recorded. */
+  downloadTried(key: string): number {
+    const row = this.#statements.downloadTried.get(key) as { tries: number } | undefined;
+    return row ? Number(row.tries) : 0;
+  }
+
+  /** Forgets a download: its file is stored, or it is given up. */
+  downloadDone(key: string): void {
+    this.#statements.downloadDone.run(key);
+  }
+
   /** Cheap probe for readiness: the file answers a query. */
   check(): void {
     this.depth();
@@ -225,13 +287,20 @@ export class PushSpool {
   }
 
   #appendOne(entry: SpoolEntry, at: number): SpoolAppendResult {
-    const fresh = Number(this.#statements.markSeen.run(`push:${entry.dedupeKey}`, at).changes) > 0;
-    if (!fresh) return { duplicate: true, queued: 0 };
+    const freshPush = Number(this.#statements.markSeen.run(`push:${entry.dedupeKey}`, at).changes) > 0;
+    if (!freshPush) return { duplicate: true, queued: 0 };
     let queued = 0;
+    const fresh = new Set<string>();
     for (const record of entry.records) {
-      if (Number(this.#statements.markSeen.run(recordSeenKey(record), at).changes) === 0) continue;
+      const seenKey = recordSeenKey(record);
+      if (Number(this.#statements.markSeen.run(seenKey, at).changes) === 0) continue;
       this.#statements.enqueue.run(JSON.stringify(record));
+      fresh.add(seenKey);
       queued += 1;
+    }
+    for (const download of entry.downloads ?? []) {
+      if (!fresh.has(recordSeenKey(download.record))) continue;
+      this.#statements.recordDownload.run(download.key, JSON.stringify(download.record), download.expiresAt);
     }
     return { duplicate: false, queued };
   }

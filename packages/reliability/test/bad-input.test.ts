@@ -354,8 +354,8 @@ describe('bad input: platform payloads', () => {
 });
 
 describe('bad input: Youmi callback bodies', () => {
-  it('given arbitrary parsed bodies (300 cases), when accepted, then the answer is 200 or a documented 400 envelope', () => {
-    const receiver = new YoumiCallbackReceiver();
+  it('given arbitrary parsed bodies (300 cases), when read, then the answer is 200 or a documented 400 envelope', () => {
+    const receiver = new YoumiCallbackReceiver({ callbacks: { pathSecret: 'bad-input-path-secret-0123456789' } });
     const callbackLike = fc.record(
       {
         Type: fc.oneof(fc.string(), fc.integer()),
@@ -368,7 +368,7 @@ describe('bad input: Youmi callback bodies', () => {
     );
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), callbackLike, fc.anything()), (body) => {
-        const result = receiver.accept(body);
+        const result = receiver.read(body);
         expect([200, 400]).toContain(result.status);
         expect(result.body).toBeTypeOf('object');
       }),
@@ -377,7 +377,7 @@ describe('bad input: Youmi callback bodies', () => {
   });
 
   it('given arbitrary bytes POSTed (100 cases), when the receiver serves them, then it answers each with a status and keeps serving', async () => {
-    const receiver = new YoumiCallbackReceiver();
+    const receiver = new YoumiCallbackReceiver({ callbacks: { pathSecret: 'bad-input-path-secret-0123456789' } });
     const { url } = await receiver.listen({ port: 0 });
     try {
       await fc.assert(

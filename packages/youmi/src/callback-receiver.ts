@@ -1,52 +1,37 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { firstZodIssue, isKefuError, type KefuRecord } from '@kefu/core';
+import { type KefuRecord, registerSecret } from '@kefu/core';
 import { filter, merge, Observable, Subject, type Subscription } from 'rxjs';
-import { readBeijingTime } from './beijing-time.js';
-import { normalizeChat } from './chat-normalizer.js';
+import { authenticateYoumiCallback, type YoumiCallbackRefusal } from './callback-auth.js';
+import { YoumiCallbackParser, type YoumiReceivedEvent } from './callback-parser.js';
+import {
+  type YoumiCallbacksConfig,
+  type YoumiCallbacksConfigInput,
+  YoumiCallbacksConfigSchema,
+} from './callbacks-config.js';
 import { youmiError } from './errors.js';
 import { pushAnswer } from './youmi-envelope.js';
-import { V1_CALLBACK_TYPE_NAMES, YoumiChatSchema, YoumiEventSchema, YoumiV1CallbackSchema } from './youmi-schemas.js';
 
 /**
- * Receives Youmi pushes (platforms/youmi-api.md): v1 callbacks (回调数据, §3) `{Type (int 0–8),
- * MerchantId (string or number), MsgTime (Unix seconds), Values}`, answered `{Result: true,
- * ReturnCode: 200, Message: "操作完成"}`; and v2 events, whose payload the docs do not show
- * (§2.9): read leniently as `{eventType, merchantId?, appId?, msgTime?, values}` and
- * answered HTTP 200. Invalid bodies get HTTP 400 naming the field; every accepted push is
- * published on {@link YoumiCallbackReceiver.events}. Chats (v2 `chat` events, and v1 Type 1 /
- * 4 whose Values are chats in GetChat's shape — those Values tables were not seen) become the
- * same KefuRecords (same ids) as the backfill stream, so both merge without duplicates.
+ * Receives Youmi pushes in an application's own server (for `kefu serve`, see
+ * {@link YoumiPushReceiver}, which also spools before acknowledging). Youmi signs nothing, so
+ * the receiver requires the same authentication as `kefu serve` (callback-auth.ts): a
+ * `pathSecret` as the last path segment of the registered URL and/or a gateway's HMAC
+ * signature. A forged or unsigned request gets 401/403 and publishes nothing; an invalid body
+ * gets 400 naming the field; every accepted push is published on
+ * {@link YoumiCallbackReceiver.events}, its chats as the same KefuRecords (same ids) as the
+ * backfill stream, so both merge without duplicates.
  */
 
-/** v1 callback Types whose Values may carry chats (1 send message, 4 get chat messages). */
-const V1_CHAT_TYPES: ReadonlySet<number> = new Set([1, 4]);
-
-/** One accepted push. */
-export interface YoumiReceivedEvent {
-  /** Which push format it came in. */
-  format: 'v2' | 'v1';
-  /**
-   * v2: `chat`, `fansInfoChange`, `fansAttributionChange`, `rpaTaskResult`, or a newer type
-   * kept as is; v1: `chat` for Type 1 / 4 carrying chats, else `v1:<Type>`.
-   */
-  eventType: string;
-  /** v1 only: the callback's `Type` (0–8, see `V1_CALLBACK_TYPE_NAMES`). */
-  v1Type?: number;
-  /** The merchant, as text (v1 sends a number). */
-  merchantId?: string;
-  /** The subscription's app id (v2 `subscribeEvent` deliveries). */
-  appId?: string;
-  /** Platform time of the push, ISO-8601 UTC, when it was readable (v1: Unix seconds; v2: Beijing time). */
-  msgTime?: string;
-  /** The event's values as received. */
-  values: unknown;
-  /** For `chat` events: the chats as KefuRecords (same ids as GetChat records). */
-  records: KefuRecord[];
-}
+export type { YoumiReceivedEvent } from './callback-parser.js';
+export { v1CallbackTypeName } from './callback-parser.js';
 
 /** Options of {@link YoumiCallbackReceiver}. */
 export interface YoumiCallbackReceiverOptions {
+  /** Required authentication: `pathSecret`, `hmacSecret` or both (as a Youmi provider's `callbacks` block). */
+  callbacks: YoumiCallbacksConfigInput;
+  /** The clock, ms (default Date.now): the HMAC timestamp window. */
+  now?: () => number;
   /** Offset of zone-less chat times, minutes east of UTC (default +480, China time). */
   timeZoneOffsetMinutes?: number;
   /** Largest body accepted, bytes (default 1 MiB). */
@@ -57,7 +42,7 @@ export interface YoumiCallbackReceiverOptions {
 
 /** The standalone server started by {@link YoumiCallbackReceiver.listen}. */
 export interface ListeningReceiver {
-  /** `http://host:port/`: register this (plus any path) as the callback URL. */
+  /** `http://host:port/` plus `{pathSecret}` when one is set: register this as the callback URL. */
   url: string;
   close(): Promise<void>;
 }
@@ -68,15 +53,18 @@ export interface ListeningReceiver {
  *
  * @example
  * ```ts
- * const receiver = new YoumiCallbackReceiver();
+ * const receiver = new YoumiCallbackReceiver({ callbacks: { pathSecret: process.env.YOUMI_PATH_SECRET } });
  * const { url } = await receiver.listen({ port: 8080 });
- * await youmi.client.registerCallbackUrl(`${url}youmi`, 100);
+ * await youmi.client.registerCallbackUrl(url, 100);
  * receiver.records.subscribe((record) => console.log(record.id, record.text));
  * ```
  */
 export class YoumiCallbackReceiver {
   readonly #events = new Subject<YoumiReceivedEvent>();
-  readonly #options: Required<Omit<YoumiCallbackReceiverOptions, 'wechatIds'>> & { wechatIds?: readonly number[] };
+  readonly #auth: YoumiCallbacksConfig;
+  readonly #parser: YoumiCallbackParser;
+  readonly #maxBodyBytes: number;
+  readonly #now: () => number;
   readonly #servers = new Set<Server>();
 
   /** Every accepted push, hot: subscribe before registering the callback URL. */
@@ -84,13 +72,21 @@ export class YoumiCallbackReceiver {
   /** The records of `chat` events, hot. */
   readonly records: Observable<KefuRecord>;
 
-  /** Creates a receiver; nothing listens until `listen()` or `handler` is mounted. */
-  constructor(options: YoumiCallbackReceiverOptions = {}) {
-    this.#options = {
-      timeZoneOffsetMinutes: options.timeZoneOffsetMinutes ?? 480,
-      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-      ...(options.wechatIds ? { wechatIds: options.wechatIds } : {}),
-    };
+  /** Creates a receiver; nothing listens until `listen()` or `handler` is mounted. YOUMI_CONFIG_INVALID without authentication. */
+  constructor(options: YoumiCallbackReceiverOptions) {
+    const auth = YoumiCallbacksConfigSchema.safeParse(options?.callbacks);
+    if (!auth.success) {
+      throw youmiError(
+        'YOUMI_CONFIG_INVALID',
+        `YoumiCallbackReceiver callbacks (pathSecret and/or hmacSecret required): ${auth.error.issues[0]?.message ?? 'invalid'}`,
+      );
+    }
+    this.#auth = auth.data;
+    registerSecret(this.#auth.pathSecret);
+    registerSecret(this.#auth.hmacSecret);
+    this.#parser = new YoumiCallbackParser(options);
+    this.#maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+    this.#now = options.now ?? Date.now;
     this.records = new Observable<KefuRecord>((subscriber) =>
       this.#events.subscribe({
         next: (event) => {
@@ -110,28 +106,34 @@ export class YoumiCallbackReceiver {
   };
 
   /**
-   * Validates one push body and publishes it; returns what to answer. Exposed for
-   * frameworks that parse bodies themselves.
+   * Authenticates and validates one push and publishes it; returns what to answer (401/403
+   * for a forged or unsigned push, 400 for an invalid body). For frameworks that read the
+   * body themselves: pass the raw body, as signed, and the request path.
    */
-  accept(body: unknown): { status: number; body: unknown } {
-    const answer = this.read(body);
+  accept(request: { path: string; headers: IncomingMessage['headers']; body: Buffer }): {
+    status: number;
+    body: unknown;
+  } {
+    const refusal = authenticateYoumiCallback(
+      this.#auth,
+      { subpath: this.#subpathOf(request.path), headers: request.headers, body: request.body },
+      this.#now(),
+    );
+    if (refusal) return refused(refusal);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(request.body.toString('utf8'));
+    } catch {
+      return { status: 400, body: pushAnswer('v2', 'body is not JSON') };
+    }
+    const answer = this.#parser.read(parsed);
     if (answer.event) this.#events.next(answer.event);
     return { status: answer.status, body: answer.body };
   }
 
-  /**
-   * Validates one push body without publishing it: the event (when valid) and the answer
-   * the platform expects. `kefu serve` stores the event's records before answering.
-   */
+  /** Validates one push body without authenticating or publishing it: the event (when valid) and the answer. */
   read(body: unknown): { event?: YoumiReceivedEvent; status: number; body: unknown } {
-    try {
-      const event = this.#parse(body);
-      return { event, status: 200, body: pushAnswer(event.format) };
-    } catch (error) {
-      const message = isKefuError(error) || error instanceof Error ? error.message : String(error);
-      const v1 = typeof body === 'object' && body !== null && 'Type' in body;
-      return { status: 400, body: pushAnswer(v1 ? 'v1' : 'v2', message) };
-    }
+    return this.#parser.read(body);
   }
 
   /** Starts a standalone server (default 127.0.0.1, random port) serving {@link handler}. */
@@ -152,7 +154,7 @@ export class YoumiCallbackReceiver {
     const address = server.address() as AddressInfo;
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return {
-      url: `http://${shownHost}:${address.port}/`,
+      url: `http://${shownHost}:${address.port}/${this.#auth.pathSecret ?? ''}`,
       close: () => this.#closeServer(server),
     };
   }
@@ -171,6 +173,13 @@ export class YoumiCallbackReceiver {
     });
   }
 
+  /** With a path secret, the last path segment is checked against it, wherever the handler is mounted. */
+  #subpathOf(path: string): string {
+    if (this.#auth.pathSecret === undefined) return '';
+    const pathname = path.split('?')[0] ?? '';
+    return `/${pathname.slice(pathname.lastIndexOf('/') + 1)}`;
+  }
+
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (request.method !== 'POST') {
       reply(response, 405, { succeed: false, errdesc: 'Youmi callbacks are POSTed' }, { allow: 'POST' });
@@ -181,98 +190,21 @@ export class YoumiCallbackReceiver {
     let size = 0;
     for await (const chunk of request) {
       size += (chunk as Buffer).length;
-      if (size > this.#options.maxBodyBytes) {
-        reply(response, 413, { succeed: false, errdesc: `body larger than ${this.#options.maxBodyBytes} bytes` });
+      if (size > this.#maxBodyBytes) {
+        reply(response, 413, { succeed: false, errdesc: `body larger than ${this.#maxBodyBytes} bytes` });
         request.destroy();
         return;
       }
       chunks.push(chunk as Buffer);
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      reply(response, 400, pushAnswer('v2', 'body is not JSON'));
-      return;
-    }
-    const answer = this.accept(body);
+    const answer = this.accept({ path: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks) });
     reply(response, answer.status, answer.body);
   }
-
-  #parse(body: unknown): YoumiReceivedEvent {
-    const isV1 = typeof body === 'object' && body !== null && 'Type' in body && !('eventType' in body);
-    const event = isV1 ? fromV1(body) : fromV2(body);
-    const wanted = this.#options.wechatIds;
-    const chats = Array.isArray(event.values) ? event.values : [event.values];
-    if (event.format === 'v2' && event.eventType === 'chat') {
-      for (const chat of chats) {
-        // normalizeChat validates the chat (YOUMI_BAD_ENVELOPE names the bad field).
-        const record = normalizeChat(chat, { timeZoneOffsetMinutes: this.#options.timeZoneOffsetMinutes });
-        if (!wanted || wanted.includes(Number(record.account))) event.records.push(record);
-      }
-    } else if (event.format === 'v1' && V1_CHAT_TYPES.has(event.v1Type ?? -1)) {
-      // The v1 Values tables were not seen: only Values in GetChat's shape become records.
-      for (const chat of chats.filter((value) => YoumiChatSchema.safeParse(value).success)) {
-        const record = normalizeChat(chat, { timeZoneOffsetMinutes: this.#options.timeZoneOffsetMinutes });
-        if (!wanted || wanted.includes(Number(record.account))) event.records.push(record);
-      }
-      if (event.records.length > 0) event.eventType = 'chat';
-    }
-    return event;
-  }
 }
 
-/** Throws YOUMI_CALLBACK_INVALID naming the first bad field. */
-function invalid(kind: string, error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): never {
-  throw youmiError('YOUMI_CALLBACK_INVALID', `not a Youmi ${kind}: ${firstZodIssue(error)}`);
-}
-
-/** A push time as ISO-8601 UTC: Unix seconds (v1) or a Youmi time text (v2); undefined when unreadable. */
-function isoTime(value: string | number | null | undefined): string | undefined {
-  if (value === null || value === undefined || value === '') return undefined;
-  const ms = typeof value === 'number' ? value * 1000 : readBeijingTime(value);
-  return ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms).toISOString();
-}
-
-/** A v2 event body → a received event. */
-function fromV2(body: unknown): YoumiReceivedEvent {
-  const parsed = YoumiEventSchema.safeParse(body);
-  if (!parsed.success) invalid('v2 event', parsed.error);
-  const event = parsed.data;
-  const msgTime = isoTime(event.msgTime);
-  return {
-    format: 'v2',
-    eventType: event.eventType,
-    ...(event.merchantId !== null && event.merchantId !== undefined ? { merchantId: String(event.merchantId) } : {}),
-    ...(event.appId ? { appId: event.appId } : {}),
-    ...(msgTime ? { msgTime } : {}),
-    values: event.values,
-    records: [],
-  };
-}
-
-/** A v1 callback body → a received event. */
-function fromV1(body: unknown): YoumiReceivedEvent {
-  const parsed = YoumiV1CallbackSchema.safeParse(body);
-  if (!parsed.success) invalid('v1 callback', parsed.error);
-  const callback = parsed.data;
-  const msgTime = isoTime(callback.MsgTime);
-  return {
-    format: 'v1',
-    eventType: `v1:${callback.Type}`,
-    v1Type: callback.Type,
-    ...(callback.MerchantId !== null && callback.MerchantId !== undefined
-      ? { merchantId: String(callback.MerchantId) }
-      : {}),
-    ...(msgTime ? { msgTime } : {}),
-    values: callback.Values,
-    records: [],
-  };
-}
-
-/** What a v1 callback Type means (§3), for logs; undefined for a Type the docs do not list. */
-export function v1CallbackTypeName(type: number): string | undefined {
-  return V1_CALLBACK_TYPE_NAMES.get(type);
+/** The answer to a refused push: its status and `{succeed: false, errdesc, reason}` (the reason is typed). */
+function refused(refusal: YoumiCallbackRefusal): { status: number; body: unknown } {
+  return { status: refusal.status, body: { succeed: false, errdesc: refusal.message, reason: refusal.reason } };
 }
 
 function reply(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

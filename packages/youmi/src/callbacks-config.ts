@@ -23,3 +23,5 @@ export const YoumiCallbacksConfigSchema = z
   });
 /** The validated `callbacks` block. */
 export type YoumiCallbacksConfig = z.output<typeof YoumiCallbacksConfigSchema>;
+/** The `callbacks` block as written (defaults not applied yet). */
+export type YoumiCallbacksConfigInput = z.input<typeof YoumiCallbacksConfigSchema>;

@@ -4,6 +4,7 @@
  * with a cursor per fan, and a callback receiver whose chats merge with the backfill.
  */
 export * from './beijing-time.js';
+export * from './callback-auth.js';
 export * from './callback-receiver.js';
 export * from './callbacks-config.js';
 export * from './chat-normalizer.js';

@@ -1,6 +1,7 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type PushDecision, type PushReceiver, type PushRequest, registerSecret, rejectPush } from '@kefu/core';
-import { YoumiCallbackReceiver } from './callback-receiver.js';
+import { authenticateYoumiCallback } from './callback-auth.js';
+import { YoumiCallbackParser } from './callback-parser.js';
 import { type YoumiCallbacksConfig, YoumiCallbacksConfigSchema } from './callbacks-config.js';
 import { youmiError } from './errors.js';
 
@@ -30,24 +31,6 @@ export interface YoumiPushReceiverOptions {
   now?: () => number;
 }
 
-/** The header names of the HMAC scheme. */
-export const YOUMI_SIGNATURE_HEADER = 'x-kefu-signature';
-export const YOUMI_TIMESTAMP_HEADER = 'x-kefu-timestamp';
-
-/** The `X-Kefu-Signature` value of a body (what a signing gateway sends). */
-export function youmiCallbackSignature(hmacSecret: string, timestamp: string, body: Buffer | string): string {
-  const mac = createHmac('sha256', hmacSecret);
-  mac.update(`${timestamp}.`);
-  mac.update(body);
-  return `sha256=${mac.digest('hex')}`;
-}
-
-function equalText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 /** One Youmi provider instance's callback endpoint (see the module comment). */
 export class YoumiPushReceiver implements PushReceiver {
   readonly id: string;
@@ -55,7 +38,7 @@ export class YoumiPushReceiver implements PushReceiver {
   readonly account: string;
   readonly pathPrefix: string;
   readonly #config: YoumiCallbacksConfig;
-  readonly #parser: YoumiCallbackReceiver;
+  readonly #parser: YoumiCallbackParser;
   readonly #now: () => number;
 
   constructor(options: YoumiPushReceiverOptions) {
@@ -69,7 +52,7 @@ export class YoumiPushReceiver implements PushReceiver {
     this.account = options.providerId;
     this.id = `youmi/${options.providerId}`;
     this.pathPrefix = this.#config.path ?? `/youmi/${options.providerId}`;
-    this.#parser = new YoumiCallbackReceiver({
+    this.#parser = new YoumiCallbackParser({
       ...(options.timeZoneOffsetMinutes === undefined ? {} : { timeZoneOffsetMinutes: options.timeZoneOffsetMinutes }),
       ...(options.wechatIds ? { wechatIds: options.wechatIds } : {}),
     });
@@ -98,33 +81,9 @@ export class YoumiPushReceiver implements PushReceiver {
 
   /** The refusal of an unauthenticated request, or undefined when it may pass. */
   #authenticate(request: PushRequest): PushDecision | undefined {
-    const { pathSecret, hmacSecret } = this.#config;
-    if (pathSecret !== undefined && !equalText(request.subpath, `/${pathSecret}`)) {
-      return rejectPush(403, 'bad_path_secret', 'forbidden');
-    }
-    if (pathSecret === undefined && request.subpath !== '') return rejectPush(404, 'unknown_path', 'not found');
-    if (hmacSecret === undefined) return undefined;
-    const signature = header(request, YOUMI_SIGNATURE_HEADER);
-    const timestamp = header(request, YOUMI_TIMESTAMP_HEADER);
-    if (!signature || !timestamp) {
-      return rejectPush(401, 'unsigned', `X-Kefu-Signature and X-Kefu-Timestamp are required`);
-    }
-    if (
-      !/^\d{1,12}$/.test(timestamp) ||
-      Math.abs(this.#now() / 1000 - Number(timestamp)) > this.#config.timestampWindowSeconds
-    ) {
-      return rejectPush(401, 'stale_timestamp', 'X-Kefu-Timestamp is outside the accepted window');
-    }
-    if (!equalText(signature, youmiCallbackSignature(hmacSecret, timestamp, request.body))) {
-      return rejectPush(401, 'bad_signature', 'X-Kefu-Signature does not match the body');
-    }
-    return undefined;
+    const refusal = authenticateYoumiCallback(this.#config, request, this.#now());
+    return refusal && rejectPush(refusal.status, refusal.reason, refusal.message);
   }
-}
-
-function header(request: PushRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function json(status: number, body: unknown) {

@@ -1,9 +1,18 @@
 import type { KefuRecord } from '@kefu/core';
 import { filter, firstValueFrom, from, type Observable, take, timeout, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { youmiCallbackSignature } from '../src/callback-auth.js';
 import { mergeWithoutDuplicates, YoumiCallbackReceiver, type YoumiReceivedEvent } from '../src/callback-receiver.js';
 import { YoumiProvider } from '../src/youmi-provider.js';
 import { startYoumiEmulator, type YoumiEmulator } from './support/youmi-emulator.js';
+
+const PATH_SECRET = 'callback-receiver-path-secret-0123';
+const AUTH = { pathSecret: PATH_SECRET };
+
+/** The listening URL (which ends in the path secret) with `path` before the secret. */
+function at(url: string, path: string): string {
+  return `${url.slice(0, -PATH_SECRET.length)}${path}/${PATH_SECRET}`;
+}
 
 let running: YoumiEmulator | undefined;
 let receiver: YoumiCallbackReceiver | undefined;
@@ -41,11 +50,11 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     const emulator = running;
     const provider = new YoumiProvider(emulator.config(), { now: () => emulator.emulator.clock.now() });
     providers.push(provider);
-    receiver = new YoumiCallbackReceiver({ wechatIds: [10001] });
+    receiver = new YoumiCallbackReceiver({ callbacks: AUTH, wechatIds: [10001] });
     const { url } = await receiver.listen();
-    await provider.client.registerCallbackUrl(`${url}youmi/events`, 100);
+    await provider.client.registerCallbackUrl(at(url, 'youmi/events'), 100);
     await provider.client.subscribeEvent({
-      url: `${url}youmi/rpa`,
+      url: at(url, 'youmi/rpa'),
       appId: 'kefu-test',
       messageTypes: ['rpaTaskResult'],
     });
@@ -89,7 +98,7 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     const emulator = running;
     const provider = new YoumiProvider(emulator.config(), { now: () => emulator.emulator.clock.now() });
     providers.push(provider);
-    receiver = new YoumiCallbackReceiver();
+    receiver = new YoumiCallbackReceiver({ callbacks: AUTH });
     const { url } = await receiver.listen();
     await provider.client.registerCallbackUrl(url, 100);
     const fan = emulator.youmi.fans(10001)[4]?.fansKey as string;
@@ -122,7 +131,7 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     const emulator = running;
     const provider = new YoumiProvider(emulator.config(), { now: () => emulator.emulator.clock.now() });
     providers.push(provider);
-    receiver = new YoumiCallbackReceiver();
+    receiver = new YoumiCallbackReceiver({ callbacks: AUTH });
     const { url } = await receiver.listen();
     await provider.client.registerCallbackUrl(url, 200);
     const fans = emulator.youmi.fans(10001);
@@ -162,9 +171,9 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
     const emulator = running;
     const provider = new YoumiProvider(emulator.config(), { now: () => emulator.emulator.clock.now() });
     providers.push(provider);
-    receiver = new YoumiCallbackReceiver();
+    receiver = new YoumiCallbackReceiver({ callbacks: AUTH });
     const { url } = await receiver.listen();
-    emulator.youmi.setV1CallbackUrl(`${url}v1`);
+    emulator.youmi.setV1CallbackUrl(at(url, 'v1'));
 
     const arriving = nextEvents(receiver.events, 1, (e) => e.format === 'v1');
     const fan = emulator.youmi.fans(10001)[1]?.fansKey as string;
@@ -184,7 +193,7 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
   });
 
   it('given the documented v1 callback example, then it is accepted and answered as documented', async () => {
-    receiver = new YoumiCallbackReceiver();
+    receiver = new YoumiCallbackReceiver({ callbacks: AUTH });
     const { url } = await receiver.listen();
     const arriving = nextEvents(receiver.events, 1);
     // 回调数据 (platforms/youmi-api.md §3): MerchantId is the number 9527, MsgTime Unix seconds.
@@ -210,7 +219,7 @@ describe('YoumiCallbackReceiver with events posted by the emulator', () => {
   });
 
   it('answers 400 to invalid bodies and 405 to other methods, publishing nothing', async () => {
-    receiver = new YoumiCallbackReceiver();
+    receiver = new YoumiCallbackReceiver({ callbacks: AUTH });
     const { url } = await receiver.listen();
     const published: YoumiReceivedEvent[] = [];
     receiver.events.subscribe((event) => published.push(event));
@@ -251,5 +260,48 @@ describe('mergeWithoutDuplicates', () => {
     expect(await run(3)).toEqual(['a', 'b', 'c']);
     // Window 2 forgot 'a' when 'c' came, and 'b' when 'a' came again.
     expect(await run(2)).toEqual(['a', 'b', 'c', 'a', 'b']);
+  });
+
+  it('given a forged, unsigned or badly signed push, then it is refused 401/403 with a typed reason and nothing is published', async () => {
+    const hmacSecret = 'callback-receiver-hmac-secret';
+    receiver = new YoumiCallbackReceiver({ callbacks: { pathSecret: PATH_SECRET, hmacSecret } });
+    const { url } = await receiver.listen();
+    const published: YoumiReceivedEvent[] = [];
+    receiver.events.subscribe((event) => published.push(event));
+    const event = JSON.stringify({ eventType: 'fansInfoChange', merchantId: 'M1', values: {} });
+    const send = async (target: string, headers: Record<string, string> = {}) => {
+      const response = await fetch(target, { method: 'POST', headers, body: event });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const now = String(Math.floor(Date.now() / 1000));
+    const signed = { 'x-kefu-timestamp': now, 'x-kefu-signature': youmiCallbackSignature(hmacSecret, now, event) };
+
+    expect(await send(`${url.slice(0, -PATH_SECRET.length)}guessed`, signed)).toMatchObject({
+      status: 403,
+      body: { succeed: false, reason: 'bad_path_secret' },
+    });
+    expect(await send(url)).toMatchObject({ status: 401, body: { reason: 'unsigned' } });
+    const forged = { ...signed, 'x-kefu-signature': youmiCallbackSignature('not-the-secret', now, event) };
+    expect(await send(url, forged)).toMatchObject({ status: 401, body: { reason: 'bad_signature' } });
+    const stale = String(Number(now) - 3600);
+    const old = { 'x-kefu-timestamp': stale, 'x-kefu-signature': youmiCallbackSignature(hmacSecret, stale, event) };
+    expect(await send(url, old)).toMatchObject({ status: 401, body: { reason: 'stale_timestamp' } });
+    // Body-level use (frameworks that read the body) is authenticated the same way.
+    expect(receiver.accept({ path: '/youmi/x', headers: signed, body: Buffer.from(event) })).toMatchObject({
+      status: 403,
+    });
+    expect(published).toEqual([]);
+
+    expect(await send(url, signed)).toMatchObject({ status: 200 });
+    expect(published.map((received) => received.eventType)).toEqual(['fansInfoChange']);
+  });
+
+  it('given no authentication, then the receiver cannot be created', () => {
+    expect(() => new YoumiCallbackReceiver({ callbacks: {} })).toThrow(
+      expect.objectContaining({ code: 'YOUMI_CONFIG_INVALID' }),
+    );
+    expect(() => new (YoumiCallbackReceiver as new () => YoumiCallbackReceiver)()).toThrow(
+      expect.objectContaining({ code: 'YOUMI_CONFIG_INVALID' }),
+    );
   });
 });

@@ -8,6 +8,7 @@ import {
   type PushDecision,
   type PushReceiver,
   type PushSpool,
+  type SpoolDownloadRequest,
   silentLogger,
 } from '@kefu/core';
 import { ServeMetrics } from './serve-metrics.js';
@@ -44,6 +45,8 @@ export interface ServeHandlerOptions {
   operationalEndpoints?: boolean;
   /** Changes accepted records before they are spooled (the media archive links its locations). */
   prepareRecords?: (records: readonly KefuRecord[]) => readonly KefuRecord[];
+  /** Media downloads to record with accepted records, in the same commit (the media archive). */
+  downloadsOf?: (records: readonly KefuRecord[], acceptedAt: number) => readonly SpoolDownloadRequest[];
   /** Told about records stored for the first time (the media archive queues their downloads). */
   onStored?: (records: readonly KefuRecord[]) => void;
 }
@@ -185,7 +188,11 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
       return;
     }
     const stored = await withDeadline(
-      options.spool.append({ dedupeKey: decision.dedupeKey, records }),
+      options.spool.append({
+        dedupeKey: decision.dedupeKey,
+        records,
+        ...(options.downloadsOf ? { downloads: options.downloadsOf(records, receivedAt) } : {}),
+      }),
       limits.ackDeadlineMs - (Date.now() - receivedAt),
     );
     if (stored === 'late' || stored instanceof Error) {

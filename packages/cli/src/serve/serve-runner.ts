@@ -88,12 +88,14 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     ? new MediaArchiver({
         store: mediaStore,
         providers: kefu.providers(),
+        spool,
         concurrency: config.media?.concurrency ?? 4,
         attempts: config.media?.attempts ?? 5,
         metrics,
         logger,
       })
     : undefined;
+  archiver?.resume();
   const receivers = kefu
     .providers()
     .flatMap((provider) => (hasPushReceivers(provider) ? provider.pushReceivers() : []));
@@ -106,6 +108,8 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     ...(archiver
       ? {
           prepareRecords: (records: readonly KefuRecord[]) => archiver.link(records),
+          downloadsOf: (records: readonly KefuRecord[], acceptedAt: number) =>
+            archiver.downloadsOf(records, acceptedAt),
           onStored: (records: readonly KefuRecord[]) => archiver.enqueue(records),
         }
       : {}),
