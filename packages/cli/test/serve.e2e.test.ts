@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 // `kefu serve` as a real child process (the built binary: `pnpm test` builds first) against
 // the emulator, which pushes like WeChat (3 modes, 5 s deadline, 3 tries): kill -9 in the
@@ -115,6 +115,15 @@ describe('kefu serve (child process) against the emulator', () => {
     }
   });
 
+  // A test that fails half-way leaves its process holding the port: the next one must not meet it.
+  afterEach(async () => {
+    const running = child;
+    if (running && running.exitCode === null && running.signalCode === null) {
+      running.kill('SIGKILL');
+      await new Promise((done) => running.once('exit', done));
+    }
+  });
+
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     await emulator?.stop();
@@ -124,7 +133,7 @@ describe('kefu serve (child process) against the emulator', () => {
   it('given kill -9 during a burst of pushes, then after a restart every push answered `success` is stored, and WeChat retries of the others are stored once', async () => {
     const first = await startServe();
     const accounts = emulator.wechat.accounts;
-    const burst = Array.from({ length: 90 }, (_, i) =>
+    const push = (i: number) =>
       control('POST', 'push', {
         appid: accounts[i % 3]?.appId,
         openid: `o_burst_${i % 7}`,
@@ -132,8 +141,14 @@ describe('kefu serve (child process) against the emulator', () => {
         text: `第 ${i} 条消息 😀`,
         kfAccount: 'kf1001@wx',
         createTime: 1_900_000_000 + i,
-      }),
-    );
+      });
+    // Five senders at a time, as a steady stream: when the kill comes most pushes are still
+    // to be sent, so some are always cut off (all 90 at once are answered before any kill
+    // on a quiet machine).
+    let next = 0;
+    const burst = Array.from({ length: 5 }, async () => {
+      while (next < 90) await push(next++);
+    });
     // Kill once some pushes have been answered, while the others are in flight.
     await expect
       .poll(
@@ -153,7 +168,11 @@ describe('kefu serve (child process) against the emulator', () => {
 
     const deliveries = (await control('GET', 'pushes')).deliveries as PushDelivery[];
     const unanswered = deliveries.filter((delivery) => !delivery.acknowledged);
-    expect(unanswered.length, 'the kill left some pushes unanswered').toBeGreaterThan(0);
+    // The kill cut some pushes off: either they stayed unanswered, or the emulator's next
+    // try reached the restarted process in time (all answered on a slow machine, where the
+    // restart is quick compared with the pushes still queued).
+    const cutOff = deliveries.filter((delivery) => !delivery.acknowledged || delivery.attempts.length > 1);
+    expect(cutOff.length, 'the kill cut no push off').toBeGreaterThan(0);
     // WeChat retries what was not answered; and some answered ones again (an answer it missed).
     const retries = [...unanswered, ...deliveries.filter((delivery) => delivery.acknowledged).slice(0, 5)];
     for (const delivery of retries) {
