@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
+import { type ChildRun, runKillableChild } from '@kefu/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // `kefu sync` (the built binary) whose sink cannot work: the end-of-run summary must say
@@ -13,20 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = resolve(fileURLToPath(import.meta.url), '../../dist/bin.js');
 
-function run(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((settle, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => settle({ code, stdout, stderr }));
-  });
+function run(args: string[], cwd: string): Promise<ChildRun> {
+  return runKillableChild(BIN, args, { cwd });
 }
 
 describe('kefu sync summary: failures say why', () => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
+import { type ChildRun, runKillableChild } from '@kefu/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPackagesBuilt } from './support/child-runs.js';
 import { summaryOfStderr } from './support/sync-summary.js';
@@ -78,20 +78,8 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function kefu(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((settle, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => settle({ code, stdout, stderr }));
-  });
+function kefu(args: string[]): Promise<ChildRun> {
+  return runKillableChild(BIN, args, { cwd: scratch });
 }
 
 function writeConfig(name: string, sync: Record<string, unknown>): string {
