@@ -14,7 +14,7 @@ import {
   type WechatRecordKnobs,
   wechatRecordReadings,
 } from '@kefu/emulator';
-import { recordId, recordIdentity } from '@kefu/wechat-mp';
+import { recordId, recordIdentity } from '@kefu/wechat-mp/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Issue 17, end to end: the built `kefu` binary syncs one Beijing day of 980 getmsglist
