@@ -1,80 +1,74 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readmeApiNames, runtimeExportNames } from '@kefu/testkit';
-import { describe, expect, it } from 'vitest';
+import { describePublicApi } from '@kefu/testkit';
 
-// The public surface is deliberate: adding or removing a runtime export changes these lists
-// (and the README's API section) in the same review.
-
-const MAIN_ENTRY = [
-  'FileTokenStore',
-  'MemoryTokenStore',
-  'TokenManager',
-  'WechatMpClient',
-  'WechatMpConfigSchema',
-  'WechatMpProvider',
-  'WechatPushReceiver',
-  'default',
-  'downloadWechatMedia',
-  'normalizePush',
-  'parseWechatMpConfig',
-  'plugin',
-  'pushDedupeKey',
-  'readPushXml',
-  'wechatMpErrorCatalogue',
-];
-
-describe('@kefu/wechat-mp exports', () => {
-  it('the main entry exports the provider, plugin, client, config schema, errors, token stores and push helpers', async () => {
-    expect(runtimeExportNames(await import('@kefu/wechat-mp'))).toEqual(MAIN_ENTRY);
-  });
-
-  it('the opt-in `/wire` subpath exports the wire schemas, parsers and record identities', async () => {
-    expect(runtimeExportNames(await import('@kefu/wechat-mp/wire'))).toEqual([
-      'AccessTokenResponseSchema',
-      'DayWindowSplitter',
-      'ErrorEnvelopeSchema',
-      'GetRecordRequestSchema',
-      'GetRecordResponseSchema',
-      'KfAccountNameSchema',
-      'KfAccountSchema',
-      'KfAccountWriteRequestSchema',
-      'KfInviteRequestSchema',
-      'KfListResponseSchema',
-      'KfNicknameSchema',
-      'KfOnlineListResponseSchema',
-      'KfOnlineSchema',
-      'KfSessionListResponseSchema',
-      'KfSessionRequestSchema',
-      'KfSessionResponseSchema',
-      'KfWaitCaseResponseSchema',
-      'MsgListPositionSchema',
-      'MsgListRequestSchema',
-      'MsgListResponseSchema',
-      'OPERCODES',
-      'OccurrenceCounter',
-      'OpenIdSchema',
-      'PageIndexPositionSchema',
-      'RawRecordSchema',
-      'SendMessageRequestSchema',
-      'TypingRequestSchema',
-      'WechatOutgoingMessageSchema',
-      'WechatPositionSchema',
-      'WechatPushSchema',
-      'isCanonicalRawRecord',
-      'normalizeRecord',
-      'parseMsgListPosition',
-      'parsePlatformJson',
-      'parsePush',
-      'pushRecordId',
-      'recordId',
-      'recordIdentity',
-      'repairPlatformJson',
-    ]);
-  });
-
-  it('the README lists the main entry, name for name', async () => {
-    const readme = join(dirname(fileURLToPath(import.meta.url)), '../README.md');
-    expect(await readmeApiNames(readme)).toEqual(MAIN_ENTRY);
-  });
+// The main entry: provider, plugin, client(s), config schema, errors, and what applications
+// call around them. `/wire` is the opt-in subpath of the platform's wire formats.
+describePublicApi({
+  main: {
+    specifier: '@kefu/wechat-mp',
+    load: () => import('@kefu/wechat-mp'),
+    names: [
+      'FileTokenStore',
+      'MemoryTokenStore',
+      'TokenManager',
+      'WechatMpClient',
+      'WechatMpConfigSchema',
+      'WechatMpProvider',
+      'WechatPushReceiver',
+      'default',
+      'downloadWechatMedia',
+      'normalizePush',
+      'parseWechatMpConfig',
+      'plugin',
+      'pushDedupeKey',
+      'readPushXml',
+      'wechatMpErrorCatalogue',
+    ],
+  },
+  readme: new URL('../README.md', import.meta.url),
+  subpaths: {
+    '@kefu/wechat-mp/wire': {
+      load: () => import('@kefu/wechat-mp/wire'),
+      names: [
+        'AccessTokenResponseSchema',
+        'DayWindowSplitter',
+        'ErrorEnvelopeSchema',
+        'GetRecordRequestSchema',
+        'GetRecordResponseSchema',
+        'KfAccountNameSchema',
+        'KfAccountSchema',
+        'KfAccountWriteRequestSchema',
+        'KfInviteRequestSchema',
+        'KfListResponseSchema',
+        'KfNicknameSchema',
+        'KfOnlineListResponseSchema',
+        'KfOnlineSchema',
+        'KfSessionListResponseSchema',
+        'KfSessionRequestSchema',
+        'KfSessionResponseSchema',
+        'KfWaitCaseResponseSchema',
+        'MsgListPositionSchema',
+        'MsgListRequestSchema',
+        'MsgListResponseSchema',
+        'OPERCODES',
+        'OccurrenceCounter',
+        'OpenIdSchema',
+        'PageIndexPositionSchema',
+        'RawRecordSchema',
+        'SendMessageRequestSchema',
+        'TypingRequestSchema',
+        'WechatOutgoingMessageSchema',
+        'WechatPositionSchema',
+        'WechatPushSchema',
+        'isCanonicalRawRecord',
+        'normalizeRecord',
+        'parseMsgListPosition',
+        'parsePlatformJson',
+        'parsePush',
+        'pushRecordId',
+        'recordId',
+        'recordIdentity',
+        'repairPlatformJson',
+      ],
+    },
+  },
 });
