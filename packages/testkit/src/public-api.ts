@@ -13,14 +13,16 @@ export function runtimeExportNames(namespace: object): string[] {
 }
 
 /**
- * The names a README's `## API` section lists, sorted: every list item that starts with a
- * code span (`` - `name` — what it is ``). Rejects when the README has no such section.
+ * The names a README's `## API` section lists, sorted: the code spans a list item starts with
+ * (`` - `name` — what it is ``, or several: `` - `FileSink`, `parseFileSinkConfig` — … ``).
+ * Rejects when the README has no such section.
  */
 export async function readmeApiNames(readmePath: string | URL): Promise<string[]> {
   const readme = await readFile(readmePath, 'utf8');
   const section = /^## API\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(readme)?.[1];
   if (section === undefined) throw new Error(`readmeApiNames: ${String(readmePath)} has no "## API" section`);
-  return [...section.matchAll(/^- `([\w$]+)`/gm)].map((match) => match[1] as string).sort();
+  const leadingSpans = [...section.matchAll(/^- ((?:`[\w$]+`(?:, )?)+)/gm)].map((match) => match[1] as string);
+  return leadingSpans.flatMap((spans) => [...spans.matchAll(/`([\w$]+)`/g)].map((match) => match[1] as string)).sort();
 }
 
 /** One entry point of a package (`@kefu/x` or a subpath such as `@kefu/x/wire`). */
