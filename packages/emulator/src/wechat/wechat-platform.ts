@@ -76,6 +76,7 @@ export function createWechatPlatform(options: WechatPlatformOptions): WechatPlat
     unrouted: (request) =>
       WECHAT_API_PATH.test(request.url.pathname) ? withRequestId(unknownApi(request), request) : undefined,
     control: wechatControl,
+    close: async (state) => state.pushes.close(),
   });
   return { ...platform, describe: (baseUrl) => describeWechat(platform.state, baseUrl) };
 }
