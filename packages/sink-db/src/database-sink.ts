@@ -150,10 +150,31 @@ export class DatabaseSink implements TransactionalSink, ResettableCheckpointStor
    * Connects and runs a trivial query (`SELECT 1`), creating and writing nothing but a new
    * SQLite file: `kefu doctor` then tells a missing database (SINK_DB_NOT_FOUND), refused
    * credentials (SINK_DB_AUTH_FAILED) and an unreachable server (SINK_DB_UNAVAILABLE) apart.
+   * Answers within `connectTimeoutMs`: a hung server or stalled network is SINK_DB_TIMEOUT
+   * (what `kefu serve`'s `/readyz` reports). Never retried: it says how things are now.
    */
   async check(): Promise<void> {
     this.#connection.assertOpen();
-    await this.#connection.run(`connecting to ${this.target}`, () => sql`select 1 as ok`.execute(this.#connection.db));
+    const operation = `connecting to ${this.target}`;
+    // Bounded by connectTimeoutMs: a readiness probe must answer even when the network stalls.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            databaseSinkError('SINK_DB_TIMEOUT', `${operation}: no answer within ${this.config.connectTimeoutMs} ms`),
+          ),
+        this.config.connectTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([
+        this.#connection.run(operation, () => sql`select 1 as ok`.execute(this.#connection.db)),
+        deadline,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The checkpoint stored under `key`, or undefined. */
