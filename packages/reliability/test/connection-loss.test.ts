@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
-import { integrationServer, startTcpProxy } from '@kefu/testkit';
+import { integrationServer, startTcpProxy, TEST_TOKEN_ENV } from '@kefu/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
 import { createConnection } from 'mysql2/promise';
@@ -66,7 +66,12 @@ interface CliRun {
 function startCli(args: string[], cwd: string): { done: Promise<CliRun>; finished: () => boolean } {
   let exited = false;
   const done = new Promise<CliRun>((settle, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // `kefu worker` stores WeChat tokens encrypted: it needs the key.
+      env: { ...process.env, ...TEST_TOKEN_ENV },
+    });
     let stdout = '';
     let stderr = '';
     const guard = setTimeout(() => child.kill('SIGKILL'), 150_000);
