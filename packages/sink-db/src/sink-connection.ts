@@ -1,4 +1,11 @@
-import { isKefuError, type KefuError, retryWithBackoff, sinkClosedError } from '@kefu/core';
+import {
+  isKefuError,
+  type KefuError,
+  type KefuLogger,
+  retryWithBackoff,
+  silentLogger,
+  sinkClosedError,
+} from '@kefu/core';
 import { type CompiledQuery, Kysely, type Transaction } from 'kysely';
 import type { DatabaseSinkConfig } from './database-sink-config.js';
 import type { DatabaseTarget } from './database-url.js';
@@ -41,6 +48,7 @@ export class SinkConnection {
   readonly sqlite: WorkerSqliteDialect | undefined;
   readonly #sqliteLock: SqliteWriteLock | undefined;
   readonly #outageRetryMs: number;
+  readonly #logger: KefuLogger;
   /** Aborted by close(): a write waiting out an outage stops at once. */
   readonly #closing = new AbortController();
   #ready: Promise<void> | undefined;
@@ -51,7 +59,9 @@ export class SinkConnection {
     readonly target: DatabaseTarget,
     config: DatabaseSinkConfig,
     names: TableNames,
+    logger: KefuLogger = silentLogger,
   ) {
+    this.#logger = logger;
     this.dialect = sinkDialect(target.dialect);
     this.names = names;
     this.#outageRetryMs = config.outageRetryMs;
@@ -127,6 +137,15 @@ export class SinkConnection {
         policy: OUTAGE_RETRY_POLICY,
         signal: this.#closing.signal,
         isRetryable: (error) => isOutage(error) && Date.now() < deadline,
+        onRetry: ({ attempt, delayMs, error }) => {
+          const { code, message } = error as KefuError;
+          this.#logger.warn('database unreachable or hung, retrying the transaction on a new connection', {
+            sink: this.sinkId,
+            attempt,
+            delayMs,
+            error: { code, message },
+          });
+        },
       },
     );
   }

@@ -26,7 +26,8 @@ export interface TcpProxy {
   /**
    * Stops forwarding, in both directions, on every connection, open or new, without
    * closing any: a hung network (a partition, a dead middlebox). Bytes sent meanwhile
-   * are held, not delivered.
+   * are held, not delivered, and so is a close: a side that ends its connection during
+   * the stall is not seen by the other until {@link resume}.
    */
   stall(): void;
   /** Forwards again, held bytes first; connections the clients gave up on stay closed. */
@@ -67,6 +68,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<Socket>();
   const upstreams = new Set<Socket>();
   const pipes = new Set<Pipe>();
+  const heldDrops = new Set<() => void>();
   let server: Server | undefined;
   let port = 0;
   let accepted = 0;
@@ -84,6 +86,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.on('data', (chunk: Buffer) => toUpstream.push(chunk));
       upstream.on('data', (chunk: Buffer) => toClient.push(chunk));
       const drop = () => {
+        // A stalled network delivers no close either: the other side learns of it on resume.
+        if (stalled) {
+          heldDrops.add(drop);
+          return;
+        }
         client.destroy();
         upstream.destroy();
         sockets.delete(client);
@@ -100,6 +107,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     server = created;
   };
   const stop = async () => {
+    stalled = false;
+    heldDrops.clear();
     for (const socket of sockets) socket.destroy();
     sockets.clear();
     upstreams.clear();
@@ -126,6 +135,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     resume() {
       stalled = false;
       for (const pipe of pipes) pipe.flush();
+      for (const drop of heldDrops) drop();
+      heldDrops.clear();
     },
     close: stop,
   };
