@@ -67,14 +67,29 @@ function timedConnection(connection: PoolConnection, timeoutMs: number): MysqlPo
       parameters: QueryOptions['values'],
       callback?: (error: unknown, result: MysqlQueryResult) => void,
     ) {
-      return connection.query(
-        { sql, values: parameters, ...(timeoutMs > 0 ? { timeout: timeoutMs } : {}) },
-        (error: unknown, result: unknown) => {
-          // The timed-out command still occupies the connection: later statements would wait behind it.
-          if ((error as { code?: unknown } | null)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') connection.destroy();
-          callback?.(error, result as MysqlQueryResult);
-        },
-      );
+      if (timeoutMs === 0) {
+        return connection.query(sql, parameters, (error: unknown, result: unknown) =>
+          callback?.(error, result as MysqlQueryResult),
+        );
+      }
+      // Our own timer, not mysql2's `timeout` option: mysql2 leaves that timer running when the
+      // connection dies first, which kept a finished process alive for the whole timeout.
+      let settled = false;
+      const settle = (error: unknown, result?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        callback?.(error, result as MysqlQueryResult);
+      };
+      const timer = setTimeout(() => {
+        settle(
+          Object.assign(new Error('Query inactivity timeout'), { code: 'PROTOCOL_SEQUENCE_TIMEOUT', fatal: true }),
+        );
+        // The statement still occupies the connection: later ones would wait behind it.
+        connection.destroy();
+      }, timeoutMs);
+      timer.unref();
+      return connection.query(sql, parameters, (error: unknown, result: unknown) => settle(error, result));
     },
   };
 }
