@@ -48,6 +48,7 @@ export class SinkConnection {
   readonly sqlite: WorkerSqliteDialect | undefined;
   readonly #sqliteLock: SqliteWriteLock | undefined;
   readonly #outageRetryMs: number;
+  readonly #config: DatabaseSinkConfig;
   readonly #logger: KefuLogger;
   /** Aborted by close(): a write waiting out an outage stops at once. */
   readonly #closing = new AbortController();
@@ -65,6 +66,7 @@ export class SinkConnection {
     this.dialect = sinkDialect(target.dialect);
     this.names = names;
     this.#outageRetryMs = config.outageRetryMs;
+    this.#config = config;
     this.#sqliteLock = target.dialect === 'sqlite' ? SqliteWriteLock.forFile(target.path) : undefined;
     const kyselyDialect = this.dialect.createKyselyDialect(target, config);
     this.sqlite = kyselyDialect instanceof WorkerSqliteDialect ? kyselyDialect : undefined;
@@ -199,16 +201,32 @@ export class SinkConnection {
       this.exclusive(() =>
         this.run(operation, () =>
           this.retryBusy(() =>
-            // The one seam where the typed instance meets the untyped migration runner.
-            migrateSchema(this.db as unknown as Kysely<unknown>, this.dialect, this.names, now).catch(
-              (error: unknown) => {
+            this.#withMigrationDb((db) =>
+              migrateSchema(db, this.dialect, this.names, now).catch((error: unknown) => {
                 throw this.mapError(error, operation);
-              },
+              }),
             ),
           ),
         ),
       ),
     );
+  }
+
+  /**
+   * PostgreSQL / MySQL: migrations run on a connection of their own without the statement
+   * timeout (rebuilding a key on a large table may take longer than any write should); it
+   * is closed afterwards. SQLite uses the sink's own connection (its only one).
+   */
+  async #withMigrationDb<T>(work: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
+    // The one seam where the typed instance meets the untyped migration runner.
+    if (this.sqlite) return work(this.db as unknown as Kysely<unknown>);
+    const config = { ...this.#config, statementTimeoutMs: 0, poolSize: 1 };
+    const db = new Kysely<unknown>({ dialect: this.dialect.createKyselyDialect(this.target, config) });
+    try {
+      return await work(db);
+    } finally {
+      await db.destroy().catch(() => undefined);
+    }
   }
 }
 
