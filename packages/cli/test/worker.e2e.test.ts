@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import { DatabaseSink } from '@kefu/sink-db';
-import { integrationServer, TEST_TOKEN_ENV } from '@kefu/testkit';
+import { integrationServer, runKillableChild, TEST_TOKEN_ENV } from '@kefu/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -47,36 +46,23 @@ describe.skipIf(!postgres.available)(`kefu worker on PostgreSQL (${postgres.reas
     await client.end();
   });
 
-  /** Runs `kefu worker --once` with `env`. */
-  function runWorker(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((done) => {
-      const child = spawn(
-        process.execPath,
-        [BIN, 'worker', '-c', 'kefu.json', '--job', job, '--once', '--from', '3d', '--json'],
-        { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      child.on('close', (code) => done({ code, stdout, stderr }));
+  /** Runs `kefu worker --once` with `env` added to this process's environment (bounded at 60 s). */
+  const runWorker = (env: Record<string, string>) =>
+    runKillableChild(BIN, ['worker', '-c', 'kefu.json', '--job', job, '--once', '--from', '3d', '--json'], {
+      cwd: dir,
+      env,
     });
-  }
 
   it('given WeChat accounts and no KEFU_TOKEN_KEY, when started, then it refuses with KEFU_TOKEN_KEY_MISSING (exit 2) before syncing anything', async () => {
-    const { KEFU_TOKEN_KEY: _unset, ...env } = process.env;
-    const result = await runWorker(env);
+    // An empty key is an unset one.
+    const result = await runWorker({ KEFU_TOKEN_KEY: '' });
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('KEFU_TOKEN_KEY_MISSING');
     expect(result.stderr).toContain('openssl rand -base64 32');
   });
 
   it('syncs every account once with --once and exits 0, the shared tokens encrypted at rest', async () => {
-    const result = await runWorker({ ...process.env, ...TEST_TOKEN_ENV });
+    const result = await runWorker({ ...TEST_TOKEN_ENV });
     expect(result.code, result.stderr).toBe(0);
     const released = result.stdout
       .trim()
