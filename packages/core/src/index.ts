@@ -31,5 +31,6 @@ export * from './sink.js';
 export * from './sink-operators.js';
 export * from './spool-drainer.js';
 export * from './sync-pipeline.js';
+export * from './token-cipher.js';
 export * from './token-store.js';
 export * from './zod-issues.js';
