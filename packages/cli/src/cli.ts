@@ -108,7 +108,9 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
 
   program
     .command('demo')
-    .description('start the emulator, sync a few days from both providers into SQLite and JSONL, print a summary')
+    .description(
+      'start the emulator, sync a few days from both providers into SQLite and JSONL, print a summary, then show live pushes through kefu serve',
+    )
     .option('--dir <path>', 'where to put the database and files', 'kefu-demo')
     .option('--days <n>', 'days to sync', positiveInteger('--days'), 3)
     .option('--json', 'print the summary as JSON')

@@ -6,7 +6,13 @@ export { buildProgram, runCli } from './cli.js';
 export { exitCodeOf, type FailureReport, failureReport, formatErrorLine, usageError } from './cli-errors.js';
 export { type CliIo, endQuietlyOnClosedPipe, processIo } from './cli-io.js';
 export { BUNDLED_PLUGINS } from './commands/bundled-plugins.js';
-export { type DemoCommandOptions, type DemoSummary, runDemoCommand } from './commands/demo-command.js';
+export {
+  type DemoCommandOptions,
+  type DemoLiveRecord,
+  type DemoLiveSummary,
+  type DemoSummary,
+  runDemoCommand,
+} from './commands/demo-command.js';
 export { exitCodeOfSummary, summaryJson, summaryText, targetSummaryLines } from './commands/sync-command.js';
 export { ERROR_CATALOGUES, errorsDocument, findErrorCode } from './error-catalogues.js';
 export { cliError, cliErrorCatalogue } from './errors.js';

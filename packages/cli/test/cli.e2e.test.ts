@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import { type ChildRun, runKillableChild } from '@kefu/testkit';
@@ -213,5 +214,55 @@ describe('kefu command (subprocess, against the emulator)', () => {
     expect(summary.files.length).toBeGreaterThan(0);
     const firstFile = await readFile(summary.files[0]!, 'utf8');
     expect(JSON.parse(firstFile.split('\n')[0]!)).toHaveProperty('id');
+  });
+
+  it("runs the demo live: kefu serve gets the emulator's pushes, shows each record as it arrives, stores it once, and stops", async () => {
+    const result = await run(['demo', '--dir', 'demo-live', '--days', '1', '--json'], { cwd: dir });
+    expect(result.code).toBe(0);
+    const { live } = JSON.parse(result.stdout) as {
+      live: {
+        pushes: number;
+        acknowledged: number;
+        records: Array<{ provider: string; customer: string; kind: string; what: string }>;
+      };
+    };
+    expect(live).toMatchObject({ pushes: 5, acknowledged: 5 });
+    expect(live.records.map((record) => [record.customer, record.kind, record.what])).toEqual([
+      ['o_demo_live_1', 'event', 'session_created'],
+      ['o_demo_live_1', 'text', '你好，我的订单什么时候发货？'],
+      ['o_demo_live_2', 'text', 'Is the store open on Sunday? 🙂'],
+      ['o_demo_live_1', 'voice', '好的，谢谢'],
+      ['o_demo_live_1', 'event', 'session_closed'],
+    ]);
+    // The live records are in the demo's database beside the synced ones, once each.
+    const db = new DatabaseSync(join(dir, 'demo-live', 'kefu.db'), { readOnly: true });
+    try {
+      const stored = db
+        .prepare(
+          "SELECT customer, COUNT(*) AS n FROM kefu_records WHERE customer LIKE 'o_demo_live_%' GROUP BY customer",
+        )
+        .all();
+      expect(stored).toEqual([
+        { customer: 'o_demo_live_1', n: 4 },
+        { customer: 'o_demo_live_2', n: 1 },
+      ]);
+    } finally {
+      db.close();
+    }
+
+    // The human output prints the live records as lines as they arrive; a second run starts clean.
+    const human = await run(['demo', '--dir', 'demo-live', '--days', '1'], { cwd: dir });
+    expect(human.code).toBe(0);
+    const lines = human.stdout.split('\n');
+    const header = lines.indexOf('live records (pushed, stored once, then acknowledged)');
+    expect(header).toBeGreaterThan(0);
+    expect(lines.slice(header + 1, header + 6).map((line) => line.trim().split(/\s+/).slice(3, 5))).toEqual([
+      ['event', 'o_demo_live_1'],
+      ['text', 'o_demo_live_1'],
+      ['text', 'o_demo_live_2'],
+      ['voice', 'o_demo_live_1'],
+      ['event', 'o_demo_live_1'],
+    ]);
+    expect(human.stdout).toContain('5 of 5 pushes acknowledged, 5 live records');
   });
 });

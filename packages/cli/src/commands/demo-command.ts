@@ -9,6 +9,7 @@ import { plugin as youmi } from '@kefu/youmi';
 import { failureReport } from '../cli-errors.js';
 import type { CliIo } from '../cli-io.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
+import { type DemoLiveRecord, type DemoLiveSummary, runDemoLive } from './demo-live.js';
 import { exitCodeOfSummary } from './sync-command.js';
 
 /** Flags of `kefu demo`. */
@@ -26,8 +27,12 @@ export interface DemoSummary {
   topAgents: Array<{ agent: string; provider: string; records: number }>;
   database: string;
   files: string[];
+  /** The live part: `kefu serve` receiving the emulator's pushes, each record as it arrived. */
+  live: DemoLiveSummary;
   durationMs: number;
 }
+
+export type { DemoLiveRecord, DemoLiveSummary };
 
 function countBy(records: readonly KefuRecord[], key: (record: KefuRecord) => string | undefined): Map<string, number> {
   const counts = new Map<string, number>();
@@ -65,18 +70,16 @@ async function readAllRecords(sink: DatabaseSink): Promise<KefuRecord[]> {
 
 /**
  * `kefu demo`: the emulator in-process → both providers → SQLite (exactly-once, with
- * its checkpoints) and JSONL files → a summary read back from the database.
+ * its checkpoints) and JSONL files → a summary read back from the database; then live:
+ * `kefu serve` receives the emulator's WeChat pushes and each record is shown as it arrives.
  */
 export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Promise<ExitCodeValue> {
   const started = Date.now();
   const dir = resolve(io.cwd, options.dir);
-  const database = join(dir, 'kefu.db');
-  const filesDir = join(dir, 'records');
+  const paths = { dir, database: join(dir, 'kefu.db'), filesDir: join(dir, 'records') };
   // Each demo run starts clean, so its summary describes exactly this run.
-  await rm(database, { force: true });
-  await rm(`${database}-wal`, { force: true });
-  await rm(`${database}-shm`, { force: true });
-  await rm(filesDir, { recursive: true, force: true });
+  for (const suffix of ['', '-wal', '-shm']) await rm(`${paths.database}${suffix}`, { force: true });
+  await rm(paths.filesDir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
 
   const emulator = await startEmulator({
@@ -87,7 +90,44 @@ export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Pr
   const say = (line: string) => {
     if (!options.json) io.stderr.write(`${line}\n`);
   };
-  say(`emulator on ${emulator.url}; syncing ${options.days} day(s) from WeChat MP and Youmi …`);
+  try {
+    say(`emulator on ${emulator.url}; syncing ${options.days} day(s) from WeChat MP and Youmi …`);
+    const backfill = await syncPhase(emulator, options.days, paths, say);
+    const show = (path: string) => relative(io.cwd, path) || path;
+    if (!options.json) io.stdout.write(`${backfillLines(backfill.summary, paths.filesDir, show).join('\n')}\n`);
+    say("live: kefu serve receives the emulator's WeChat pushes; each record is shown as it arrives …");
+    if (!options.json) io.stdout.write('live records (pushed, stored once, then acknowledged)\n');
+    const live = await runDemoLive(emulator, {
+      dir,
+      database: paths.database,
+      show: (record) => {
+        if (!options.json) io.stdout.write(`${liveLine(record)}\n`);
+      },
+    });
+    const summary: DemoSummary = { ...backfill.summary, live, durationMs: Date.now() - started };
+    if (options.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      const total = `${live.acknowledged} of ${live.pushes} pushes acknowledged, ${live.records.length} live records`;
+      io.stdout.write(
+        `\n${total} (in ${show(paths.database)} too)\nkefu demo done in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
+      );
+    }
+    return backfill.failed ? exitCodeOfSummary(backfill.syncSummary) : ExitCode.Ok;
+  } finally {
+    await emulator.stop();
+  }
+}
+
+type DemoPaths = { dir: string; database: string; filesDir: string };
+type BackfillSummary = Omit<DemoSummary, 'live' | 'durationMs'>;
+
+/** Syncs `days` from both providers into SQLite and JSONL, and reads the records back for the summary. */
+async function syncPhase(
+  emulator: Awaited<ReturnType<typeof startEmulator>>,
+  days: number,
+  paths: DemoPaths,
+  say: (line: string) => void,
+) {
   // The same provider blocks `kefu emulator --print-config` writes.
   const configs = kefuProviderConfigs(emulator);
   const kefu = await createKefu({
@@ -96,15 +136,15 @@ export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Pr
       { use: youmi, id: 'youmi', config: configs.youmi },
     ],
     sinks: [
-      { use: sinkDb, id: 'sqlite', config: { url: database } },
-      { use: sinkFile, id: 'jsonl', config: { dir: filesDir } },
+      { use: sinkDb, id: 'sqlite', config: { url: paths.database } },
+      { use: sinkFile, id: 'jsonl', config: { dir: paths.filesDir } },
     ],
     checkpoints: { use: 'sink', sink: 'sqlite' },
     logger: silentLogger,
   });
   try {
     const to = new Date(emulator.clock.now());
-    const from = new Date(to.getTime() - options.days * 86_400_000);
+    const from = new Date(to.getTime() - days * 86_400_000);
     const run = kefu.sync({ from, to, batchSize: 1000, handleProcessSignals: true });
     const syncSummary = await run.done;
     const failures = syncSummary.targets.filter((t) => t.status !== 'done');
@@ -112,11 +152,10 @@ export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Pr
       const report = failure.error === undefined ? undefined : failureReport(failure.error);
       say(`${failure.target}: ${failure.status}${report ? ` — ${report.code}: ${report.message}` : ''}`);
     }
-
     const sink = kefu.sink('sqlite');
     const records = sink instanceof DatabaseSink ? await readAllRecords(sink) : [];
     const agents = countBy(records, (r) => (r.agent ? `${r.provider}\u0000${r.agent}` : undefined));
-    const summary: DemoSummary = {
+    const summary: BackfillSummary = {
       records: records.length,
       byProvider: sortedObject(countBy(records, (r) => r.provider)),
       byKind: sortedObject(countBy(records, (r) => r.kind)),
@@ -127,38 +166,39 @@ export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Pr
           const [provider, agent] = key.split('\u0000') as [string, string];
           return { agent, provider, records: count };
         }),
-      database,
-      files: await listFiles(filesDir),
-      durationMs: Date.now() - started,
+      database: paths.database,
+      files: await listFiles(paths.filesDir),
     };
-    if (options.json) {
-      io.stdout.write(`${JSON.stringify(summary)}\n`);
-    } else {
-      const show = (path: string) => relative(io.cwd, path) || path;
-      const lines = [
-        '',
-        `kefu demo: ${summary.records} records in ${(summary.durationMs / 1000).toFixed(1)} s`,
-        '',
-        'records per provider',
-        ...Object.entries(summary.byProvider).map(([name, count]) => `  ${name.padEnd(16)} ${count}`),
-        '',
-        'records per kind',
-        ...Object.entries(summary.byKind).map(([name, count]) => `  ${name.padEnd(16)} ${count}`),
-        '',
-        'top agents',
-        ...summary.topAgents.map((a) => `  ${a.agent.padEnd(28)} ${a.provider.padEnd(10)} ${a.records}`),
-        '',
-        `SQLite database  ${show(summary.database)}   (table kefu_records, checkpoints in kefu_checkpoints)`,
-        `JSONL files      ${summary.files.length} under ${show(filesDir)}`,
-        ...summary.files.slice(0, 6).map((file) => `  ${show(file)}`),
-        ...(summary.files.length > 6 ? [`  … ${summary.files.length - 6} more`] : []),
-        '',
-      ];
-      io.stdout.write(`${lines.join('\n')}\n`);
-    }
-    return failures.length > 0 ? exitCodeOfSummary(syncSummary) : ExitCode.Ok;
+    return { summary, syncSummary, failed: failures.length > 0 };
   } finally {
     await kefu.close();
-    await emulator.stop();
   }
+}
+
+/** The human summary of the backfill. */
+function backfillLines(summary: BackfillSummary, filesDir: string, show: (path: string) => string): string[] {
+  return [
+    '',
+    `kefu demo: ${summary.records} records synced`,
+    '',
+    'records per provider',
+    ...Object.entries(summary.byProvider).map(([name, count]) => `  ${name.padEnd(16)} ${count}`),
+    '',
+    'records per kind',
+    ...Object.entries(summary.byKind).map(([name, count]) => `  ${name.padEnd(16)} ${count}`),
+    '',
+    'top agents',
+    ...summary.topAgents.map((a) => `  ${a.agent.padEnd(28)} ${a.provider.padEnd(10)} ${a.records}`),
+    '',
+    `SQLite database  ${show(summary.database)}   (table kefu_records, checkpoints in kefu_checkpoints)`,
+    `JSONL files      ${summary.files.length} under ${show(filesDir)}`,
+    ...summary.files.slice(0, 6).map((file) => `  ${show(file)}`),
+    ...(summary.files.length > 6 ? [`  … ${summary.files.length - 6} more`] : []),
+  ];
+}
+
+/** One live record as a line: time, provider, account, kind, customer, text or event. */
+function liveLine(record: DemoLiveRecord): string {
+  const time = record.at.slice(11, 19);
+  return `  ${time}  ${record.provider}  ${record.account}  ${record.kind.padEnd(7)} ${record.customer.padEnd(14)} ${record.what}`;
 }

@@ -42,6 +42,8 @@ export interface StartServeOptions {
   mediaStore?: MediaStore;
   /** Do not listen: only build the handler (mount `handler.handler` yourself). */
   listen?: boolean;
+  /** Told about pushed records the spool committed for the first time (retries are not repeated): the demo prints them. */
+  onStored?: (records: readonly KefuRecord[]) => void;
   logger?: KefuLogger;
 }
 
@@ -110,7 +112,14 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
           prepareRecords: (records: readonly KefuRecord[]) => archiver.link(records),
           downloadsOf: (records: readonly KefuRecord[], acceptedAt: number) =>
             archiver.downloadsOf(records, acceptedAt),
-          onStored: (records: readonly KefuRecord[]) => archiver.enqueue(records),
+        }
+      : {}),
+    ...(archiver || options.onStored
+      ? {
+          onStored: (records: readonly KefuRecord[]) => {
+            archiver?.enqueue(records);
+            options.onStored?.(records);
+          },
         }
       : {}),
     ready: async () => {

@@ -112,8 +112,9 @@ export function chatText(random: Random, fromAccount: boolean): string {
 }
 
 /**
- * Builds content and resvred for a message type code of seed 002 (unknown codes included).
- * Longer than 100 lines on purpose: one case per type code, read side by side with the table of seed 002.
+ * Builds content and resvred for a message type code of seed 002 (unknown codes included):
+ * messages here, shared cards and system notices in the two functions below, one case per
+ * type code, to read side by side with the table of seed 002.
  */
 export function chatContent(type: number, fromAccount: boolean, context: ContentContext): ChatContent {
   const { random } = context;
@@ -152,6 +153,24 @@ export function chatContent(type: number, fromAccount: boolean, context: Content
         content: `[视频通话] 通话时长 0${Math.floor(random() * 9)}:${10 + Math.floor(random() * 49)}`,
         resvred: null,
       };
+    case 8220:
+      return quote(context, fromAccount);
+    default:
+      // Shared cards and notices, then a type the docs do not list: consumers must pass it through unchanged.
+      return (
+        sharedCardContent(type, context) ??
+        systemNoticeContent(type, context) ?? {
+          content: '[当前版本不支持展示该内容]',
+          resvred: { raw: `type-${type}`, version: 3 },
+        }
+      );
+  }
+}
+
+/** Group invitations, files, name cards, chat histories, mini programs, payments, Channels (seed 002). */
+function sharedCardContent(type: number, context: ContentContext): ChatContent | undefined {
+  const { random } = context;
+  switch (type) {
     case 495:
       return {
         content: `"${context.staffName}"邀请你加入群聊`,
@@ -196,8 +215,15 @@ export function chatContent(type: number, fromAccount: boolean, context: Content
         resvred: { avatar: mediaUrl(context, 'avatar'), description, nickname, thumbUrl: mediaUrl(context, 'thumb') },
       };
     }
-    case 8220:
-      return quote(context, fromAccount);
+    default:
+      return undefined;
+  }
+}
+
+/** The platform's system notices and the takeover message (seed 002, codes 10000 and up). */
+function systemNoticeContent(type: number, context: ContentContext): ChatContent | undefined {
+  const { random } = context;
+  switch (type) {
     case 10000:
       return { content: `你已添加了${context.fanName}，现在可以开始聊天了。`, resvred: null };
     case 10001:
@@ -225,8 +251,7 @@ export function chatContent(type: number, fromAccount: boolean, context: Content
         },
       };
     default:
-      // A type the docs do not list: consumers must pass it through unchanged.
-      return { content: '[当前版本不支持展示该内容]', resvred: { raw: `type-${type}`, version: 3 } };
+      return undefined;
   }
 }
 

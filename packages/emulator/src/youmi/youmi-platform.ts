@@ -71,12 +71,11 @@ export function createYoumiPlatform(options: YoumiPlatformOptions): YoumiPlatfor
     name: 'youmi',
     state,
     areas: YOUMI_API_AREAS,
-    // Paths are matched case-insensitively, as the platform's ASP.NET routes are.
-    routeKey: (path) => path.toLowerCase().replace(/\/+$/, ''),
+    routeKey: youmiRouteKey,
     serve: serveYoumiRoute,
     // ASP.NET answers an unknown route with a bare 404; other paths are not Youmi's.
     unrouted: (request) =>
-      /^\/v[12]\//i.test(request.url.pathname) ? { status: 404, body: Buffer.alloc(0) } : undefined,
+      /^\/v[12]\//.test(youmiRouteKey(request.url.pathname)) ? { status: 404, body: Buffer.alloc(0) } : undefined,
     control: youmiControl,
     close: (s) => s.events.close(),
   });
@@ -87,6 +86,11 @@ export function createYoumiPlatform(options: YoumiPlatformOptions): YoumiPlatfor
     settings: state.settings,
     describe: (baseUrl) => describeYoumi(state, helpers, baseUrl),
   };
+}
+
+/** Paths are matched case-insensitively and without trailing slashes, as the platform's ASP.NET routes are. */
+function youmiRouteKey(path: string): string {
+  return path.toLowerCase().replace(/\/+$/, '');
 }
 
 /** The gate: token calls answer as they are; v2 calls pass the bearer gate; v1 calls the signature gate. */
