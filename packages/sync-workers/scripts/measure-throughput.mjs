@@ -1,5 +1,5 @@
 // Measures fleet throughput: N worker processes (N = 1, 2, 4 by default) sync the same
-// emulated WeChat accounts into PostgreSQL (records + checkpoints + leases), optionally
+// emulated WeChat accounts into PostgreSQL (records + checkpoints + pg-boss jobs), optionally
 // fanning out to NATS JetStream too. Run after building:
 //   pnpm build && node packages/sync-workers/scripts/measure-throughput.mjs [--nats] [--latency 20]
 // Each worker is test/fixtures/worker-process.mjs (the same process the fleet test runs).
@@ -56,6 +56,7 @@ async function runFleet(workers) {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
   const tables = {
     workTable: `kefu_work_${suffix}`,
+    schema: `kefu_jobs_${suffix}`,
     tokenTable: `kefu_tokens_${suffix}`,
     recordsTable: `kefu_rec_${suffix}`,
     checkpointTable: `kefu_cp_${suffix}`,
@@ -70,8 +71,7 @@ async function runFleet(workers) {
     job: 'bench',
     workerId: `bench-${index}`,
     concurrency: Number(values.concurrency),
-    leaseSeconds: 30,
-    pollIntervalMs: 200,
+    pollIntervalMs: 500,
     pageSize: Number(values['page-size']),
     batchSize: Number(values['batch-size']),
     from: from.toISOString(),
@@ -88,9 +88,11 @@ async function runFleet(workers) {
   const codes = await Promise.all(exits);
   const seconds = (performance.now() - started) / 1000;
   const [{ count }] = await query(`SELECT count(*)::int AS count FROM "${tables.recordsTable}"`);
-  for (const table of [...Object.values(tables), `${tables.recordsTable}_migrations`]) {
+  const { schema, ...tableNames } = tables;
+  for (const table of [...Object.values(tableNames), `${tables.recordsTable}_migrations`]) {
     await query(`DROP TABLE IF EXISTS "${table}"`);
   }
+  await query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   if (values.nats) {
     const { connect } = await import('@nats-io/transport-node');
     const { jetstreamManager } = await import('@nats-io/jetstream');

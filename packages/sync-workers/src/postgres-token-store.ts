@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { KeyedLock, registerSecret, type StoredToken, type TokenStore } from '@kefu/core';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { inTransaction } from './account-lease-table.js';
+import { inTransaction } from './account-registry.js';
 import { syncWorkersError } from './errors.js';
 import { toWorkersDatabaseError } from './postgres-errors.js';
 import { parseTableName } from './table-names.js';
