@@ -11,6 +11,7 @@ const BAD_INPUT_CODES = new Set([
   'KEFU_PROVIDER_NOT_FOUND',
   'KEFU_CHECKPOINT_INVALID',
   'KEFU_CLI_USAGE',
+  'WORKERS_ACCOUNT_UNKNOWN',
 ]);
 
 /** A usage error of the CLI itself (bad flag value): exit code 2. */

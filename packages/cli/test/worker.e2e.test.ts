@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import { DatabaseSink } from '@kefu/sink-db';
+import type { FleetStatus } from '@kefu/sync-workers';
 import { integrationServer } from '@kefu/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,8 @@ describe.skipIf(!postgres.available)(`kefu worker on PostgreSQL (${postgres.reas
   let dir: string;
   const table = `kefu_cli_worker_${process.pid}_${Date.now() % 100_000}`;
   const job = `cli-e2e-${process.pid}-${Date.now()}`;
+  const schema = `kefu_cli_jobs_${process.pid}_${Date.now() % 100_000}`;
+  const registry = `${table}_accounts`;
 
   beforeAll(async () => {
     emulator = await startEmulator({ seed: 'cli-worker', wechat: { accounts: 3, days: 2, recordsPerDay: 80 } });
@@ -33,6 +36,7 @@ describe.skipIf(!postgres.available)(`kefu worker on PostgreSQL (${postgres.reas
         },
       ],
       sinks: [{ use: '@kefu/sink-db', id: 'pg', config: { url: postgres.url, table, checkpointTable: `${table}_cp` } }],
+      worker: { table: registry, schema, superviseIntervalSeconds: 1 },
     };
     await writeFile(join(dir, 'kefu.json'), JSON.stringify(config));
   });
@@ -42,21 +46,19 @@ describe.skipIf(!postgres.available)(`kefu worker on PostgreSQL (${postgres.reas
     await rm(dir, { recursive: true, force: true });
     const client = new pg.Client({ connectionString: postgres.url });
     await client.connect();
-    for (const name of [table, `${table}_cp`, `${table}_migrations`])
+    for (const name of [table, `${table}_cp`, `${table}_migrations`, registry, 'kefu_wechat_tokens_unused'])
       await client.query(`DROP TABLE IF EXISTS ${name}`);
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await client.end();
   });
 
-  it('syncs every account once with --once and exits 0', async () => {
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(
-        process.execPath,
-        [BIN, 'worker', '-c', 'kefu.json', '--job', job, '--once', '--from', '3d', '--json'],
-        {
-          cwd: dir,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
+  /** Runs `kefu worker …args` in the config's directory to its end. */
+  const kefuWorker = (...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [BIN, 'worker', ...args, '-c', 'kefu.json', '--job', job], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk) => {
@@ -67,6 +69,16 @@ describe.skipIf(!postgres.available)(`kefu worker on PostgreSQL (${postgres.reas
       });
       child.on('close', (code) => done({ code, stdout, stderr }));
     });
+  const fleetStatus = async () => {
+    const result = await kefuWorker('status');
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout) as FleetStatus;
+  };
+  const accountOf = (status: FleetStatus, appId: string | undefined) =>
+    status.accounts.find((account) => account.account === appId);
+
+  it('syncs every account once with --once and exits 0', async () => {
+    const result = await kefuWorker('--once', '--from', '3d', '--json');
     expect(result.code, result.stderr).toBe(0);
     const released = result.stdout
       .trim()
@@ -90,5 +102,86 @@ describe.skipIf(!postgres.available)(`kefu worker on PostgreSQL (${postgres.reas
     } finally {
       await sink.close();
     }
-  });
+  }, 60_000);
+
+  it('then `kefu worker status` prints each account as JSON (stdout not a terminal): scheduled, synced once, no error', async () => {
+    const status = await fleetStatus();
+    expect(status.job).toBe(job);
+    expect(status.accounts).toHaveLength(3);
+    expect(status.byState).toEqual({ scheduled: 3 });
+    for (const account of status.accounts) {
+      expect(account).toMatchObject({
+        state: 'scheduled',
+        syncs: 1,
+        lastStatus: 'done',
+        lastError: null,
+        heldBy: null,
+      });
+      expect(account.lagSeconds).toBeGreaterThanOrEqual(0);
+      expect(Date.parse(account.nextDueAt ?? '')).toBeGreaterThan(Date.now() + 200_000);
+    }
+  }, 60_000);
+
+  it('then pause, resume and retry change one account each, and the next --once run syncs exactly the due ones', async () => {
+    const [paused, resumed, retried] = emulator.wechat.accounts.map((account) => account.appId);
+    const pause = await kefuWorker('pause', `wx/${paused}`);
+    expect(pause.code, pause.stderr).toBe(0);
+    expect(JSON.parse(pause.stdout)).toMatchObject({ action: 'pause', account: { state: 'paused' } });
+    expect((await kefuWorker('pause', `${resumed}`)).code).toBe(0);
+    const resume = await kefuWorker('resume', `${resumed}`);
+    expect(JSON.parse(resume.stdout)).toMatchObject({ action: 'resume', account: { state: 'due' } });
+    const retry = await kefuWorker('retry', `wx/${retried}`);
+    expect(JSON.parse(retry.stdout)).toMatchObject({ action: 'retry', account: { state: 'due', attempt: 1 } });
+    const status = await fleetStatus();
+    expect(status.byState).toEqual({ paused: 1, due: 2 });
+
+    const again = await kefuWorker('--once', '--from', '3d', '--json');
+    expect(again.code, again.stderr).toBe(0);
+    const after = await fleetStatus();
+    expect(accountOf(after, paused)).toMatchObject({ state: 'paused', syncs: 1 });
+    expect(accountOf(after, resumed)).toMatchObject({ state: 'scheduled', syncs: 2 });
+    expect(accountOf(after, retried)).toMatchObject({ state: 'scheduled', syncs: 2 });
+  }, 60_000);
+
+  it('given an unknown account, when retrying it, then exit 2 names the job and how to list accounts', async () => {
+    const result = await kefuWorker('retry', 'wx/nope');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/WORKERS_ACCOUNT_UNKNOWN|no account wx\/nope/);
+    expect(result.stderr).toContain('kefu worker status');
+  }, 60_000);
+
+  it('given --metrics-port 0, when the worker runs, then GET /metrics answers the worker counters in Prometheus form', async () => {
+    const [paused] = emulator.wechat.accounts.map((account) => account.appId);
+    expect((await kefuWorker('resume', `wx/${paused}`)).code).toBe(0);
+    const child = spawn(
+      process.execPath,
+      [BIN, 'worker', '-c', 'kefu.json', '--job', job, '--from', '3d', '--metrics-port', '0', '--json'],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    let stderr = '';
+    const url = await new Promise<string>((found) => {
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        const match = /metrics on (http:\S+)/.exec(stderr);
+        if (match?.[1]) found(match[1]);
+      });
+    });
+    await new Promise<void>((released) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('"type":"released"')) released();
+      });
+    });
+    const response = await fetch(url);
+    const body = await response.text();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    expect(body).toMatch(/kefu_worker_syncs_total\{status="done"\} 1/);
+    expect(body).toMatch(
+      new RegExp(`kefu_records_in_total\\{provider="wx",account="${paused}",source="worker"\\} \\d+`),
+    );
+    expect(body).toContain('kefu_worker_claims_total{kind="first"} 1');
+    expect(body).toContain('kefu_sync_lag_seconds{target="wx/');
+  }, 60_000);
 });

@@ -32,4 +32,5 @@ export * from './sink-operators.js';
 export * from './spool-drainer.js';
 export * from './sync-pipeline.js';
 export * from './token-store.js';
+export * from './worker-config-block.js';
 export * from './zod-issues.js';

@@ -5,11 +5,12 @@
 // Each worker is test/fixtures/worker-process.mjs (the same process the fleet test runs).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startEmulator } from '@kefu/emulator';
 import pg from 'pg';
+import { PgBoss } from 'pg-boss';
 
 const { values } = parseArgs({
   options: {
@@ -77,6 +78,17 @@ async function runFleet(workers) {
     from: from.toISOString(),
     to: to.toISOString(),
   });
+  // A fleet installs pg-boss's schema once, not per run: install it before the clock starts.
+  const installer = new PgBoss({
+    connectionString: postgresUrl,
+    schema: tables.schema,
+    supervise: false,
+    schedule: false,
+  });
+  installer.on('error', () => undefined);
+  await installer.start();
+  await installer.stop();
+  const load = loadavg()[0];
   const started = performance.now();
   const exits = Array.from({ length: workers }, (_, index) => {
     const child = spawn(process.execPath, [fixture], {
@@ -100,7 +112,7 @@ async function runFleet(workers) {
     await (await jetstreamManager(connection)).streams.delete(stream).catch(() => false);
     await connection.close();
   }
-  return { workers, records: count, seconds, codes };
+  return { workers, records: count, seconds, codes, load };
 }
 
 const expected = emulator.wechat.accounts.reduce(
@@ -127,11 +139,11 @@ console.log(
     `${values.accounts} accounts × ${values.days} days, ${expected} records, platform latency ${values.latency} ms, ` +
     `concurrency ${values.concurrency} per worker, page ${values['page-size']}, batch ${values['batch-size']}${values.nats ? ', + NATS JetStream sink' : ''}`,
 );
-console.log('| workers | records | seconds | records/s | speed-up |');
-console.log('| ---: | ---: | ---: | ---: | ---: |');
+console.log('| workers | records | seconds | records/s | speed-up | load average at start |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const row of rows) {
   const rate = row.records / row.seconds;
   console.log(
-    `| ${row.workers} | ${row.records} | ${row.seconds.toFixed(2)} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}× |`,
+    `| ${row.workers} | ${row.records} | ${row.seconds.toFixed(2)} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}× | ${row.load.toFixed(1)} |`,
   );
 }
