@@ -181,6 +181,19 @@ describe.skipIf(!postgres.available)('SyncWorker in one process', () => {
     expect(row?.lastError).toBe(letter?.error);
   }, 60_000);
 
+  it('given a resync cron, when run, then each account is synced now and gets a pg-boss schedule instead of an interval job', async () => {
+    const { worker } = setUp({ resyncCron: '*/15 * * * *', resyncTimeZone: 'Asia/Shanghai' });
+    const summary = await worker.run();
+    expect(summary.runs.map((run) => run.status)).toEqual(['done', 'done', 'done', 'done']);
+    const schedules = await worker.queue.boss.getSchedules(worker.queue.name);
+    expect(schedules).toHaveLength(4);
+    for (const schedule of schedules)
+      expect(schedule).toMatchObject({ cron: '*/15 * * * *', timezone: 'Asia/Shanghai' });
+    // No interval job waits: the cron pass queues the next sync.
+    expect([...(await worker.queue.latestJobs()).values()].every((job) => job.state === 'completed')).toBe(true);
+    expect((await worker.registry.list('unit')).every((row) => row.syncs === 1)).toBe(true);
+  });
+
   it('given WeChat answers 45009, when the account stops, then its next job waits for the quota reset (midnight Beijing time)', async () => {
     emulator.setFaults({ wechatDailyQuotaAfterCalls: 0 });
     const { worker } = setUp();
