@@ -455,8 +455,9 @@ export class SyncWorker {
     this.#logger.warn('job ended without a sync', { target, reason });
     await this.#registry.letGo(this.settings.job, key, this.id).catch(() => undefined);
     if (reason === 'not served by this worker') {
-      // Another worker's config serves it: hand it back, a little later, instead of failing it.
-      await this.#queue.schedule(key, new Date(Date.now() + this.settings.pollIntervalMs * 5));
+      // Another worker's config may serve it: hand it back at the resync interval instead of
+      // failing it (an account removed from every config does not spin through the fleet).
+      await this.#queue.schedule(key, new Date(Date.now() + this.settings.resyncIntervalSeconds * 1000));
     }
     this.#emit({ type: 'skipped', target, reason });
   }

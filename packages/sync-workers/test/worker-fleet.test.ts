@@ -3,6 +3,7 @@ import { integrationServer } from '@kefu/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FleetAdmin, openWorkerPool } from '../src/index.js';
 import { dropSchemas, dropTables, queryOnce, uniqueSuffix } from './support/postgres-scratch.js';
 import { assertBuilt, startWorkerProcess, type WorkerProcess } from './support/worker-processes.js';
 
@@ -136,6 +137,24 @@ describe.skipIf(!postgres.available || !nats.available)('a fleet of 3 workers wi
       .slice(1)
       .flatMap((w) => w.events.filter((e) => e.type === 'claimed' && e.previousOwner === 'worker-0'));
     expect(takeovers.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('then `kefu worker status` (FleetAdmin) shows every account synced once, scheduled, held by nobody', async () => {
+    const pool = openWorkerPool(postgres.url, { max: 2 });
+    const admin = new FleetAdmin({ pool, job: 'fleet', table: tables.workTable, schema: tables.schema });
+    try {
+      const status = await admin.status();
+      expect(status.accounts).toHaveLength(30);
+      expect(status.byState).toEqual({ scheduled: 30 });
+      expect(status.workers).toEqual({});
+      for (const account of status.accounts) {
+        expect(account).toMatchObject({ syncs: 1, lastStatus: 'done', lastError: null, attempt: 1 });
+        expect(account.lagSeconds).not.toBeNull();
+      }
+    } finally {
+      await admin.close();
+      await pool.end();
+    }
   });
 
   it('then JetStream holds each record once: replays after the kill fell inside the duplicate window', async () => {
