@@ -141,7 +141,7 @@ describe.skipIf(!postgres.available)(`kefu worker on PostgreSQL (${postgres.reas
     expect(accountOf(after, paused)).toMatchObject({ state: 'paused', syncs: 1 });
     expect(accountOf(after, resumed)).toMatchObject({ state: 'scheduled', syncs: 2 });
     expect(accountOf(after, retried)).toMatchObject({ state: 'scheduled', syncs: 2 });
-  }, 60_000);
+  }, 150_000);
 
   it('given an unknown account, when retrying it, then exit 2 names the job and how to list accounts', async () => {
     const result = await kefuWorker('retry', 'wx/nope');

@@ -149,6 +149,41 @@ export class SyncQueue {
     });
   }
 
+  /**
+   * Queues a first sync for each of `entries` that has no job waiting or running, in one
+   * transaction serialized across the fleet: a worker starting while another already runs
+   * an account's first job must not queue a second one beside it (the `stately` policy
+   * allows one waiting job next to a running one). Answers how many were queued.
+   */
+  async scheduleMissing(entries: ReadonlyArray<{ key: WorkAccountKey; startAfter: Date }>): Promise<number> {
+    if (entries.length === 0) return 0;
+    const { retryLimit, retryDelay, retryBackoff, retryDelayMax, heartbeatSeconds, expireInSeconds } = this.jobOptions;
+    return this.#wrap('queueing first syncs', () =>
+      inTransaction(this.#pool, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kefu-seed:${this.name}`]);
+        const { rows } = await client.query<{ key: string }>(
+          `SELECT DISTINCT singleton_key AS key FROM ${this.#schema}.job WHERE name = $1 AND state <= 'active'`,
+          [this.name],
+        );
+        const open = new Set(rows.map((row) => row.key));
+        const missing = entries.filter(({ key }) => !open.has(singletonKeyOf(key)));
+        if (missing.length === 0) return 0;
+        const ids = await this.boss.insert(
+          this.name,
+          missing.map(({ key, startAfter }) => ({
+            data: { providerId: key.providerId, account: key.account } satisfies AccountJobData,
+            singletonKey: singletonKeyOf(key),
+            startAfter,
+            deadLetter: this.deadLetter,
+            ...{ retryLimit, retryDelay, retryBackoff, retryDelayMax, heartbeatSeconds, expireInSeconds },
+          })),
+          { db: { executeSql: (text, values) => client.query(text, values) }, returnId: true },
+        );
+        return ids?.length ?? 0;
+      }),
+    );
+  }
+
   /** Resyncs of `key` on a cron schedule (pg-boss's cron pass queues them; a waiting one is not doubled). */
   async scheduleCron(key: WorkAccountKey, cron: string, tz: string): Promise<void> {
     const data: AccountJobData = { providerId: key.providerId, account: key.account };

@@ -276,19 +276,17 @@ export class SyncWorker {
    */
   async #scheduleMissing(keys: readonly WorkAccountKey[]): Promise<number> {
     const ours = new Set(keys.map(singletonKeyOf));
-    const open = await this.#queue.openKeys();
     const rows = (await this.#registry.list(this.settings.job)).filter((row) => ours.has(singletonKeyOf(row)));
     const { resyncCron, resyncTimeZone } = this.settings;
-    let scheduled = 0;
+    const first: Array<{ key: WorkAccountKey; startAfter: Date }> = [];
     for (const row of rows) {
       // Paused and dead accounts keep their schedule: their jobs end without a sync until resumed.
       if (resyncCron) await this.#queue.scheduleCron(row, resyncCron, resyncTimeZone);
-      if (row.state !== 'active' || open.has(singletonKeyOf(row))) continue;
+      if (row.state !== 'active') continue;
       if (resyncCron && row.lastSyncedAt !== null) continue;
-      const due = new Date(Math.max(Date.now(), row.nextDueAt.getTime()));
-      if (await this.#queue.schedule(row, due)) scheduled += 1;
+      first.push({ key: row, startAfter: new Date(Math.max(Date.now(), row.nextDueAt.getTime())) });
     }
-    return scheduled;
+    return this.#queue.scheduleMissing(first);
   }
 
   /** Runs one job: one sync of one account, then its next job or its failure. */
@@ -410,8 +408,10 @@ export class SyncWorker {
       throw new Error(message);
     }
     const nextDueAt = this.#nextDue(status);
-    if (nextDueAt) await this.#queue.schedule(key, nextDueAt);
-    await this.#finish(key, status, records, nextDueAt ? { nextDueAt } : {});
+    await Promise.all([
+      nextDueAt ? this.#queue.schedule(key, nextDueAt) : undefined,
+      this.#finish(key, status, records, nextDueAt ? { nextDueAt } : {}),
+    ]);
     if (status === 'quota-exhausted') {
       this.#logger.warn('platform quota used up; account deferred until the quota resets', {
         target,
