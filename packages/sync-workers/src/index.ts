@@ -1,4 +1,11 @@
-export * from './account-registry.js';
+export {
+  AccountRegistry,
+  type AccountState,
+  inTransaction,
+  type SyncOutcomeStatus,
+  type WorkAccountKey,
+  type WorkAccountRow,
+} from './account-registry.js';
 export * from './errors.js';
 export * from './fleet-admin.js';
 export * from './postgres-errors.js';
