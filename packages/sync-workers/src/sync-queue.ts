@@ -68,7 +68,12 @@ export class SyncQueue {
   readonly #settings: SyncQueueSettings;
   readonly #schema: string;
 
-  constructor(pool: Pool, settings: SyncQueueSettings, logger: KefuLogger, options: { supervise?: boolean } = {}) {
+  constructor(
+    pool: Pool,
+    settings: SyncQueueSettings,
+    logger: KefuLogger,
+    options: { supervise?: boolean; onError?: (error: Error) => void } = {},
+  ) {
     this.#pool = pool;
     this.#settings = settings;
     this.#schema = quoted(settings.schema);
@@ -85,7 +90,10 @@ export class SyncQueue {
       registerInstance: false,
     });
     // pg-boss reports failed maintenance and polls as 'error' events; unhandled, they would end the process.
-    this.boss.on('error', (error) => logger.warn('job queue error; pg-boss retries', { error: String(error) }));
+    this.boss.on('error', (error) => {
+      logger.warn('job queue error; pg-boss retries', { error: String(error) });
+      options.onError?.(error);
+    });
     this.boss.on('warning', (warning) => logger.debug('job queue warning', { warning: String(warning.message) }));
   }
 

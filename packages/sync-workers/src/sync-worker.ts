@@ -17,6 +17,7 @@ import type { Pool } from 'pg';
 import type { JobWithMetadata } from 'pg-boss';
 import { AccountRegistry, type SyncOutcomeStatus, type WorkAccountKey } from './account-registry.js';
 import { syncWorkersError } from './errors.js';
+import { toWorkersDatabaseError } from './postgres-errors.js';
 import { nextQuotaReset } from './quota-reset.js';
 import { type AccountJobData, SyncQueue, singletonKeyOf } from './sync-queue.js';
 import { parseSyncWorkerSettings, type SyncWorkerSettings, type SyncWorkerSettingsInput } from './worker-config.js';
@@ -173,7 +174,11 @@ export class SyncWorker {
     this.id = this.settings.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#logger = (logger ?? silentLogger).child({ worker: this.id, job: this.settings.job });
     this.#registry = new AccountRegistry(pool, this.settings.table);
-    this.#queue = new SyncQueue(pool, this.settings, this.#logger);
+    this.#queue = new SyncQueue(pool, this.settings, this.#logger, {
+      // A failed poll, heartbeat or maintenance pass: pg-boss tries again on its next tick.
+      onError: (error) =>
+        this.#emit({ type: 'poll-failed', error: toWorkersDatabaseError(error, 'job queue').toJSON() }),
+    });
     this.#providers = new Map(providers.map((provider) => [provider.id, provider]));
     if (signal?.aborted) this.stop('signal aborted');
     signal?.addEventListener('abort', () => this.stop('signal aborted'), { once: true });

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { isKefuError } from '@kefu/core';
+import { createJsonLogger, isKefuError } from '@kefu/core';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import { DatabaseSink } from '@kefu/sink-db';
 import { integrationServer } from '@kefu/testkit';
@@ -146,11 +146,13 @@ describe.skipIf(!postgres.available)('SyncWorker in one process', () => {
     const dead = new Promise<void>((resolve) => {
       resolveDead = resolve;
     });
+    const lines: Array<Record<string, unknown>> = [];
     const { worker, events, names } = setUp(
       {
         once: false,
         retryLimit: 2,
         retryDelaySeconds: 1,
+        logger: createJsonLogger({ level: 'info', write: (line) => lines.push(JSON.parse(line)) }),
         onEvent: (event) => {
           events.push({ ...event, at: Date.now() });
           if (event.type === 'dead-lettered') resolveDead();
@@ -179,6 +181,20 @@ describe.skipIf(!postgres.available)('SyncWorker in one process', () => {
     const row = (await worker.registry.list('unit')).find((r) => `${r.providerId}/${r.account}` === failing);
     expect(row).toMatchObject({ state: 'dead', lastStatus: 'failed', consecutiveFailures: 3 });
     expect(row?.lastError).toBe(letter?.error);
+    // Structured log lines (pino JSON) for every claim, retry and the dead letter, with worker and job bound.
+    const about = (msg: string) => lines.filter((line) => line.msg === msg && line.target === failing);
+    expect(about('account claimed')).toHaveLength(1);
+    expect(about('account retry claimed').map((line) => line.attempt)).toEqual([2, 3]);
+    expect(about('sync failed; retry scheduled').map((line) => line.attempt)).toEqual([1, 2]);
+    expect(about('account dead-lettered')).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        worker: 'unit-worker',
+        job: 'unit',
+        attempts: 3,
+        queue: 'kefu-sync.unit.dead',
+      }),
+    ]);
   }, 60_000);
 
   it('given a resync cron, when run, then each account is synced now and gets a pg-boss schedule instead of an interval job', async () => {
