@@ -30,15 +30,13 @@ export const singletonKeyOf = (key: WorkAccountKey) => `${key.providerId}/${key.
 /** A pg-boss schedule key (letters, digits, `_`, `-`, `.`, `/` only). */
 const scheduleKeyOf = (key: WorkAccountKey) => singletonKeyOf(key).replace(/[^\w.\-/]/g, '_');
 
-/** pg-boss's statements run through the worker's own pool (its error handling, its secrets). */
+/**
+ * pg-boss's statements run through the worker's own pool (its error handling, its secrets).
+ * A multi-statement string answers pg's array of results as it is: pg-boss reads the rows
+ * of every statement (an advisory lock's row, then the claim's), not only the last one.
+ */
 function poolDatabase(pool: Pool): Db {
-  return {
-    executeSql: async (text, values) => {
-      const result = await pool.query(text, values);
-      // A multi-statement string answers an array of results; pg-boss reads the last one.
-      return Array.isArray(result) ? (result.at(-1) ?? { rows: [] }) : result;
-    },
-  };
+  return { executeSql: (text, values) => pool.query(text, values) };
 }
 
 /** Only the settings the queue needs (status commands have no worker settings). */
