@@ -13,6 +13,7 @@ const BAD_INPUT_CODES = new Set([
   'KEFU_CLI_USAGE',
   'KEFU_TOKEN_KEY_MISSING',
   'KEFU_TOKEN_KEY_INVALID',
+  'WORKERS_ACCOUNT_UNKNOWN',
 ]);
 
 /** A usage error of the CLI itself (bad flag value): exit code 2. */

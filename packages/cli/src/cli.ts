@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { exitCodeOf, formatErrorLine } from './cli-errors.js';
+import { exitCodeOf, formatErrorLine, usageError } from './cli-errors.js';
 import { type CliIo, processIo } from './cli-io.js';
+import type { WorkerAdminAction } from './commands/worker-admin-command.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 function positiveInteger(flag: string) {
@@ -34,6 +35,7 @@ const commands = {
   schema: () => import('./commands/schema-command.js'),
   errors: () => import('./commands/errors-command.js'),
   worker: () => import('./commands/worker-command.js'),
+  workerAdmin: () => import('./commands/worker-admin-command.js'),
   serve: () => import('./commands/serve-command.js'),
 };
 
@@ -130,18 +132,64 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
 
   program
     .command('worker')
-    .description('join a fleet of workers that share accounts through PostgreSQL leases and sync them')
+    .description(
+      'join a fleet of workers that share accounts through pg-boss on PostgreSQL and sync them; or inspect and steer the fleet (status, retry, pause, resume)',
+    )
+    .argument('[action]', 'run (default), status, retry, pause or resume', 'run')
+    .argument('[account]', 'for retry, pause and resume: provider/account (or the account id alone)')
     .requiredOption('-c, --config <path>', 'config with providers and a PostgreSQL @kefu/sink-db sink')
-    .requiredOption('--job <name>', 'job shared by the fleet (accounts, leases and checkpoints are per job)')
-    .option('--concurrency <n>', 'accounts this process syncs at once', positiveInteger('--concurrency'))
-    .option('--lease-seconds <s>', "seconds before a dead worker's lease expires", positiveInteger('--lease-seconds'))
-    .option('--once', 'stop when no account is due, instead of running until SIGTERM')
+    .requiredOption('--job <name>', 'job shared by the fleet (accounts, jobs and checkpoints are per job)')
+    .option(
+      '--concurrency <n>',
+      'accounts this process syncs at once (worker.concurrency)',
+      positiveInteger('--concurrency'),
+    )
+    .option(
+      '--heartbeat-seconds <s>',
+      "seconds without a heartbeat before a dead worker's account is retried elsewhere (≥ 10; worker.heartbeatSeconds)",
+      positiveInteger('--heartbeat-seconds'),
+    )
+    .option(
+      '--resync-seconds <s>',
+      'resync each account this long after its last sync (worker.resyncIntervalSeconds)',
+      positiveInteger('--resync-seconds'),
+    )
+    .option('--resync-cron <cron>', 'resync on a cron schedule instead, e.g. "*/15 * * * *" (worker.resyncCron)')
+    .option(
+      '--retry-limit <n>',
+      'retries of a failed sync before the account is dead-lettered (worker.retryLimit)',
+      nonNegativeInteger('--retry-limit'),
+    )
+    .option(
+      '--retry-delay-seconds <s>',
+      'base of the exponential back-off between retries (worker.retryDelaySeconds)',
+      positiveInteger('--retry-delay-seconds'),
+    )
+    .option(
+      '--metrics-port <n>',
+      'serve Prometheus metrics at GET /metrics on this port (0 = random; worker.metricsPort)',
+      nonNegativeInteger('--metrics-port'),
+    )
+    .option('--metrics-host <host>', 'interface of the metrics server (default 127.0.0.1)')
+    .option('--once', 'stop when no account is due, running or retrying, instead of running until SIGTERM')
     .option('--from <time>', 'start of the range for accounts without a checkpoint (default 7d)')
     .option('--to <time>', 'fixed end of the range (default: now, at each claim)')
-    .option('--database <sink id>', 'the @kefu/sink-db sink holding records, checkpoints and leases')
-    .option('--json', 'print worker events as NDJSON on stdout')
+    .option('--database <sink id>', 'the @kefu/sink-db sink holding records, checkpoints and jobs')
+    .option('--json', 'run: worker events as NDJSON on stdout; status: JSON even on a terminal')
     .addOption(logLevelOption('info'))
-    .action(async (options) => run(async () => (await commands.worker()).runWorkerCommand(options, io))());
+    .action(async (action: string, account: string | undefined, options) =>
+      run(async () => {
+        if (action === 'run') return (await commands.worker()).runWorkerCommand(options, io);
+        const admin = await commands.workerAdmin();
+        if (!(admin.WORKER_ADMIN_ACTIONS as readonly string[]).includes(action)) {
+          throw usageError(
+            `unknown worker action "${action}"`,
+            `use kefu worker [run|${admin.WORKER_ADMIN_ACTIONS.join('|')}] -c <config> --job <job>`,
+          );
+        }
+        return admin.runWorkerAdminCommand(action as WorkerAdminAction, account, options, io);
+      })(),
+    );
 
   program
     .command('serve')

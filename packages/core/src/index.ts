@@ -33,4 +33,5 @@ export * from './spool-drainer.js';
 export * from './sync-pipeline.js';
 export * from './token-cipher.js';
 export * from './token-store.js';
+export * from './worker-config-block.js';
 export * from './zod-issues.js';

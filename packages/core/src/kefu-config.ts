@@ -14,6 +14,7 @@ import { coreError } from './errors.js';
 import type { KefuPlugin } from './plugin.js';
 import { isSensitiveName, registerSecret } from './redaction.js';
 import { ServeConfigSchema } from './serve-config.js';
+import { WorkerConfigSchema } from './worker-config-block.js';
 
 /**
  * The kefu configuration file (`kefu.yaml`, `kefu.json`, `kefu.config.ts` …): which
@@ -129,6 +130,9 @@ export const KefuConfigSchema = z.strictObject({
     .describe('Structured JSON logs on stderr.'),
   sync: SyncDefaultsSchema.optional(),
   serve: ServeConfigSchema.optional().describe('`kefu serve`: push receivers, spool, limits, scheduled backfill.'),
+  worker: WorkerConfigSchema.optional().describe(
+    '`kefu worker`: concurrency, resync interval or cron, retries, heartbeat.',
+  ),
 });
 /** A validated configuration. */
 export type KefuConfig = z.output<typeof KefuConfigSchema>;

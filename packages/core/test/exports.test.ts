@@ -44,6 +44,7 @@ const NAMES = [
   'StreamKeySchema',
   'SyncDefaultsSchema',
   'TOKENS',
+  'WorkerConfigSchema',
   'abortError',
   'assertNoCycles',
   'assertSameCore',

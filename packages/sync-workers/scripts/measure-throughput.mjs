@@ -1,15 +1,16 @@
 // Measures fleet throughput: N worker processes (N = 1, 2, 4 by default) sync the same
-// emulated WeChat accounts into PostgreSQL (records + checkpoints + leases), optionally
+// emulated WeChat accounts into PostgreSQL (records + checkpoints + pg-boss jobs), optionally
 // fanning out to NATS JetStream too. Run after building:
 //   pnpm build && node packages/sync-workers/scripts/measure-throughput.mjs [--nats] [--latency 20]
 // Each worker is test/fixtures/worker-process.mjs (the same process the fleet test runs).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startEmulator } from '@kefu/emulator';
 import pg from 'pg';
+import { PgBoss } from 'pg-boss';
 
 const { values } = parseArgs({
   options: {
@@ -56,6 +57,7 @@ async function runFleet(workers) {
   const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
   const tables = {
     workTable: `kefu_work_${suffix}`,
+    schema: `kefu_jobs_${suffix}`,
     tokenTable: `kefu_tokens_${suffix}`,
     recordsTable: `kefu_rec_${suffix}`,
     checkpointTable: `kefu_cp_${suffix}`,
@@ -70,13 +72,23 @@ async function runFleet(workers) {
     job: 'bench',
     workerId: `bench-${index}`,
     concurrency: Number(values.concurrency),
-    leaseSeconds: 30,
-    pollIntervalMs: 200,
+    pollIntervalMs: 500,
     pageSize: Number(values['page-size']),
     batchSize: Number(values['batch-size']),
     from: from.toISOString(),
     to: to.toISOString(),
   });
+  // A fleet installs pg-boss's schema once, not per run: install it before the clock starts.
+  const installer = new PgBoss({
+    connectionString: postgresUrl,
+    schema: tables.schema,
+    supervise: false,
+    schedule: false,
+  });
+  installer.on('error', () => undefined);
+  await installer.start();
+  await installer.stop();
+  const load = loadavg()[0];
   const started = performance.now();
   const exits = Array.from({ length: workers }, (_, index) => {
     const child = spawn(process.execPath, [fixture], {
@@ -88,9 +100,11 @@ async function runFleet(workers) {
   const codes = await Promise.all(exits);
   const seconds = (performance.now() - started) / 1000;
   const [{ count }] = await query(`SELECT count(*)::int AS count FROM "${tables.recordsTable}"`);
-  for (const table of [...Object.values(tables), `${tables.recordsTable}_migrations`]) {
+  const { schema, ...tableNames } = tables;
+  for (const table of [...Object.values(tableNames), `${tables.recordsTable}_migrations`]) {
     await query(`DROP TABLE IF EXISTS "${table}"`);
   }
+  await query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   if (values.nats) {
     const { connect } = await import('@nats-io/transport-node');
     const { jetstreamManager } = await import('@nats-io/jetstream');
@@ -98,7 +112,7 @@ async function runFleet(workers) {
     await (await jetstreamManager(connection)).streams.delete(stream).catch(() => false);
     await connection.close();
   }
-  return { workers, records: count, seconds, codes };
+  return { workers, records: count, seconds, codes, load };
 }
 
 const expected = emulator.wechat.accounts.reduce(
@@ -125,11 +139,11 @@ console.log(
     `${values.accounts} accounts × ${values.days} days, ${expected} records, platform latency ${values.latency} ms, ` +
     `concurrency ${values.concurrency} per worker, page ${values['page-size']}, batch ${values['batch-size']}${values.nats ? ', + NATS JetStream sink' : ''}`,
 );
-console.log('| workers | records | seconds | records/s | speed-up |');
-console.log('| ---: | ---: | ---: | ---: | ---: |');
+console.log('| workers | records | seconds | records/s | speed-up | load average at start |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const row of rows) {
   const rate = row.records / row.seconds;
   console.log(
-    `| ${row.workers} | ${row.records} | ${row.seconds.toFixed(2)} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}× |`,
+    `| ${row.workers} | ${row.records} | ${row.seconds.toFixed(2)} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}× | ${row.load.toFixed(1)} |`,
   );
 }

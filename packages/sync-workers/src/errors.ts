@@ -3,7 +3,8 @@ import { defineErrorCatalogue } from '@kefu/core';
 /** The error catalogue of @kefu/sync-workers (codes `WORKERS_*`); the package README lists them. */
 export const syncWorkersErrorCatalogue = {
   WORKERS_CONFIG_INVALID: {
-    description: 'A worker option is missing or has a wrong value (job name, lease, concurrency, table name).',
+    description:
+      'A worker option is missing or has a wrong value (job name, heartbeat, retry policy, cron, concurrency, table or schema name).',
     fix: 'Correct the option named in the message (see the options table in the @kefu/sync-workers README).',
   },
   WORKERS_DATABASE_UNREACHABLE: {
@@ -24,6 +25,10 @@ export const syncWorkersErrorCatalogue = {
   WORKERS_NO_ACCOUNTS: {
     description: 'The worker was given no provider account to share (no providers, or providers without accounts).',
     fix: 'Configure at least one provider with accounts; every worker of a job must use the same provider ids.',
+  },
+  WORKERS_ACCOUNT_UNKNOWN: {
+    description: 'An account named to `kefu worker retry|pause|resume` is not registered in the job (or is ambiguous).',
+    fix: 'Run `kefu worker status --job <job>` and name the account as listed (`provider/account` when several providers share an id).',
   },
   WORKERS_TOKEN_INVALID: {
     description: 'A token row in the shared token table is malformed (hand-edited or written by another tool).',

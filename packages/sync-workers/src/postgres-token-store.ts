@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { coreError, KeyedLock, registerSecret, type StoredToken, TokenCipher, type TokenStore } from '@kefu/core';
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
+import { inTransaction } from './account-registry.js';
 import { syncWorkersError } from './errors.js';
 import { toWorkersDatabaseError } from './postgres-errors.js';
 import { parseTableName } from './table-names.js';
@@ -59,7 +60,7 @@ export class PostgresTokenStore implements TokenStore {
   /** Creates the token table when missing (safe from many processes at once). */
   migrate(): Promise<void> {
     this.#ready ??= this.#query('creating the token table', () =>
-      this.#inTransaction(async (client) => {
+      inTransaction(this.#pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kefu-migrate:${this.#name}`]);
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${this.#table} (
@@ -160,7 +161,7 @@ export class PostgresTokenStore implements TokenStore {
     // it is, not disguised as a database error: carry it past #query and rethrow it.
     const outcome = await this.#serialized.run(appId, () =>
       this.#query(`locking the token of ${appId}`, () =>
-        this.#inTransaction(async (client) => {
+        inTransaction(this.#pool, async (client) => {
           await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kefu-token:${this.#name}:${appId}`]);
           try {
             return { ok: true as const, value: await heldLocks.run(new Set([...(held ?? []), appId]), fn) };
@@ -172,25 +173,6 @@ export class PostgresTokenStore implements TokenStore {
     );
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
-  }
-
-  /** Runs `work` in a transaction on one pooled client; a client whose connection broke is discarded. */
-  async #inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
   }
 
   async #query<T>(doing: string, run: () => Promise<T>): Promise<T> {

@@ -14,8 +14,12 @@ import {
   sleep,
 } from '@kefu/core';
 import type { Pool } from 'pg';
-import { AccountLeaseTable, type ClaimedAccount, type WorkAccountKey } from './account-lease-table.js';
+import type { JobWithMetadata } from 'pg-boss';
+import { AccountRegistry, type SyncOutcomeStatus, type WorkAccountKey } from './account-registry.js';
 import { syncWorkersError } from './errors.js';
+import { toWorkersDatabaseError } from './postgres-errors.js';
+import { nextQuotaReset } from './quota-reset.js';
+import { type AccountJobData, SyncQueue, singletonKeyOf } from './sync-queue.js';
 import { parseSyncWorkerSettings, type SyncWorkerSettings, type SyncWorkerSettingsInput } from './worker-config.js';
 
 /** Tuning passed through to core's `runSync` for every leased account (and what to do with invalid records). */
@@ -32,7 +36,7 @@ export type WorkerSyncTuning = Pick<
 
 /** Options of {@link SyncWorker}: the settings plus the runtime pieces it drives. */
 export interface SyncWorkerOptions extends SyncWorkerSettingsInput {
-  /** PostgreSQL holding the work table (see {@link openWorkerPool}). */
+  /** PostgreSQL holding the account registry and pg-boss's tables (see {@link openWorkerPool}). */
   pool: Pool;
   /** The providers whose accounts the fleet shares; every worker of a job uses the same instance ids. */
   providers: readonly KefuProvider[];
@@ -60,11 +64,21 @@ export interface SyncWorkerOptions extends SyncWorkerSettingsInput {
 
 /** Something a worker did. `target` is `providerId/account`. */
 export type WorkerEvent =
-  | { type: 'registered'; accounts: number; added: number }
-  | { type: 'claimed'; target: string; previousOwner?: string }
+  /** Accounts registered at start; `scheduled` got their first job now (new or migrated accounts). */
+  | { type: 'registered'; accounts: number; added: number; scheduled: number }
+  /** A job of the account started here; `attempt` counts from 1; `previousOwner` when a dead worker held it. */
+  | { type: 'claimed'; target: string; attempt: number; previousOwner?: string }
   | { type: 'batch-committed'; target: string; records: number }
-  | { type: 'released'; target: string; status: SyncTargetStatus; records: number }
+  /** The sync ended; `nextDueAt` is when its next job is due (none on a cron schedule or when failed). */
+  | { type: 'released'; target: string; status: SyncTargetStatus; records: number; nextDueAt?: string }
+  /** A failed sync will be retried by pg-boss after its back-off. */
+  | { type: 'retry-scheduled'; target: string; attempt: number; retryLimit: number; error: string }
+  /** A sync failed past the retry limit: the job is in the dead-letter queue, the account `dead`. */
+  | { type: 'dead-lettered'; target: string; attempts: number; error: string }
+  /** The job was taken from this worker (its heartbeat was missed): the sync stopped at a batch boundary. */
   | { type: 'lease-lost'; target: string; records: number }
+  /** The account is paused, dead or not served here: the job ended without a sync. */
+  | { type: 'skipped'; target: string; reason: string }
   | { type: 'poll-failed'; error: Record<string, unknown> };
 
 /** How one leased sync of an account ended. */
@@ -72,6 +86,8 @@ export interface AccountRunSummary {
   target: string;
   /** The sync's status, or `lease-lost` when another worker took the account meanwhile. */
   status: SyncTargetStatus | 'lease-lost';
+  /** True when the failure sent the account to the dead-letter queue. */
+  deadLettered?: boolean;
   records: number;
   /** Set when this run took over an expired lease of that worker. */
   tookOverFrom?: string;
@@ -91,24 +107,25 @@ export interface WorkerSummary {
 
 /** One account being synced by this worker. */
 interface ActiveAccount {
-  claim: ClaimedAccount;
   target: string;
-  /** Undefined when the account was released without a sync (not served by this worker). */
-  run: SyncRun | undefined;
-  leaseLost: boolean;
-  finished: Promise<void>;
+  run: SyncRun;
 }
 
 const targetOf = (key: WorkAccountKey) => `${key.providerId}/${key.account}`;
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * One worker of a fleet that shares the accounts of a job through PostgreSQL. It
- * registers its providers' accounts, then loops: claim due accounts (up to
- * `concurrency`), sync each with core's `runSync` from its stored checkpoint while a
- * heartbeat renews the leases, release each lease with the outcome. A worker that dies
- * stops renewing; its leases expire after `leaseSeconds` and other workers resume its
- * accounts from their checkpoints. With a `TransactionalSink` as both sink and checkpoint
- * store, such as the @kefu/sink-db `DatabaseSink`, every record lands in the database exactly once.
+ * One worker of a fleet that shares the accounts of a job through pg-boss on PostgreSQL.
+ * It registers its providers' accounts, queues a first job for each account that has
+ * none, and works the job's queue: each job syncs one account with core's `runSync` from
+ * its stored checkpoint, then queues the account's next sync (after `resyncIntervalSeconds`,
+ * at the next quota reset after WeChat 45009, at once after a stop) or, failed, lets
+ * pg-boss retry it with exponential back-off until `retryLimit`, then dead-letter it.
+ * The queue's `stately` policy keyed by account means an account is never synced by two
+ * workers at once. A worker that dies stops its heartbeat; pg-boss fails the job after
+ * `heartbeatSeconds` and another worker resumes the account from its checkpoint. With a
+ * `TransactionalSink` as both sink and checkpoint store, such as the @kefu/sink-db
+ * `DatabaseSink`, every record lands in the database exactly once.
  *
  * @example
  * ```ts
@@ -119,12 +136,13 @@ const targetOf = (key: WorkAccountKey) => `${key.providerId}/${key.account}`;
  * ```
  */
 export class SyncWorker {
-  /** This worker's `lease_owner`. */
+  /** This worker's name in `held_by` and the logs. */
   readonly id: string;
   /** The validated settings. */
   readonly settings: SyncWorkerSettings;
   readonly #options: SyncWorkerOptions;
-  readonly #table: AccountLeaseTable;
+  readonly #registry: AccountRegistry;
+  readonly #queue: SyncQueue;
   readonly #providers: ReadonlyMap<string, KefuProvider>;
   readonly #logger: KefuLogger;
   readonly #stopping = new AbortController();
@@ -154,73 +172,98 @@ export class SyncWorker {
     }
     this.#options = options;
     this.id = this.settings.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.#table = new AccountLeaseTable(pool, this.settings.table);
-    this.#providers = new Map(providers.map((provider) => [provider.id, provider]));
     this.#logger = (logger ?? silentLogger).child({ worker: this.id, job: this.settings.job });
+    this.#registry = new AccountRegistry(pool, this.settings.table);
+    this.#queue = new SyncQueue(pool, this.settings, this.#logger, {
+      // A failed poll, heartbeat or maintenance pass: pg-boss tries again on its next tick.
+      onError: (error) =>
+        this.#emit({ type: 'poll-failed', error: toWorkersDatabaseError(error, 'job queue').toJSON() }),
+    });
+    this.#providers = new Map(providers.map((provider) => [provider.id, provider]));
     if (signal?.aborted) this.stop('signal aborted');
     signal?.addEventListener('abort', () => this.stop('signal aborted'), { once: true });
   }
 
-  /** The work table this worker uses (status views, tests). */
-  get table(): AccountLeaseTable {
-    return this.#table;
+  /** The account registry this worker uses (status views, tests). */
+  get registry(): AccountRegistry {
+    return this.#registry;
   }
 
-  /** Runs until stopped (or, with `once`, until no account is due or leased); one run per worker. */
+  /** The pg-boss queue this worker works (status views, tests). */
+  get queue(): SyncQueue {
+    return this.#queue;
+  }
+
+  /** Accounts syncing in this worker now. */
+  get activeAccounts(): number {
+    return this.#active.size;
+  }
+
+  /** Runs until stopped (or, with `once`, until none of its accounts is due or running); one run per worker. */
   run(): Promise<WorkerSummary> {
     this.#running ??= this.#loop();
     return this.#running;
   }
 
-  /** Stops claiming and stops running syncs at a batch boundary; their leases are released as due now. */
+  /** Stops taking jobs and stops running syncs at a batch boundary; their accounts are queued as due now. */
   stop(reason = 'stop requested'): void {
     if (this.#stopping.signal.aborted) return;
     this.#logger.info('worker stopping', { reason });
     this.#stopping.abort();
-    for (const active of this.#active.values()) active.run?.stop(reason);
+    for (const active of this.#active.values()) active.run.stop(reason);
   }
 
   async #loop(): Promise<WorkerSummary> {
-    const { job, concurrency, leaseSeconds, pollIntervalMs, once } = this.settings;
+    const { concurrency, heartbeatSeconds, pollIntervalMs, once } = this.settings;
     const keys = [...this.#providers.values()].flatMap((provider) =>
       provider.accounts().map((account) => ({ providerId: provider.id, account })),
     );
-    const added = await this.#table.register(job, keys);
-    this.#emit({ type: 'registered', accounts: keys.length, added });
-    this.#logger.info('worker started', { accounts: keys.length, added, concurrency, leaseSeconds });
-    const heartbeat = this.#startHeartbeat();
-    const providerIds = [...this.#providers.keys()];
+    const added = await this.#registry.register(this.settings.job, keys);
+    await this.#queue.start();
     let stopped = true;
     try {
-      while (!this.#stopping.signal.aborted) {
-        const free = concurrency - this.#active.size;
-        let claimed: ClaimedAccount[] = [];
-        try {
-          if (free > 0) claimed = await this.#table.claim(job, this.id, providerIds, free, leaseSeconds);
-          if (claimed.length === 0 && this.#active.size === 0 && once) {
-            if (!(await this.#table.hasPendingWork(job, providerIds))) {
-              stopped = false;
-              break;
-            }
-          }
-        } catch (error) {
-          if (!isKefuError(error) || !error.retryable) throw error;
-          this.#logger.warn('polling the work table failed; retrying', { error: error.toJSON() });
-          this.#emit({ type: 'poll-failed', error: error.toJSON() });
-        }
-        for (const claim of claimed) this.#start(claim);
-        if (claimed.length > 0 && this.#active.size < concurrency) continue;
-        // Wake on the next poll, when a sync ends (a slot frees up), or on stop.
-        await Promise.race([
-          sleep(pollIntervalMs, this.#stopping.signal).catch(() => undefined),
-          ...[...this.#active.values()].map((active) => active.finished),
-        ]);
-      }
+      const scheduled = await this.#scheduleMissing(keys);
+      this.#emit({ type: 'registered', accounts: keys.length, added, scheduled });
+      this.#logger.info('worker started', { accounts: keys.length, added, scheduled, concurrency, heartbeatSeconds });
+      if (this.#stopping.signal.aborted) return this.#summary(true);
+      await this.#queue.boss.work(
+        this.#queue.name,
+        {
+          localConcurrency: concurrency,
+          batchSize: 1,
+          includeMetadata: true,
+          pollingIntervalSeconds: pollIntervalMs / 1000,
+        },
+        async (jobs: JobWithMetadata<AccountJobData>[]) => {
+          for (const job of jobs) await this.#handle(job);
+        },
+      );
+      stopped = await this.#waitUntilDone(once, keys.map(singletonKeyOf));
     } finally {
       this.stop('worker loop ended');
-      await Promise.all([...this.#active.values()].map((active) => active.finished));
-      clearInterval(heartbeat);
+      await this.#queue.boss.offWork(this.#queue.name, { wait: true }).catch(() => undefined);
+      await this.#queue.stop();
     }
+    return this.#summary(stopped);
+  }
+
+  /** Resolves true when stopped, false when `once` found nothing left to do. */
+  async #waitUntilDone(once: boolean, keys: readonly string[]): Promise<boolean> {
+    while (!this.#stopping.signal.aborted) {
+      await sleep(this.settings.pollIntervalMs, this.#stopping.signal).catch(() => undefined);
+      if (!once || this.#stopping.signal.aborted || this.#active.size > 0) continue;
+      try {
+        if (!(await this.#queue.hasPendingWork(keys))) return false;
+      } catch (error) {
+        if (!isKefuError(error) || !error.retryable) throw error;
+        this.#logger.warn('looking for pending work failed; retrying', { error: error.toJSON() });
+        this.#emit({ type: 'poll-failed', error: error.toJSON() });
+      }
+    }
+    return true;
+  }
+
+  #summary(stopped: boolean): WorkerSummary {
     const summary: WorkerSummary = {
       workerId: this.id,
       runs: this.#runs,
@@ -231,23 +274,82 @@ export class SyncWorker {
     return summary;
   }
 
-  #start(claim: ClaimedAccount): void {
-    const target = targetOf(claim);
-    this.#emit({ type: 'claimed', target, ...(claim.previousOwner ? { previousOwner: claim.previousOwner } : {}) });
-    this.#logger.info('account claimed', {
-      target,
-      ...(claim.previousOwner ? { tookOverFrom: claim.previousOwner } : {}),
-    });
-    const provider = this.#providers.get(claim.providerId);
-    if (!provider?.accounts().includes(claim.account)) {
-      // Another worker's config registered it: leave it to a worker that serves it.
-      this.#finishWithoutSync(claim, target);
+  /**
+   * Queues a first job for every active account of this worker without one: new accounts
+   * now, accounts migrated from the lease table at their stored `next_due_at`. With a cron
+   * schedule, (re)installs each account's schedule; accounts never synced also start now.
+   */
+  async #scheduleMissing(keys: readonly WorkAccountKey[]): Promise<number> {
+    const ours = new Set(keys.map(singletonKeyOf));
+    const rows = (await this.#registry.list(this.settings.job)).filter((row) => ours.has(singletonKeyOf(row)));
+    const { resyncCron, resyncTimeZone } = this.settings;
+    const first: Array<{ key: WorkAccountKey; startAfter: Date }> = [];
+    for (const row of rows) {
+      // Paused and dead accounts keep their schedule: their jobs end without a sync until resumed.
+      if (resyncCron) await this.#queue.scheduleCron(row, resyncCron, resyncTimeZone);
+      if (row.state !== 'active') continue;
+      if (resyncCron && row.lastSyncedAt !== null) continue;
+      first.push({ key: row, startAfter: new Date(Math.max(Date.now(), row.nextDueAt.getTime())) });
+    }
+    return this.#queue.scheduleMissing(first);
+  }
+
+  /** Runs one job: one sync of one account, then its next job or its failure. */
+  async #handle(job: JobWithMetadata<AccountJobData>): Promise<void> {
+    const key = { providerId: job.data.providerId, account: job.data.account };
+    const target = targetOf(key);
+    const attempt = job.retryCount + 1;
+    const claim = await this.#registry.claim(this.settings.job, key, this.id);
+    const provider = this.#providers.get(key.providerId);
+    const skipReason = !claim
+      ? 'not registered'
+      : claim.state !== 'active'
+        ? `account is ${claim.state}`
+        : !provider?.accounts().includes(key.account)
+          ? 'not served by this worker'
+          : undefined;
+    if (skipReason || !claim || !provider) {
+      await this.#skip(key, target, skipReason ?? 'not served by this worker');
       return;
     }
+    const previousOwner = claim.previousHolder;
+    this.#emit({ type: 'claimed', target, attempt, ...(previousOwner ? { previousOwner } : {}) });
+    const fields = { target, attempt, jobId: job.id };
+    if (previousOwner) this.#logger.warn('account taken over', { ...fields, tookOverFrom: previousOwner });
+    else if (attempt > 1) this.#logger.info('account retry claimed', { ...fields, retryLimit: job.retryLimit + 1 });
+    else this.#logger.info('account claimed', fields);
+
+    const run = this.#startSync(provider, key.account, target);
+    const active: ActiveAccount = { target, run };
+    this.#active.set(target, active);
+    let leaseLost = false;
+    const onLost = () => {
+      leaseLost = true;
+      this.#logger.warn('job taken from this worker (heartbeat missed); stopping the account', fields);
+      run.stop('lease lost');
+    };
+    job.signal.addEventListener('abort', onLost, { once: true });
+    try {
+      const summary = await run.done;
+      const result = summary.targets[0];
+      const records = result?.records ?? 0;
+      if (leaseLost) {
+        this.#runs.push({ target, status: 'lease-lost', records });
+        this.#emit({ type: 'lease-lost', target, records });
+        return;
+      }
+      await this.#settle(job, key, result?.status ?? 'failed', records, result?.error, previousOwner);
+    } finally {
+      job.signal.removeEventListener('abort', onLost);
+      this.#active.delete(target);
+    }
+  }
+
+  #startSync(provider: KefuProvider, account: string, target: string): SyncRun {
     const { sinks, checkpoints, from, fromIsDefault, to, sync } = this.#options;
     const run = runSync({
       job: this.settings.job,
-      targets: [{ provider, account: claim.account }],
+      targets: [{ provider, account }],
       concurrency: 1,
       sinks: [...sinks],
       checkpoints,
@@ -257,131 +359,112 @@ export class SyncWorker {
       logger: this.#logger,
       ...sync,
     });
-    const active: ActiveAccount = { claim, target, run, leaseLost: false, finished: Promise.resolve() };
     const subscription = run.progress$.subscribe((event) => {
       if (event.type === 'batch-committed') this.#emit({ type: 'batch-committed', target, records: event.records });
     });
-    active.finished = run.done
-      .then(async (summary) => {
-        const result = summary.targets[0];
-        const records = result?.records ?? 0;
-        if (active.leaseLost) {
-          this.#runs.push({ target, status: 'lease-lost', records });
-          this.#emit({ type: 'lease-lost', target, records });
-          return;
-        }
-        const status = result?.status ?? 'failed';
-        const errorMessage = result?.error instanceof Error ? result.error.message : undefined;
-        if (!(await this.#release(claim, status, records, errorMessage))) {
-          // Taken over between the last heartbeat and the end of the sync.
-          this.#runs.push({ target, status: 'lease-lost', records });
-          this.#emit({ type: 'lease-lost', target, records });
-          return;
-        }
-        this.#runs.push({
+    void run.done.finally(() => subscription.unsubscribe()).catch(() => undefined);
+    if (this.#stopping.signal.aborted) run.stop('worker stopping');
+    return run;
+  }
+
+  /**
+   * Records the outcome and queues what comes next. A failure is thrown to pg-boss, which
+   * retries the job after its back-off or, past the retry limit, moves it to the dead-letter queue.
+   */
+  async #settle(
+    job: JobWithMetadata<AccountJobData>,
+    key: WorkAccountKey,
+    status: SyncTargetStatus,
+    records: number,
+    error: unknown,
+    previousOwner: string | undefined,
+  ): Promise<void> {
+    const target = targetOf(key);
+    const taken = previousOwner ? { tookOverFrom: previousOwner } : {};
+    if (status === 'failed') {
+      const message = messageOf(error ?? 'the sync failed');
+      const attempts = job.retryCount + 1;
+      const dead = job.retryCount >= job.retryLimit;
+      await this.#finish(key, 'failed', records, { error: message, dead });
+      this.#runs.push({ target, status, records, ...taken, error, ...(dead ? { deadLettered: true } : {}) });
+      if (dead) {
+        this.#logger.error('account dead-lettered', {
           target,
-          status,
-          records,
-          ...(claim.previousOwner ? { tookOverFrom: claim.previousOwner } : {}),
-          ...(result?.error !== undefined ? { error: result.error } : {}),
+          attempts,
+          error: message,
+          queue: this.#queue.deadLetter,
         });
-        this.#emit({ type: 'released', target, status, records });
-      })
-      .catch((error: unknown) => {
-        // Releasing failed (database away): the lease expires and another worker retries.
-        this.#logger.error('could not release a lease', { target, error: String(error) });
-        this.#runs.push({ target, status: 'failed', records: 0, error });
-      })
-      .finally(() => {
-        subscription.unsubscribe();
-        this.#active.delete(target);
+        this.#emit({ type: 'dead-lettered', target, attempts, error: message });
+      } else {
+        this.#logger.warn('sync failed; retry scheduled', {
+          target,
+          attempt: attempts,
+          retryLimit: job.retryLimit + 1,
+          error: message,
+        });
+        this.#emit({
+          type: 'retry-scheduled',
+          target,
+          attempt: attempts,
+          retryLimit: job.retryLimit + 1,
+          error: message,
+        });
+      }
+      throw new Error(message);
+    }
+    const nextDueAt = this.#nextDue(status);
+    await Promise.all([
+      nextDueAt ? this.#queue.schedule(key, nextDueAt) : undefined,
+      this.#finish(key, status, records, nextDueAt ? { nextDueAt } : {}),
+    ]);
+    if (status === 'quota-exhausted') {
+      this.#logger.warn('platform quota used up; account deferred until the quota resets', {
+        target,
+        nextDueAt: nextDueAt?.toISOString(),
       });
-    this.#active.set(target, active);
-  }
-
-  #finishWithoutSync(claim: ClaimedAccount, target: string): void {
-    const error = `provider ${claim.providerId} of this worker does not serve account ${claim.account}`;
-    this.#logger.warn('claimed an account this worker cannot sync', { target });
-    const finished = this.#release(claim, 'failed', 0, error)
-      .then(() => undefined)
-      .catch(() => undefined)
-      .finally(() => this.#active.delete(target));
-    this.#active.set(target, {
-      claim,
+    }
+    this.#runs.push({ target, status, records, ...taken });
+    this.#emit({
+      type: 'released',
       target,
-      run: undefined,
-      leaseLost: false,
-      finished,
-    });
-    this.#runs.push({ target, status: 'failed', records: 0, error });
-  }
-
-  /** Releases the lease with the outcome; false when another worker owns it by now. */
-  async #release(claim: ClaimedAccount, status: SyncTargetStatus, records: number, error?: string): Promise<boolean> {
-    const { resyncIntervalSeconds, retryDelaySeconds, quotaRetryDelaySeconds, job } = this.settings;
-    const dueInSeconds = {
-      done: resyncIntervalSeconds,
-      failed: retryDelaySeconds,
-      'quota-exhausted': quotaRetryDelaySeconds,
-      // Stopped mid-way (SIGTERM, shutdown): due at once, for the next worker.
-      stopped: 0,
-    }[status];
-    const released = await this.#table.release(job, this.id, claim, {
       status,
       records,
-      dueInSeconds,
-      ...(error !== undefined ? { error } : {}),
+      ...(nextDueAt ? { nextDueAt: nextDueAt.toISOString() } : {}),
     });
-    if (!released) {
-      this.#logger.warn('lease was already taken over when releasing', { target: targetOf(claim) });
-      return false;
+    this.#logger.info('account released', { target, status, records, nextDueAt: nextDueAt?.toISOString() });
+  }
+
+  /** When the account's next job is due; undefined when the cron schedule queues it. */
+  #nextDue(status: Exclude<SyncTargetStatus, 'failed'>): Date | undefined {
+    const now = Date.now();
+    if (status === 'quota-exhausted') {
+      return new Date(nextQuotaReset(new Date(now)).getTime() + this.settings.quotaResetMarginSeconds * 1000);
     }
-    this.#logger.info('account released', { target: targetOf(claim), status, records });
-    return true;
+    // Stopped mid-way (SIGTERM, shutdown): due at once, for the next worker.
+    if (status === 'stopped') return new Date(now);
+    return this.settings.resyncCron ? undefined : new Date(now + this.settings.resyncIntervalSeconds * 1000);
   }
 
-  /** Renews every held lease; a lease missing from the answer, or none renewed for a whole lease period, is lost. */
-  #startHeartbeat(): NodeJS.Timeout {
-    const { job, leaseSeconds } = this.settings;
-    const periodMs = (this.settings.heartbeatSeconds ?? leaseSeconds / 3) * 1000;
-    let lastRenewal = Date.now();
-    let renewing = false;
-    const timer = setInterval(() => {
-      if (renewing || this.#active.size === 0) {
-        if (this.#active.size === 0) lastRenewal = Date.now();
-        return;
-      }
-      renewing = true;
-      const before = [...this.#active.values()];
-      this.#table
-        .renew(job, this.id, leaseSeconds)
-        .then((held) => {
-          lastRenewal = Date.now();
-          const stillHeld = new Set(held.map(targetOf));
-          for (const active of before) {
-            if (this.#active.get(active.target) === active && !stillHeld.has(active.target)) this.#loseLease(active);
-          }
-        })
-        .catch((error: unknown) => {
-          this.#logger.warn('renewing leases failed', { error: String(error) });
-          // Past the lease period another worker may already own these accounts.
-          if (Date.now() - lastRenewal >= leaseSeconds * 1000) {
-            for (const active of this.#active.values()) this.#loseLease(active);
-          }
-        })
-        .finally(() => {
-          renewing = false;
-        });
-    }, periodMs);
-    timer.unref();
-    return timer;
+  async #finish(
+    key: WorkAccountKey,
+    status: SyncOutcomeStatus,
+    records: number,
+    extra: { error?: string; nextDueAt?: Date; dead?: boolean },
+  ): Promise<void> {
+    const written = await this.#registry.finish(this.settings.job, key, this.id, { status, records, ...extra });
+    if (!written)
+      this.#logger.warn('account was taken over before its outcome was recorded', { target: targetOf(key) });
   }
 
-  #loseLease(active: ActiveAccount): void {
-    if (active.leaseLost) return;
-    active.leaseLost = true;
-    this.#logger.warn('lease lost; stopping this account', { target: active.target });
-    active.run?.stop('lease lost');
+  async #skip(key: WorkAccountKey, target: string, reason: string): Promise<void> {
+    this.#logger.warn('job ended without a sync', { target, reason });
+    await this.#registry.letGo(this.settings.job, key, this.id).catch(() => undefined);
+    if (reason === 'not served by this worker') {
+      // Another worker's config may serve it: hand it back at the resync interval instead of
+      // failing it (an account removed from every config does not spin through the fleet).
+      await this.#queue.schedule(key, new Date(Date.now() + this.settings.resyncIntervalSeconds * 1000));
+    }
+    this.#emit({ type: 'skipped', target, reason });
   }
 
   #emit(event: WorkerEvent): void {

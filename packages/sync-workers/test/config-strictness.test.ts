@@ -2,13 +2,13 @@ import { parseSyncWorkerSettings } from '@kefu/sync-workers';
 import { describe, expect, it } from 'vitest';
 
 describe('sync worker settings: unknown keys are errors', () => {
-  it('given `leaseSecond`, when parsed, then WORKERS_CONFIG_INVALID names the key and suggests `leaseSeconds`', () => {
-    expect(() => parseSyncWorkerSettings({ job: 'hourly', leaseSecond: 30 })).toThrow(
+  it('given `heartbeatSecond`, when parsed, then WORKERS_CONFIG_INVALID names the key and suggests `heartbeatSeconds`', () => {
+    expect(() => parseSyncWorkerSettings({ job: 'hourly', heartbeatSecond: 30 })).toThrow(
       expect.objectContaining({
         code: 'WORKERS_CONFIG_INVALID',
-        message: expect.stringContaining('unknown key `leaseSecond` (did you mean `leaseSeconds`?)'),
+        message: expect.stringContaining('unknown key `heartbeatSecond` (did you mean `heartbeatSeconds`?)'),
         details: expect.objectContaining({
-          issues: ['`leaseSecond`: unknown key `leaseSecond` (did you mean `leaseSeconds`?)'],
+          issues: ['`heartbeatSecond`: unknown key `heartbeatSecond` (did you mean `heartbeatSeconds`?)'],
         }),
       }),
     );

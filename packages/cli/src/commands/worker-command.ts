@@ -1,7 +1,10 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import {
   createKefu,
   type Kefu,
+  type KefuConfig,
   type LogLevel,
   type PluginInstanceConfig,
   readKefuConfigFile,
@@ -13,7 +16,9 @@ import {
   openWorkerPool,
   PostgresTokenStore,
   SyncWorker,
+  type SyncWorkerSettingsInput,
   type WorkerEvent,
+  WorkerMetrics,
   type WorkerSummary,
 } from '@kefu/sync-workers';
 import { ContainerModule } from 'inversify';
@@ -32,9 +37,21 @@ export interface WorkerCommandOptions {
   job: string;
   /** Accounts this process syncs at once (default 2). */
   concurrency?: number;
-  /** Seconds before a dead worker's lease expires (default 60). */
-  leaseSeconds?: number;
-  /** Stop when no account is due or leased, instead of running until SIGTERM. */
+  /** Seconds without a heartbeat before a dead worker's account is retried elsewhere (default 30, at least 10). */
+  heartbeatSeconds?: number;
+  /** A synced account is due again after this long (default 300). */
+  resyncSeconds?: number;
+  /** Resync on this cron schedule instead of an interval. */
+  resyncCron?: string;
+  /** Retries of a failed sync before the account is dead-lettered (default 5). */
+  retryLimit?: number;
+  /** Base of the exponential back-off between retries (default 10). */
+  retryDelaySeconds?: number;
+  /** Serve Prometheus metrics on this port (0 = random). */
+  metricsPort?: number;
+  /** Interface of the metrics server (default 127.0.0.1). */
+  metricsHost?: string;
+  /** Stop when none of the accounts is due, running or retrying, instead of running until SIGTERM. */
   once?: boolean;
   /** Start of the range for accounts without a checkpoint (default 7d). */
   from?: string;
@@ -51,8 +68,54 @@ export interface WorkerCommandOptions {
 const DEFAULT_LOOKBACK = '7d';
 const DEFAULT_INSTANCE_ID = (use: string) => use.replace(/^@[^/]+\//, '');
 
+/** The worker settings: the config's `worker` block, each value overridden by its flag. */
+function workerSettingsOf(options: WorkerCommandOptions, config: KefuConfig): Partial<SyncWorkerSettingsInput> {
+  const fromConfig = config.worker ?? {};
+  const pick = <T>(flag: T | undefined, configured: T | undefined) => flag ?? configured;
+  const settings: Partial<SyncWorkerSettingsInput> = {
+    concurrency: pick(options.concurrency, fromConfig.concurrency),
+    heartbeatSeconds: pick(options.heartbeatSeconds, fromConfig.heartbeatSeconds),
+    superviseIntervalSeconds: fromConfig.superviseIntervalSeconds,
+    resyncIntervalSeconds: pick(options.resyncSeconds, fromConfig.resyncIntervalSeconds),
+    // An interval on the command line replaces a cron schedule from the config.
+    resyncCron:
+      options.resyncSeconds !== undefined ? options.resyncCron : pick(options.resyncCron, fromConfig.resyncCron),
+    resyncTimeZone: fromConfig.resyncTimeZone,
+    retryLimit: pick(options.retryLimit, fromConfig.retryLimit),
+    retryDelaySeconds: pick(options.retryDelaySeconds, fromConfig.retryDelaySeconds),
+    retryDelayMaxSeconds: fromConfig.retryDelayMaxSeconds,
+    table: fromConfig.table,
+    schema: fromConfig.schema,
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+}
+
+/** Serves the worker's metrics at GET /metrics; resolves with the URL once listening. */
+async function serveMetrics(
+  metrics: WorkerMetrics,
+  port: number,
+  host: string,
+): Promise<{ url: string; server: Server }> {
+  const server = createServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+      return;
+    }
+    metrics
+      .exposition()
+      .then(({ contentType, body }) => response.writeHead(200, { 'content-type': contentType }).end(body))
+      .catch(() => response.writeHead(500).end());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics`, server };
+}
+
 /** The PostgreSQL sink of the config: named by `--database`, or the first `@kefu/sink-db` with a postgres:// url. */
-function databaseSinkOf(
+export function databaseSinkOf(
   sinks: readonly PluginInstanceConfig[],
   wanted: string | undefined,
 ): { id: string; url: string } {
@@ -98,9 +161,15 @@ function describeEvent(event: WorkerEvent): string | undefined {
     case 'registered':
       return `worker: ${event.accounts} accounts shared (${event.added} new)`;
     case 'claimed':
-      return `claimed ${event.target}${event.previousOwner ? ` (taken over from ${event.previousOwner})` : ''}`;
+      return `claimed ${event.target}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}${event.previousOwner ? ` (taken over from ${event.previousOwner})` : ''}`;
     case 'released':
-      return `${event.status.padEnd(15)} ${event.target}: ${event.records} records`;
+      return `${event.status.padEnd(15)} ${event.target}: ${event.records} records${event.nextDueAt ? `, next ${event.nextDueAt}` : ''}`;
+    case 'retry-scheduled':
+      return `failed          ${event.target} (attempt ${event.attempt} of ${event.retryLimit}, retried after back-off): ${event.error}`;
+    case 'dead-lettered':
+      return `dead-lettered   ${event.target} after ${event.attempts} attempts: ${event.error} (kefu worker retry ${event.target})`;
+    case 'skipped':
+      return `skipped         ${event.target}: ${event.reason}`;
     case 'lease-lost':
       return `lease lost      ${event.target} after ${event.records} records (another worker continues)`;
     case 'poll-failed':
@@ -110,10 +179,10 @@ function describeEvent(event: WorkerEvent): string | undefined {
   }
 }
 
-/** The exit code of a worker: stopped by a signal 130, any failed account 1, else 0. */
+/** The exit code of a worker: stopped by a signal 130, an account dead-lettered 1, quota 3, else 0. */
 export function exitCodeOfWorker(summary: WorkerSummary, interrupted: boolean): ExitCodeValue {
   if (interrupted) return ExitCode.Interrupted;
-  if (summary.runs.some((run) => run.status === 'failed')) return ExitCode.Failed;
+  if (summary.runs.some((run) => run.deadLettered === true)) return ExitCode.Failed;
   if (summary.runs.some((run) => run.status === 'quota-exhausted')) return ExitCode.QuotaExhausted;
   return ExitCode.Ok;
 }
@@ -134,8 +203,13 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
   const database = databaseSinkOf(config.sinks, options.database);
   const cipher = workerTokenCipher(config.providers, io.env);
 
-  // Token refreshes hold a connection for the lock while they call WeChat: one per syncing account, plus claims and heartbeats.
-  const pool = openWorkerPool(database.url, { max: (options.concurrency ?? 2) + 2 });
+  const settings = workerSettingsOf(options, config);
+  const metricsPort = options.metricsPort ?? config.worker?.metricsPort;
+  // Token refreshes hold a connection for the lock while they call WeChat: one per syncing
+  // account, plus pg-boss's polls (one per slot), heartbeats and maintenance.
+  const pool = openWorkerPool(database.url, { max: 2 * (settings.concurrency ?? 2) + 3 });
+  const metrics = new WorkerMetrics();
+  let metricsServer: Server | undefined;
   // One binding: every provider that refreshes tokens shares them through PostgreSQL.
   const sharedTokens = new ContainerModule((module) => {
     module
@@ -155,11 +229,16 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
       ...(config.sync ? { sync: config.sync } : {}),
     });
     const runtime = kefu;
+    if (metricsPort !== undefined) {
+      const served = await serveMetrics(metrics, metricsPort, options.metricsHost ?? '127.0.0.1');
+      metricsServer = served.server;
+      logger.info('worker metrics listening', { url: served.url });
+      io.stderr.write(`metrics on ${served.url}\n`);
+    }
     const worker = new SyncWorker({
       pool,
       job: options.job,
-      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-      ...(options.leaseSeconds !== undefined ? { leaseSeconds: options.leaseSeconds } : {}),
+      ...settings,
       once: options.once ?? false,
       providers: runtime.providers(),
       sinks: runtime.sinks(),
@@ -179,6 +258,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
       },
       logger,
       onEvent: (event) => {
+        metrics.observe(event);
         if (options.json) io.stdout.write(`${JSON.stringify(event)}\n`);
         else {
           const line = describeEvent(event);
@@ -206,6 +286,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
       process.off('SIGTERM', onSignal);
     }
   } finally {
+    metricsServer?.close();
     await kefu?.close();
     await pool.end();
   }

@@ -31,3 +31,14 @@ export async function queryOnce<Row extends pg.QueryResultRow>(
     await client.end();
   }
 }
+
+/** Drops pg-boss schemas (test cleanup). */
+export async function dropSchemas(url: string, schemas: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
