@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { coreError, KeyedLock, registerSecret, type StoredToken, TokenCipher, type TokenStore } from '@kefu/core';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { z } from 'zod';
 import { inTransaction } from './account-registry.js';
 import { syncWorkersError } from './errors.js';
