@@ -5,14 +5,15 @@ import { type SyncMsgItem, SyncMsgItemSchema } from './wecom-kf-schemas.js';
 /** The platform name records of this provider carry. */
 export const WECOM_KF_PLATFORM = 'wecom-kf';
 
-type Json = Record<string, JsonValue>;
+/** A JSON object as sync_msg sends it. */
+export type JsonObject = Record<string, JsonValue>;
 
 /** A sync_msg item checked for its common fields, with its raw JSON. */
 export interface ParsedItem {
   item: SyncMsgItem;
-  raw: Json;
+  raw: JsonObject;
   /** The item's `event` object (msgtype = event), else undefined. */
-  event: Json | undefined;
+  event: JsonObject | undefined;
 }
 
 /** Checks one `msg_list` item (msgid, send_time, origin, msgtype); WECOM_BAD_RESPONSE names what is missing. */
@@ -25,7 +26,7 @@ export function parseSyncMsgItem(value: unknown): ParsedItem {
       { details: { issues: parsed.error.issues.slice(0, 5).map((issue) => issue.message) } },
     );
   }
-  const raw = value as Json;
+  const raw = value as JsonObject;
   const event = parsed.data.msgtype === 'event' ? objectAt(raw, 'event') : undefined;
   return { item: parsed.data, raw, event };
 }
@@ -51,18 +52,18 @@ const CHANGE_TYPES: Readonly<Record<number, SessionEvent>> = {
   4: 'session_accepted', // 重新接入已结束/已转接会话
 };
 
-function objectAt(value: Json | undefined, key: string): Json | undefined {
+function objectAt(value: JsonObject | undefined, key: string): JsonObject | undefined {
   const found = value?.[key];
   return found !== null && typeof found === 'object' && !Array.isArray(found) ? found : undefined;
 }
 
-function textAt(value: Json | undefined, key: string): string | undefined {
+function textAt(value: JsonObject | undefined, key: string): string | undefined {
   const found = value?.[key];
   if (typeof found === 'string' && found.length > 0) return found;
   return typeof found === 'number' ? String(found) : undefined;
 }
 
-function numberAt(value: Json | undefined, key: string): number | undefined {
+function numberAt(value: JsonObject | undefined, key: string): number | undefined {
   const found = value?.[key];
   const number = typeof found === 'string' ? Number(found) : found;
   return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
@@ -74,7 +75,7 @@ function direction(origin: number, msgtype: string): RecordDirection {
 }
 
 /** The normalized fields of an event item (kind `event`). */
-function eventFields(event: Json | undefined): Partial<KefuRecord> {
+function eventFields(event: JsonObject | undefined): Partial<KefuRecord> {
   const type = textAt(event, 'event_type') ?? 'unknown';
   const changeType = numberAt(event, 'change_type');
   const sessionEvent: SessionEvent =
@@ -94,7 +95,7 @@ function eventFields(event: Json | undefined): Partial<KefuRecord> {
 }
 
 /** The normalized fields of a message item, by msgtype (wecom-kf.md §4.1); unknown types keep only `raw`. */
-export function messageFields(msgtype: string, raw: Json): Partial<KefuRecord> {
+export function messageFields(msgtype: string, raw: JsonObject): Partial<KefuRecord> {
   const body = objectAt(raw, msgtype);
   const text = (key: string) => textAt(body, key);
   const defined = <T extends Record<string, unknown>>(value: T) =>
@@ -154,7 +155,7 @@ export function messageFields(msgtype: string, raw: Json): Partial<KefuRecord> {
 }
 
 /** A menu message as text: head, the items' contents, tail (one per line). */
-function menuText(body: Json | undefined): string {
+function menuText(body: JsonObject | undefined): string {
   const list = body?.list;
   const items = Array.isArray(list) ? list : [];
   const lines = items.map((entry) => {
