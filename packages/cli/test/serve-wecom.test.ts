@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -47,6 +47,7 @@ describe('kefu serve with the WeCom kf_msg_or_event callback', () => {
       secret: SECRET,
       items,
       readings: { tokenReuse: 'first-page-only' },
+      media: { MEDIA_IMAGE_1: Buffer.from('a jpeg of the customer') },
     });
     dir = await mkdtemp(join(tmpdir(), 'kefu-serve-wecom-'));
     kefu = await createKefu({
@@ -72,7 +73,11 @@ describe('kefu serve with the WeCom kf_msg_or_event callback', () => {
       kefu,
       baseDir: dir,
       port: 0,
-      serve: { spool: { path: 'spool.sqlite' }, backfill: { intervalSeconds: 3600, lookback: '3d' } },
+      serve: {
+        spool: { path: 'spool.sqlite' },
+        backfill: { intervalSeconds: 3600, lookback: '3d' },
+        media: { dir: 'media' },
+      },
     });
     const running = serve;
     const url = `${running.url}/wecom-kf/${CORP}`;
@@ -92,13 +97,28 @@ describe('kefu serve with the WeCom kf_msg_or_event callback', () => {
     expect(await verified.text()).toBe('echo-4711');
 
     // New messages, then the doorbell: answered at once with an empty 200, then pulled.
-    items.push(...textItems('wkA', 3, now - 60, 'new'));
+    items.push(...textItems('wkA', 3, now - 60, 'new'), {
+      msgid: 'image_1',
+      open_kfid: 'wkA',
+      external_userid: 'wm_customer_1',
+      send_time: now - 30,
+      origin: 3,
+      msgtype: 'image',
+      image: { media_id: 'MEDIA_IMAGE_1' },
+    });
     const callsBefore = platform.calls.length;
     const token = platform.issueCallbackToken('wkA');
     const rung = await post(url, encryptedCallback(CORP, kfMsgOrEventXml(CORP, token, 'wkA')));
     expect(rung.status).toBe(200);
     expect(await rung.text()).toBe('');
-    await expect.poll(rows, { timeout: 20_000 }).toHaveLength(8);
+    await expect.poll(rows, { timeout: 20_000 }).toHaveLength(9);
+    // The pulled image is archived (media ids live 3 days) and its record links the file.
+    await running.media?.idle();
+    expect(rows()).toContain('image_1');
+    const archived = join(dir, 'media', 'wecom-kf', 'wkA', 'MEDIA_IMAGE_1');
+    await expect
+      .poll(() => readFile(archived, 'utf8').catch(() => ''), { timeout: 20_000 })
+      .toBe('a jpeg of the customer');
     const pulls = platform.calls.slice(callsBefore).filter((call) => call.path === 'kf/sync_msg');
     // One cursor: the pull continued where the backfill stopped, with the callback's token.
     expect(pulls[0]?.body).toMatchObject({ open_kfid: 'wkA', token, cursor: expect.any(String) });

@@ -23,6 +23,7 @@ import { parseTimeArgument } from '../time-arguments.js';
 import { MediaArchiver } from './media-archiver.js';
 import { createServeHandler, type ServeHandler } from './serve-handler.js';
 import { ServeMetrics } from './serve-metrics.js';
+import { SpoolAppendingSink } from './spool-appending-sink.js';
 import { TargetSyncs } from './target-syncs.js';
 
 /**
@@ -108,6 +109,22 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
         metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'backfill' });
       }
       if (dropped > 0) metrics.recordsDeduplicated.inc({ source: 'backfill' }, dropped);
+    }),
+    pullSink: new SpoolAppendingSink({
+      spool,
+      ...(archiver
+        ? {
+            prepareRecords: (records: readonly KefuRecord[]) => archiver.link(records),
+            downloadsOf: (records: readonly KefuRecord[], acceptedAt: number) =>
+              archiver.downloadsOf(records, acceptedAt),
+          }
+        : {}),
+      onStored: (records) => {
+        for (const record of records) {
+          metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'pull' });
+        }
+        archiver?.enqueue(records);
+      },
     }),
     metrics,
     logger,

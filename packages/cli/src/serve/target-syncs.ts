@@ -21,8 +21,10 @@ import type { ServeMetrics } from './serve-metrics.js';
 /** Options of {@link TargetSyncs}. */
 export interface TargetSyncsOptions {
   kefu: Kefu;
-  /** The one sink of every serve sync: the spool's deduplicating fan-out to the configured sinks. */
+  /** The sink of backfill rounds: the spool's deduplicating fan-out to the configured sinks. */
   sink: RecordSink;
+  /** The sink of pulls: into the spool like pushes (media archived), drained to the sinks. */
+  pullSink: RecordSink;
   metrics: ServeMetrics;
   logger: KefuLogger;
   signal: AbortSignal;
@@ -82,7 +84,7 @@ export class TargetSyncs {
             from: new Date(now - PULL_LOOKBACK_MS),
             fromIsDefault: true,
             to: new Date(now),
-            sinks: [this.#options.sink],
+            sinks: [this.#options.pullSink],
             signal: this.#options.signal,
           }),
           'pull',
