@@ -1,6 +1,7 @@
 import type { PushRequest } from '@kefu/core';
 import { describe, expect, it } from 'vitest';
-import { CallbackTokens, readKfCallback, WecomKfCallbackReceiver } from '../src/index.js';
+import { CallbackTokens, WecomKfCallbackReceiver } from '../src/index.js';
+import { readKfCallback } from '../src/wire.js';
 import { CALLBACK, encryptedCallback, kfMsgOrEventXml, urlVerification } from './support/wecom-callbacks.js';
 
 const CORP = 'ww0123456789abcdef';

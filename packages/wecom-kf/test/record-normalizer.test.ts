@@ -1,6 +1,6 @@
 import { KefuRecordSchema } from '@kefu/core';
 import { describe, expect, it } from 'vitest';
-import { itemAccount, normalizeItem, parseSyncMsgItem } from '../src/index.js';
+import { itemAccount, normalizeItem, parseSyncMsgItem } from '../src/wire.js';
 
 // Payloads from wecom-kf.md §3.2 and §4 (the doc's response sample: msgid
 // "from_msgid_4622416642169452483", send_time 1615478585; field tables of §4.1 and §4.2).

@@ -1,6 +1,7 @@
 import type { Checkpoint, JsonValue, KefuRecord, ProviderWarning, RecordQueryInput } from '@kefu/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallbackTokens, SyncMsgPageSource, WecomKfProvider } from '../src/index.js';
+import { CallbackTokens, WecomKfProvider } from '../src/index.js';
+import { SyncMsgPageSource } from '../src/wire.js';
 import {
   startWecomFakePlatform,
   textItems,
