@@ -1,4 +1,5 @@
 import { createKefu, hasCapability, isKefuPlugin, type KefuProvider, silentLogger, TOKENS } from '@kefu/core';
+import { startEmulator } from '@kefu/emulator';
 import { describeProvider } from '@kefu/testkit';
 import { describe, expect, it } from 'vitest';
 import { plugin, WecomKfProvider } from '../src/index.js';
@@ -85,5 +86,29 @@ describeProvider('wecom-kf', async () => {
     pageRequests: () => platform.syncMsgCalls,
     failingQuery: { account: 'wk-not-configured', from: new Date((now - 86_400) * 1000), to: new Date() },
     teardown: () => platform.stop(),
+  };
+});
+
+// The same kit against the emulator's WeCom platform, under the readings furthest from the doc.
+describeProvider('wecom-kf on the emulator', async () => {
+  const emulator = await startEmulator({
+    seed: 'wecom-conformance',
+    wecom: { messagesPerAccount: 60, readings: { cursorScope: 'per-app', emptyPages: true, fewerThanLimit: true } },
+  });
+  const { wecom } = emulator;
+  const provider = new WecomKfProvider({
+    corpId: wecom.corpId,
+    secret: wecom.secret,
+    accounts: wecom.accounts.map((openKfId) => ({ openKfId })),
+    baseUrl: wecom.baseUrl,
+    pageSize: 9,
+  });
+  const now = emulator.clock.now();
+  return {
+    provider,
+    query: { account: wecom.accounts[0], from: new Date(now - 2 * 86_400_000), to: new Date(now + 60_000) },
+    pageRequests: () => emulator.requests.count({ path: '/wecom-kf/cgi-bin/kf/sync_msg' }),
+    failingQuery: { account: 'wk-not-configured', from: new Date(now - 86_400_000), to: new Date(now) },
+    teardown: () => emulator.stop(),
   };
 });
