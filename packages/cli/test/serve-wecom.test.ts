@@ -4,51 +4,54 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { BUNDLED_PLUGINS, type RunningServe, startServe } from '@kefu/cli';
 import { createKefu, type Kefu, silentLogger } from '@kefu/core';
+import { type RunningEmulator, startEmulator } from '@kefu/emulator';
+import { WechatCallbackCrypto } from '@kefu/wechat-crypto';
 import type { WecomKfProvider } from '@kefu/wecom-kf';
 import { afterEach, describe, expect, it } from 'vitest';
-// The WeCom platform lives in the wecom-kf package's tests until @kefu/emulator gains it.
-import {
-  CALLBACK,
-  encryptedCallback,
-  kfMsgOrEventXml,
-  urlVerification,
-} from '../../wecom-kf/test/support/wecom-callbacks.js';
-import {
-  startWecomFakePlatform,
-  textItems,
-  type WecomFakePlatform,
-} from '../../wecom-kf/test/support/wecom-fake-platform.js';
 
-const CORP = 'ww0123456789abcdef';
-const SECRET = 'kf-app-secret-xyz';
+// startServe in-process with the WeCom kf provider against the emulator's WeCom platform; the
+// test plays WeCom's callback sender (the doc's kf_msg_or_event, encrypted for the corp).
 
-let platform: WecomFakePlatform | undefined;
+const CALLBACK = { token: 'QDG6eK', encodingAesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C' };
+
+let emulator: RunningEmulator | undefined;
 let kefu: Kefu | undefined;
 let serve: RunningServe | undefined;
 let dir: string | undefined;
 afterEach(async () => {
   await serve?.close();
   await kefu?.close();
-  await platform?.stop();
+  await emulator?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
-  serve = kefu = platform = dir = undefined;
+  serve = kefu = emulator = dir = undefined;
 });
 
-async function post(url: string, callback: { query: URLSearchParams; body: string }) {
-  return fetch(`${url}?${callback.query}`, { method: 'POST', body: callback.body });
+/** The query and body of a callback encrypted for `receiveId` (wecom-kf.md §5.2). */
+function encrypted(receiveId: string, plaintext: string) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const reply = new WechatCallbackCrypto({ receiveId, ...CALLBACK }).encryptReply(plaintext, {
+    nonce: '1372623149',
+    timestamp,
+  });
+  return {
+    query: new URLSearchParams({ msg_signature: reply.msgSignature, timestamp, nonce: reply.nonce }),
+    encrypt: reply.encrypt,
+    body: `<xml><ToUserName><![CDATA[${receiveId}]]></ToUserName><AgentID>1000002</AgentID><Encrypt><![CDATA[${reply.encrypt}]]></Encrypt></xml>`,
+  };
+}
+
+function kfMsgOrEvent(corpId: string, token: string, openKfId: string) {
+  return `<xml><ToUserName><![CDATA[${corpId}]]></ToUserName><CreateTime>1348831860</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[${token}]]></Token><OpenKfId><![CDATA[${openKfId}]]></OpenKfId></xml>`;
 }
 
 describe('kefu serve with the WeCom kf_msg_or_event callback', () => {
-  it('given the callback URL, when WeCom rings, then the pull reads sync_msg with its token from the backfill cursor, and sent messages are stored too', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const items = textItems('wkA', 5, now - 3600, 'old');
-    platform = await startWecomFakePlatform({
-      corpId: CORP,
-      secret: SECRET,
-      items,
-      readings: { tokenReuse: 'first-page-only' },
-      media: { MEDIA_IMAGE_1: Buffer.from('a jpeg of the customer') },
+  it('given the callback URL, when WeCom rings, then the pull reads sync_msg with its token from the backfill cursor, archives media, and stores sent messages too', async () => {
+    emulator = await startEmulator({
+      seed: 'serve-wecom',
+      wecom: { accounts: 1, messagesPerAccount: 5, readings: { tokenReuse: 'first-page-only' } },
     });
+    const { wecom } = emulator;
+    const openKfId = wecom.accounts[0] as string;
     dir = await mkdtemp(join(tmpdir(), 'kefu-serve-wecom-'));
     kefu = await createKefu({
       providers: [
@@ -56,10 +59,10 @@ describe('kefu serve with the WeCom kf_msg_or_event callback', () => {
           use: '@kefu/wecom-kf',
           id: 'kf',
           config: {
-            corpId: CORP,
-            secret: SECRET,
-            accounts: [{ openKfId: 'wkA' }],
-            baseUrl: platform.url,
+            corpId: wecom.corpId,
+            secret: wecom.secret,
+            accounts: [{ openKfId }],
+            baseUrl: wecom.baseUrl,
             callback: CALLBACK,
             pageSize: 2,
           },
@@ -80,8 +83,7 @@ describe('kefu serve with the WeCom kf_msg_or_event callback', () => {
       },
     });
     const running = serve;
-    const url = `${running.url}/wecom-kf/${CORP}`;
-    await expect.poll(() => running.backfillRounds(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    const url = `${running.url}/wecom-kf/${wecom.corpId}`;
     const rows = () => {
       const db = new DatabaseSync(join(dir as string, 'kefu.db'), { readOnly: true });
       try {
@@ -90,48 +92,47 @@ describe('kefu serve with the WeCom kf_msg_or_event callback', () => {
         db.close();
       }
     };
+    await expect.poll(() => running.backfillRounds(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
     await expect.poll(rows, { timeout: 20_000 }).toHaveLength(5);
 
-    // URL verification: the decrypted echostr, exactly.
-    const verified = await fetch(`${url}?${urlVerification(CORP, 'echo-4711')}`);
-    expect(await verified.text()).toBe('echo-4711');
-
-    // New messages, then the doorbell: answered at once with an empty 200, then pulled.
-    items.push(...textItems('wkA', 3, now - 60, 'new'), {
-      msgid: 'image_1',
-      open_kfid: 'wkA',
-      external_userid: 'wm_customer_1',
-      send_time: now - 30,
-      origin: 3,
-      msgtype: 'image',
-      image: { media_id: 'MEDIA_IMAGE_1' },
+    // URL verification: msg_signature over the encrypted echostr, answered with its plaintext exactly.
+    const echo = encrypted(wecom.corpId, 'echo-4711');
+    const verify = new URLSearchParams({
+      msg_signature: echo.query.get('msg_signature') ?? '',
+      timestamp: echo.query.get('timestamp') ?? '',
+      nonce: echo.query.get('nonce') ?? '',
+      echostr: echo.encrypt,
     });
-    const callsBefore = platform.calls.length;
-    const token = platform.issueCallbackToken('wkA');
-    const rung = await post(url, encryptedCallback(CORP, kfMsgOrEventXml(CORP, token, 'wkA')));
-    expect(rung.status).toBe(200);
-    expect(await rung.text()).toBe('');
-    await expect.poll(rows, { timeout: 20_000 }).toHaveLength(9);
-    // The pulled image is archived (media ids live 3 days) and its record links the file.
-    await running.media?.idle();
-    expect(rows()).toContain('image_1');
-    const archived = join(dir, 'media', 'wecom-kf', 'wkA', 'MEDIA_IMAGE_1');
+    expect(await (await fetch(`${url}?${verify}`)).text()).toBe('echo-4711');
+
+    // A customer writes (text, then an image); WeCom rings once with the newest token.
+    wecom.customerMessage(openKfId, '在吗');
+    const { item: image, callbackToken } = wecom.customerMessage(openKfId, '', Buffer.from('a jpeg of the customer'));
+    const before = emulator.requests.count({ path: '/wecom-kf/cgi-bin/kf/sync_msg' });
+    const callback = encrypted(wecom.corpId, kfMsgOrEvent(wecom.corpId, callbackToken, openKfId));
+    const answer = await fetch(`${url}?${callback.query}`, { method: 'POST', body: callback.body });
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toBe('');
+    await expect.poll(rows, { timeout: 20_000 }).toHaveLength(7);
+    // One cursor: the pull went on from the backfill's checkpoint (one page of 2, not the 4 pages from the start), with the callback's token.
+    expect(emulator.requests.count({ path: '/wecom-kf/cgi-bin/kf/sync_msg' }) - before).toBe(1);
+    expect(wecom.callbackTokenUses(callbackToken)).toBe(1);
+
+    // The pulled image is archived within its 3 days and its record links the file.
+    const archived = join(dir, 'media', 'wecom-kf', openKfId, String((image.image as { media_id: string }).media_id));
     await expect
       .poll(() => readFile(archived, 'utf8').catch(() => ''), { timeout: 20_000 })
       .toBe('a jpeg of the customer');
-    const pulls = platform.calls.slice(callsBefore).filter((call) => call.path === 'kf/sync_msg');
-    // One cursor: the pull continued where the backfill stopped, with the callback's token.
-    expect(pulls[0]?.body).toMatchObject({ open_kfid: 'wkA', token, cursor: expect.any(String) });
 
     // A message sent through the provider never comes back from sync_msg: it is stored at send time.
     const provider = kefu.provider('kf') as WecomKfProvider;
-    const sent = await provider.send({ customer: 'wm_customer_0', message: { kind: 'text', text: '您好' } });
+    const sent = await provider.send({ customer: 'wm_emulated_customer', message: { kind: 'text', text: '您好' } });
     await expect.poll(rows, { timeout: 20_000 }).toContain(sent.id);
 
     // A callback for another corp is refused and pulls nothing.
-    const refused = await post(url, encryptedCallback('wwOTHER', kfMsgOrEventXml(CORP, token, 'wkA')));
-    expect(refused.status).toBe(403);
+    const foreign = encrypted('wwOTHER', kfMsgOrEvent(wecom.corpId, callbackToken, openKfId));
+    expect((await fetch(`${url}?${foreign.query}`, { method: 'POST', body: foreign.body })).status).toBe(403);
     const metrics = (await running.metrics.exposition()).body;
-    expect(metrics).toMatch(/kefu_pushes_total\{receiver="kf\/ww0123456789abcdef",outcome="pull",reason=""\} 1/);
+    expect(metrics).toMatch(/kefu_pushes_total\{receiver="kf\/[^"]+",outcome="pull",reason=""\} 1/);
   });
 });

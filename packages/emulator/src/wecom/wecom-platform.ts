@@ -15,12 +15,14 @@ export interface WecomDescription {
   secret: string;
   /** The customer-service accounts (open_kfids). */
   accounts: readonly string[];
-  /** A customer writes to `openKfId` now; returns the item and the callback token WeCom would send. */
-  customerMessage(openKfId: string, text: string): { item: WecomItem; callbackToken: string };
+  /** A customer writes to `openKfId` now (an image with `image` bytes); returns the item and the callback token WeCom would send. */
+  customerMessage(openKfId: string, text: string, image?: Buffer): { item: WecomItem; callbackToken: string };
   /** The items sync_msg would return for the account within the 3 days (ground truth, oldest first). */
   expectedItems(openKfId: string): WecomItem[];
   /** What kf/send_msg received. */
   sent(): readonly Record<string, unknown>[];
+  /** Pages sync_msg served with a callback token (0 when never used). */
+  callbackTokenUses(token: string): number;
 }
 
 /** The emulated WeCom customer-service platform. */
@@ -47,12 +49,13 @@ export function createWecomPlatform(options: { seed: string; wecom: unknown; clo
       corpId: state.corpId,
       secret: state.secret,
       accounts: state.accounts,
-      customerMessage: (openKfId, text) => {
-        const item = state.addCustomerMessage(openKfId, text);
+      customerMessage: (openKfId, text, image) => {
+        const item = state.addCustomerMessage(openKfId, text, image);
         return { item, callbackToken: state.issueCallbackToken(openKfId) };
       },
       expectedItems: (openKfId) => state.visible(openKfId).filter((item) => WecomState.accountOf(item) === openKfId),
       sent: () => state.sent,
+      callbackTokenUses: (token) => state.callbackTokens.get(token)?.pagesServed ?? 0,
     }),
   };
 }

@@ -26,7 +26,9 @@ function syncMsg(state: WecomState, body: Record<string, unknown>) {
   if (!position || position.scope !== scope) return fail(40058, 'invalid cursor');
   const list = state.visible(openKfId);
   const served = readings.fewerThanLimit ? Math.max(1, Math.floor(limit / 2)) : limit;
-  if (readings.emptyPages && position.index < list.length && state.serial() % 2 === 1) {
+  state.syncMsgCalls += 1;
+  // Every other call is an empty page with has_more = 1 (a new cursor, same place).
+  if (readings.emptyPages && position.index < list.length && state.syncMsgCalls % 2 === 1) {
     return ok({ next_cursor: encodeCursor(state, scope, position.index), has_more: 1, msg_list: [] });
   }
   const page = list.slice(position.index, position.index + served);

@@ -73,6 +73,7 @@ export class WecomState {
   current: string | undefined;
   #serial = 0;
   tokenlessCalls = 0;
+  syncMsgCalls = 0;
 
   constructor(seed: string, input: unknown, clock: EmulatorClock) {
     const parsed = WecomEmulatorOptionsSchema.safeParse(input ?? {});
@@ -111,16 +112,18 @@ export class WecomState {
     return item.open_kfid ?? (item.event as Record<string, unknown> | undefined)?.open_kfid;
   }
 
-  /** A customer text written now to `openKfId`; returns the item. */
-  addCustomerMessage(openKfId: string, text: string, customer = 'wm_emulated_customer'): WecomItem {
+  /** A customer message written now to `openKfId` (an image when `image` bytes are given); returns the item. */
+  addCustomerMessage(openKfId: string, text: string, image?: Buffer, customer = 'wm_emulated_customer'): WecomItem {
+    const msgid = `msg_${this.serial()}_${stableId(12, this.#seed, 'wecom-live', this.#serial)}`;
+    const mediaId = `MEDIA_${msgid}`;
+    if (image) this.media.set(mediaId, image);
     const item: WecomItem = {
-      msgid: `msg_${this.serial()}_${stableId(12, this.#seed, 'wecom-live', this.#serial)}`,
+      msgid,
       open_kfid: openKfId,
       external_userid: customer,
       send_time: Math.floor(this.now() / 1000),
       origin: 3,
-      msgtype: 'text',
-      text: { content: text },
+      ...(image ? { msgtype: 'image', image: { media_id: mediaId } } : { msgtype: 'text', text: { content: text } }),
     };
     this.items.push(item);
     return item;
