@@ -56,7 +56,13 @@ export {
 } from './wechat/wechat-record-knobs.js';
 export type { WindowEntry } from './wechat/wechat-record-window.js';
 export type { WecomDescription } from './wecom/wecom-platform.js';
-export type { WecomEmulatorOptions, WecomItem, WecomReadings } from './wecom/wecom-state.js';
+export {
+  type WecomEmulatorOptions,
+  WecomEmulatorOptionsSchema,
+  type WecomItem,
+  type WecomReadings,
+  WecomReadingsSchema,
+} from './wecom/wecom-state.js';
 export type {
   ResolvedYoumiReadings,
   YoumiDeliveryAttempt,
