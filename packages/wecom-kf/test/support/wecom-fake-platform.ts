@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
  * A WeCom kf platform on loopback for this package's tests, written from wecom-kf.md (not
  * from the provider): gettoken, kf/sync_msg over a list of msg_list items, the management
  * calls the tests use, media/get. Every point the docs leave open is a knob (`readings`),
- * so the provider's tests run across every legitimate reading. It moves to @kefu/emulator as
- * the WeCom platform once the emulator's split lands (docs/providers/wecom-kf.md "Emulator").
+ * so the provider's tests run across every legitimate reading, with per-call errcode faults; the
+ * emulator's WeCom platform (packages/emulator/src/wecom) serves the same readings end to end.
  */
 
 /** The readings of the open points (wecom-kf.md §9). */
