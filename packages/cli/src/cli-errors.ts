@@ -11,6 +11,8 @@ const BAD_INPUT_CODES = new Set([
   'KEFU_PROVIDER_NOT_FOUND',
   'KEFU_CHECKPOINT_INVALID',
   'KEFU_CLI_USAGE',
+  'KEFU_TOKEN_KEY_MISSING',
+  'KEFU_TOKEN_KEY_INVALID',
 ]);
 
 /** A usage error of the CLI itself (bad flag value): exit code 2. */

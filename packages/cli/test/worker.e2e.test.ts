@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import { DatabaseSink } from '@kefu/sink-db';
-import { integrationServer } from '@kefu/testkit';
+import { integrationServer, runKillableChild, TEST_TOKEN_ENV } from '@kefu/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -47,26 +46,23 @@ describe.skipIf(!postgres.available)(`kefu worker on PostgreSQL (${postgres.reas
     await client.end();
   });
 
-  it('syncs every account once with --once and exits 0', async () => {
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const child = spawn(
-        process.execPath,
-        [BIN, 'worker', '-c', 'kefu.json', '--job', job, '--once', '--from', '3d', '--json'],
-        {
-          cwd: dir,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      child.on('close', (code) => done({ code, stdout, stderr }));
+  /** Runs `kefu worker --once` with `env` added to this process's environment (bounded at 60 s). */
+  const runWorker = (env: Record<string, string>) =>
+    runKillableChild(BIN, ['worker', '-c', 'kefu.json', '--job', job, '--once', '--from', '3d', '--json'], {
+      cwd: dir,
+      env,
     });
+
+  it('given WeChat accounts and no KEFU_TOKEN_KEY, when started, then it refuses with KEFU_TOKEN_KEY_MISSING (exit 2) before syncing anything', async () => {
+    // An empty key is an unset one.
+    const result = await runWorker({ KEFU_TOKEN_KEY: '' });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('KEFU_TOKEN_KEY_MISSING');
+    expect(result.stderr).toContain('openssl rand -base64 32');
+  });
+
+  it('syncs every account once with --once and exits 0, the shared tokens encrypted at rest', async () => {
+    const result = await runWorker({ ...TEST_TOKEN_ENV });
     expect(result.code, result.stderr).toBe(0);
     const released = result.stdout
       .trim()
@@ -89,6 +85,20 @@ describe.skipIf(!postgres.available)(`kefu worker on PostgreSQL (${postgres.reas
       }
     } finally {
       await sink.close();
+    }
+    // The fleet's token table holds each app id's token, encrypted (kefu-aes256gcm:v1:…), never the token itself.
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    try {
+      const appIds = emulator.wechat.accounts.map((account) => account.appId);
+      const { rows } = await client.query<{ token: string }>(
+        'SELECT token FROM kefu_wechat_tokens WHERE app_id = ANY($1)',
+        [appIds],
+      );
+      expect(rows).toHaveLength(appIds.length);
+      for (const row of rows) expect(row.token).toMatch(/^kefu-aes256gcm:v1:[0-9a-f]{12}:/);
+    } finally {
+      await client.end();
     }
   });
 });

@@ -65,3 +65,40 @@ export function isConnectionLoss(error: unknown): boolean {
   }
   return false;
 }
+
+/** Driver codes of a statement or connection attempt that ran out of time (mysql2, sockets). */
+const TIMEOUT_CODES = new Set(['PROTOCOL_SEQUENCE_TIMEOUT', 'ETIMEDOUT']);
+
+/** MariaDB 1969 max_statement_time exceeded; MySQL 3024 max_execution_time exceeded. */
+const TIMEOUT_ERRNOS = new Set([1969, 3024]);
+
+/**
+ * What drivers say when a timeout they were given fired: pg's `query_timeout` ("Query read
+ * timeout"), pg-pool's connect and checkout timeouts, PostgreSQL's `statement_timeout`
+ * (SQLSTATE 57014 with this message), mysql2's per-query timeout ("Query inactivity timeout").
+ */
+const TIMEOUT_MESSAGES =
+  /query read timeout|connection terminated due to connection timeout|timeout exceeded when trying to connect|canceling statement due to statement timeout|query inactivity timeout|max_statement_time exceeded|maximum statement execution time exceeded/i;
+
+/**
+ * True when `error` (or one of its causes) says a database statement or connection attempt
+ * did not finish in the time it was given: a hung server or a stalled network. Check it
+ * before {@link isConnectionLoss}, which also matches some of these (a timed-out socket is
+ * a lost one too); both are worth retrying on a new connection.
+ *
+ * @example
+ * ```ts
+ * const code = isDatabaseTimeout(error) ? 'SINK_DB_TIMEOUT' : isConnectionLoss(error) ? 'SINK_DB_UNAVAILABLE' : 'SINK_DB_FAILED';
+ * ```
+ */
+export function isDatabaseTimeout(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const { code, errno, message } = current as { code?: unknown; errno?: unknown; message?: unknown };
+    if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return true;
+    if (typeof errno === 'number' && TIMEOUT_ERRNOS.has(errno)) return true;
+    if (typeof message === 'string' && TIMEOUT_MESSAGES.test(message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -225,6 +225,20 @@ export const coreErrorCatalogue = {
     description: 'The platform quota for the day is used up; the sync stopped cleanly.',
     fix: 'Run again after the quota resets (midnight platform time); it resumes from the checkpoint.',
   },
+  KEFU_TOKEN_KEY_MISSING: {
+    description:
+      'Access tokens are stored encrypted (AES-256-GCM) and no key was given: `KEFU_TOKEN_KEY` is unset, or a stored token was encrypted with a key that is no longer configured.',
+    fix: 'Set KEFU_TOKEN_KEY to 32 random bytes in base64 or hex (`openssl rand -base64 32`); after a rotation put the previous keys in KEFU_TOKEN_OLD_KEYS (comma-separated). A token that cannot be decrypted can also be deleted: the next call fetches a fresh one.',
+  },
+  KEFU_TOKEN_KEY_INVALID: {
+    description: 'KEFU_TOKEN_KEY or an entry of KEFU_TOKEN_OLD_KEYS is not 32 bytes in base64 or hex.',
+    fix: 'Generate a key with `openssl rand -base64 32` (44 characters) or `openssl rand -hex 32` (64 characters); the key itself is never printed.',
+  },
+  KEFU_TOKEN_DECRYPT_FAILED: {
+    description:
+      'A stored access token did not decrypt: its ciphertext was altered, moved to another app id, or encrypted with another key of the same id.',
+    fix: 'Delete the token row named in the message (the next call fetches a fresh token) and check that every process uses the same KEFU_TOKEN_KEY.',
+  },
   KEFU_SPOOL_FAILED: {
     description:
       'The push spool (the SQLite file where pushed records wait for the sinks) could not be opened or written; the push was not acknowledged, so the platform retries it.',

@@ -33,5 +33,6 @@ export * from './sink-operators.js';
 export * from './spool-drainer.js';
 export * from './sync-pipeline.js';
 export * from './sync-worker-pool.js';
+export * from './token-cipher.js';
 export * from './token-store.js';
 export * from './zod-issues.js';

@@ -1,4 +1,4 @@
-import { coreError, isConnectionLoss } from '@kefu/core';
+import { coreError, isConnectionLoss, isDatabaseTimeout } from '@kefu/core';
 import { describe, expect, it } from 'vitest';
 
 const withCode = (message: string, fields: Record<string, unknown>) => Object.assign(new Error(message), fields);
@@ -32,5 +32,30 @@ describe('lost connections, recognized for every driver', () => {
       undefined,
     ];
     for (const error of kept) expect(isConnectionLoss(error), String(error)).toBe(false);
+  });
+});
+
+describe('database timeouts, recognized for every driver', () => {
+  it('given what pg, pg-pool, PostgreSQL, mysql2 and MariaDB report when a timeout fires, then each is a timeout', () => {
+    const timedOut = [
+      new Error('Query read timeout'),
+      new Error('Connection terminated due to connection timeout'),
+      new Error('timeout exceeded when trying to connect'),
+      withCode('canceling statement due to statement timeout', { code: '57014' }),
+      withCode('Query inactivity timeout', { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }),
+      withCode('connect ETIMEDOUT', { code: 'ETIMEDOUT' }),
+      withCode('Query execution was interrupted (max_statement_time exceeded)', { errno: 1969 }),
+    ];
+    for (const error of timedOut) expect(isDatabaseTimeout(error), String(error)).toBe(true);
+  });
+
+  it('given a lost connection or a constraint error, then it is not a timeout', () => {
+    for (const error of [
+      new Error('Connection terminated unexpectedly'),
+      withCode('canceling statement due to user request', { code: '57014' }),
+      withCode('duplicate key', { code: '23505' }),
+    ]) {
+      expect(isDatabaseTimeout(error), String(error)).toBe(false);
+    }
   });
 });

@@ -24,7 +24,7 @@ export class CheckpointTable implements CheckpointStore, ResettableCheckpointSto
     const connection = this.#open();
     checkKey(key);
     await connection.migrate();
-    const row = await connection.run(`reading checkpoint ${key} from ${connection.names.checkpoints}`, () =>
+    const row = await connection.runRetrying(`reading checkpoint ${key} from ${connection.names.checkpoints}`, () =>
       connection
         .scoped(connection.db)
         .selectFrom(connection.tables.checkpoints)

@@ -22,6 +22,28 @@ export const DatabaseSinkConfigSchema = z.strictObject({
   maxRowsPerInsert: z.number().int().min(1).max(5000).default(500),
   /** Pooled connections for PostgreSQL / MySQL (default 4). */
   poolSize: z.number().int().min(1).max(100).default(4),
+  /**
+   * PostgreSQL / MySQL: how long connecting (and waiting for a free pooled connection) may
+   * take, in ms (default 10000). Past it the attempt fails with SINK_DB_TIMEOUT.
+   */
+  connectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+  /**
+   * PostgreSQL / MySQL: how long one statement may run, in ms (default 60000; 0 = no limit).
+   * PostgreSQL enforces it on the server (`statement_timeout`, and
+   * `idle_in_transaction_session_timeout` so a client that hangs mid-transaction releases
+   * its locks); the client gives up shortly after (a stalled network never answers) and
+   * discards the connection. The statement fails with SINK_DB_TIMEOUT.
+   */
+  statementTimeoutMs: z.number().int().min(0).max(86_400_000).default(60_000),
+  /** PostgreSQL / MySQL: TCP keepalive probes start after this long idle, in ms (default 10000). */
+  keepAliveInitialDelayMs: z.number().int().min(1000).max(3_600_000).default(10_000),
+  /**
+   * How long a write keeps retrying a lost, refused or timed-out connection, in ms, with
+   * exponential back-off (default 60000; 0 = fail at once and leave retries to the
+   * pipeline). The transaction is retried whole: replayed rows are ignored and the
+   * checkpoint is rewritten, so a commit cut off mid-way neither loses nor duplicates.
+   */
+  outageRetryMs: z.number().int().min(0).max(86_400_000).default(60_000),
   /** How long SQLite waits for another process's write lock, in ms (default 10000). */
   busyTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
   /**

@@ -13,7 +13,12 @@ export const plugin = definePlugin({
   kind: 'sink',
   configSchema: DatabaseSinkConfigSchema,
   module(config, context) {
-    const sink = new DatabaseSink({ ...config, id: context.instanceId, baseDir: context.baseDir });
+    const sink = new DatabaseSink({
+      ...config,
+      id: context.instanceId,
+      baseDir: context.baseDir,
+      logger: context.logger,
+    });
     return new ContainerModule((options) => {
       options.bind(TOKENS.Sink).toConstantValue(sink);
     });

@@ -2,6 +2,7 @@ import {
   type Checkpoint,
   isEmptyCheckpoint,
   isPlainValidRecord,
+  type KefuLogger,
   type KefuRecord,
   KefuRecordSchema,
   parseConfig,
@@ -30,6 +31,8 @@ export interface DatabaseSinkOptions extends DatabaseSinkConfigInput {
   id?: string;
   /** Directory relative SQLite paths are resolved against (default: the working directory). */
   baseDir?: string;
+  /** Where retries across a database outage are reported (warn); default silent. The plugin passes the runtime's. */
+  logger?: KefuLogger;
 }
 
 /** Bytes of text one multi-row INSERT carries, at most: well under MySQL's default 16 MiB packet. */
@@ -71,7 +74,7 @@ export class DatabaseSink implements TransactionalSink, ResettableCheckpointStor
 
   /** Validates the options; connects lazily, on first use. */
   constructor(options: DatabaseSinkOptions) {
-    const { id, baseDir, ...input } = options;
+    const { id, baseDir, logger, ...input } = options;
     this.config = parseConfig(DatabaseSinkConfigSchema, input, 'database sink config', (message, details) =>
       databaseSinkError('SINK_DB_CONFIG_INVALID', message, { details }),
     );
@@ -94,7 +97,7 @@ export class DatabaseSink implements TransactionalSink, ResettableCheckpointStor
     if (names.records === names.checkpoints) {
       throw databaseSinkError('SINK_DB_CONFIG_INVALID', '`table` and `checkpointTable` must differ');
     }
-    this.#connection = new SinkConnection(this.id, target, this.config, names);
+    this.#connection = new SinkConnection(this.id, target, this.config, names, logger);
     this.#checkpoints = new CheckpointTable(this.#connection);
     this.#query = new RecordQuery(this.#connection);
     this.#rowsPerInsert = Math.max(
@@ -150,10 +153,31 @@ export class DatabaseSink implements TransactionalSink, ResettableCheckpointStor
    * Connects and runs a trivial query (`SELECT 1`), creating and writing nothing but a new
    * SQLite file: `kefu doctor` then tells a missing database (SINK_DB_NOT_FOUND), refused
    * credentials (SINK_DB_AUTH_FAILED) and an unreachable server (SINK_DB_UNAVAILABLE) apart.
+   * Answers within `connectTimeoutMs`: a hung server or stalled network is SINK_DB_TIMEOUT
+   * (what `kefu serve`'s `/readyz` reports). Never retried: it says how things are now.
    */
   async check(): Promise<void> {
     this.#connection.assertOpen();
-    await this.#connection.run(`connecting to ${this.target}`, () => sql`select 1 as ok`.execute(this.#connection.db));
+    const operation = `connecting to ${this.target}`;
+    // Bounded by connectTimeoutMs: a readiness probe must answer even when the network stalls.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            databaseSinkError('SINK_DB_TIMEOUT', `${operation}: no answer within ${this.config.connectTimeoutMs} ms`),
+          ),
+        this.config.connectTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([
+        this.#connection.run(operation, () => sql`select 1 as ok`.execute(this.#connection.db)),
+        deadline,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The checkpoint stored under `key`, or undefined. */

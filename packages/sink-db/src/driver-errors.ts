@@ -1,4 +1,4 @@
-import { isConnectionLoss, isDiskFull, isKefuError, type KefuError } from '@kefu/core';
+import { isConnectionLoss, isDatabaseTimeout, isDiskFull, isKefuError, type KefuError } from '@kefu/core';
 import type { DatabaseDialectName } from './database-url.js';
 import { type DatabaseSinkErrorCode, databaseSinkError } from './errors.js';
 
@@ -61,8 +61,10 @@ export function toDatabaseSinkError(
   const shape = (typeof error === 'object' && error !== null ? error : {}) as DriverErrorShape;
   const driverCode = typeof shape.code === 'string' ? shape.code : undefined;
   let code: DatabaseSinkErrorCode | undefined;
-  // A lost connection (server restart, failover, pg_terminate_backend, KILL): retried on a new one.
-  if (isConnectionLoss(error)) code = 'SINK_DB_UNAVAILABLE';
+  // A hung statement or connection attempt (a timeout fired), then a lost connection
+  // (server restart, failover, pg_terminate_backend, KILL): both retried on a new one.
+  if (isDatabaseTimeout(error)) code = 'SINK_DB_TIMEOUT';
+  else if (isConnectionLoss(error)) code = 'SINK_DB_UNAVAILABLE';
   else if (context.dialect === 'postgres' && driverCode) code = classifyPostgres(driverCode);
   else if (context.dialect === 'mysql' && typeof shape.errno === 'number') code = classifyMysql(shape.errno);
   else if (context.dialect === 'sqlite' && typeof shape.errcode === 'number') code = classifySqlite(shape.errcode);

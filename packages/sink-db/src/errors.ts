@@ -11,6 +11,12 @@ export const databaseSinkErrorCatalogue = {
     fix: 'Check that the server named in the message is running and reachable; the pipeline retries these automatically.',
     retryable: true,
   },
+  SINK_DB_TIMEOUT: {
+    description:
+      'A statement or a connection attempt did not finish within `statementTimeoutMs` / `connectTimeoutMs`: the server hangs, or the network between them stalled.',
+    fix: 'Check the server named in the message and the network path to it (proxies, firewalls dropping idle connections); the write is retried on a new connection. Raise `statementTimeoutMs` only if statements are legitimately that slow.',
+    retryable: true,
+  },
   SINK_DB_AUTH_FAILED: {
     description:
       'The database refused access: wrong credentials, missing rights, or a SQLite file that cannot be opened or written.',

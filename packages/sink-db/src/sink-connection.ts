@@ -1,4 +1,11 @@
-import { isKefuError, type KefuError, retryWithBackoff, sinkClosedError } from '@kefu/core';
+import {
+  isKefuError,
+  type KefuError,
+  type KefuLogger,
+  retryWithBackoff,
+  silentLogger,
+  sinkClosedError,
+} from '@kefu/core';
 import { type CompiledQuery, Kysely, type Transaction } from 'kysely';
 import type { DatabaseSinkConfig } from './database-sink-config.js';
 import type { DatabaseTarget } from './database-url.js';
@@ -20,6 +27,15 @@ export interface SinkTables {
 const BUSY_RETRY_POLICY = { maxAttempts: 6, baseDelayMs: 25, maxDelayMs: 1000, jitter: 1 };
 
 /**
+ * Retries across an outage (a lost, refused or timed-out connection): back-off from 250 ms
+ * to 5 s, for as long as `outageRetryMs` allows (the attempts are bounded by time, not count).
+ */
+const OUTAGE_RETRY_POLICY = { maxAttempts: Number.MAX_SAFE_INTEGER, baseDelayMs: 250, maxDelayMs: 5_000, jitter: 1 };
+
+/** The codes of a database that cannot be reached right now; the work is retried on a new connection. */
+const OUTAGE_CODES = new Set(['SINK_DB_UNAVAILABLE', 'SINK_DB_TIMEOUT']);
+
+/**
  * One sink's database: the Kysely instance, the dialect, the table names, the lazy
  * migration, and the transaction, retry and error-mapping rules every part of the sink
  * (records, checkpoints, queries) shares.
@@ -31,6 +47,11 @@ export class SinkConnection {
   /** SQLite only: runs a batch's statements as one transaction on the worker thread. */
   readonly sqlite: WorkerSqliteDialect | undefined;
   readonly #sqliteLock: SqliteWriteLock | undefined;
+  readonly #outageRetryMs: number;
+  readonly #config: DatabaseSinkConfig;
+  readonly #logger: KefuLogger;
+  /** Aborted by close(): a write waiting out an outage stops at once. */
+  readonly #closing = new AbortController();
   #ready: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
 
@@ -39,9 +60,13 @@ export class SinkConnection {
     readonly target: DatabaseTarget,
     config: DatabaseSinkConfig,
     names: TableNames,
+    logger: KefuLogger = silentLogger,
   ) {
+    this.#logger = logger;
     this.dialect = sinkDialect(target.dialect);
     this.names = names;
+    this.#outageRetryMs = config.outageRetryMs;
+    this.#config = config;
     this.#sqliteLock = target.dialect === 'sqlite' ? SqliteWriteLock.forFile(target.path) : undefined;
     const kyselyDialect = this.dialect.createKyselyDialect(target, config);
     this.sqlite = kyselyDialect instanceof WorkerSqliteDialect ? kyselyDialect : undefined;
@@ -73,14 +98,58 @@ export class SinkConnection {
     return this.#ready;
   }
 
-  /** Runs `work` in one transaction, retrying lost lock races; maps driver errors. */
+  /**
+   * Runs `work` in one transaction, retrying lost lock races and, whole, transactions cut
+   * off by an outage (see {@link retryOutage}); maps driver errors.
+   */
   transact<T>(operation: string, work: (trx: Transaction<SinkTables>) => Promise<T>): Promise<T> {
-    return this.retryBusy(() => this.exclusive(() => this.run(operation, () => this.db.transaction().execute(work))));
+    return this.retryOutage(() =>
+      this.retryBusy(() => this.exclusive(() => this.run(operation, () => this.db.transaction().execute(work)))),
+    );
   }
 
   /** SQLite: runs compiled statements as one transaction in one message to the worker thread. */
   transactSqlite(operation: string, sqlite: WorkerSqliteDialect, statements: CompiledQuery[]): Promise<void> {
-    return this.retryBusy(() => this.exclusive(() => this.run(operation, () => sqlite.runTransaction(statements))));
+    return this.retryOutage(() =>
+      this.retryBusy(() => this.exclusive(() => this.run(operation, () => sqlite.runTransaction(statements)))),
+    );
+  }
+
+  /** Runs a single read, retried across an outage like a transaction. */
+  runRetrying<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return this.retryOutage(() => this.run(operation, work));
+  }
+
+  /**
+   * Retries `attempt` while the database is unreachable or hangs (SINK_DB_UNAVAILABLE,
+   * SINK_DB_TIMEOUT), with back-off, for at most `outageRetryMs`; then the last error is
+   * thrown. Safe for the sink's transactions: a retried batch inserts nothing twice (rows
+   * already stored are ignored) and rewrites the same checkpoint, so a commit whose
+   * acknowledgement was lost is neither lost nor duplicated.
+   */
+  retryOutage<T>(attempt: () => Promise<T>): Promise<T> {
+    if (this.#outageRetryMs === 0) return attempt();
+    const deadline = Date.now() + this.#outageRetryMs;
+    return retryWithBackoff(
+      () => {
+        this.assertOpen();
+        return attempt();
+      },
+      {
+        policy: OUTAGE_RETRY_POLICY,
+        signal: this.#closing.signal,
+        isRetryable: (error) => isOutage(error) && Date.now() < deadline,
+        onRetry: ({ attempt, delayMs, error }) => {
+          const { code, message } = error as KefuError;
+          this.#logger.warn('database unreachable or hung, retrying the transaction on a new connection', {
+            sink: this.sinkId,
+            attempt,
+            delayMs,
+            error: { code, message },
+          });
+        },
+      },
+    );
   }
 
   /** Retries a transaction that lost a lock race (its work is idempotent). */
@@ -116,6 +185,7 @@ export class SinkConnection {
 
   /** Releases the connections; idempotent. */
   close(): Promise<void> {
+    this.#closing.abort(sinkClosedError(`database sink ${this.sinkId} (${this.target.display})`));
     this.#closed ??= (async () => {
       // Let a migration in flight finish so its lock and connection are released.
       await this.#ready?.catch(() => undefined);
@@ -127,19 +197,41 @@ export class SinkConnection {
   async #runMigrations(): Promise<void> {
     const now = this.timestamp(new Date());
     const operation = `migrating ${this.names.records}`;
-    await this.exclusive(() =>
-      this.run(operation, () =>
-        this.retryBusy(() =>
-          // The one seam where the typed instance meets the untyped migration runner.
-          migrateSchema(this.db as unknown as Kysely<unknown>, this.dialect, this.names, now).catch(
-            (error: unknown) => {
-              throw this.mapError(error, operation);
-            },
+    await this.retryOutage(() =>
+      this.exclusive(() =>
+        this.run(operation, () =>
+          this.retryBusy(() =>
+            this.#withMigrationDb((db) =>
+              migrateSchema(db, this.dialect, this.names, now).catch((error: unknown) => {
+                throw this.mapError(error, operation);
+              }),
+            ),
           ),
         ),
       ),
     );
   }
+
+  /**
+   * PostgreSQL / MySQL: migrations run on a connection of their own without the statement
+   * timeout (rebuilding a key on a large table may take longer than any write should); it
+   * is closed afterwards. SQLite uses the sink's own connection (its only one).
+   */
+  async #withMigrationDb<T>(work: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
+    // The one seam where the typed instance meets the untyped migration runner.
+    if (this.sqlite) return work(this.db as unknown as Kysely<unknown>);
+    const config = { ...this.#config, statementTimeoutMs: 0, poolSize: 1 };
+    const db = new Kysely<unknown>({ dialect: this.dialect.createKyselyDialect(this.target, config) });
+    try {
+      return await work(db);
+    } finally {
+      await db.destroy().catch(() => undefined);
+    }
+  }
+}
+
+function isOutage(error: unknown): boolean {
+  return isKefuError(error) && OUTAGE_CODES.has(error.code);
 }
 
 function isBusy(error: unknown): boolean {

@@ -86,7 +86,7 @@ describe('DatabaseSink configuration', () => {
 describe('DatabaseSink driver errors', () => {
   it('given PostgreSQL refusing connections, when writing, then SINK_DB_UNAVAILABLE is retryable and hides the password', async () => {
     // Port 1 on loopback refuses connections: a real fault, no mock.
-    const sink = new DatabaseSink({ url: 'postgres://kefu:refused-Pw-42@127.0.0.1:1/kefu' });
+    const sink = new DatabaseSink({ url: 'postgres://kefu:refused-Pw-42@127.0.0.1:1/kefu', outageRetryMs: 0 });
     const error = await rejection(sink.write(makeBatch([makeRecord(1)], 1)));
     await sink.close();
     expect(error.code).toBe('SINK_DB_UNAVAILABLE');
@@ -96,12 +96,29 @@ describe('DatabaseSink driver errors', () => {
   });
 
   it('given MySQL refusing connections, when loading a checkpoint, then SINK_DB_UNAVAILABLE is retryable', async () => {
-    const sink = new DatabaseSink({ url: 'mysql://kefu:refused-My-42@127.0.0.1:1/kefu' });
+    const sink = new DatabaseSink({ url: 'mysql://kefu:refused-My-42@127.0.0.1:1/kefu', outageRetryMs: 0 });
     const error = await rejection(sink.load('job/x'));
     await sink.close();
     expect(error.code).toBe('SINK_DB_UNAVAILABLE');
     expect(error.retryable).toBe(true);
     expect(JSON.stringify(error.toJSON())).not.toContain('refused-My-42');
+  });
+
+  it('given a server that stays down, when the outage outlasts outageRetryMs, then the write stops with SINK_DB_UNAVAILABLE after retrying', async () => {
+    const sink = new DatabaseSink({ url: 'postgres://kefu@127.0.0.1:1/kefu', outageRetryMs: 700 });
+    const startedAt = Date.now();
+    const error = await rejection(sink.write(makeBatch([makeRecord(1)], 1)));
+    await sink.close();
+    expect(error.code).toBe('SINK_DB_UNAVAILABLE');
+    // It retried for the budget rather than failing on the first refusal.
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(700);
+  });
+
+  it('given a write waiting out an outage, when the sink is closed, then the write stops at once with KEFU_SINK_CLOSED', async () => {
+    const sink = new DatabaseSink({ url: 'postgres://kefu@127.0.0.1:1/kefu', outageRetryMs: 600_000 });
+    const writing = rejection(sink.write(makeBatch([makeRecord(1)], 1)));
+    await sink.close();
+    expect((await writing).code).toBe('KEFU_SINK_CLOSED');
   });
 
   it.skipIf(!mysql.available)(

@@ -11,6 +11,12 @@ export const syncWorkersErrorCatalogue = {
     fix: 'Check the postgres:// URL and that the server accepts connections; workers retry these on the next poll.',
     retryable: true,
   },
+  WORKERS_DATABASE_TIMEOUT: {
+    description:
+      'A statement on the work or token tables, or connecting to PostgreSQL, did not finish in time: the server hangs or the network stalled.',
+    fix: 'Check the server and the network path to it; the connection was discarded and the next attempt uses a new one (timeouts: openWorkerPool options).',
+    retryable: true,
+  },
   WORKERS_DATABASE_FAILED: {
     description: 'PostgreSQL refused a statement of the work or token tables (permissions, a conflicting table).',
     fix: 'Read the server’s reason in the message; the role needs CREATE on the schema and read/write on the tables.',

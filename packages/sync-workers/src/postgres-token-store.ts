@@ -1,8 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { KeyedLock, registerSecret, type StoredToken, type TokenStore } from '@kefu/core';
-import type { Pool } from 'pg';
+import { coreError, KeyedLock, registerSecret, type StoredToken, TokenCipher, type TokenStore } from '@kefu/core';
+import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
-import { inTransaction } from './account-lease-table.js';
 import { syncWorkersError } from './errors.js';
 import { toWorkersDatabaseError } from './postgres-errors.js';
 import { parseTableName } from './table-names.js';
@@ -16,6 +15,13 @@ export interface PostgresTokenStoreOptions {
   pool: Pool;
   /** The token table (default `kefu_wechat_tokens`). */
   table?: string;
+  /**
+   * Encrypts tokens at rest (AES-256-GCM; `TokenCipher.fromEnv(process.env)` reads
+   * KEFU_TOKEN_KEY and KEFU_TOKEN_OLD_KEYS). Plaintext rows written before are read and
+   * rewritten encrypted, rows of an old key re-encrypted with the current one. Without it
+   * tokens are stored as they are, and an encrypted row is KEFU_TOKEN_KEY_MISSING.
+   */
+  cipher?: TokenCipher;
 }
 
 const TokenRowSchema = z.object({ token: z.string().min(1), expires_at: z.coerce.number().int() });
@@ -30,12 +36,14 @@ const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
  * `invalidate`/`withLock`): bind it under `TOKENS.TokenStore`. `withLock` holds a transaction-scoped advisory
  * lock per app id, so one refresher in the whole fleet calls the token endpoint; a
  * worker that dies mid-refresh loses its connection and with it the lock.
- * Tokens are secrets: each one read or written is registered for redaction.
+ * Tokens are secrets: each one read or written is registered for redaction; with a
+ * `cipher` the table holds them encrypted (`kefu worker` always gives one).
  */
 export class PostgresTokenStore implements TokenStore {
   readonly #pool: Pool;
   readonly #table: string;
   readonly #name: string;
+  readonly #cipher: TokenCipher | undefined;
   // In-process queue first, so one process never holds several pooled connections waiting on one lock.
   readonly #serialized = new KeyedLock();
   #ready: Promise<void> | undefined;
@@ -45,12 +53,13 @@ export class PostgresTokenStore implements TokenStore {
     this.#pool = options.pool;
     this.#name = parseTableName('table', options.table ?? 'kefu_wechat_tokens');
     this.#table = `"${this.#name}"`;
+    this.#cipher = options.cipher;
   }
 
   /** Creates the token table when missing (safe from many processes at once). */
   migrate(): Promise<void> {
     this.#ready ??= this.#query('creating the token table', () =>
-      inTransaction(this.#pool, async (client) => {
+      this.#inTransaction(async (client) => {
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kefu-migrate:${this.#name}`]);
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${this.#table} (
@@ -70,18 +79,20 @@ export class PostgresTokenStore implements TokenStore {
 
   /** The stored token of `appId`, if any (expired ones too: the token manager checks). */
   async get(appId: string): Promise<SharedToken | undefined> {
-    await this.migrate();
-    const result = await this.#query(`reading the token of ${appId}`, () =>
-      this.#pool.query(`SELECT token, expires_at FROM ${this.#table} WHERE app_id = $1`, [appId]),
-    );
-    const row = result.rows[0];
+    const row = await this.#row(appId);
     if (row === undefined) return undefined;
-    const parsed = TokenRowSchema.safeParse(row);
-    if (!parsed.success) {
-      throw syncWorkersError('WORKERS_TOKEN_INVALID', `the token row of ${appId} in ${this.#name} is malformed`);
+    const { token, stale } = this.#decrypt(appId, row.token);
+    if (stale && this.#cipher) {
+      // Plaintext from before encryption, or an old key: rewrite it, unless another process already did.
+      await this.#query(`encrypting the token of ${appId}`, () =>
+        this.#pool.query(`UPDATE ${this.#table} SET token = $3 WHERE app_id = $1 AND token = $2`, [
+          appId,
+          row.token,
+          this.#encrypt(appId, token),
+        ]),
+      );
     }
-    registerSecret(parsed.data.token);
-    return { token: parsed.data.token, expiresAt: parsed.data.expires_at };
+    return { token, expiresAt: row.expires_at };
   }
 
   /** Stores the token of `appId`, replacing the previous one. */
@@ -92,18 +103,52 @@ export class PostgresTokenStore implements TokenStore {
       this.#pool.query(
         `INSERT INTO ${this.#table} (app_id, token, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (app_id) DO UPDATE SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, updated_at = now()`,
-        [appId, token.token, Math.trunc(token.expiresAt)],
+        [appId, this.#encrypt(appId, token.token), Math.trunc(token.expiresAt)],
       ),
     );
   }
 
   /** Deletes the token of `appId` only if it is still `token` (compare-and-delete); true when it did. */
   async invalidate(appId: string, token: string): Promise<boolean> {
-    await this.migrate();
+    const row = await this.#row(appId);
+    // Encrypted values differ at every write: compare the decrypted token, delete the exact stored value.
+    if (row === undefined || this.#decrypt(appId, row.token).token !== token) return false;
     const result = await this.#query(`invalidating the token of ${appId}`, () =>
-      this.#pool.query(`DELETE FROM ${this.#table} WHERE app_id = $1 AND token = $2`, [appId, token]),
+      this.#pool.query(`DELETE FROM ${this.#table} WHERE app_id = $1 AND token = $2`, [appId, row.token]),
     );
     return (result.rowCount ?? 0) > 0;
+  }
+
+  /** The row of `appId` as stored (token possibly encrypted), validated. */
+  async #row(appId: string): Promise<{ token: string; expires_at: number } | undefined> {
+    await this.migrate();
+    const result = await this.#query(`reading the token of ${appId}`, () =>
+      this.#pool.query(`SELECT token, expires_at FROM ${this.#table} WHERE app_id = $1`, [appId]),
+    );
+    const row = result.rows[0];
+    if (row === undefined) return undefined;
+    const parsed = TokenRowSchema.safeParse(row);
+    if (!parsed.success) {
+      throw syncWorkersError('WORKERS_TOKEN_INVALID', `the token row of ${appId} in ${this.#name} is malformed`);
+    }
+    return parsed.data;
+  }
+
+  #encrypt(appId: string, token: string): string {
+    return this.#cipher ? this.#cipher.encrypt(appId, token) : token;
+  }
+
+  #decrypt(appId: string, stored: string): { token: string; stale: boolean } {
+    if (this.#cipher) return this.#cipher.decrypt(appId, stored);
+    if (TokenCipher.isEncrypted(stored)) {
+      throw coreError(
+        'KEFU_TOKEN_KEY_MISSING',
+        `the token of ${appId} in ${this.#name} is stored encrypted and this store has no key: set KEFU_TOKEN_KEY`,
+        { details: { appId, table: this.#name } },
+      );
+    }
+    registerSecret(stored);
+    return { token: stored, stale: false };
   }
 
   /** Runs `fn` holding the fleet-wide refresh lock of `appId` (re-entrant within one async context). */
@@ -115,7 +160,7 @@ export class PostgresTokenStore implements TokenStore {
     // it is, not disguised as a database error: carry it past #query and rethrow it.
     const outcome = await this.#serialized.run(appId, () =>
       this.#query(`locking the token of ${appId}`, () =>
-        inTransaction(this.#pool, async (client) => {
+        this.#inTransaction(async (client) => {
           await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kefu-token:${this.#name}:${appId}`]);
           try {
             return { ok: true as const, value: await heldLocks.run(new Set([...(held ?? []), appId]), fn) };
@@ -127,6 +172,25 @@ export class PostgresTokenStore implements TokenStore {
     );
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
+  }
+
+  /** Runs `work` in a transaction on one pooled client; a client whose connection broke is discarded. */
+  async #inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async #query<T>(doing: string, run: () => Promise<T>): Promise<T> {

@@ -9,3 +9,4 @@ export * from './readme-snippets.js';
 export * from './scripted-platform.js';
 export * from './scripted-source.js';
 export * from './tcp-proxy.js';
+export * from './token-key.js';

@@ -5,6 +5,8 @@ describePublicApi({
     specifier: '@kefu/testkit',
     load: () => import('@kefu/testkit'),
     names: [
+      'TEST_TOKEN_ENV',
+      'TEST_TOKEN_KEY',
       'crashSeed',
       'createScriptedPageSource',
       'createScriptedProvider',

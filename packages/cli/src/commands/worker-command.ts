@@ -6,6 +6,7 @@ import {
   type PluginInstanceConfig,
   readKefuConfigFile,
   TOKENS,
+  TokenCipher,
   type TokenStore,
 } from '@kefu/core';
 import {
@@ -76,6 +77,21 @@ function databaseSinkOf(
   return { id: found.id, url: found.url };
 }
 
+/**
+ * The key the shared token table is encrypted with (KEFU_TOKEN_KEY, old keys in
+ * KEFU_TOKEN_OLD_KEYS). Required when a provider refreshes tokens through it (WeChat), so
+ * no worker ever writes a token in plaintext; checked before anything connects.
+ */
+export function workerTokenCipher(
+  providers: readonly PluginInstanceConfig[],
+  env: Readonly<Record<string, string | undefined>>,
+): TokenCipher | undefined {
+  const storesTokens = providers.some((spec) => spec.use === '@kefu/wechat-mp');
+  return storesTokens
+    ? TokenCipher.requireFromEnv(env, 'kefu worker (the shared PostgreSQL token table)')
+    : TokenCipher.fromEnv(env);
+}
+
 /** One line per worker event, for people. */
 function describeEvent(event: WorkerEvent): string | undefined {
   switch (event.type) {
@@ -116,12 +132,15 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
   const config = await readKefuConfigFile(configPath, { env: io.env });
   const logger = cliLogger(io, effectiveLogLevel(options.logLevel, config.logger?.level, 'info'));
   const database = databaseSinkOf(config.sinks, options.database);
+  const cipher = workerTokenCipher(config.providers, io.env);
 
   // Token refreshes hold a connection for the lock while they call WeChat: one per syncing account, plus claims and heartbeats.
   const pool = openWorkerPool(database.url, { max: (options.concurrency ?? 2) + 2 });
   // One binding: every provider that refreshes tokens shares them through PostgreSQL.
   const sharedTokens = new ContainerModule((module) => {
-    module.bind<TokenStore>(TOKENS.TokenStore).toConstantValue(new PostgresTokenStore({ pool }));
+    module
+      .bind<TokenStore>(TOKENS.TokenStore)
+      .toConstantValue(new PostgresTokenStore({ pool, ...(cipher ? { cipher } : {}) }));
   });
   let kefu: Kefu | undefined;
   try {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { CompiledQuery, MysqlDialect, sql } from 'kysely';
-import { createPool } from 'mysql2';
 import { databaseSinkError } from '../../errors.js';
 import { qualifiedName, type TableNames } from '../../table-names.js';
 import type { SinkDialect } from '../sink-dialect.js';
 import { insertHead, memoByTable, ValuesInsert } from '../values-insert.js';
+import { mysqlWaitTimeoutSeconds, openMysqlPool } from './mysql-pool.js';
 import { MYSQL_MIGRATIONS, mysqlSchemaStatements } from './mysql-schema.js';
 
 // ON DUPLICATE KEY UPDATE id = id, not INSERT IGNORE, which would also turn real errors
@@ -18,22 +18,15 @@ export const mysqlDialect: SinkDialect = {
 
   createKyselyDialect(target, config) {
     if (target.dialect !== 'mysql') throw new TypeError(`not a MySQL target: ${target.display}`);
-    const pool = createPool({
-      uri: target.url,
-      connectionLimit: config.poolSize,
-      charset: 'UTF8MB4_UNICODE_CI',
-      dateStrings: true,
-      jsonStrings: true,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      connectTimeout: 10_000,
-    });
     return new MysqlDialect({
-      pool,
-      // UTC timestamps, and strict mode so MySQL rejects instead of silently truncating.
+      pool: openMysqlPool(target.url, config),
+      // UTC timestamps, strict mode so MySQL rejects instead of silently truncating, and a
+      // bounded idle session: a client hung mid-transaction gives its row locks back.
       onCreateConnection: async (connection) => {
         await connection.executeQuery(
-          CompiledQuery.raw(`SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'`),
+          CompiledQuery.raw(
+            `SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', wait_timeout = ${mysqlWaitTimeoutSeconds(config.statementTimeoutMs)}`,
+          ),
         );
       },
     });

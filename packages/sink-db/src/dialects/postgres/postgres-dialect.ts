@@ -1,9 +1,9 @@
 import { CompiledQuery, PostgresDialect, sql } from 'kysely';
-import { Pool } from 'pg';
 import { RECORD_COLUMNS } from '../../record-rows.js';
 import { qualifiedName, type TableNames } from '../../table-names.js';
 import type { SinkDialect } from '../sink-dialect.js';
 import { memoByTable } from '../values-insert.js';
+import { openPostgresPool } from './postgres-pool.js';
 import { POSTGRES_MIGRATIONS, postgresSchemaStatements } from './postgres-schema.js';
 
 /** The element type each column's array parameter is cast to (the columns take them by assignment). */
@@ -39,9 +39,7 @@ export const postgresDialect: SinkDialect = {
 
   createKyselyDialect(target, config) {
     if (target.dialect !== 'postgres') throw new TypeError(`not a PostgreSQL target: ${target.display}`);
-    const pool = new Pool({ connectionString: target.url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
-    handleLostConnections(pool);
-    return new PostgresDialect({ pool });
+    return new PostgresDialect({ pool: openPostgresPool(target.url, config) });
   },
 
   schemaStatements: postgresSchemaStatements,
@@ -76,18 +74,3 @@ export const postgresDialect: SinkDialect = {
     );
   },
 };
-
-/**
- * A server ending a session (restart, failover, `pg_terminate_backend`) makes pg emit
- * 'error' on the client: on the pool for idle clients, and on the client itself while it
- * is lent out — where pg attaches no listener, so the process would crash with an
- * unhandled 'error' event. With listeners on both, the query in flight (or the next one
- * on that client) fails instead, as SINK_DB_UNAVAILABLE, and pg drops the broken client:
- * the retry gets a new connection.
- */
-function handleLostConnections(pool: Pool): void {
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => {
-    client.on('error', () => undefined);
-  });
-}
