@@ -7,6 +7,7 @@ import { syncWorkersErrorCatalogue } from '@kefu/sync-workers';
 import { redisTokenStoreErrorCatalogue } from '@kefu/token-store-redis';
 import { wechatCryptoErrorCatalogue } from '@kefu/wechat-crypto';
 import { wechatMpErrorCatalogue } from '@kefu/wechat-mp';
+import { wecomKfErrorCatalogue } from '@kefu/wecom-kf';
 import { youmiErrorCatalogue } from '@kefu/youmi';
 import { cliErrorCatalogue } from './errors.js';
 
@@ -16,6 +17,7 @@ export const ERROR_CATALOGUES: ReadonlyArray<{ packageName: string; catalogue: E
   { packageName: '@kefu/wechat-mp', catalogue: wechatMpErrorCatalogue },
   { packageName: '@kefu/wechat-crypto', catalogue: wechatCryptoErrorCatalogue },
   { packageName: '@kefu/youmi', catalogue: youmiErrorCatalogue },
+  { packageName: '@kefu/wecom-kf', catalogue: wecomKfErrorCatalogue },
   { packageName: '@kefu/sink-file', catalogue: fileSinkErrorCatalogue },
   { packageName: '@kefu/sink-http', catalogue: httpSinkErrorCatalogue },
   { packageName: '@kefu/sink-db', catalogue: databaseSinkErrorCatalogue },

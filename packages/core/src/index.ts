@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 
+export * from './access-token-manager.js';
 export * from './checkpoint.js';
 export * from './checkpoint-stores.js';
 export * from './config-text-redaction.js';
@@ -31,6 +32,7 @@ export * from './sink.js';
 export * from './sink-operators.js';
 export * from './spool-drainer.js';
 export * from './sync-pipeline.js';
+export * from './sync-worker-pool.js';
 export * from './token-cipher.js';
 export * from './token-store.js';
 export * from './worker-config-block.js';

@@ -1,4 +1,5 @@
 import type { RecordQueryInput } from './query.js';
+import type { KefuRecord } from './record.js';
 import type { ProviderRetry, RecordStream } from './record-stream.js';
 
 /**
@@ -103,4 +104,19 @@ export function hasCapability<C extends ProviderCapability>(
   capability: C,
 ): provider is KefuProvider & CapabilityInterfaces[C] {
   return provider.capabilities.has(capability);
+}
+
+/**
+ * A provider that makes records of what it sends itself, because its platform never returns
+ * them (WeCom `kf/send_msg`): listeners get each such record once, at send time
+ * (`kefu serve` spools them to its sinks).
+ */
+export interface SentRecordsSource {
+  /** Calls `listener` with the record of every message sent; returns the unsubscribe function. */
+  onRecordSent(listener: (record: KefuRecord) => void): () => void;
+}
+
+/** True when `provider` emits records of the messages it sends (checked by shape). */
+export function emitsSentRecords(provider: KefuProvider): provider is KefuProvider & SentRecordsSource {
+  return typeof (provider as Partial<SentRecordsSource>).onRecordSent === 'function';
 }

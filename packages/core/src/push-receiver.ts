@@ -42,10 +42,15 @@ export interface PushAnswer {
  * - `accept`: write `records` durably, then send `ack`. `dedupeKey` names the push across the
  *   platform's retries and replays: a push whose key was already accepted is acknowledged
  *   again without writing anything.
+ * - `pull`: answer now, write nothing, and have the server pull the records of `account`
+ *   (a sync of that provider account, through its checkpoint). For platforms whose pushes
+ *   are doorbells without content (WeCom `kf_msg_or_event`): the pull and the scheduled
+ *   backfill read one cursor, so a lost doorbell only delays records, never loses them.
  */
 export type PushDecision =
   | { readonly kind: 'reply'; readonly answer: PushAnswer }
   | { readonly kind: 'reject'; readonly reason: string; readonly answer: PushAnswer }
+  | { readonly kind: 'pull'; readonly account: string; readonly answer: PushAnswer }
   | {
       readonly kind: 'accept';
       readonly dedupeKey: string;

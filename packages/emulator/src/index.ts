@@ -20,6 +20,8 @@ import { RequestLog } from './request-log.js';
 import { startHttpServer } from './server.js';
 import type { WechatEmulatorOptions } from './wechat/wechat-data.js';
 import { createWechatPlatform, type WechatDescription } from './wechat/wechat-platform.js';
+import { createWecomPlatform, type WecomDescription } from './wecom/wecom-platform.js';
+import type { WecomEmulatorOptions } from './wecom/wecom-state.js';
 import { createYoumiPlatformForEmulator, type YoumiDescription, type YoumiEmulatorOptions } from './youmi-wiring.js';
 
 export type { AdjustableClock } from './clock.js';
@@ -53,6 +55,14 @@ export {
   wechatRecordReadings,
 } from './wechat/wechat-record-knobs.js';
 export type { WindowEntry } from './wechat/wechat-record-window.js';
+export type { WecomDescription } from './wecom/wecom-platform.js';
+export {
+  type WecomEmulatorOptions,
+  WecomEmulatorOptionsSchema,
+  type WecomItem,
+  type WecomReadings,
+  WecomReadingsSchema,
+} from './wecom/wecom-state.js';
 export type {
   ResolvedYoumiReadings,
   YoumiDeliveryAttempt,
@@ -81,6 +91,8 @@ export interface EmulatorOptions {
   wechat?: WechatEmulatorOptions;
   /** Youmi platform options. */
   youmi?: YoumiEmulatorOptions;
+  /** WeCom customer-service (微信客服) platform options. */
+  wecom?: WecomEmulatorOptions;
   /** Fault injection knobs (all off by default). */
   faults?: FaultOptions;
 }
@@ -93,6 +105,8 @@ export interface RunningEmulator {
   wechat: WechatDescription;
   /** The Youmi platform: base and token URLs, credentials, ground truth (`expectedChats`, `fans`). */
   youmi: YoumiDescription;
+  /** The WeCom customer-service platform: base URL, corp id and secret, accounts, ground truth, callback tokens. */
+  wecom: WecomDescription;
   /** The emulator clock. */
   clock: { now(): number; advance(ms: number): void };
   /** Every request, with the fault applied to it. */
@@ -132,10 +146,12 @@ const EmulatorOptionsSchema = z.object({
     })
     .optional(),
   youmi: z.unknown().optional(),
+  // Checked by the WeCom platform's own schema, which names the option.
+  wecom: z.unknown().optional(),
   faults: z.unknown().optional(),
 });
 
-/** Starts the emulator (both platforms on one server). */
+/** Starts the emulator (every platform on one server). */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const parsed = EmulatorOptionsSchema.safeParse(options);
   if (!parsed.success) {
@@ -157,7 +173,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     faults: () => faults,
     log,
   });
-  const platforms: EmulatedPlatform[] = [wechat, youmi];
+  const wecom = createWecomPlatform({ seed, wecom: options.wecom, clock });
+  const platforms: EmulatedPlatform[] = [wechat, youmi, wecom];
   const setFaults = (next: unknown): FaultOptions => {
     faults = parseFaultOptions(next);
     wechat.state.resetFaultCounters();
@@ -177,6 +194,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url: server.url,
     wechat: wechat.describe(server.url),
     youmi: youmi.describe(server.url),
+    wecom: wecom.describe(server.url),
     clock: { now: () => clock.now(), advance: (ms) => clock.advance(ms) },
     requests: log,
     setFaults(next: FaultOptions) {

@@ -6,18 +6,26 @@ import type { RunningEmulator } from './index.js';
  * secrets in it are the emulator's own fake ones.
  */
 
-/** The `config` blocks of the two providers, pointing at the emulator's accounts. */
+/** The `config` blocks of the providers, pointing at the emulator's accounts. */
 export interface EmulatorProviderConfigs {
   /** For `@kefu/wechat-mp`. */
   wechat: { baseUrl: string; accounts: Array<{ appId: string; secret: string; name: string }> };
   /** For `@kefu/youmi` (v2 auth). */
   youmi: { baseUrl: string; tokenUrl: string; clientId: string; clientSecret: string; wechatIds: number[] };
+  /** For `@kefu/wecom-kf`. */
+  wecom: { baseUrl: string; corpId: string; secret: string; accounts: Array<{ openKfId: string }> };
 }
 
 /** The provider `config` blocks for `emulator`. */
 export function kefuProviderConfigs(emulator: RunningEmulator): EmulatorProviderConfigs {
-  const { wechat, youmi } = emulator;
+  const { wechat, youmi, wecom } = emulator;
   return {
+    wecom: {
+      baseUrl: wecom.baseUrl,
+      corpId: wecom.corpId,
+      secret: wecom.secret,
+      accounts: wecom.accounts.map((openKfId) => ({ openKfId })),
+    },
     wechat: {
       baseUrl: wechat.baseUrl,
       accounts: wechat.accounts.map(({ appId, secret, name }) => ({ appId, secret, name })),
@@ -41,12 +49,12 @@ export interface KefuConfigYamlOptions {
 }
 
 /**
- * A complete kefu YAML config for `emulator`: both providers (ids `wechat` and `youmi`), a JSONL
+ * A complete kefu YAML config for `emulator`: every provider (ids `wechat`, `youmi`, `wecom`), a JSONL
  * file sink and file checkpoints. Ends with YAML's document end marker `...`, so a reader of
  * the emulator's output knows the file is whole.
  */
 export function kefuConfigYaml(emulator: RunningEmulator, options: KefuConfigYamlOptions = {}): string {
-  const { wechat, youmi } = kefuProviderConfigs(emulator);
+  const { wechat, youmi, wecom } = kefuProviderConfigs(emulator);
   // JSON strings are YAML double-quoted scalars: every value is quoted the same safe way.
   const q = (value: string | number) => JSON.stringify(value);
   const lines = [
@@ -70,6 +78,14 @@ export function kefuConfigYaml(emulator: RunningEmulator, options: KefuConfigYam
     `      clientId: ${q(youmi.clientId)}`,
     `      clientSecret: ${q(youmi.clientSecret)}`,
     `      wechatIds: [${youmi.wechatIds.map(q).join(', ')}]`,
+    '  - use: "@kefu/wecom-kf"',
+    '    id: wecom',
+    '    config:',
+    `      baseUrl: ${q(wecom.baseUrl)}`,
+    `      corpId: ${q(wecom.corpId)}`,
+    `      secret: ${q(wecom.secret)}`,
+    '      accounts:',
+    ...wecom.accounts.map((account) => `        - openKfId: ${q(account.openKfId)}`),
     'sinks:',
     '  - use: "@kefu/sink-file"',
     '    id: files',

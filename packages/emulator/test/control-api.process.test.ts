@@ -209,7 +209,11 @@ describe('kefu-emulator --print-config', () => {
       const path = join(dir, 'kefu.yaml');
       await writeFile(path, `${lines.join('\n')}\n`);
       const config = await readKefuConfigFile(path);
-      expect(config.providers.map((provider) => provider.use)).toEqual(['@kefu/wechat-mp', '@kefu/youmi']);
+      expect(config.providers.map((provider) => provider.use)).toEqual([
+        '@kefu/wechat-mp',
+        '@kefu/youmi',
+        '@kefu/wecom-kf',
+      ]);
       const wechat = config.providers[0]!.config as { baseUrl: string; accounts: Array<{ appId: string }> };
       expect(wechat.accounts).toHaveLength(2);
       // The printed URL serves the printed accounts.

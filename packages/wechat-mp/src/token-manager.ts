@@ -1,4 +1,4 @@
-import { type HttpClient, type KefuLogger, registerSecret, silentLogger } from '@kefu/core';
+import { AccessTokenManager, type HttpClient, type KefuLogger, registerSecret, silentLogger } from '@kefu/core';
 import { decodePlatformResponse } from './platform-response.js';
 import type { StoredToken, TokenStore } from './token-stores.js';
 import { AccessTokenResponseSchema } from './wechat-mp-schemas.js';
@@ -19,27 +19,20 @@ export interface TokenManagerOptions {
   logger?: KefuLogger;
 }
 
-/** In-flight refreshes per store and app id: single-flight across managers of one process. */
-const inflight = new WeakMap<TokenStore, Map<string, Promise<StoredToken>>>();
-
 /**
- * Hands out access tokens for one app id: refreshes early, single-flight per app id
- * (in-process map + the store's lock across processes), and on 40001/40014/42001
- * invalidates the stored token only if it is the one that failed (API-NOTES "Access token").
- * Never logs the secret or a token: both are registered as secrets.
+ * Hands out access tokens for one app id: core's {@link AccessTokenManager} (refreshes early,
+ * single-flight per app id in-process and across processes through the store's lock, and
+ * compare-and-invalidate on 40001/40014/42001, API-NOTES "Access token") over WeChat's
+ * `stable_token` or `token` endpoint. Never logs the secret or a token.
  */
 export class TokenManager {
   readonly appId: string;
   readonly #secret: string;
   readonly #http: HttpClient;
-  readonly #store: TokenStore;
   readonly #endpoint: TokenEndpoint;
-  readonly #marginMs: number;
   readonly #now: () => number;
   readonly #logger: KefuLogger;
-  /** Tokens that failed with a token errcode: the stable endpoint may hand one back, then we force. */
-  readonly #rejected = new Set<string>();
-  #refreshCount = 0;
+  readonly #tokens: AccessTokenManager;
 
   /** A manager for `options.appId`. */
   constructor(options: TokenManagerOptions) {
@@ -47,72 +40,39 @@ export class TokenManager {
     this.appId = options.appId;
     this.#secret = options.secret;
     this.#http = options.http;
-    this.#store = options.store;
     this.#endpoint = options.endpoint ?? 'stable';
-    this.#marginMs = options.refreshMarginMs ?? 300_000;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? silentLogger;
+    this.#tokens = new AccessTokenManager({
+      key: options.appId,
+      store: options.store,
+      // The stable endpoint returns the same token until near expiry: a refused one needs force_refresh.
+      fetchToken: (force, signal) => this.#fetch(force, signal),
+      refreshMarginMs: options.refreshMarginMs ?? 300_000,
+      now: this.#now,
+      logger: this.#logger,
+    });
   }
 
   /** Token-endpoint calls made by this manager (for metrics and tests). */
   get refreshCount(): number {
-    return this.#refreshCount;
+    return this.#tokens.refreshCount;
   }
 
   /** A valid access token, from the store or freshly fetched. */
-  async getToken(signal?: AbortSignal): Promise<string> {
-    const stored = await this.#store.get(this.appId);
-    if (stored && this.#isFresh(stored)) return stored.token;
-    return (await this.#refreshSingleFlight(signal)).token;
+  getToken(signal?: AbortSignal): Promise<string> {
+    return this.#tokens.getToken(signal);
   }
 
   /**
    * Reports that `token` was refused (40001/40014/42001): deletes it from the store only if
    * it is still the stored one, so a token another process just fetched survives.
    */
-  async invalidate(token: string): Promise<void> {
-    this.#rejected.add(token);
-    // Only recent refusals matter (the stable endpoint re-serving one); keep the set small.
-    if (this.#rejected.size > 16) this.#rejected.delete(this.#rejected.values().next().value as string);
-    const deleted = await this.#store.invalidate(this.appId, token);
-    this.#logger.debug('access token refused', { appId: this.appId, deleted });
-  }
-
-  #isFresh(token: StoredToken): boolean {
-    return token.expiresAt - this.#marginMs > this.#now() && !this.#rejected.has(token.token);
-  }
-
-  #refreshSingleFlight(signal: AbortSignal | undefined): Promise<StoredToken> {
-    let perStore = inflight.get(this.#store);
-    if (!perStore) {
-      perStore = new Map();
-      inflight.set(this.#store, perStore);
-    }
-    const running = perStore.get(this.appId);
-    if (running) return running;
-    const refresh = this.#refreshLocked(signal).finally(() => perStore.delete(this.appId));
-    perStore.set(this.appId, refresh);
-    return refresh;
-  }
-
-  async #refreshLocked(signal: AbortSignal | undefined): Promise<StoredToken> {
-    const work = async () => {
-      // Another process may have refreshed while we waited for the lock.
-      const stored = await this.#store.get(this.appId);
-      if (stored && this.#isFresh(stored)) return stored;
-      let fetched = await this.#fetch(false, signal);
-      if (this.#rejected.has(fetched.token)) {
-        // The stable endpoint returns the same token until near expiry; this one was refused.
-        fetched = await this.#fetch(true, signal);
-      }
-      await this.#store.set(this.appId, fetched);
-      return fetched;
-    };
-    return this.#store.withLock ? this.#store.withLock(this.appId, work) : work();
+  invalidate(token: string): Promise<void> {
+    return this.#tokens.invalidate(token);
   }
 
   async #fetch(forceRefresh: boolean, signal: AbortSignal | undefined): Promise<StoredToken> {
-    this.#refreshCount += 1;
     const startedAt = this.#now();
     const response =
       this.#endpoint === 'stable'

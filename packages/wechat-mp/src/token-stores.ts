@@ -6,37 +6,8 @@ import { isKefuError, KeyedLock, registerSecret, type StoredToken, sleep, type T
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
 
-// The contract lives in core (bound under TOKENS.TokenStore); re-exported for existing imports.
-export type { StoredToken, TokenStore } from '@kefu/core';
-
-/** Keeps tokens in this process's memory (the default; one process per app id). */
-export class MemoryTokenStore implements TokenStore {
-  readonly #tokens = new Map<string, StoredToken>();
-  readonly #mutex = new KeyedLock();
-
-  /** The stored token of `appId`. */
-  async get(appId: string): Promise<StoredToken | undefined> {
-    return this.#tokens.get(appId);
-  }
-
-  /** Stores the token of `appId`. */
-  async set(appId: string, token: StoredToken): Promise<void> {
-    registerSecret(token.token);
-    this.#tokens.set(appId, token);
-  }
-
-  /** Compare-and-delete. */
-  async invalidate(appId: string, token: string): Promise<boolean> {
-    if (this.#tokens.get(appId)?.token !== token) return false;
-    this.#tokens.delete(appId);
-    return true;
-  }
-
-  /** Serializes refreshes of one app id in this process. */
-  withLock<T>(appId: string, fn: () => Promise<T>): Promise<T> {
-    return this.#mutex.run(appId, fn);
-  }
-}
+// The contract and the memory store live in core (shared by every provider); re-exported for existing imports.
+export { MemoryTokenStore, type StoredToken, type TokenStore } from '@kefu/core';
 
 /** Options of {@link FileTokenStore}. */
 export interface FileTokenStoreOptions {

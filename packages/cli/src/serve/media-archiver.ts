@@ -46,7 +46,8 @@ export interface MediaArchiverOptions {
 /** WeChat keeps temporary media 3 days ("媒体文件在微信后台保存时间为3天"). */
 export const MEDIA_LIFETIME_MS = 3 * 24 * 3600 * 1000;
 
-const ARCHIVED_KINDS = new Set(['image', 'voice', 'video']);
+// Files too: WeCom kf media ids (files included) also live 3 days (wecom-kf.md §6.1).
+const ARCHIVED_KINDS = new Set(['image', 'voice', 'video', 'file']);
 
 /** See the module comment. */
 export class MediaArchiver {

@@ -49,6 +49,8 @@ export interface ServeHandlerOptions {
   downloadsOf?: (records: readonly KefuRecord[], acceptedAt: number) => readonly SpoolDownloadRequest[];
   /** Told about records stored for the first time (the media archive queues their downloads). */
   onStored?: (records: readonly KefuRecord[]) => void;
+  /** Told about a `pull` decision: sync `account` of the receiver's provider soon (WeCom doorbells). */
+  onPull?: (receiver: PushReceiver, account: string) => void;
 }
 
 /** What {@link createServeHandler} returns. */
@@ -169,6 +171,13 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
       receivedAt,
     });
     if (decision.kind === 'reply') {
+      send(response, decision.answer);
+      return;
+    }
+    if (decision.kind === 'pull') {
+      // A doorbell: nothing to store; the pull reads the records through the sync checkpoint.
+      count('pull');
+      options.onPull?.(receiver, decision.account);
       send(response, decision.answer);
       return;
     }

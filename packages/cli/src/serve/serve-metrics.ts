@@ -9,7 +9,7 @@ export class ServeMetrics {
   /** Records taken in: `source` is `push` or `backfill`. */
   readonly recordsIn = new Counter({
     name: 'kefu_records_in_total',
-    help: 'Records received, by provider, account and source (push, backfill).',
+    help: 'Records received, by provider, account and source (push, backfill, pull, sent).',
     labelNames: ['provider', 'account', 'source'] as const,
     registers: [this.registry],
   });
@@ -27,10 +27,10 @@ export class ServeMetrics {
     labelNames: ['provider', 'account', 'sink'] as const,
     registers: [this.registry],
   });
-  /** Pushes by outcome: accepted, duplicate, rejected (with reason), unavailable. */
+  /** Pushes by outcome: accepted, duplicate, pull (a doorbell that pulls), rejected (with reason), unavailable. */
   readonly pushes = new Counter({
     name: 'kefu_pushes_total',
-    help: 'Push requests by receiver, outcome (accepted, duplicate, rejected, unavailable) and reason.',
+    help: 'Push requests by receiver, outcome (accepted, duplicate, pull, rejected, unavailable) and reason.',
     labelNames: ['receiver', 'outcome', 'reason'] as const,
     registers: [this.registry],
   });

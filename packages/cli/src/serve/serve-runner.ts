@@ -3,11 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import {
   DirectoryMediaStore,
+  emitsSentRecords,
   hasPushReceivers,
   type Kefu,
   type KefuLogger,
+  type KefuProvider,
   type KefuRecord,
   type MediaStore,
+  type PushReceiver,
   PushSpool,
   type ServeConfig,
   type ServeConfigInput,
@@ -20,6 +23,8 @@ import { parseTimeArgument } from '../time-arguments.js';
 import { MediaArchiver } from './media-archiver.js';
 import { createServeHandler, type ServeHandler } from './serve-handler.js';
 import { ServeMetrics } from './serve-metrics.js';
+import { SpoolAppendingSink } from './spool-appending-sink.js';
+import { TargetSyncs } from './target-syncs.js';
 
 /**
  * `kefu serve` as a library: the push receivers of every configured provider, the spool
@@ -98,9 +103,42 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
       })
     : undefined;
   archiver?.resume();
-  const receivers = kefu
-    .providers()
-    .flatMap((provider) => (hasPushReceivers(provider) ? provider.pushReceivers() : []));
+  const abort = new AbortController();
+  const syncs = new TargetSyncs({
+    kefu,
+    sink: new SpoolDedupingSink(spool, sinks, (batch, dropped) => {
+      for (const record of batch.records) {
+        metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'backfill' });
+      }
+      if (dropped > 0) metrics.recordsDeduplicated.inc({ source: 'backfill' }, dropped);
+    }),
+    pullSink: new SpoolAppendingSink({
+      spool,
+      ...(archiver
+        ? {
+            prepareRecords: (records: readonly KefuRecord[]) => archiver.link(records),
+            downloadsOf: (records: readonly KefuRecord[], acceptedAt: number) =>
+              archiver.downloadsOf(records, acceptedAt),
+          }
+        : {}),
+      onStored: (records) => {
+        for (const record of records) {
+          metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'pull' });
+        }
+        archiver?.enqueue(records);
+      },
+    }),
+    metrics,
+    logger,
+    signal: abort.signal,
+  });
+  const providerOf = new Map<PushReceiver, KefuProvider>();
+  for (const provider of kefu.providers()) {
+    if (!hasPushReceivers(provider)) continue;
+    for (const receiver of provider.pushReceivers()) providerOf.set(receiver, provider);
+  }
+  const receivers = [...providerOf.keys()];
+  const stopSentRecords = spoolSentRecords(kefu.providers(), spool, metrics, logger);
   const handler = createServeHandler({
     receivers,
     spool,
@@ -122,12 +160,16 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
           },
         }
       : {}),
+    onPull: (receiver, account) => {
+      const provider = providerOf.get(receiver);
+      if (provider) syncs.pull(provider, account);
+    },
     ready: async () => {
       await Promise.all(sinks.map((sink) => sink.check?.()));
       await kefu.checkpointStore.load('serve/readyz');
     },
   });
-  const backfill = startBackfill(options, config, spool, metrics, logger);
+  const backfill = startBackfill(options, config, syncs, abort, logger);
   let server: Server | undefined;
   let url: string | undefined;
   if (options.listen ?? true) {
@@ -166,7 +208,9 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     server?.closeIdleConnections();
     await handler.idle();
     await archiver?.stop();
+    stopSentRecords();
     await backfill.stop();
+    await syncs.idle();
     await drainer.stop();
     spool.close();
     server?.closeAllConnections();
@@ -187,49 +231,27 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
   };
 }
 
-/** The scheduled backfill: `kefu sync` every interval, into the sinks through the spool's dedupe. */
+/** The scheduled backfill: a sync of every target every interval, into the sinks through the spool's dedupe. */
 function startBackfill(
   options: StartServeOptions,
   config: ServeConfig,
-  spool: PushSpool,
-  metrics: ServeMetrics,
+  syncs: TargetSyncs,
+  abort: AbortController,
   logger: KefuLogger,
 ): { stop(): Promise<void>; rounds(): number } {
-  const abort = new AbortController();
   let rounds = 0;
   const settings = config.backfill;
-  if (!settings?.enabled) return { stop: async () => {}, rounds: () => rounds };
-  const sink = new SpoolDedupingSink(spool, options.kefu.sinks(), (batch, dropped) => {
-    for (const record of batch.records) {
-      metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'backfill' });
-    }
-    if (dropped > 0) metrics.recordsDeduplicated.inc({ source: 'backfill' }, dropped);
-  });
+  if (!settings?.enabled) return { stop: async () => abort.abort(), rounds: () => rounds };
   const loop = async () => {
     while (!abort.signal.aborted) {
       const now = Date.now();
-      const run = options.kefu.sync({
-        from: parseTimeArgument('serve.backfill.lookback', settings.lookback, now),
-        fromIsDefault: true,
-        to: new Date(now),
-        sinks: [sink],
-        signal: abort.signal,
-      });
-      const subscription = run.progress$.subscribe((event) => {
-        if (event.type === 'retry') metrics.retries.inc({ component: 'backfill' });
-        if (event.target && event.lagMs !== undefined) {
-          metrics.backfillLag.set({ target: event.target }, event.lagMs / 1000);
-        }
-        if (event.target && (event.type === 'target-done' || event.type === 'target-failed')) {
-          metrics.backfillRuns.inc({ target: event.target, status: event.status ?? event.type });
-        }
-      });
       try {
-        await run.done;
+        await syncs.backfill(
+          { from: parseTimeArgument('serve.backfill.lookback', settings.lookback, now), to: new Date(now) },
+          options.kefu.syncDefaults.concurrency ?? 2,
+        );
       } catch (error) {
         logger.error('scheduled backfill failed', { error: String(error) });
-      } finally {
-        subscription.unsubscribe();
       }
       rounds += 1;
       try {
@@ -246,5 +268,34 @@ function startBackfill(
       await running;
     },
     rounds: () => rounds,
+  };
+}
+
+/**
+ * Spools the records of messages providers send themselves (WeCom `send_msg`, which the
+ * platform never returns): each is stored once, under its id, and drained to the sinks.
+ */
+function spoolSentRecords(
+  providers: readonly KefuProvider[],
+  spool: PushSpool,
+  metrics: ServeMetrics,
+  logger: KefuLogger,
+): () => void {
+  const stops = providers.filter(emitsSentRecords).map((provider) =>
+    provider.onRecordSent((record) => {
+      spool
+        .append({ dedupeKey: `sent/${provider.id}/${record.account}/${record.id}`, records: [record] })
+        .then((stored) => {
+          if (!stored.duplicate) {
+            metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'sent' });
+          }
+        })
+        .catch((error: unknown) =>
+          logger.error('sent message record not spooled', { provider: provider.id, error: String(error) }),
+        );
+    }),
+  );
+  return () => {
+    for (const stop of stops) stop();
   };
 }

@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningEmulator, startEmulator } from '../src/index.js';
+
+let emulator: RunningEmulator | undefined;
+afterEach(async () => {
+  await emulator?.stop();
+  emulator = undefined;
+});
+
+async function call(path: string, init: { method?: string; json?: unknown; query?: Record<string, string> } = {}) {
+  const running = emulator as RunningEmulator;
+  const url = new URL(`${running.wecom.baseUrl}${path}`);
+  for (const [key, value] of Object.entries(init.query ?? {})) url.searchParams.set(key, value);
+  const response = await fetch(url, {
+    method: init.method ?? (init.json === undefined ? 'GET' : 'POST'),
+    ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
+  });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+async function token() {
+  const running = emulator as RunningEmulator;
+  const answer = await call('/cgi-bin/gettoken', {
+    query: { corpid: running.wecom.corpId, corpsecret: running.wecom.secret },
+  });
+  return String(answer.access_token);
+}
+
+describe('the WeCom customer-service platform', () => {
+  it('issues tokens per the doc and refuses a wrong secret (40001) or corp (40013)', async () => {
+    emulator = await startEmulator({ seed: 'wecom' });
+    const answer = await call('/cgi-bin/gettoken', {
+      query: { corpid: emulator.wecom.corpId, corpsecret: emulator.wecom.secret },
+    });
+    expect(answer).toMatchObject({ errcode: 0, expires_in: 7200, access_token: expect.any(String) });
+    expect(
+      await call('/cgi-bin/gettoken', { query: { corpid: emulator.wecom.corpId, corpsecret: 'x' } }),
+    ).toMatchObject({ errcode: 40001 });
+    expect(await call('/cgi-bin/gettoken', { query: { corpid: 'ww-other', corpsecret: 'x' } })).toMatchObject({
+      errcode: 40013,
+    });
+    expect(await call('/cgi-bin/kf/sync_msg', { json: {}, query: { access_token: 'nope' } })).toMatchObject({
+      errcode: 40014,
+    });
+  });
+
+  it('pages sync_msg by cursor until has_more = 0, serving every item of the account once', async () => {
+    emulator = await startEmulator({ seed: 'wecom', wecom: { messagesPerAccount: 25 } });
+    const accessToken = await token();
+    const openKfId = emulator.wecom.accounts[0] as string;
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await call('/cgi-bin/kf/sync_msg', {
+        json: { open_kfid: openKfId, limit: 7, ...(cursor ? { cursor } : {}) },
+        query: { access_token: accessToken },
+      });
+      ids.push(...(page.msg_list as Array<{ msgid: string }>).map((item) => item.msgid));
+      cursor = String(page.next_cursor);
+      if (page.has_more === 0) break;
+    }
+    expect(ids).toEqual(emulator.wecom.expectedItems(openKfId).map((item) => item.msgid));
+    expect(ids).toHaveLength(25);
+  });
+
+  it('refuses an expired or reused callback token with 95007 under the first-page-only reading', async () => {
+    emulator = await startEmulator({ seed: 'wecom', wecom: { readings: { tokenReuse: 'first-page-only' } } });
+    const accessToken = await token();
+    const openKfId = emulator.wecom.accounts[0] as string;
+    const { callbackToken } = emulator.wecom.customerMessage(openKfId, '在吗');
+    const first = await call('/cgi-bin/kf/sync_msg', {
+      json: { open_kfid: openKfId, token: callbackToken, limit: 5 },
+      query: { access_token: accessToken },
+    });
+    expect(first.errcode).toBe(0);
+    const again = await call('/cgi-bin/kf/sync_msg', {
+      json: { open_kfid: openKfId, token: callbackToken, cursor: first.next_cursor },
+      query: { access_token: accessToken },
+    });
+    expect(again).toMatchObject({ errcode: 95007 });
+  });
+});
