@@ -197,9 +197,7 @@ describe('Youmi callbacks', () => {
           body: {
             Type: V1_CALLBACK_TYPES.chat,
             MerchantId: Number(youmi.info.merchantId),
-            MsgTime: expect.toSatisfy(
-              (seconds: number) => seconds >= sentFrom && seconds <= sentBy,
-            ),
+            MsgTime: expect.toSatisfy((seconds: number) => seconds >= sentFrom && seconds <= sentBy),
             Values: chat,
           },
         },
