@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 
+export * from './byte-budget.js';
 export * from './checkpoint.js';
 export * from './checkpoint-stores.js';
 export * from './config-text-redaction.js';

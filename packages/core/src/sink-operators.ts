@@ -1,4 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import { ByteBudget } from './byte-budget.js';
 import type { Checkpoint } from './checkpoint.js';
 import { coreError, isKefuError, isRetryable } from './errors.js';
 import type { KefuRecord, StreamKey } from './record.js';
@@ -158,6 +159,14 @@ export interface PipeToSinksOptions {
   maxWaitMs?: number;
   /** Batches read and not yet committed, at most (default 2). Bounds memory together with the stream's prefetch. */
   maxInFlightBatches?: number;
+  /**
+   * Bytes of records read and not yet committed (pages fetched ahead, the batch being
+   * gathered, batches being written), at most — plus one page: the next page is requested
+   * only while less is held, and a batch is cut at a quarter of it (default
+   * {@link DEFAULT_MAX_BUFFERED_BYTES}; sizes estimated with `estimateRecordBytes`). Bounds
+   * memory when records are large, where the page and batch counts alone do not.
+   */
+  maxBufferedBytes?: number;
   /** Stops reading; batches in flight are finished (or fail), then the call rejects with KEFU_SYNC_ABORTED. */
   signal?: AbortSignal;
   /** Retries a sink write failing with a retryable error (default: no retry). */
@@ -192,7 +201,19 @@ export interface PipeToSinksResult {
   records: number;
   /** The checkpoint of the last committed batch, if any. */
   checkpoint?: Checkpoint;
+  /** The most bytes of records held at once (estimated), for the `maxBufferedBytes` bound. */
+  peakBufferedBytes: number;
 }
+
+/**
+ * Default of {@link PipeToSinksOptions.maxBufferedBytes}: 32 MiB. With WeChat's records
+ * (about 1.2 kB each, estimated) the default pages and batches hold about 10 MiB, so the
+ * bound only acts on larger records.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
+/** Batches are cut at this share of `maxBufferedBytes`, so several fit in flight beside the pages. */
+const BATCH_SHARE_OF_BUFFER = 4;
 
 /** Thrown inside queued writes that were skipped because an earlier batch failed. */
 const SKIPPED = Symbol('skipped');
@@ -232,13 +253,15 @@ export async function pipeToSinks(
   }
   checkInteger('batchSize', options.batchSize, 1);
   checkInteger('maxInFlightBatches', options.maxInFlightBatches, 1);
+  checkInteger('maxBufferedBytes', options.maxBufferedBytes, 1024);
   checkDuration('maxWaitMs', options.maxWaitMs);
   const maxInFlight = options.maxInFlightBatches ?? 2;
+  const budget = new ByteBudget(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   const checkpointSink = options.checkpointSink;
   if (checkpointSink && !sinks.includes(checkpointSink)) {
     throw coreError('KEFU_CONFIG_INVALID', `pipeToSinks: checkpointSink ${checkpointSink.id} is not one of the sinks`);
   }
-  const result: PipeToSinksResult = { batches: 0, records: 0 };
+  const result: PipeToSinksResult = { batches: 0, records: 0, peakBufferedBytes: 0 };
 
   const reading = new AbortController();
   const onOuterAbort = () => reading.abort(options.signal?.reason);
@@ -308,10 +331,13 @@ export async function pipeToSinks(
       result.checkpoint = batch.checkpoint;
     });
     lastCommit = committed;
-    const tracked = committed.catch((error: unknown) => {
-      if (error !== SKIPPED) fail(error);
-      reading.abort(error);
-    });
+    const tracked = committed
+      .catch((error: unknown) => {
+        if (error !== SKIPPED) fail(error);
+        reading.abort(error);
+      })
+      // Committed (or given up): its records leave the pipeline's buffers.
+      .finally(() => budget.release(streamBatch.bytes ?? 0));
     inFlight.push(tracked);
     void tracked.finally(() => inFlight.splice(inFlight.indexOf(tracked), 1));
   };
@@ -321,6 +347,8 @@ export async function pipeToSinks(
       size: options.batchSize ?? 500,
       ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
       signal: reading.signal,
+      budget,
+      maxBytes: Math.max(1, Math.floor(budget.limit / BATCH_SHARE_OF_BUFFER)),
     })) {
       if (failure) break;
       submit(streamBatch);
@@ -335,6 +363,7 @@ export async function pipeToSinks(
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     await Promise.allSettled([...inFlight, ...sinkTails]);
+    result.peakBufferedBytes = budget.peak;
   }
   if (failure) throw failure.error;
   if (readError) throw readError.error;

@@ -25,6 +25,7 @@ export type WorkerSyncTuning = Pick<
   | 'maxBatchWaitMs'
   | 'prefetchPages'
   | 'maxInFlightBatches'
+  | 'maxBufferedBytes'
   | 'retry'
   | 'onInvalidRecord'
   | 'deadLetterPath'
