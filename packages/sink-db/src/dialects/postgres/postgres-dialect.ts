@@ -32,6 +32,13 @@ const unnestInsert = memoByTable((table) => {
   return `insert into ${table} (${RECORD_COLUMNS.join(', ')}) select * from unnest(${arrays}) on conflict (provider, account, at, id) do nothing`;
 });
 
+/** Kysely's PostgreSQL dialect, keeping its pool: batches are written with COPY on a client of their own. */
+export class PostgresPoolDialect extends PostgresDialect {
+  constructor(readonly pool: Pool) {
+    super({ pool });
+  }
+}
+
 /** PostgreSQL through a `pg` pool. */
 export const postgresDialect: SinkDialect = {
   name: 'postgres',
@@ -41,7 +48,7 @@ export const postgresDialect: SinkDialect = {
     if (target.dialect !== 'postgres') throw new TypeError(`not a PostgreSQL target: ${target.display}`);
     const pool = new Pool({ connectionString: target.url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
     handleLostConnections(pool);
-    return new PostgresDialect({ pool });
+    return new PostgresPoolDialect(pool);
   },
 
   schemaStatements: postgresSchemaStatements,
