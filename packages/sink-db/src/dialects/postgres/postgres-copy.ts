@@ -20,8 +20,8 @@ const UNIQUE_VIOLATION = '23505';
  * moved with `INSERT … SELECT … ON CONFLICT DO NOTHING` instead. After a conflict the next
  * batches go through the staging table until one inserts every row again, so a re-sync
  * over stored rows does not pay a failed COPY per batch. Measured against the one-statement
- * `unnest` insert it replaced: 1.3–1.9× the rows per second into an empty table, the
- * staging path 1.1–1.3× (docs/benchmarks.md).
+ * `unnest` insert it replaced (alternating runs, loaded machine): 1.0–1.9× the rows per
+ * second into an empty table, the staging path 1.05–1.3× (docs/benchmarks.md).
  */
 export class PostgresCopyWriter {
   /** True while batches meet rows already stored: they go through the staging table. */
