@@ -222,7 +222,7 @@ function timeStage<T>(items: readonly T[], stage: (item: T) => unknown): number 
  */
 async function stagesTask(task: Extract<WorkerTask, { task: 'stages' }>): Promise<WorkerResult> {
   const { isPlainValidRecord, KefuRecordSchema } = await import('@kefu/core');
-  const wechat = await import('@kefu/wechat-mp');
+  const wechat = await import('@kefu/wechat-mp/wire');
   const { isCanonicalRawRecord, normalizeRecord, OccurrenceCounter, parsePlatformJson, RawRecordSchema } = wechat;
   const { recordIdentity, recordId } = wechat;
   const reader = new BareMsgListReader(task);
@@ -359,7 +359,7 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
   const { RECORD_COLUMNS, schemaStatements } = await import('@kefu/sink-db');
   const columns = RECORD_COLUMNS.join(', ');
   const width = RECORD_COLUMNS.length;
-  const { normalizeRecord, OccurrenceCounter, recordIdentity } = await import('@kefu/wechat-mp');
+  const { normalizeRecord, OccurrenceCounter, recordIdentity } = await import('@kefu/wechat-mp/wire');
   const ddl = schemaStatements(task.dialect, names);
   const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
   let insertBatch: (rows: unknown[][]) => Promise<void>;

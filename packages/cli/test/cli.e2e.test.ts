@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
+import { type ChildRun, runKillableChild } from '@kefu/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // End-to-end: the built `kefu` binary as a subprocess (`pnpm test` builds first), against
@@ -18,24 +19,8 @@ interface Result {
   stderr: string;
 }
 
-function run(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
+function run(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<ChildRun> {
+  return runKillableChild(BIN, args, options);
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

@@ -14,7 +14,8 @@ import {
   type WechatRecordKnobs,
   wechatRecordReadings,
 } from '@kefu/emulator';
-import { recordId, recordIdentity } from '@kefu/wechat-mp';
+import { type ChildRun, runKillableChild } from '@kefu/testkit';
+import { recordId, recordIdentity } from '@kefu/wechat-mp/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Issue 17, end to end: the built `kefu` binary syncs one Beijing day of 980 getmsglist
@@ -25,26 +26,8 @@ const BIN = resolve(fileURLToPath(import.meta.url), '../../dist/bin.js');
 const NOW = Date.UTC(2026, 0, 15, 4, 0, 0); // 12:00 in Beijing
 const DAY = { from: new Date(Date.UTC(2026, 0, 13, 16)), to: new Date(Date.UTC(2026, 0, 14, 16)) };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function kefu(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
+function kefu(args: string[], cwd: string): Promise<ChildRun> {
+  return runKillableChild(BIN, args, { cwd });
 }
 
 interface TargetJson {

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
+import { type ChildRun, runKillableChild } from '@kefu/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // End-to-end: the built `kefu` binary syncing Youmi from an emulator that reads the docs
@@ -14,24 +14,8 @@ const BIN = resolve(fileURLToPath(import.meta.url), '../../dist/bin.js');
 const SECRET_ENV = 'KEFU_E2E_YOUMI_SECRET';
 const HOUR = 3_600_000;
 
-function run(args: string[], options: { cwd: string; env?: Record<string, string> }) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
+function run(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<ChildRun> {
+  return runKillableChild(BIN, args, options);
 }
 
 /** Every record id the JSONL sink wrote, in file order. */

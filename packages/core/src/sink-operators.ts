@@ -218,6 +218,9 @@ const BATCH_SHARE_OF_BUFFER = 4;
 /** Thrown inside queued writes that were skipped because an earlier batch failed. */
 const SKIPPED = Symbol('skipped');
 
+/** A write that is not retried (the default of `writeRetry`). */
+const NO_RETRY: RetryPolicy = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, jitter: 0 };
+
 /**
  * Pulls a stream in batches and writes every batch to every sink (in parallel across
  * sinks, in order within each sink), with at most `maxInFlightBatches` batches read and
@@ -228,9 +231,6 @@ const SKIPPED = Symbol('skipped');
  * aborts, reading stops, batches already read are finished and committed, and the call
  * rejects with KEFU_SYNC_ABORTED (the committed checkpoint stays consistent). A read
  * error from the stream is handled the same way, then rethrown.
- *
- * Longer than 100 lines on purpose: the read loop, the per-sink write queues and the commit chain
- * share the failure and stop state; split apart, each would need it passed around.
  *
  * @example
  * ```ts
@@ -245,6 +245,31 @@ export async function pipeToSinks(
   sinks: readonly RecordSink[],
   options: PipeToSinksOptions,
 ): Promise<PipeToSinksResult> {
+  checkPipeOptions(sinks, options);
+  // The read stops on the caller's signal or on the first failure of a write or commit.
+  const reading = new AbortController();
+  const onOuterAbort = () => reading.abort(options.signal?.reason);
+  if (options.signal?.aborted) throw abortError(options.signal);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  // Every record read is held here until its batch is committed (or given up).
+  const budget = new ByteBudget(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
+  const fanOut = new SinkFanOut(stream, sinks, options, budget, (error) => reading.abort(error));
+  let readEnd: ReadEnd;
+  try {
+    readEnd = await readIntoSinks(stream, fanOut, options, budget, reading.signal);
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    await fanOut.settled();
+    fanOut.result.peakBufferedBytes = budget.peak;
+  }
+  if (fanOut.failure) throw fanOut.failure.error;
+  if (readEnd.readError) throw readEnd.readError.error;
+  if (readEnd.stopped !== undefined || options.signal?.aborted) throw readEnd.stopped ?? abortError(options.signal);
+  return fanOut.result;
+}
+
+/** Throws KEFU_CONFIG_INVALID naming the first option of {@link pipeToSinks} that is wrong. */
+function checkPipeOptions(sinks: readonly RecordSink[], options: PipeToSinksOptions): void {
   if (typeof options.checkpointKey !== 'string' || options.checkpointKey.length === 0) {
     throw coreError(
       'KEFU_CONFIG_INVALID',
@@ -255,118 +280,175 @@ export async function pipeToSinks(
   checkInteger('maxInFlightBatches', options.maxInFlightBatches, 1);
   checkInteger('maxBufferedBytes', options.maxBufferedBytes, 1024);
   checkDuration('maxWaitMs', options.maxWaitMs);
-  const maxInFlight = options.maxInFlightBatches ?? 2;
-  const budget = new ByteBudget(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   const checkpointSink = options.checkpointSink;
   if (checkpointSink && !sinks.includes(checkpointSink)) {
     throw coreError('KEFU_CONFIG_INVALID', `pipeToSinks: checkpointSink ${checkpointSink.id} is not one of the sinks`);
   }
-  const result: PipeToSinksResult = { batches: 0, records: 0, peakBufferedBytes: 0 };
+}
 
-  const reading = new AbortController();
-  const onOuterAbort = () => reading.abort(options.signal?.reason);
-  if (options.signal?.aborted) throw abortError(options.signal);
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+/**
+ * How the read loop ended besides running out of batches. A stop or a read error is not a
+ * sink failure: batches already read still finish and commit.
+ */
+interface ReadEnd {
+  /** KEFU_SYNC_ABORTED when the caller's signal stopped the read. */
+  stopped?: unknown;
+  /** The stream's own error (only when no sink failure came first, which aborted the read). */
+  readError?: { error: unknown };
+}
 
-  let failure: { error: unknown } | undefined;
-  // A stop or a read error is not a sink failure: batches already read still finish and commit.
-  let stopped: unknown;
-  let readError: { error: unknown } | undefined;
-  const fail = (error: unknown) => {
-    failure ??= { error };
-  };
-  // Each sink's previous write: the next batch goes to a sink only after its previous one.
-  const sinkTails: Array<Promise<unknown>> = sinks.map(() => Promise.resolve());
-  let lastCommit: Promise<void> = Promise.resolve();
-  const inFlight: Array<Promise<void>> = [];
-
-  const write = (sink: RecordSink, batch: RecordBatch) =>
-    retryWithBackoff(() => sink.write(batch), {
-      policy: options.writeRetry ?? { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, jitter: 0 },
-      ...(options.signal ? { signal: options.signal } : {}),
-      onRetry: (info) => options.onWriteRetry?.({ sink: sink.id, ...info }),
-    }).catch((error: unknown) => {
-      throw sinkFailure(sink, batch, error);
-    });
-
-  const submit = (streamBatch: StreamBatch) => {
-    const batch: RecordBatch = {
-      stream: stream.key,
-      checkpointKey: options.checkpointKey,
-      records: streamBatch.records,
-      checkpoint: options.annotateCheckpoint
-        ? options.annotateCheckpoint(streamBatch.checkpoint)
-        : streamBatch.checkpoint,
-    };
-    options.onBatchRead?.(batch);
-    // A record-less batch only advances the checkpoint (empty pages): nothing to write.
-    const enqueue = (index: number, after: Promise<unknown>) => {
-      const acknowledged = Promise.all([sinkTails[index], after]).then(() => {
-        if (failure) throw SKIPPED;
-        return write(sinks[index] as RecordSink, batch);
-      });
-      sinkTails[index] = acknowledged.catch(() => undefined);
-      return acknowledged;
-    };
-    const others: Array<Promise<unknown>> = [];
-    let last: Promise<unknown> | undefined;
-    if (batch.records.length > 0) {
-      sinks.forEach((sink, index) => {
-        if (sink !== checkpointSink) others.push(enqueue(index, Promise.resolve()));
-      });
-      const othersAcknowledged = Promise.all(others);
-      othersAcknowledged.catch(() => undefined);
-      const checkpointIndex = checkpointSink ? sinks.indexOf(checkpointSink) : -1;
-      if (checkpointIndex >= 0) last = enqueue(checkpointIndex, othersAcknowledged);
-    }
-    const allAcknowledged = Promise.all(last ? [...others, last] : others);
-    allAcknowledged.catch(() => undefined);
-    // Contiguous prefix: commit only after the previous batch committed.
-    const committed = lastCommit.then(async () => {
-      await allAcknowledged;
-      if (failure) throw SKIPPED;
-      await options.commit?.(batch.checkpoint, batch);
-      result.batches += 1;
-      result.records += batch.records.length;
-      result.checkpoint = batch.checkpoint;
-    });
-    lastCommit = committed;
-    const tracked = committed
-      .catch((error: unknown) => {
-        if (error !== SKIPPED) fail(error);
-        reading.abort(error);
-      })
-      // Committed (or given up): its records leave the pipeline's buffers.
-      .finally(() => budget.release(streamBatch.bytes ?? 0));
-    inFlight.push(tracked);
-    void tracked.finally(() => inFlight.splice(inFlight.indexOf(tracked), 1));
-  };
-
+/** Reads the stream batch by batch into `fanOut`, never more than `maxInFlightBatches` ahead of the commits. */
+async function readIntoSinks(
+  stream: RecordStream,
+  fanOut: SinkFanOut,
+  options: PipeToSinksOptions,
+  budget: ByteBudget,
+  signal: AbortSignal,
+): Promise<ReadEnd> {
+  const maxInFlight = options.maxInFlightBatches ?? 2;
   try {
     for await (const streamBatch of stream.batches({
       size: options.batchSize ?? 500,
       ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
-      signal: reading.signal,
+      signal,
       budget,
       maxBytes: Math.max(1, Math.floor(budget.limit / BATCH_SHARE_OF_BUFFER)),
     })) {
-      if (failure) break;
-      submit(streamBatch);
-      // Bounded in flight: wait for the oldest batch before reading another.
-      while (inFlight.length >= maxInFlight && !failure) await Promise.race(inFlight);
-      if (failure) break;
+      if (fanOut.failure) break;
+      fanOut.submit(streamBatch);
+      await fanOut.waitForRoom(maxInFlight);
+      if (fanOut.failure) break;
     }
+    return {};
   } catch (error) {
-    // A read error counts only if no sink failure came first (which aborted the read).
-    if (options.signal?.aborted) stopped = abortError(options.signal);
-    else if (!failure) readError = { error };
-  } finally {
-    options.signal?.removeEventListener('abort', onOuterAbort);
-    await Promise.allSettled([...inFlight, ...sinkTails]);
-    result.peakBufferedBytes = budget.peak;
+    if (options.signal?.aborted) return { stopped: abortError(options.signal) };
+    return fanOut.failure ? {} : { readError: { error } };
   }
-  if (failure) throw failure.error;
-  if (readError) throw readError.error;
-  if (stopped !== undefined || options.signal?.aborted) throw stopped ?? abortError(options.signal);
-  return result;
+}
+
+/**
+ * The write side of {@link pipeToSinks}: each batch goes to every sink (in parallel across
+ * sinks, in order within each sink, the checkpoint sink only after all others acknowledged
+ * it), then commits once every earlier batch committed. The first failure skips every later
+ * write and commit and calls `onFailure` (which stops the read).
+ */
+class SinkFanOut {
+  readonly result: PipeToSinksResult = { batches: 0, records: 0, peakBufferedBytes: 0 };
+  #failure: { error: unknown } | undefined;
+  // Each sink's previous write: the next batch goes to a sink only after its previous one.
+  readonly #sinkTails: Array<Promise<unknown>>;
+  #lastCommit: Promise<void> = Promise.resolve();
+  // Batches read and not yet committed (or failed).
+  readonly #inFlight: Array<Promise<void>> = [];
+  readonly #checkpointIndex: number;
+  readonly #stream: RecordStream;
+  readonly #sinks: readonly RecordSink[];
+  readonly #options: PipeToSinksOptions;
+  readonly #budget: ByteBudget;
+  readonly #onFailure: (error: unknown) => void;
+
+  constructor(
+    stream: RecordStream,
+    sinks: readonly RecordSink[],
+    options: PipeToSinksOptions,
+    budget: ByteBudget,
+    onFailure: (error: unknown) => void,
+  ) {
+    this.#stream = stream;
+    this.#sinks = sinks;
+    this.#options = options;
+    this.#budget = budget;
+    this.#onFailure = onFailure;
+    this.#sinkTails = sinks.map(() => Promise.resolve());
+    this.#checkpointIndex = options.checkpointSink ? sinks.indexOf(options.checkpointSink) : -1;
+  }
+
+  /** The first write or commit failure, once there was one. */
+  get failure(): { error: unknown } | undefined {
+    return this.#failure;
+  }
+
+  /** Writes a batch read from the stream to the sinks and chains its commit after the previous one. */
+  submit(streamBatch: StreamBatch): void {
+    const batch = this.#recordBatch(streamBatch);
+    this.#options.onBatchRead?.(batch);
+    const acknowledged = this.#writeToSinks(batch);
+    // Contiguous prefix: commit only after the previous batch committed.
+    const committed = this.#lastCommit.then(async () => {
+      await acknowledged;
+      if (this.#failure) throw SKIPPED;
+      await this.#options.commit?.(batch.checkpoint, batch);
+      this.result.batches += 1;
+      this.result.records += batch.records.length;
+      this.result.checkpoint = batch.checkpoint;
+    });
+    this.#lastCommit = committed;
+    const tracked = committed
+      .catch((error: unknown) => {
+        if (error !== SKIPPED) this.#failure ??= { error };
+        this.#onFailure(error);
+      })
+      // Committed (or given up): its records leave the pipeline's buffers.
+      .finally(() => this.#budget.release(streamBatch.bytes ?? 0));
+    this.#inFlight.push(tracked);
+    void tracked.finally(() => this.#inFlight.splice(this.#inFlight.indexOf(tracked), 1));
+  }
+
+  /** Resolves once fewer than `maxInFlight` batches are uncommitted, or at the first failure. */
+  async waitForRoom(maxInFlight: number): Promise<void> {
+    while (this.#inFlight.length >= maxInFlight && !this.#failure) await Promise.race(this.#inFlight);
+  }
+
+  /** Resolves once every write and commit started has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight, ...this.#sinkTails]);
+  }
+
+  #recordBatch(streamBatch: StreamBatch): RecordBatch {
+    const annotate = this.#options.annotateCheckpoint;
+    return {
+      stream: this.#stream.key,
+      checkpointKey: this.#options.checkpointKey,
+      records: streamBatch.records,
+      checkpoint: annotate ? annotate(streamBatch.checkpoint) : streamBatch.checkpoint,
+    };
+  }
+
+  /** Resolves once every sink acknowledged the batch (the checkpoint sink last). */
+  #writeToSinks(batch: RecordBatch): Promise<unknown> {
+    // A record-less batch only advances the checkpoint (empty pages): nothing to write.
+    if (batch.records.length === 0) return Promise.resolve();
+    const others: Array<Promise<unknown>> = [];
+    this.#sinks.forEach((_, index) => {
+      if (index !== this.#checkpointIndex) others.push(this.#enqueue(index, batch, Promise.resolve()));
+    });
+    const othersAcknowledged = Promise.all(others);
+    othersAcknowledged.catch(() => undefined);
+    const all =
+      this.#checkpointIndex >= 0
+        ? Promise.all([...others, this.#enqueue(this.#checkpointIndex, batch, othersAcknowledged)])
+        : othersAcknowledged;
+    all.catch(() => undefined);
+    return all;
+  }
+
+  /** Queues the batch on one sink, after that sink's previous write and after `after`. */
+  #enqueue(index: number, batch: RecordBatch, after: Promise<unknown>): Promise<unknown> {
+    const acknowledged = Promise.all([this.#sinkTails[index], after]).then(() => {
+      if (this.#failure) throw SKIPPED;
+      return this.#write(this.#sinks[index] as RecordSink, batch);
+    });
+    this.#sinkTails[index] = acknowledged.catch(() => undefined);
+    return acknowledged;
+  }
+
+  #write(sink: RecordSink, batch: RecordBatch): Promise<void> {
+    return retryWithBackoff(() => sink.write(batch), {
+      policy: this.#options.writeRetry ?? NO_RETRY,
+      ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+      onRetry: (info) => this.#options.onWriteRetry?.({ sink: sink.id, ...info }),
+    }).catch((error: unknown) => {
+      throw sinkFailure(sink, batch, error);
+    });
+  }
 }

@@ -24,6 +24,11 @@ export const emulatorErrorCatalogue = {
     description: 'A request under `/__emulator/` named no control endpoint (or used another HTTP method).',
     fix: 'Use one of the control endpoints listed in the @kefu/emulator README.',
   },
+  EMULATOR_ROUTE_CONFLICT: {
+    description:
+      'Two API areas of one emulated platform claim the same path (a bug in the emulator or in a platform being added).',
+    fix: 'Give the path to one area only; each API area owns its own paths (README, "Adding a platform").',
+  },
   // The Youmi platform's codes. Its platform-level failures are not thrown: they are
   // answered as Youmi envelopes (`succeed: false`, see the README's error-code table).
   EMULATOR_YOUMI_OPTIONS_INVALID: {

@@ -160,7 +160,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const platforms: EmulatedPlatform[] = [wechat, youmi];
   const setFaults = (next: unknown): FaultOptions => {
     faults = parseFaultOptions(next);
-    wechat.resetFaultCounters();
+    wechat.state.resetFaultCounters();
     return faults;
   };
   const server = await startHttpServer({

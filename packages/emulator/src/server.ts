@@ -3,22 +3,15 @@ import type { Socket } from 'node:net';
 import { isKefuError } from '@kefu/core/errors';
 import { answerControl, CONTROL_PREFIX, type EmulatorControls } from './control-api.js';
 import { emulatorError } from './errors.js';
-import {
-  chooseTransportFault,
-  type FaultOptions,
-  faultRoll,
-  faultsApplyTo,
-  latencyFor,
-  type TransportFault,
-} from './faults.js';
+import type { FaultOptions } from './faults.js';
 import type { EmulatedPlatform, EmulatorClock, EmulatorRequest, EmulatorResponse } from './platform.js';
 import type { RequestLog } from './request-log.js';
+import { deliverThroughFaults, sendBody, serializeBody, type TransportFaultContext } from './transport-faults.js';
 
 /**
- * The emulator's HTTP server: reads each request whole, asks the platforms in turn to
- * answer, then applies transport faults (latency, 5xx, resets, malformed / truncated /
- * slow bodies) on the way back, like a flaky gateway in front of the real platform, and
- * logs the outcome.
+ * The emulator's HTTP server: reads each request whole, lets the control API or the platforms
+ * (in turn) answer, then hands the answer to the transport fault layer (transport-faults.ts),
+ * which delays, breaks or delivers it and logs the outcome.
  */
 
 /** Largest request body accepted (the avatar upload limit is 5 MB; leave room for multipart framing). */
@@ -44,30 +37,29 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-/**
- * Starts the HTTP server on loopback (or the given host). Longer than 100 lines on purpose: the request handler and
- * the fault layer share the server's state (open sockets, delayed answers); issue 23 leaves
- * splitting them to the emulator's split by API area.
- */
+/** Starts the HTTP server on loopback (or the given host). */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let sequence = 0;
   let closing = false;
-
-  const delay = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (ms <= 0 || closing) return resolve();
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
-
+  const faultContext: TransportFaultContext = {
+    faults: options.faults,
+    log: options.log,
+    closing: () => closing,
+    delay: (ms) =>
+      new Promise<void>((resolve) => {
+        if (ms <= 0 || closing) return resolve();
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          resolve();
+        }, ms);
+        timers.add(timer);
+      }),
+  };
   const server: Server = createServer((req, res) => {
     const number = ++sequence;
-    handle(req, res, number).catch((error: unknown) => {
+    answerRequest(req, res, number, options, faultContext).catch((error: unknown) => {
       // A platform bug (or a limit of the emulator) must show up as a 500 the test can see, not hang the client.
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(500, { 'content-type': 'application/json' });
@@ -75,132 +67,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       } else res.destroy();
     });
   });
-
-  async function handle(req: IncomingMessage, res: ServerResponse, number: number): Promise<void> {
-    const receivedAt = options.clock.now();
-    const url = new URL(req.url ?? '/', 'http://emulator.local');
-    const method = (req.method ?? 'GET').toUpperCase();
-    const query = Object.fromEntries(url.searchParams);
-    const body = await readBody(req);
-    const entry = { at: receivedAt, method, path: url.pathname, query };
-    if (body === undefined) {
-      send(
-        res,
-        413,
-        { 'content-type': 'application/json' },
-        JSON.stringify({ errcode: 413, errmsg: 'body too large' }),
-      );
-      options.log.add({ ...entry, platform: 'none', status: 413 });
-      return;
-    }
-    const request: EmulatorRequest = { method, url, headers: req.headers, body, receivedAt, sequence: number };
-    if (url.pathname.startsWith(CONTROL_PREFIX)) {
-      // Control endpoints: no token, no fault, not logged (a test reading the log must not see itself).
-      const control = await answerControl(request, options.controls, options.platforms);
-      send(res, control.status, { 'content-type': 'application/json' }, serialize(control.body));
-      return;
-    }
-    let answer: EmulatorResponse | undefined;
-    let platformName = 'none';
-    for (const platform of options.platforms) {
-      answer = await platform.handle(request);
-      if (answer) {
-        platformName = platform.name;
-        break;
-      }
-    }
-    // No platform owns the path (WeChat answers its own unknown API paths with 40066).
-    answer ??= {
-      status: 404,
-      headers: { 'content-type': 'text/plain; charset=utf-8' },
-      body: `404 page not found: no emulated endpoint ${method} ${url.pathname}\n`,
-    };
-
-    const faults = options.faults();
-    const applies = platformName !== 'none' && faultsApplyTo(faults, url.pathname, answer.exemptFromFaults === true);
-    let transport: TransportFault | undefined;
-    if (applies) {
-      const wait = latencyFor(faults, number);
-      await delay(wait);
-      transport = chooseTransportFault(faults, number);
-      if (!transport && wait > 0 && !answer.fault) answer = { ...answer, fault: 'latency' };
-    }
-    const errcode = errcodeOf(answer.body);
-    const logged = { ...entry, platform: platformName, ...(errcode === undefined ? {} : { errcode }) };
-    if (closing) {
-      res.destroy();
-      return;
-    }
-    const payload = serialize(answer.body);
-    const headers = { 'content-type': 'application/json', ...answer.headers };
-    switch (transport) {
-      case 'reset':
-        req.socket.destroy();
-        options.log.add({ ...entry, platform: platformName, status: 0, fault: 'reset' });
-        return;
-      case 'server-error': {
-        const status = faultRoll(faults, number, 'status') < 0.5 ? 502 : 503;
-        send(
-          res,
-          status,
-          { 'content-type': 'text/html' },
-          `<html><body><h1>${status}</h1>upstream error</body></html>`,
-        );
-        options.log.add({ ...entry, platform: platformName, status, fault: 'server-error' });
-        return;
-      }
-      case 'malformed': {
-        // Gateways answer HTML error pages with the API's JSON content type.
-        send(res, 200, headers, `<html><body>upstream busy</body></html>${payload.subarray(0, 16).toString('latin1')}`);
-        options.log.add({ ...logged, status: 200, fault: 'malformed' });
-        return;
-      }
-      case 'truncated': {
-        // Announce the full length and cut the body in the middle: the client sees a premature close.
-        res.writeHead(answer.status, { ...headers, 'content-length': String(payload.length) });
-        res.write(payload.subarray(0, Math.max(1, Math.floor(payload.length / 2))));
-        res.socket?.destroySoon?.();
-        setImmediate(() => res.destroy());
-        options.log.add({ ...logged, status: answer.status, fault: 'truncated' });
-        return;
-      }
-      case 'slow': {
-        // Logged before streaming: the client may finish reading before the last pause ends.
-        options.log.add({ ...logged, status: answer.status, fault: 'slow' });
-        res.writeHead(answer.status, { ...headers, 'content-length': String(payload.length) });
-        const chunks = 10;
-        const step = Math.ceil(payload.length / chunks);
-        for (let offset = 0; offset < payload.length; offset += step) {
-          if (res.destroyed || closing) return;
-          res.write(payload.subarray(offset, offset + step));
-          await delay((faults.slowBodyMs ?? 1000) / chunks);
-        }
-        res.end();
-        return;
-      }
-      default:
-        send(res, answer.status, headers, payload);
-        options.log.add({ ...logged, status: answer.status, ...(answer.fault ? { fault: answer.fault } : {}) });
-    }
-  }
-
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) =>
-      reject(emulatorError('EMULATOR_LISTEN_FAILED', `cannot listen on ${options.host}:${options.port}`, { cause })),
-    );
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-
+  const url = await listen(server, options);
   return {
-    url: `http://${host}:${port}`,
+    url,
     async close() {
       closing = true;
       for (const timer of timers) clearTimeout(timer);
@@ -211,6 +84,74 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       for (const platform of options.platforms) await platform.close();
     },
   };
+}
+
+/** Reads one request, lets the control API or the platforms answer, and sends it through the fault layer. */
+async function answerRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  number: number,
+  options: HttpServerOptions,
+  faultContext: TransportFaultContext,
+): Promise<void> {
+  const receivedAt = options.clock.now();
+  const url = new URL(req.url ?? '/', 'http://emulator.local');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const entry = { at: receivedAt, method, path: url.pathname, query: Object.fromEntries(url.searchParams) };
+  const body = await readBody(req);
+  if (body === undefined) {
+    sendBody(
+      res,
+      413,
+      { 'content-type': 'application/json' },
+      JSON.stringify({ errcode: 413, errmsg: 'body too large' }),
+    );
+    options.log.add({ ...entry, platform: 'none', status: 413 });
+    return;
+  }
+  const request: EmulatorRequest = { method, url, headers: req.headers, body, receivedAt, sequence: number };
+  if (url.pathname.startsWith(CONTROL_PREFIX)) {
+    // Control endpoints: no token, no fault, not logged (a test reading the log must not see itself).
+    const control = await answerControl(request, options.controls, options.platforms);
+    sendBody(res, control.status, { 'content-type': 'application/json' }, serializeBody(control.body));
+    return;
+  }
+  const { platform, answer } = await routeToPlatform(request, options.platforms);
+  await deliverThroughFaults({ req, res, number, platform, answer, entry }, faultContext);
+}
+
+/** The first platform that owns the path answers; a 404 when none does. */
+async function routeToPlatform(
+  request: EmulatorRequest,
+  platforms: readonly EmulatedPlatform[],
+): Promise<{ platform: string; answer: EmulatorResponse }> {
+  for (const platform of platforms) {
+    const answer = await platform.handle(request);
+    if (answer) return { platform: platform.name, answer };
+  }
+  // No platform owns the path (WeChat answers its own unknown API paths with 40066).
+  return {
+    platform: 'none',
+    answer: {
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: `404 page not found: no emulated endpoint ${request.method} ${request.url.pathname}\n`,
+    },
+  };
+}
+
+/** Listens and answers the server's URL. */
+async function listen(server: Server, options: HttpServerOptions): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (cause) =>
+      reject(emulatorError('EMULATOR_LISTEN_FAILED', `cannot listen on ${options.host}:${options.port}`, { cause })),
+    );
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return `http://${host}:${port}`;
 }
 
 /** The body of a 500: the emulator's own error, with its code when it has one. */
@@ -229,24 +170,4 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
-}
-
-function serialize(body: unknown): Buffer {
-  if (Buffer.isBuffer(body)) return body;
-  return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body ?? null), 'utf8');
-}
-
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
-  const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  res.writeHead(status, { ...headers, 'content-length': String(payload.length) });
-  res.end(payload);
-}
-
-function errcodeOf(body: unknown): number | undefined {
-  if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return undefined;
-  const code = (body as { errcode?: unknown }).errcode;
-  if (typeof code === 'number') return code;
-  // Youmi's envelope carries its code in `errmsg`; logged for failures only.
-  const youmi = body as { succeed?: unknown; errmsg?: unknown };
-  return youmi.succeed === false && typeof youmi.errmsg === 'number' ? youmi.errmsg : undefined;
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WechatCallbackCrypto } from '@kefu/wechat-crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../src/index.js';
+import { retryPauseMs } from '../src/wechat/push-sender.js';
 import { tokenFor } from './wechat-support.js';
 
 // The emulator pushes like WeChat; its crypto is written apart from @kefu/wechat-crypto, so
@@ -129,5 +130,52 @@ describe('emulator WeChat pushes', () => {
     const video = await control('POST', 'push', { appid: appId, openid: 'o_1', kind: 'video' });
     expect(await (await media(video.body.mediaId as string)).json()).toMatchObject({ video_url: expect.any(String) });
     expect(await (await media('nope')).json()).toMatchObject({ errcode: 40007 });
+  });
+
+  it('given each retry-spacing reading, then the pause before a retry is what that reading says', () => {
+    const previous = { startedAt: 10_000, endedAt: 10_120 };
+    const target = { deadlineMs: 5_000, retrySpacingMs: 1_000 };
+    expect(retryPauseMs({ ...target, retrySpacing: 'back-to-back' }, previous, 10_120)).toBe(0);
+    expect(retryPauseMs({ ...target, retrySpacing: 'fixed' }, previous, 10_120)).toBe(1_000);
+    expect(retryPauseMs({ ...target, retrySpacing: 'deadline' }, previous, 10_120)).toBe(4_880);
+    // A try that used its whole deadline is retried at once under `deadline`.
+    expect(retryPauseMs({ ...target, retrySpacing: 'deadline' }, { startedAt: 0, endedAt: 5_000 }, 5_001)).toBe(0);
+  });
+
+  it.each([
+    ['back-to-back', 0, 0],
+    ['fixed', 150, 0],
+    ['deadline', 0, 300],
+  ] as const)(
+    'given a server that refuses every try and the %s spacing, then the 3 tries are spaced at least as that reading says',
+    async (retrySpacing, afterEndMs, afterStartMs) => {
+      emulator = await startEmulator({ seed: 'push', wechat: { accounts: 1, days: 1, recordsPerDay: 1 } });
+      const appId = emulator.wechat.accounts[0]?.appId as string;
+      const { url, received } = await serverUrl(() => 'not now');
+      const target = { appid: appId, url, token: TOKEN, deadlineMs: 300, retrySpacing, retrySpacingMs: 150 };
+      expect((await control('PUT', 'push-target', target)).body).toMatchObject({ retrySpacing });
+      const sent = await control('POST', 'push', { appid: appId, openid: 'o_1', text: 'x' });
+      const attempts = sent.body.attempts as Array<{ startedAt: number; endedAt: number; acknowledged: boolean }>;
+      expect(attempts.map((attempt) => attempt.acknowledged)).toEqual([false, false, false]);
+      expect(received).toHaveLength(3);
+      for (const [i, attempt] of attempts.slice(1).entries()) {
+        const before = attempts[i] as { startedAt: number; endedAt: number };
+        expect(attempt.startedAt - before.endedAt).toBeGreaterThanOrEqual(afterEndMs);
+        expect(attempt.startedAt - before.startedAt).toBeGreaterThanOrEqual(afterStartMs);
+      }
+    },
+  );
+
+  it('given a bad spacing reading, then push-target answers 400 naming the knob', async () => {
+    emulator = await startEmulator({ seed: 'push', wechat: { accounts: 1, days: 1, recordsPerDay: 1 } });
+    const appId = emulator.wechat.accounts[0]?.appId as string;
+    const answer = await control('PUT', 'push-target', {
+      appid: appId,
+      url: 'http://127.0.0.1:1/x',
+      token: TOKEN,
+      retrySpacing: 'sometimes',
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(answer.body)).toContain('retrySpacing');
   });
 });

@@ -18,6 +18,8 @@ export interface ChildRun {
 /** Options of {@link runKillableChild}. */
 export interface KillableChildOptions {
   cwd?: string;
+  /** Added to (and overriding) this process's environment. */
+  env?: Record<string, string>;
   /** SIGKILL this long after stdout first contains `readyMarker` (unless it finished before). */
   killAfterReadyMs?: number;
   /** What the child prints once it is ready to be killed mid-work (default `"ready":true`). */
@@ -45,6 +47,7 @@ export function runKillableChild(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
       ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -64,7 +67,8 @@ export function runKillableChild(
       stderr += chunk.toString();
     });
     child.once('error', reject);
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': only then has all of stdout and stderr been read.
+    child.once('close', (code, signal) => {
       clearTimeout(killTimer);
       clearTimeout(guard);
       resolve({ killed: killed && signal === 'SIGKILL', code, stdout, stderr });

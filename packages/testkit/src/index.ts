@@ -4,6 +4,7 @@ export * from './describe-sink.js';
 export * from './describe-token-store.js';
 export * from './integration-servers.js';
 export * from './kefu-failure.js';
+export * from './public-api.js';
 export * from './readme-snippets.js';
 export * from './scripted-platform.js';
 export * from './scripted-source.js';

@@ -2,15 +2,8 @@ import { KefuRecordSchema } from '@kefu/core';
 import { WechatCallbackCrypto } from '@kefu/wechat-crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  normalizePush,
-  parsePush,
-  pushDedupeKey,
-  pushRecordId,
-  readPushXml,
-  recordId,
-  recordIdentity,
-} from '../src/index.js';
+import { normalizePush, pushDedupeKey, readPushXml } from '../src/index.js';
+import { parsePush, pushRecordId, recordId, recordIdentity } from '../src/wire.js';
 
 const APP_ID = 'wx1234567890abcdef';
 

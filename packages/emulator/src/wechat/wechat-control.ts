@@ -1,10 +1,11 @@
 import { jsonBody, parseInstant } from '../control-api.js';
 import { emulatorError } from '../errors.js';
-import type { EmulatorRequest, EmulatorResponse } from '../platform.js';
+import type { EmulatorRequest } from '../platform.js';
+import type { ControlTable } from '../platform-kit.js';
 import { answerVideoDownload } from './media.js';
 import type { WechatKnobsInput } from './wechat-knobs.js';
-import type { WechatPlatform } from './wechat-platform.js';
 import { CustomerMessageRequestSchema } from './wechat-schemas.js';
+import type { WechatState } from './wechat-state.js';
 
 /**
  * The WeChat platform's control endpoints, `/__emulator/wechat/<path>` (not part of WeChat):
@@ -16,55 +17,43 @@ import { CustomerMessageRequestSchema } from './wechat-schemas.js';
 /** Ground-truth entries answered at most, unless `limit` says otherwise. */
 const DEFAULT_TRUTH_LIMIT = 100_000;
 
-type Endpoint = (platform: WechatPlatform, request: EmulatorRequest) => unknown;
-
-const ENDPOINTS: Record<string, Endpoint> = {
-  'GET customers': (platform, request) => ({
-    customers: platform.customersOf(requiredAppId(request.url.searchParams)),
-  }),
-  'POST customer-message': (platform, request) => {
-    const body = CustomerMessageRequestSchema.safeParse(jsonBody(request));
-    if (!body.success) {
-      throw emulatorError('EMULATOR_OPTIONS_INVALID', 'customer-message needs {"appid", "openid", "text"?}');
-    }
-    const { appid, openid, text } = body.data;
-    if (!platform.customerWrites(appid, openid, text, request.receivedAt)) {
-      throw emulatorError('EMULATOR_OPTIONS_INVALID', `openid ${openid} is not a customer of ${appid}`);
-    }
-    return { ok: true };
+/** The control endpoints, by `METHOD path` below `/__emulator/wechat/`. */
+export const wechatControl: ControlTable<WechatState> = {
+  'GET customers': {
+    handle: (platform, request) => ({ customers: platform.customersOf(requiredAppId(request.url.searchParams)) }),
   },
-  'POST tokens/revoke': (platform, request) => ({ revoked: platform.revokeTokens(bodyAppId(request)) }),
-  'POST tokens/expire': (platform, request) => ({ expired: platform.expireTokens(bodyAppId(request)) }),
-  'GET knobs': (platform) => platform.knobs(),
+  'POST customer-message': {
+    handle: (platform, request) => {
+      const body = CustomerMessageRequestSchema.safeParse(jsonBody(request));
+      if (!body.success) {
+        throw emulatorError('EMULATOR_OPTIONS_INVALID', 'customer-message needs {"appid", "openid", "text"?}');
+      }
+      const { appid, openid, text } = body.data;
+      if (!platform.customerWrites(appid, openid, text, request.receivedAt)) {
+        throw emulatorError('EMULATOR_OPTIONS_INVALID', `openid ${openid} is not a customer of ${appid}`);
+      }
+      return { ok: true };
+    },
+  },
+  'POST tokens/revoke': { handle: (platform, request) => ({ revoked: platform.revokeTokens(bodyAppId(request)) }) },
+  'POST tokens/expire': { handle: (platform, request) => ({ expired: platform.expireTokens(bodyAppId(request)) }) },
+  'GET knobs': { handle: (platform) => platform.knobs() },
   // setKnobs validates the body: EMULATOR_OPTIONS_INVALID names a bad knob.
-  'PUT knobs': (platform, request) => platform.setKnobs(jsonBody(request) as WechatKnobsInput),
-  'GET records': (platform, request) => groundTruthAnswer(platform, request.url.searchParams),
+  'PUT knobs': { handle: (platform, request) => platform.setKnobs(jsonBody(request) as WechatKnobsInput) },
+  'GET records': { handle: (platform, request) => groundTruthAnswer(platform, request.url.searchParams) },
   // Server pushes (push-sender.ts): where an app id's pushes go, send one, and what was sent.
-  'PUT push-target': (platform, request) => platform.pushes.setTarget(jsonBody(request)),
-  'POST push': (platform, request) => platform.pushes.push(jsonBody(request), request.receivedAt),
-  'POST push/resend': (platform, request) => platform.pushes.resend((jsonBody(request) as { id?: unknown }).id),
-  'GET pushes': (platform) => ({ deliveries: platform.pushes.deliveries() }),
+  'PUT push-target': { handle: (platform, request) => platform.pushes.setTarget(jsonBody(request)) },
+  'POST push': { handle: (platform, request) => platform.pushes.push(jsonBody(request), request.receivedAt) },
+  'POST push/resend': {
+    handle: (platform, request) => platform.pushes.resend((jsonBody(request) as { id?: unknown }).id),
+  },
+  'GET pushes': { handle: (platform) => ({ deliveries: platform.pushes.deliveries() }) },
+  // Answers its own status, headers and body (bytes).
+  'GET media-video': { raw: true, handle: (platform, request) => answerVideoDownload(platform.pushes, request.url) },
 };
-
-/** Endpoints that answer their own status, headers and body (bytes). */
-const RAW_ENDPOINTS: Record<string, (platform: WechatPlatform, request: EmulatorRequest) => EmulatorResponse> = {
-  'GET media-video': (platform, request) => answerVideoDownload(platform.pushes, request.url),
-};
-
-/** Answers `/__emulator/wechat/<path>`, or undefined when there is no such endpoint. */
-export async function answerWechatControl(
-  platform: WechatPlatform,
-  request: EmulatorRequest,
-  path: string,
-): Promise<EmulatorResponse | undefined> {
-  const raw = RAW_ENDPOINTS[`${request.method} ${path}`];
-  if (raw) return raw(platform, request);
-  const endpoint = ENDPOINTS[`${request.method} ${path}`];
-  return endpoint ? { status: 200, body: await endpoint(platform, request) } : undefined;
-}
 
 /** `GET records?appid&from&to[&openid][&limit]`: what getmsglist serves over `[from, to)`, with msgids. */
-function groundTruthAnswer(platform: WechatPlatform, query: URLSearchParams) {
+function groundTruthAnswer(platform: WechatState, query: URLSearchParams) {
   const limitText = query.get('limit');
   const limit = limitText === null ? DEFAULT_TRUTH_LIMIT : Number(limitText);
   if (!Number.isInteger(limit) || limit < 0) {

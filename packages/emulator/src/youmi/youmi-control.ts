@@ -1,7 +1,9 @@
 import { jsonBody, parseInstant } from '../control-api.js';
-import type { EmulatorRequest, EmulatorResponse } from '../platform.js';
+import type { EmulatorRequest } from '../platform.js';
+import type { ControlTable } from '../platform-kit.js';
+import { type ExpectedChatsQuery, type LateUploadInput, youmiTestHelpers } from './youmi-ground-truth.js';
 import type { YoumiReadings } from './youmi-options.js';
-import type { ExpectedChatsQuery, LateUploadInput, YoumiPlatform } from './youmi-platform.js';
+import type { YoumiState } from './youmi-state.js';
 
 /**
  * The Youmi platform's control endpoints, `/__emulator/youmi/<path>` (not part of Youmi): the
@@ -10,36 +12,33 @@ import type { ExpectedChatsQuery, LateUploadInput, YoumiPlatform } from './youmi
  * EMULATOR_* errors; the control API answers them as `{"error": {"code", "message"}}`.
  */
 
-type Endpoint = (platform: YoumiPlatform, request: EmulatorRequest) => unknown;
-
-const ENDPOINTS: Record<string, Endpoint> = {
-  'GET readings': (platform) => ({ readings: platform.readings() }),
+/** The control endpoints, by `METHOD path` below `/__emulator/youmi/`. */
+export const youmiControl: ControlTable<YoumiState> = {
+  'GET readings': { handle: (state) => ({ readings: youmiTestHelpers(state).readings() }) },
   // setReadings validates the body: EMULATOR_YOUMI_OPTIONS_INVALID names a bad reading.
-  'POST readings': (platform, request) => ({
-    readings: platform.setReadings(jsonBody(request) as Omit<YoumiReadings, 'chatIds'>),
-  }),
-  'POST late-uploads': (platform, request) => {
-    platform.addLateUpload(jsonBody(request) as LateUploadInput);
-    return { scheduled: true };
+  'POST readings': {
+    handle: (state, request) => ({
+      readings: youmiTestHelpers(state).setReadings(jsonBody(request) as Omit<YoumiReadings, 'chatIds'>),
+    }),
   },
-  'GET expected-chats': (platform, request) => ({ chats: platform.expectedChats(expectedChatsQuery(request)) }),
-  'POST revoke-tokens': (platform) => ({ revoked: platform.revokeTokens() }),
-  'POST v1-callback-url': (platform, request) => {
-    const { url } = jsonBody(request) as { url?: unknown };
-    platform.setV1CallbackUrl(typeof url === 'string' ? url : undefined);
-    return { url: typeof url === 'string' ? url : null };
+  'POST late-uploads': {
+    handle: (state, request) => {
+      youmiTestHelpers(state).addLateUpload(jsonBody(request) as LateUploadInput);
+      return { scheduled: true };
+    },
+  },
+  'GET expected-chats': {
+    handle: (state, request) => ({ chats: youmiTestHelpers(state).expectedChats(expectedChatsQuery(request)) }),
+  },
+  'POST revoke-tokens': { handle: (state) => ({ revoked: youmiTestHelpers(state).revokeTokens() }) },
+  'POST v1-callback-url': {
+    handle: (state, request) => {
+      const { url } = jsonBody(request) as { url?: unknown };
+      youmiTestHelpers(state).setV1CallbackUrl(typeof url === 'string' ? url : undefined);
+      return { url: typeof url === 'string' ? url : null };
+    },
   },
 };
-
-/** Answers `/__emulator/youmi/<path>`, or undefined when there is no such endpoint. */
-export function answerYoumiControl(
-  platform: YoumiPlatform,
-  request: EmulatorRequest,
-  path: string,
-): EmulatorResponse | undefined {
-  const endpoint = ENDPOINTS[`${request.method} ${path.replace(/\/+$/, '')}`];
-  return endpoint ? { status: 200, body: endpoint(platform, request) } : undefined;
-}
 
 /** `GET expected-chats?wechatId&from&to[&fansKey]` (times as unix seconds or ISO-8601, as everywhere in the control API). */
 function expectedChatsQuery(request: EmulatorRequest): ExpectedChatsQuery {

@@ -38,22 +38,30 @@ export interface V1ApiContext {
   tokens: AccessTokenStore;
   now(): number;
   readings(): ResolvedYoumiReadings;
-  /** Data calls by lower-case path. */
-  routes: ReadonlyMap<string, V1Route>;
   /** The `revokeTokenEveryCalls` fault: true when this call revokes the token. */
   revokesNow(path: string): boolean;
 }
 
-/** Answers a v1 request; `path` is the lower-case path. */
-export function answerV1Request(path: string, request: EmulatorRequest, context: V1ApiContext): EmulatorResponse {
-  const answer = (values: unknown, errmsg: number, errdesc: string | null = ''): EmulatorResponse => ({
-    status: 200,
-    body: youmiEnvelope(context.now(), context.readings().timeFormat, values, errmsg, errdesc),
-  });
-  if (path === YOUMI_V1_TOKEN_PATH.toLowerCase()) return answerToken(request, context, answer);
-  const route = context.routes.get(path);
-  // ASP.NET answers an unknown route or method with a bare status, not an envelope.
-  if (!route) return { status: 404, body: Buffer.alloc(0) };
+/** An envelope answer of the v1 API. */
+function v1Answer(
+  context: V1ApiContext,
+  values: unknown,
+  errmsg: number,
+  errdesc: string | null = '',
+): EmulatorResponse {
+  return { status: 200, body: youmiEnvelope(context.now(), context.readings().timeFormat, values, errmsg, errdesc) };
+}
+
+/** Answers the v1 token call (`POST …/GetAccessToken`), exempt from faults like every token call. */
+export function answerV1Token(request: EmulatorRequest, context: V1ApiContext): EmulatorResponse {
+  return answerToken(request, context, (values, errmsg, errdesc) => v1Answer(context, values, errmsg, errdesc));
+}
+
+/** Answers a v1 data call: the method, the signed headers, the token, the revocation fault, then the route. */
+export function answerV1Call(route: V1Route, request: EmulatorRequest, context: V1ApiContext): EmulatorResponse {
+  const answer = (values: unknown, errmsg: number, errdesc: string | null = ''): EmulatorResponse =>
+    v1Answer(context, values, errmsg, errdesc);
+  // ASP.NET answers a wrong method with a bare status, not an envelope.
   if (request.method !== route.method) return { status: 405, body: Buffer.alloc(0) };
   const header = (name: string) => headerValue(request.headers[name.toLowerCase()]);
   const token = header('access_token');

@@ -1,5 +1,5 @@
 import type { RunningEmulator } from '@kefu/emulator';
-import { DayWindowSplitter, OccurrenceCounter, recordId, recordIdentity } from '@kefu/wechat-mp';
+import { DayWindowSplitter, OccurrenceCounter, recordId, recordIdentity } from '@kefu/wechat-mp/wire';
 
 const DAY_MS = 86_400_000;
 const BEIJING_OFFSET_MS = 8 * 3_600_000;

@@ -1,0 +1,29 @@
+import { describePublicApi } from '@kefu/testkit';
+
+describePublicApi({
+  main: {
+    specifier: '@kefu/testkit',
+    load: () => import('@kefu/testkit'),
+    names: [
+      'crashSeed',
+      'createScriptedPageSource',
+      'createScriptedProvider',
+      'describeProvider',
+      'describePublicApi',
+      'describeSink',
+      'describeTokenStore',
+      'integrationServer',
+      'kefuFailure',
+      'makeRecords',
+      'readmeApiNames',
+      'runKillableChild',
+      'runReadmeSnippet',
+      'runtimeExportNames',
+      'scriptedProviderPlugin',
+      'seededRandom',
+      'startScriptedPlatform',
+      'startTcpProxy',
+    ],
+  },
+  readme: new URL('../README.md', import.meta.url),
+});
