@@ -49,7 +49,7 @@ try {
   const child = spawn(
     process.execPath,
     [
-      join(import.meta.dirname, '../cl../dist/bin.js'),
+      join(import.meta.dirname, '../../cli/dist/bin.js'),
       'sync',
       '-c',
       'kefu.json',
@@ -59,7 +59,7 @@ try {
       to.toISOString(),
       '--json',
     ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'], env: process.env },
+    { cwd: dir, stdio: ['ignore', 'pipe', process.env.RSS_PROBE_STDERR ? 'inherit' : 'ignore'], env: process.env },
   );
   const peak = {};
   let out = '';
