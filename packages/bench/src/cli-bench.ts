@@ -5,6 +5,7 @@
  * child process.
  * Usage: node dist/cli-bench.js [--records 100000] [--targets jsonl,sqlite,postgres,mysql]
  *        [--runs 1] [--batch-size N (sync.batchSize in the config; default: kefu's)] [--markdown FILE]
+ *        [--sink-config JSON (merged into the sink's config block, e.g. '{"cacheSizeMiB":16}')]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,7 +85,7 @@ interface Source {
 function writeConfig(dir: string, target: Target, source: Source, table: string, batchSize?: number): void {
   const sink =
     target === 'jsonl'
-      ? { use: '@kefu/sink-file', id: 'out', config: { dir: './out' } }
+      ? { use: '@kefu/sink-file', id: 'out', config: { dir: './out', ...sinkConfig } }
       : {
           use: '@kefu/sink-db',
           id: 'db',
@@ -92,6 +93,7 @@ function writeConfig(dir: string, target: Target, source: Source, table: string,
             url: target === 'sqlite' ? './kefu.db' : databaseUrl(target),
             table,
             checkpointTable: `${table}_cp`,
+            ...sinkConfig,
           },
         };
   const config = {
@@ -225,8 +227,11 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     markdown: { type: 'string' },
     'batch-size': { type: 'string' },
+    'sink-config': { type: 'string' },
   },
 });
+/** Extra settings of the sink under test (the bench's default is none: the sink's defaults). */
+const sinkConfig = JSON.parse(values['sink-config'] ?? '{}') as Record<string, unknown>;
 const records = Number(values.records);
 const runs = Number(values.runs);
 const targets = values.targets.split(',') as Target[];
@@ -241,7 +246,7 @@ if (!existsSync(CLI_BIN)) throw benchError('BENCH_OPTIONS_INVALID', `build the C
 
 const emulator = await startEmulatorProcess(emulatorOptionsFor(records));
 const lines = [
-  `kefu sync (CLI, config file, ${batchSize === undefined ? 'no flags' : `sync.batchSize ${batchSize}`}) vs bare script, about ${thousands(records)} records, ${runs} run(s) each, ${new Date().toISOString()}`,
+  `kefu sync (CLI, config file, ${batchSize === undefined ? 'no flags' : `sync.batchSize ${batchSize}`}${values['sink-config'] ? `, sink config ${values['sink-config']}` : ''}) vs bare script, about ${thousands(records)} records, ${runs} run(s) each, ${new Date().toISOString()}`,
   '',
   '| target | records | kefu sync | kefu peak RSS | bare script | bare peak RSS | ratio |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

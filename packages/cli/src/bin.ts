@@ -2,7 +2,7 @@
 // Checks the Node version before anything else is imported: on an old Node the CLI's own
 // imports fail with a missing-export error that does not say what is wrong.
 import { readFileSync } from 'node:fs';
-import { HEAP_DEFAULTS_MARK, heapFlagsToAdd } from './memory-defaults.js';
+import { heapFlagsToAdd, restartEnvironment } from './memory-defaults.js';
 import { minimumNodeVersion, nodeVersionProblem } from './node-version.js';
 
 const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -28,5 +28,5 @@ function restartWithHeapDefaults(): void {
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (flags.length === 0 || typeof execve !== 'function' || process.platform === 'win32') return;
   const args = [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)];
-  execve(process.execPath, args, { ...process.env, [HEAP_DEFAULTS_MARK]: '1' });
+  execve(process.execPath, args, restartEnvironment(process.env));
 }

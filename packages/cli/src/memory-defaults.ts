@@ -18,6 +18,17 @@ const HEAP_FLAG = /--(max-old-space-size|max-semi-space-size|max-heap-size|max-y
 export const HEAP_DEFAULTS_MARK = 'KEFU_NODE_HEAP_APPLIED';
 
 /**
+ * The environment of the restarted process: glibc's malloc keeps an arena per thread
+ * that allocates (up to 8 per core), and a sync has a dozen threads (V8's, libuv's, the
+ * SQLite sink's). Two arenas measured 5–10 MiB less peak RSS for `kefu sync` at 100 k
+ * records (SQLite 217 → 206 MiB, PostgreSQL 139 → 134 MiB); a MALLOC_ARENA_MAX of the
+ * user's own is kept.
+ */
+export function restartEnvironment(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return { MALLOC_ARENA_MAX: '2', ...env, [HEAP_DEFAULTS_MARK]: '1' };
+}
+
+/**
  * The flags to restart with, or none: when the defaults are off (KEFU_NODE_HEAP=default),
  * already applied, or the user passed heap flags of their own.
  */

@@ -5,9 +5,23 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_HEAP_FLAGS, HEAP_DEFAULTS_MARK, heapFlagsToAdd } from '../src/memory-defaults.js';
+import { CLI_HEAP_FLAGS, HEAP_DEFAULTS_MARK, heapFlagsToAdd, restartEnvironment } from '../src/memory-defaults.js';
 
 const BIN = resolve(fileURLToPath(import.meta.url), '../../dist/bin.js');
+
+describe('restartEnvironment', () => {
+  it('adds two malloc arenas and the restart mark, keeping the rest of the environment', () => {
+    expect(restartEnvironment({ PATH: '/bin' })).toEqual({
+      PATH: '/bin',
+      MALLOC_ARENA_MAX: '2',
+      [HEAP_DEFAULTS_MARK]: '1',
+    });
+  });
+
+  it("keeps the user's own MALLOC_ARENA_MAX", () => {
+    expect(restartEnvironment({ MALLOC_ARENA_MAX: '8' }).MALLOC_ARENA_MAX).toBe('8');
+  });
+});
 
 describe('heapFlagsToAdd', () => {
   it('adds the CLI heap defaults when the user sized nothing', () => {

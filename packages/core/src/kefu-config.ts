@@ -93,6 +93,14 @@ export const SyncDefaultsSchema = z
     batchSize: z.number().int().positive().optional().describe('Records per sink batch.'),
     maxBatchWaitMs: z.number().int().positive().optional().describe('A partial batch is written after this long.'),
     prefetchPages: z.number().int().positive().optional().describe('Pages fetched ahead of the sinks, per stream.'),
+    maxBufferedBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .optional()
+      .describe(
+        'Bytes of records read and not yet committed, per stream, at most (plus one page; default 32 MiB, estimated): bounds memory when records are large.',
+      ),
     concurrency: z.number().int().positive().optional().describe('Streams synced at the same time.'),
     onInvalidRecord: z
       .enum(['fail', 'skip', 'dead-letter'])

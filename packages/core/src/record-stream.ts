@@ -1,4 +1,5 @@
 import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
+import { type ByteBudget, estimateRecordBytes } from './byte-budget.js';
 import { type Checkpoint, CheckpointSchema } from './checkpoint.js';
 import { coreError } from './errors.js';
 import { isPlainValidRecord, type JsonValue, type KefuRecord, KefuRecordSchema, type StreamKey } from './record.js';
@@ -74,12 +75,16 @@ export interface StreamPage {
   readonly checkpoint: Checkpoint;
   /** The checkpoint after `records[index]`. */
   checkpointAfter(index: number): Checkpoint;
+  /** With a byte budget (see {@link PullOptions.budget}): each record's estimated bytes, held in the budget. */
+  readonly recordBytes?: readonly number[];
 }
 
 /** A batch of records with the checkpoint after its last record. */
 export interface StreamBatch {
   readonly records: readonly KefuRecord[];
   readonly checkpoint: Checkpoint;
+  /** With a byte budget: the records' estimated bytes, held in the budget until the consumer releases them. */
+  readonly bytes?: number;
 }
 
 /** A record the stream refused: it does not match the record schema or belongs to another stream. */
@@ -120,6 +125,14 @@ export interface RecordStreamOptions {
 export interface PullOptions {
   /** Stops fetching when aborted; the iterator then throws KEFU_SYNC_ABORTED. */
   signal?: AbortSignal;
+  /**
+   * Bounds the pages fetched ahead by bytes as well as by count: each fetched page's
+   * records are held in the budget (estimated with {@link estimateRecordBytes}), and the
+   * next page is requested only while the held bytes are below its limit. The consumer
+   * releases them (records a resume or validation leaves out are released here). Without
+   * one, only `prefetchPages` bounds the pages ahead.
+   */
+  budget?: ByteBudget;
 }
 
 /** Options of {@link RecordStream.batches}. */
@@ -128,6 +141,8 @@ export interface BatchOptions extends PullOptions {
   size?: number;
   /** A partial batch is released after this long without reaching `size` (default: never). */
   maxWaitMs?: number;
+  /** With a `budget`: a batch is also cut once its records' estimated bytes reach this (default: never). */
+  maxBytes?: number;
 }
 
 /**
@@ -186,17 +201,24 @@ class BoundedPrefetcher {
   readonly #iterator: AsyncIterator<RecordPage>;
   readonly #limit: number;
   readonly #onFetched: ((page: RecordPage) => void) | undefined;
-  readonly #buffer: Array<Promise<IteratorResult<RecordPage>>> = [];
+  readonly #budget: { budget: ByteBudget; signal: AbortSignal } | undefined;
+  readonly #buffer: Array<Promise<IteratorResult<FetchedPage>>> = [];
   #finished = false;
 
-  constructor(iterator: AsyncIterator<RecordPage>, limit: number, onFetched?: (page: RecordPage) => void) {
+  constructor(
+    iterator: AsyncIterator<RecordPage>,
+    limit: number,
+    onFetched?: (page: RecordPage) => void,
+    budget?: { budget: ByteBudget; signal: AbortSignal },
+  ) {
     this.#iterator = iterator;
     this.#limit = limit;
     this.#onFetched = onFetched;
+    this.#budget = budget;
   }
 
   /** The next page (or done); starts fetching ahead up to the limit. */
-  next(): Promise<IteratorResult<RecordPage>> {
+  next(): Promise<IteratorResult<FetchedPage>> {
     this.#fill();
     const head = this.#buffer.shift();
     if (!head) return Promise.resolve({ done: true, value: undefined });
@@ -213,20 +235,31 @@ class BoundedPrefetcher {
     // so chain each request on the previous one.
     while (!this.#finished && this.#buffer.length < this.#limit) {
       const previous = this.#buffer.at(-1);
-      const request: Promise<IteratorResult<RecordPage>> = (
+      const request: Promise<IteratorResult<FetchedPage>> = (
         previous ? previous.then((result) => (result.done ? result : this.#pull())) : this.#pull()
-      ) as Promise<IteratorResult<RecordPage>>;
+      ) as Promise<IteratorResult<FetchedPage>>;
       // Avoid unhandled rejections for pages fetched ahead; the consumer sees the error.
       request.catch(() => undefined);
       this.#buffer.push(request);
     }
   }
 
-  async #pull(): Promise<IteratorResult<RecordPage>> {
+  async #pull(): Promise<IteratorResult<FetchedPage>> {
     if (this.#finished) return { done: true, value: undefined };
+    // Requested only while the bytes held are below the budget's limit.
+    if (this.#budget) await this.#budget.budget.whenBelowLimit(this.#budget.signal);
     const result = await this.#iterator.next();
-    if (!result.done) this.#onFetched?.(result.value);
-    return result;
+    if (result.done) return { done: true, value: undefined };
+    const page = result.value;
+    let sizes: number[] | undefined;
+    if (this.#budget) {
+      sizes = page.records.map(estimateRecordBytes);
+      let bytes = 0;
+      for (const size of sizes) bytes += size;
+      this.#budget.budget.hold(bytes);
+    }
+    this.#onFetched?.(page);
+    return { done: false, value: { page, sizes } };
   }
 
   /** Stops fetching and lets the source release its resources (its `finally` blocks run). */
@@ -235,6 +268,19 @@ class BoundedPrefetcher {
     this.#buffer.length = 0;
     await this.#iterator.return?.();
   }
+}
+
+/** A page as the prefetcher holds it: with its records' estimated bytes when a budget counts them. */
+interface FetchedPage {
+  page: RecordPage;
+  sizes: number[] | undefined;
+}
+
+/** The sum of `sizes[start..end)`. */
+function sumOf(sizes: readonly number[], start = 0, end = sizes.length): number {
+  let total = 0;
+  for (let index = start; index < end; index++) total += sizes[index] as number;
+  return total;
 }
 
 /** Settles like `promise`, or rejects with KEFU_SYNC_ABORTED as soon as `signal` aborts. */
@@ -389,14 +435,16 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     let lastAt = this.#resumeFrom?.recordAt;
     const source = this.#source.pages(startPosition, signal, this.#sourceContext())[Symbol.asyncIterator]();
     const onPageFetched = this.#onPageFetched;
+    const budget = options.budget;
     const prefetcher = new BoundedPrefetcher(
       source,
       this.#prefetchPages,
       onPageFetched ? (page) => onPageFetched({ records: page.records.length, position: page.position }) : undefined,
+      budget ? { budget, signal } : undefined,
     );
     try {
       while (true) {
-        let result: IteratorResult<RecordPage>;
+        let result: IteratorResult<FetchedPage>;
         try {
           // Racing the abort keeps a source that is slow to notice it from blocking the consumer.
           result = await raceAbort(prefetcher.next(), signal);
@@ -407,13 +455,18 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
         }
         if (signal.aborted) throw abortError(signal);
         if (result.done) return;
-        const page = result.value;
+        const { page } = result.value;
+        let sizes = result.value.sizes;
         let records = page.records;
         if (toSkip > 0) {
           // A resume inside a page: drop what the checkpoint says was delivered.
           const dropped = Math.min(toSkip, records.length);
           records = records.slice(dropped);
           toSkip -= dropped;
+          if (sizes) {
+            budget?.release(sumOf(sizes, 0, dropped));
+            sizes = sizes.slice(dropped);
+          }
         }
         // Where each kept record sat among the page's records (after the resume skip), so
         // the checkpoints after it count the records left out before it.
@@ -421,6 +474,11 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
         if (this.#validate) {
           const filtered = await this.#validated(records);
           if (filtered) ({ records, kept } = filtered);
+        }
+        if (sizes && kept) {
+          const all = sizes;
+          sizes = kept.map((index) => all[index] as number);
+          budget?.release(sumOf(all) - sumOf(sizes));
         }
         const before = position;
         const base = skipBase;
@@ -435,6 +493,7 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
         const pageLastAt = lastAt;
         yield {
           records: pageRecords,
+          ...(sizes ? { recordBytes: sizes } : {}),
           checkpoint: this.#checkpoint(after, 0, pageLastAt),
           checkpointAfter: (index: number) =>
             index >= pageRecords.length - 1
@@ -468,10 +527,19 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
     if (maxWaitMs !== undefined && !(Number.isFinite(maxWaitMs) && maxWaitMs >= 0)) {
       throw coreError('KEFU_CONFIG_INVALID', `maxWaitMs must be a finite number >= 0, got ${String(maxWaitMs)}`);
     }
+    const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+    if (!(maxBytes > 0)) {
+      throw coreError('KEFU_CONFIG_INVALID', `maxBytes must be a number > 0, got ${String(options.maxBytes)}`);
+    }
     // Our own controller: leaving early must abort a page request in flight, not wait for it.
     const { controller, dispose } = linkedController(options.signal);
-    const iterator = this.pages({ signal: controller.signal })[Symbol.asyncIterator]();
+    const iterator = this.pages({
+      signal: controller.signal,
+      ...(options.budget ? { budget: options.budget } : {}),
+    })[Symbol.asyncIterator]();
     let records: KefuRecord[] = [];
+    // The records' estimated bytes, counted only with a budget (the pages then carry them).
+    let bytes = 0;
     let pending: Promise<IteratorResult<StreamPage>> | undefined;
     // The checkpoint after everything taken so far, and whether a batch already carried it.
     let latest: Checkpoint | undefined;
@@ -481,26 +549,30 @@ export class RecordStream extends Observable<KefuRecord> implements AsyncIterabl
         pending ??= iterator.next();
         const next = await this.#raceWithTimeout(pending, records.length > 0 ? maxWaitMs : undefined);
         if (next === 'timeout') {
-          yield { records, checkpoint: latest as Checkpoint };
+          yield { records, checkpoint: latest as Checkpoint, ...(options.budget ? { bytes } : {}) };
           records = [];
+          bytes = 0;
           latestDelivered = true;
           continue;
         }
         pending = undefined;
         if (next.done) break;
         const page = next.value;
+        const sizes = page.recordBytes;
         for (let index = 0; index < page.records.length; index++) {
           records.push(page.records[index] as KefuRecord);
-          if (records.length >= size) {
-            yield { records, checkpoint: page.checkpointAfter(index) };
+          if (sizes) bytes += sizes[index] as number;
+          if (records.length >= size || bytes >= maxBytes) {
+            yield { records, checkpoint: page.checkpointAfter(index), ...(sizes ? { bytes } : {}) };
             records = [];
+            bytes = 0;
           }
         }
         latest = page.checkpoint;
         latestDelivered = records.length === 0 && page.records.length > 0;
       }
       // The rest, or (after empty pages) a record-less batch that only advances the checkpoint.
-      if (latest && !latestDelivered) yield { records, checkpoint: latest };
+      if (latest && !latestDelivered) yield { records, checkpoint: latest, ...(options.budget ? { bytes } : {}) };
     } finally {
       dispose();
       controller.abort();

@@ -289,6 +289,7 @@ class KefuRuntime implements Kefu {
       ...(defaults.batchSize !== undefined ? { batchSize: defaults.batchSize } : {}),
       ...(defaults.maxBatchWaitMs !== undefined ? { maxBatchWaitMs: defaults.maxBatchWaitMs } : {}),
       ...(defaults.prefetchPages !== undefined ? { prefetchPages: defaults.prefetchPages } : {}),
+      ...(defaults.maxBufferedBytes !== undefined ? { maxBufferedBytes: defaults.maxBufferedBytes } : {}),
       ...(defaults.concurrency !== undefined ? { concurrency: defaults.concurrency } : {}),
       ...(defaults.onInvalidRecord !== undefined ? { onInvalidRecord: defaults.onInvalidRecord } : {}),
       ...(defaults.deadLetterPath !== undefined ? { deadLetterPath: defaults.deadLetterPath } : {}),

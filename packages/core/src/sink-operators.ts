@@ -1,4 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import { ByteBudget } from './byte-budget.js';
 import type { Checkpoint } from './checkpoint.js';
 import { coreError, isKefuError, isRetryable } from './errors.js';
 import type { KefuRecord, StreamKey } from './record.js';
@@ -158,6 +159,14 @@ export interface PipeToSinksOptions {
   maxWaitMs?: number;
   /** Batches read and not yet committed, at most (default 2). Bounds memory together with the stream's prefetch. */
   maxInFlightBatches?: number;
+  /**
+   * Bytes of records read and not yet committed (pages fetched ahead, the batch being
+   * gathered, batches being written), at most — plus one page: the next page is requested
+   * only while less is held, and a batch is cut at a quarter of it (default
+   * {@link DEFAULT_MAX_BUFFERED_BYTES}; sizes estimated with `estimateRecordBytes`). Bounds
+   * memory when records are large, where the page and batch counts alone do not.
+   */
+  maxBufferedBytes?: number;
   /** Stops reading; batches in flight are finished (or fail), then the call rejects with KEFU_SYNC_ABORTED. */
   signal?: AbortSignal;
   /** Retries a sink write failing with a retryable error (default: no retry). */
@@ -192,7 +201,19 @@ export interface PipeToSinksResult {
   records: number;
   /** The checkpoint of the last committed batch, if any. */
   checkpoint?: Checkpoint;
+  /** The most bytes of records held at once (estimated), for the `maxBufferedBytes` bound. */
+  peakBufferedBytes: number;
 }
+
+/**
+ * Default of {@link PipeToSinksOptions.maxBufferedBytes}: 32 MiB. With WeChat's records
+ * (about 1.2 kB each, estimated) the default pages and batches hold about 10 MiB, so the
+ * bound only acts on larger records.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
+/** Batches are cut at this share of `maxBufferedBytes`, so several fit in flight beside the pages. */
+const BATCH_SHARE_OF_BUFFER = 4;
 
 /** Thrown inside queued writes that were skipped because an earlier batch failed. */
 const SKIPPED = Symbol('skipped');
@@ -230,13 +251,16 @@ export async function pipeToSinks(
   const onOuterAbort = () => reading.abort(options.signal?.reason);
   if (options.signal?.aborted) throw abortError(options.signal);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const fanOut = new SinkFanOut(stream, sinks, options, (error) => reading.abort(error));
+  // Every record read is held here until its batch is committed (or given up).
+  const budget = new ByteBudget(options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
+  const fanOut = new SinkFanOut(stream, sinks, options, budget, (error) => reading.abort(error));
   let readEnd: ReadEnd;
   try {
-    readEnd = await readIntoSinks(stream, fanOut, options, reading.signal);
+    readEnd = await readIntoSinks(stream, fanOut, options, budget, reading.signal);
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     await fanOut.settled();
+    fanOut.result.peakBufferedBytes = budget.peak;
   }
   if (fanOut.failure) throw fanOut.failure.error;
   if (readEnd.readError) throw readEnd.readError.error;
@@ -254,6 +278,7 @@ function checkPipeOptions(sinks: readonly RecordSink[], options: PipeToSinksOpti
   }
   checkInteger('batchSize', options.batchSize, 1);
   checkInteger('maxInFlightBatches', options.maxInFlightBatches, 1);
+  checkInteger('maxBufferedBytes', options.maxBufferedBytes, 1024);
   checkDuration('maxWaitMs', options.maxWaitMs);
   const checkpointSink = options.checkpointSink;
   if (checkpointSink && !sinks.includes(checkpointSink)) {
@@ -277,6 +302,7 @@ async function readIntoSinks(
   stream: RecordStream,
   fanOut: SinkFanOut,
   options: PipeToSinksOptions,
+  budget: ByteBudget,
   signal: AbortSignal,
 ): Promise<ReadEnd> {
   const maxInFlight = options.maxInFlightBatches ?? 2;
@@ -285,6 +311,8 @@ async function readIntoSinks(
       size: options.batchSize ?? 500,
       ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
       signal,
+      budget,
+      maxBytes: Math.max(1, Math.floor(budget.limit / BATCH_SHARE_OF_BUFFER)),
     })) {
       if (fanOut.failure) break;
       fanOut.submit(streamBatch);
@@ -305,7 +333,7 @@ async function readIntoSinks(
  * write and commit and calls `onFailure` (which stops the read).
  */
 class SinkFanOut {
-  readonly result: PipeToSinksResult = { batches: 0, records: 0 };
+  readonly result: PipeToSinksResult = { batches: 0, records: 0, peakBufferedBytes: 0 };
   #failure: { error: unknown } | undefined;
   // Each sink's previous write: the next batch goes to a sink only after its previous one.
   readonly #sinkTails: Array<Promise<unknown>>;
@@ -316,17 +344,20 @@ class SinkFanOut {
   readonly #stream: RecordStream;
   readonly #sinks: readonly RecordSink[];
   readonly #options: PipeToSinksOptions;
+  readonly #budget: ByteBudget;
   readonly #onFailure: (error: unknown) => void;
 
   constructor(
     stream: RecordStream,
     sinks: readonly RecordSink[],
     options: PipeToSinksOptions,
+    budget: ByteBudget,
     onFailure: (error: unknown) => void,
   ) {
     this.#stream = stream;
     this.#sinks = sinks;
     this.#options = options;
+    this.#budget = budget;
     this.#onFailure = onFailure;
     this.#sinkTails = sinks.map(() => Promise.resolve());
     this.#checkpointIndex = options.checkpointSink ? sinks.indexOf(options.checkpointSink) : -1;
@@ -352,10 +383,13 @@ class SinkFanOut {
       this.result.checkpoint = batch.checkpoint;
     });
     this.#lastCommit = committed;
-    const tracked = committed.catch((error: unknown) => {
-      if (error !== SKIPPED) this.#failure ??= { error };
-      this.#onFailure(error);
-    });
+    const tracked = committed
+      .catch((error: unknown) => {
+        if (error !== SKIPPED) this.#failure ??= { error };
+        this.#onFailure(error);
+      })
+      // Committed (or given up): its records leave the pipeline's buffers.
+      .finally(() => this.#budget.release(streamBatch.bytes ?? 0));
     this.#inFlight.push(tracked);
     void tracked.finally(() => this.#inFlight.splice(this.#inFlight.indexOf(tracked), 1));
   }

@@ -52,6 +52,7 @@ function validateOptions(options: SyncOptions): void {
     ['batchSize', options.batchSize, 1],
     ['prefetchPages', options.prefetchPages, 1],
     ['maxInFlightBatches', options.maxInFlightBatches, 1],
+    ['maxBufferedBytes', options.maxBufferedBytes, 1024],
     ['maxBatchWaitMs', options.maxBatchWaitMs, 0],
   ] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= min)) {

@@ -270,6 +270,7 @@ export class TargetSyncRunner {
       batchSize: options.batchSize ?? DEFAULT_SYNC_BATCH_SIZE,
       ...(options.maxBatchWaitMs !== undefined ? { maxWaitMs: options.maxBatchWaitMs } : {}),
       ...(options.maxInFlightBatches !== undefined ? { maxInFlightBatches: options.maxInFlightBatches } : {}),
+      ...(options.maxBufferedBytes !== undefined ? { maxBufferedBytes: options.maxBufferedBytes } : {}),
       signal,
       writeRetry: policy,
       // Every stored checkpoint says which range it belongs to, so a stopped sync resumes it.

@@ -51,6 +51,12 @@ export interface SyncOptions {
   prefetchPages?: number;
   /** Batches read and not yet committed per target (default 2). */
   maxInFlightBatches?: number;
+  /**
+   * Bytes of records read and not yet committed per target, at most (plus one page):
+   * pages fetched ahead, the batch being gathered and batches being written (default
+   * 32 MiB, estimated sizes). Bounds memory when records are large.
+   */
+  maxBufferedBytes?: number;
   /** Back-off for retryable errors of sinks (each write) and streams (reopened from the last commit). Default {@link defaultRetryPolicy}. */
   retry?: RetryPolicy;
   /** Aborting stops the sync gracefully, like `SyncRun.stop`. */

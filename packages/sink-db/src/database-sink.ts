@@ -18,6 +18,7 @@ import {
   DatabaseSinkConfigSchema,
 } from './database-sink-config.js';
 import { type DatabaseDialectName, parseDatabaseUrl } from './database-url.js';
+import { PostgresCopyWriter } from './dialects/postgres/postgres-copy.js';
 import { databaseSinkError } from './errors.js';
 import { type RecordFilter, RecordQuery } from './record-query.js';
 import { RECORD_ROW_PARAMETERS, type RecordRow, toRecordRow } from './record-rows.js';
@@ -71,6 +72,7 @@ export class DatabaseSink implements TransactionalSink, ResettableCheckpointStor
   readonly #checkpoints: CheckpointTable;
   readonly #query: RecordQuery;
   readonly #rowsPerInsert: number;
+  readonly #copy = new PostgresCopyWriter();
 
   /** Validates the options; connects lazily, on first use. */
   constructor(options: DatabaseSinkOptions) {
@@ -130,6 +132,15 @@ export class DatabaseSink implements TransactionalSink, ResettableCheckpointStor
     const checkpointValue = this.#checkpoints.encode(batch.checkpointKey, batch.checkpoint, batch);
     await connection.migrate();
     const operation = `writing ${rows.length} records to ${connection.names.records}`;
+    const postgres = connection.postgres;
+    if (postgres && rows.length > 0 && !isEmptyCheckpoint(batch.checkpoint)) {
+      // COPY, then the checkpoint, in one transaction (see PostgresCopyWriter).
+      const upsert = this.#checkpoints.upsertStatement(batch.checkpointKey, checkpointValue);
+      await connection.transactPostgres(operation, postgres, (client) =>
+        this.#copy.write(client, connection.names, rows, upsert),
+      );
+      return;
+    }
     const inserts = Array.from(this.#chunks(rows), (chunk) =>
       connection.dialect.insertRecords(connection.names, chunk),
     );

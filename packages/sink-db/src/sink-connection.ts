@@ -7,9 +7,11 @@ import {
   sinkClosedError,
 } from '@kefu/core';
 import { type CompiledQuery, Kysely, type Transaction } from 'kysely';
+import type { Pool, PoolClient } from 'pg';
 import type { DatabaseSinkConfig } from './database-sink-config.js';
 import type { DatabaseTarget } from './database-url.js';
 import { type SinkDialect, sinkDialect } from './dialects/index.js';
+import { PostgresPoolDialect } from './dialects/postgres/postgres-dialect.js';
 import { toDatabaseSinkError } from './driver-errors.js';
 import { migrateSchema } from './migrations.js';
 import { encodeTimestamp, type RecordRow } from './record-rows.js';
@@ -46,6 +48,8 @@ export class SinkConnection {
   readonly db: Kysely<SinkTables>;
   /** SQLite only: runs a batch's statements as one transaction on the worker thread. */
   readonly sqlite: WorkerSqliteDialect | undefined;
+  /** PostgreSQL only: the pool, for transactions that need the client itself (COPY). */
+  readonly postgres: Pool | undefined;
   readonly #sqliteLock: SqliteWriteLock | undefined;
   readonly #outageRetryMs: number;
   readonly #config: DatabaseSinkConfig;
@@ -70,6 +74,7 @@ export class SinkConnection {
     this.#sqliteLock = target.dialect === 'sqlite' ? SqliteWriteLock.forFile(target.path) : undefined;
     const kyselyDialect = this.dialect.createKyselyDialect(target, config);
     this.sqlite = kyselyDialect instanceof WorkerSqliteDialect ? kyselyDialect : undefined;
+    this.postgres = kyselyDialect instanceof PostgresPoolDialect ? kyselyDialect.pool : undefined;
     this.db = new Kysely<SinkTables>({ dialect: kyselyDialect });
   }
 
@@ -149,6 +154,31 @@ export class SinkConnection {
           });
         },
       },
+    );
+  }
+
+  /**
+   * PostgreSQL: runs `work` on a pooled client inside BEGIN … COMMIT (ROLLBACK on failure),
+   * retrying lost lock races like {@link transact}; a client whose connection broke is discarded.
+   */
+  transactPostgres(operation: string, pool: Pool, work: (client: PoolClient) => Promise<void>): Promise<void> {
+    return this.retryBusy(() =>
+      this.run(operation, async () => {
+        const client = await pool.connect();
+        let broken: Error | undefined;
+        try {
+          await client.query('BEGIN');
+          await work(client);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+            broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+          });
+          throw error;
+        } finally {
+          client.release(broken);
+        }
+      }),
     );
   }
 

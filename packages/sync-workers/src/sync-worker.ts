@@ -29,6 +29,7 @@ export type WorkerSyncTuning = Pick<
   | 'maxBatchWaitMs'
   | 'prefetchPages'
   | 'maxInFlightBatches'
+  | 'maxBufferedBytes'
   | 'retry'
   | 'onInvalidRecord'
   | 'deadLetterPath'

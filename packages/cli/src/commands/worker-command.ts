@@ -250,6 +250,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
       sync: {
         ...(config.sync?.batchSize !== undefined ? { batchSize: config.sync.batchSize } : {}),
         ...(config.sync?.prefetchPages !== undefined ? { prefetchPages: config.sync.prefetchPages } : {}),
+        ...(config.sync?.maxBufferedBytes !== undefined ? { maxBufferedBytes: config.sync.maxBufferedBytes } : {}),
         ...(config.sync?.maxBatchWaitMs !== undefined ? { maxBatchWaitMs: config.sync.maxBatchWaitMs } : {}),
         ...(config.sync?.onInvalidRecord !== undefined ? { onInvalidRecord: config.sync.onInvalidRecord } : {}),
         ...(config.sync?.deadLetterPath !== undefined

@@ -1,4 +1,5 @@
 import { CompiledQuery, PostgresDialect, sql } from 'kysely';
+import type { Pool } from 'pg';
 import { RECORD_COLUMNS } from '../../record-rows.js';
 import { qualifiedName, type TableNames } from '../../table-names.js';
 import type { SinkDialect } from '../sink-dialect.js';
@@ -32,6 +33,13 @@ const unnestInsert = memoByTable((table) => {
   return `insert into ${table} (${RECORD_COLUMNS.join(', ')}) select * from unnest(${arrays}) on conflict (provider, account, at, id) do nothing`;
 });
 
+/** Kysely's PostgreSQL dialect, keeping its pool: batches are written with COPY on a client of their own. */
+export class PostgresPoolDialect extends PostgresDialect {
+  constructor(readonly pool: Pool) {
+    super({ pool });
+  }
+}
+
 /** PostgreSQL through a `pg` pool. */
 export const postgresDialect: SinkDialect = {
   name: 'postgres',
@@ -39,7 +47,7 @@ export const postgresDialect: SinkDialect = {
 
   createKyselyDialect(target, config) {
     if (target.dialect !== 'postgres') throw new TypeError(`not a PostgreSQL target: ${target.display}`);
-    return new PostgresDialect({ pool: openPostgresPool(target.url, config) });
+    return new PostgresPoolDialect(openPostgresPool(target.url, config));
   },
 
   schemaStatements: postgresSchemaStatements,
