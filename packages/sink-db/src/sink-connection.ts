@@ -159,9 +159,14 @@ export class SinkConnection {
 
   /**
    * PostgreSQL: runs `work` on a pooled client inside BEGIN … COMMIT (ROLLBACK on failure),
-   * retrying lost lock races like {@link transact}; a client whose connection broke is discarded.
+   * retrying lost lock races and outages like {@link transact}; a client whose connection
+   * broke is discarded.
    */
   transactPostgres(operation: string, pool: Pool, work: (client: PoolClient) => Promise<void>): Promise<void> {
+    return this.retryOutage(() => this.#transactPostgresOnce(operation, pool, work));
+  }
+
+  #transactPostgresOnce(operation: string, pool: Pool, work: (client: PoolClient) => Promise<void>): Promise<void> {
     return this.retryBusy(() =>
       this.run(operation, async () => {
         const client = await pool.connect();
