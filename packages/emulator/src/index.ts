@@ -55,6 +55,13 @@ export {
   wechatRecordReadings,
 } from './wechat/wechat-record-knobs.js';
 export type { WindowEntry } from './wechat/wechat-record-window.js';
+export {
+  type WecomCallbackAttempt,
+  type WecomCallbackDelivery,
+  type WecomCallbackTarget,
+  type WecomCallbackTargetInput,
+  WecomCallbackTargetSchema,
+} from './wecom/wecom-callback-sender.js';
 export type { WecomDescription } from './wecom/wecom-platform.js';
 export {
   type WecomEmulatorOptions,

@@ -254,7 +254,7 @@ export function retryPauseMs(
 }
 
 /** Waits `ms` (real time: WeChat's retries are not on the emulator clock), or less when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
   if (ms <= 0 || signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

@@ -1,6 +1,7 @@
 import type { EmulatorClock, EmulatorRequest, EmulatorResponse } from '../platform.js';
 import { type ComposedPlatform, composePlatform } from '../platform-kit.js';
 import { fail, WECOM_PREFIX } from './wecom-answers.js';
+import type { WecomCallbackDelivery, WecomCallbackTarget, WecomCallbackTargetInput } from './wecom-callback-sender.js';
 import { wecomControl } from './wecom-control.js';
 import { wecomKfApi } from './wecom-kf-api.js';
 import { wecomRecordsApi } from './wecom-records-api.js';
@@ -15,12 +16,23 @@ export interface WecomDescription {
   secret: string;
   /** The customer-service accounts (open_kfids). */
   accounts: readonly string[];
-  /** A customer writes to `openKfId` now (an image with `image` bytes); returns the item and the callback token WeCom would send. */
+  /** The app's callback Token and EncodingAESKey (what `kefu serve`'s `callback` block needs). */
+  callback: { token: string; encodingAesKey: string };
+  /**
+   * A customer writes to `openKfId` now (an image with `image` bytes); returns the item and the
+   * Token of the kf_msg_or_event callback that rings for it (sent when a callback target is set).
+   */
   customerMessage(openKfId: string, text: string, image?: Buffer): { item: WecomItem; callbackToken: string };
   /** The items sync_msg would return for the account within the 3 days (ground truth, oldest first). */
   expectedItems(openKfId: string): WecomItem[];
   /** What kf/send_msg received. */
   sent(): readonly Record<string, unknown>[];
+  /** Verifies `target.url` (GET with an encrypted echostr) and sends callbacks there from now on. */
+  setCallbackTarget(target: WecomCallbackTargetInput): Promise<WecomCallbackTarget>;
+  /** Every callback sent, with its tries. */
+  callbacks(): readonly WecomCallbackDelivery[];
+  /** Resolves when every callback rung so far has finished all its tries. */
+  callbacksSettled(): Promise<void>;
   /** Pages sync_msg served with a callback token (0 when never used). */
   callbackTokenUses(token: string): number;
 }
@@ -41,6 +53,7 @@ export function createWecomPlatform(options: { seed: string; wecom: unknown; clo
     unrouted: (request) =>
       request.url.pathname.startsWith(`${WECOM_PREFIX}/`) ? fail(48001, 'api forbidden: no such API') : undefined,
     control: wecomControl,
+    close: async (current) => current.callbacks.close(),
   });
   return {
     ...platform,
@@ -49,10 +62,11 @@ export function createWecomPlatform(options: { seed: string; wecom: unknown; clo
       corpId: state.corpId,
       secret: state.secret,
       accounts: state.accounts,
-      customerMessage: (openKfId, text, image) => {
-        const item = state.addCustomerMessage(openKfId, text, image);
-        return { item, callbackToken: state.issueCallbackToken(openKfId) };
-      },
+      callback: { ...state.callback },
+      customerMessage: (openKfId, text, image) => state.customerWrites(openKfId, text, image),
+      setCallbackTarget: async (target) => (await state.callbacks.setTarget(target)).target,
+      callbacks: () => state.callbacks.deliveries(),
+      callbacksSettled: () => state.callbacks.settled(),
       expectedItems: (openKfId) => state.visible(openKfId).filter((item) => WecomState.accountOf(item) === openKfId),
       sent: () => state.sent,
       callbackTokenUses: (token) => state.callbackTokens.get(token)?.pagesServed ?? 0,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { emulatorError } from '../errors.js';
 import type { EmulatorClock, EmulatorRequest, EmulatorResponse } from '../platform.js';
 import { hash32, pick, stableId } from '../seeded-random.js';
+import { WecomCallbackSender } from './wecom-callback-sender.js';
 
 /**
  * The WeCom customer-service (微信客服) platform's state: the app (corp id + secret), its
@@ -40,6 +41,10 @@ export const WecomEmulatorOptionsSchema = z.strictObject({
   messagesPerAccount: z.number().int().min(0).max(100_000).default(40),
   hours: z.number().int().min(1).max(72).default(48),
   readings: WecomReadingsSchema.default(WecomReadingsSchema.parse({})),
+  /** The app's callback Token and EncodingAESKey (接收消息服务器配置): callback targets use them unless they name their own. */
+  callback: z
+    .strictObject({ token: z.string().min(1), encodingAesKey: z.string().length(43) })
+    .default({ token: 'wecomEmulatorToken', encodingAesKey: 'wEc0mKfEmu1at0rEnc0dingAesKey0123456789abcd' }),
 });
 /** Options as written. */
 export type WecomEmulatorOptions = z.input<typeof WecomEmulatorOptionsSchema>;
@@ -62,6 +67,9 @@ export class WecomState {
   readonly secret: string;
   readonly readings: WecomReadings;
   readonly accounts: readonly string[];
+  readonly callback: { token: string; encodingAesKey: string };
+  /** The kf_msg_or_event callbacks (wecom-callback-sender.ts). */
+  readonly callbacks: WecomCallbackSender;
   /** Every item, oldest first (seeded, then added at run time). */
   readonly items: WecomItem[] = [];
   readonly sent: Record<string, unknown>[] = [];
@@ -89,6 +97,8 @@ export class WecomState {
     this.corpId = options.corpId;
     this.secret = options.secret;
     this.readings = options.readings;
+    this.callback = options.callback;
+    this.callbacks = new WecomCallbackSender(this);
     this.accounts = Array.from(
       { length: options.accounts },
       (_, index) => `wk${stableId(30, seed, 'wecom-account', index)}`,
@@ -127,6 +137,15 @@ export class WecomState {
     };
     this.items.push(item);
     return item;
+  }
+
+  /**
+   * A customer writes to `openKfId` now: the item, and the Token of the kf_msg_or_event callback
+   * that rings for it (sent to the callback target when one is set).
+   */
+  customerWrites(openKfId: string, text: string, image?: Buffer): { item: WecomItem; callbackToken: string } {
+    const item = this.addCustomerMessage(openKfId, text, image);
+    return { item, callbackToken: this.callbacks.ring(openKfId, item.msgid) };
   }
 
   /** Issues the Token of a kf_msg_or_event callback for `openKfId` (valid 10 minutes). */
