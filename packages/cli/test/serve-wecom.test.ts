@@ -9,8 +9,9 @@ import { WechatCallbackCrypto } from '@kefu/wechat-crypto';
 import type { WecomKfProvider } from '@kefu/wecom-kf';
 import { afterEach, describe, expect, it } from 'vitest';
 
-// startServe in-process with the WeCom kf provider against the emulator's WeCom platform; the
-// test plays WeCom's callback sender (the doc's kf_msg_or_event, encrypted for the corp).
+// startServe in-process with the WeCom kf provider against the emulator's WeCom platform: first
+// the test plays WeCom's callback sender by hand (the doc's kf_msg_or_event, encrypted for the
+// corp, and a foreign corp refused), then the emulator rings itself under each callback knob.
 
 const CALLBACK = { token: 'QDG6eK', encodingAesKey: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C' };
 
@@ -134,5 +135,87 @@ describe('kefu serve with the WeCom kf_msg_or_event callback', () => {
     expect((await fetch(`${url}?${foreign.query}`, { method: 'POST', body: foreign.body })).status).toBe(403);
     const metrics = (await running.metrics.exposition()).body;
     expect(metrics).toMatch(/kefu_pushes_total\{receiver="kf\/[^"]+",outcome="pull",reason=""\} 1/);
+  });
+});
+
+describe('kefu serve rung by the emulator’s own WeCom callbacks', () => {
+  it.each([
+    { name: 'one callback per message, a token for any page', target: {}, readings: {} },
+    {
+      name: 'coalesced callbacks, a token for its first page only',
+      target: { coalesce: 'coalesced', coalesceMs: 50 },
+      readings: { tokenReuse: 'first-page-only' },
+    },
+    {
+      name: 'per message, retried 3 times back to back (a 1 ms deadline), a token for its own account only',
+      target: { deadlineMs: 1 },
+      readings: { tokenReuse: 'own-account-only' },
+    },
+    {
+      name: 'coalesced, retried at fixed spacing, fewer items than the limit',
+      target: { coalesce: 'coalesced', deadlineMs: 1, retrySpacing: 'fixed', retrySpacingMs: 20 },
+      readings: { fewerThanLimit: true, emptyPages: true },
+    },
+  ] as const)('given $name, then every simulated message is stored exactly once', async ({ target, readings }) => {
+    emulator = await startEmulator({
+      seed: 'serve-wecom-live',
+      wecom: { accounts: 2, messagesPerAccount: 3, readings },
+    });
+    const { wecom } = emulator;
+    dir = await mkdtemp(join(tmpdir(), 'kefu-serve-wecom-live-'));
+    kefu = await createKefu({
+      providers: [
+        {
+          use: '@kefu/wecom-kf',
+          id: 'kf',
+          config: {
+            corpId: wecom.corpId,
+            secret: wecom.secret,
+            accounts: wecom.accounts.map((openKfId) => ({ openKfId })),
+            baseUrl: wecom.baseUrl,
+            callback: wecom.callback,
+            pageSize: 2,
+          },
+        },
+      ],
+      sinks: [{ use: '@kefu/sink-db', id: 'db', config: { url: join(dir, 'kefu.db') } }],
+      logger: silentLogger,
+      bundledPlugins: BUNDLED_PLUGINS,
+    });
+    serve = await startServe({
+      kefu,
+      baseDir: dir,
+      port: 0,
+      serve: { spool: { path: 'spool.sqlite' }, backfill: { intervalSeconds: 3600, lookback: '3d' } },
+    });
+    const running = serve;
+    const rows = () => {
+      const db = new DatabaseSync(join(dir as string, 'kefu.db'), { readOnly: true });
+      try {
+        return (db.prepare('SELECT id FROM kefu_records ORDER BY id').all() as { id: string }[]).map((row) => row.id);
+      } finally {
+        db.close();
+      }
+    };
+    await expect.poll(() => running.backfillRounds(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(rows, { timeout: 20_000 }).toHaveLength(6);
+
+    // The emulator verifies the URL, then rings for every message the customers write.
+    await wecom.setCallbackTarget({ url: `${running.url}/wecom-kf/${wecom.corpId}`, ...target });
+    const written = wecom.accounts.flatMap((openKfId) =>
+      [1, 2, 3].map((n) => wecom.customerMessage(openKfId, `在吗 ${n}`).item.msgid),
+    );
+    await wecom.callbacksSettled();
+    const expected = wecom.accounts.flatMap((openKfId) => wecom.expectedItems(openKfId).map((item) => item.msgid));
+    await expect.poll(rows, { timeout: 20_000 }).toHaveLength(12);
+    expect(rows()).toEqual([...expected].sort());
+    expect(rows()).toEqual(expect.arrayContaining(written));
+    expect(running.backfillRounds()).toBe(1);
+    const callbacks = wecom.callbacks();
+    expect(callbacks.flatMap((callback) => callback.msgids).sort()).toEqual([...written].sort());
+    // A 1 ms deadline is missed: WeCom's retries bring the same doorbell again, and nothing is stored twice.
+    if ('deadlineMs' in target) expect(callbacks.some((callback) => callback.attempts.length > 1)).toBe(true);
+    if ('coalesce' in target) expect(callbacks.length).toBeLessThan(written.length);
+    else expect(callbacks).toHaveLength(written.length);
   });
 });
