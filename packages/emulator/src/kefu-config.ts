@@ -12,8 +12,14 @@ export interface EmulatorProviderConfigs {
   wechat: { baseUrl: string; accounts: Array<{ appId: string; secret: string; name: string }> };
   /** For `@kefu/youmi` (v2 auth). */
   youmi: { baseUrl: string; tokenUrl: string; clientId: string; clientSecret: string; wechatIds: number[] };
-  /** For `@kefu/wecom-kf`. */
-  wecom: { baseUrl: string; corpId: string; secret: string; accounts: Array<{ openKfId: string }> };
+  /** For `@kefu/wecom-kf`, with the app's callback Token and EncodingAESKey (`kefu serve` mounts `/wecom-kf/{corpId}`). */
+  wecom: {
+    baseUrl: string;
+    corpId: string;
+    secret: string;
+    accounts: Array<{ openKfId: string }>;
+    callback: { token: string; encodingAesKey: string };
+  };
 }
 
 /** The provider `config` blocks for `emulator`. */
@@ -25,6 +31,7 @@ export function kefuProviderConfigs(emulator: RunningEmulator): EmulatorProvider
       corpId: wecom.corpId,
       secret: wecom.secret,
       accounts: wecom.accounts.map((openKfId) => ({ openKfId })),
+      callback: { ...wecom.callback },
     },
     wechat: {
       baseUrl: wechat.baseUrl,
@@ -86,6 +93,10 @@ export function kefuConfigYaml(emulator: RunningEmulator, options: KefuConfigYam
     `      secret: ${q(wecom.secret)}`,
     '      accounts:',
     ...wecom.accounts.map((account) => `        - openKfId: ${q(account.openKfId)}`),
+    // kefu serve mounts /wecom-kf/{corpId}; PUT /__emulator/wecom/callback-target {url} rings it.
+    '      callback:',
+    `        token: ${q(wecom.callback.token)}`,
+    `        encodingAesKey: ${q(wecom.callback.encodingAesKey)}`,
     'sinks:',
     '  - use: "@kefu/sink-file"',
     '    id: files',

@@ -220,6 +220,12 @@ describe('kefu-emulator --print-config', () => {
       const served = await fetch(`${wechat.baseUrl}/__emulator/wechat/customers?appid=${wechat.accounts[1]!.appId}`);
       expect(served.status).toBe(200);
       expect(config.checkpoints).toMatchObject({ use: 'file' });
+      // The WeCom block carries the app's callback secrets, so `kefu serve` mounts the URL the emulator rings.
+      const wecom = config.providers[2]!.config as {
+        corpId: string;
+        callback?: { token: string; encodingAesKey: string };
+      };
+      expect(wecom.callback?.encodingAesKey).toHaveLength(43);
     } finally {
       started.process.kill('SIGTERM');
       await once(started.process, 'exit');

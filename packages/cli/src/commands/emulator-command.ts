@@ -38,6 +38,13 @@ export async function runEmulatorCommand(options: EmulatorCommandOptions, io: Cl
       tenantId: emulator.youmi.tenantId,
       wechatIds: emulator.youmi.wechatIds,
     },
+    wecom: {
+      baseUrl: emulator.wecom.baseUrl,
+      corpId: emulator.wecom.corpId,
+      secret: emulator.wecom.secret,
+      accounts: emulator.wecom.accounts,
+      callback: emulator.wecom.callback,
+    },
   };
   if (options.printConfig) {
     io.stdout.write(kefuConfigYaml(emulator));
@@ -56,6 +63,13 @@ export async function runEmulatorCommand(options: EmulatorCommandOptions, io: Cl
       `  tokenUrl ${emulator.youmi.tokenUrl}`,
       `  clientId ${emulator.youmi.clientId}  clientSecret ${emulator.youmi.clientSecret}`,
       `  wechatIds ${emulator.youmi.wechatIds.join(', ')}`,
+      '',
+      'WeCom kf',
+      `  baseUrl  ${emulator.wecom.baseUrl}`,
+      `  corpId ${emulator.wecom.corpId}  secret ${emulator.wecom.secret}`,
+      `  openKfIds ${emulator.wecom.accounts.join(', ')}`,
+      `  callback token ${emulator.wecom.callback.token}  encodingAesKey ${emulator.wecom.callback.encodingAesKey}`,
+      `  ring kefu serve: PUT ${emulator.url}/__emulator/wecom/callback-target {"url": "http://<serve>/wecom-kf/${emulator.wecom.corpId}"}`,
       '',
       'Press Ctrl+C to stop.',
     ];

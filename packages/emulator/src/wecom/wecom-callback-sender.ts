@@ -108,7 +108,9 @@ export class WecomCallbackSender {
    * Verifies `input.url` (GET with an encrypted echostr) and, when it answers the plaintext,
    * sends callbacks there from now on; EMULATOR_OPTIONS_INVALID otherwise (WeCom does not save an unverified URL).
    */
-  async setTarget(input: unknown): Promise<{ target: WecomCallbackTarget; verified: true }> {
+  async setTarget(
+    input: unknown,
+  ): Promise<{ target: Omit<WecomCallbackTarget, 'token' | 'encodingAesKey'>; verified: true }> {
     const parsed = WecomCallbackTargetSchema.safeParse(input);
     if (!parsed.success) {
       throw emulatorError(
@@ -129,7 +131,9 @@ export class WecomCallbackSender {
       );
     }
     this.#target = target;
-    return { target, verified: true };
+    // The Token and EncodingAESKey are not echoed back (they may be a real app's).
+    const { token: _token, encodingAesKey: _key, ...shown } = target;
+    return { target: shown, verified: true };
   }
 
   /** Stops sending callbacks to any URL. */

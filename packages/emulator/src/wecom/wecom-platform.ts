@@ -28,7 +28,7 @@ export interface WecomDescription {
   /** What kf/send_msg received. */
   sent(): readonly Record<string, unknown>[];
   /** Verifies `target.url` (GET with an encrypted echostr) and sends callbacks there from now on. */
-  setCallbackTarget(target: WecomCallbackTargetInput): Promise<WecomCallbackTarget>;
+  setCallbackTarget(target: WecomCallbackTargetInput): Promise<Omit<WecomCallbackTarget, 'token' | 'encodingAesKey'>>;
   /** Every callback sent, with its tries. */
   callbacks(): readonly WecomCallbackDelivery[];
   /** Resolves when every callback rung so far has finished all its tries. */
