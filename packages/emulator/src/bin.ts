@@ -264,13 +264,14 @@ export function optionsFromArgs(args: string[]): EmulatorOptions & CommandFlags 
   });
 }
 
-/** The text printed at start-up: URL and credentials of both platforms. */
+/** The text printed at start-up: URL and credentials of every platform. */
 export function describeEmulator(emulator: RunningEmulator): string {
   const lines = [`kefu-emulator listening on ${emulator.url}`, '', `WeChat MP   base URL ${emulator.wechat.baseUrl}`];
   for (const account of emulator.wechat.accounts) {
     lines.push(`  ${account.name}: appid=${account.appId} secret=${account.secret}`);
   }
   const y = emulator.youmi;
+  const w = emulator.wecom;
   lines.push(
     '',
     `Youmi       base URL ${y.baseUrl}  token URL ${y.tokenUrl}`,
@@ -280,6 +281,11 @@ export function describeEmulator(emulator: RunningEmulator): string {
     `  readings ${Object.entries(y.readings())
       .map(([name, value]) => `${name}=${value}`)
       .join(' ')}`,
+    '',
+    `WeCom kf    base URL ${w.baseUrl}`,
+    `  corpid=${w.corpId} secret=${w.secret} open_kfids=${w.accounts.join(',')}`,
+    `  callback token=${w.callback.token} encodingAesKey=${w.callback.encodingAesKey}`,
+    `  ring kefu serve: PUT ${emulator.url}/__emulator/wecom/callback-target {"url": "http://<serve>/wecom-kf/${w.corpId}"}`,
     '',
     'Press Ctrl+C to stop.',
   );
@@ -298,7 +304,7 @@ async function main(): Promise<void> {
   } else if (json) {
     const { wechat, youmi } = emulator;
     process.stdout.write(
-      `${JSON.stringify({ url: emulator.url, pid: process.pid, wechat: { baseUrl: wechat.baseUrl, accounts: wechat.accounts }, youmi: { baseUrl: youmi.baseUrl, tokenUrl: youmi.tokenUrl, scope: youmi.scope, clientId: youmi.clientId, clientSecret: youmi.clientSecret, tenantId: youmi.tenantId, merchantId: youmi.merchantId, wechatIds: youmi.wechatIds, v1: youmi.v1, readings: youmi.readings() } })}\n`,
+      `${JSON.stringify({ url: emulator.url, pid: process.pid, wechat: { baseUrl: wechat.baseUrl, accounts: wechat.accounts }, youmi: { baseUrl: youmi.baseUrl, tokenUrl: youmi.tokenUrl, scope: youmi.scope, clientId: youmi.clientId, clientSecret: youmi.clientSecret, tenantId: youmi.tenantId, merchantId: youmi.merchantId, wechatIds: youmi.wechatIds, v1: youmi.v1, readings: youmi.readings() }, wecom: { baseUrl: emulator.wecom.baseUrl, corpId: emulator.wecom.corpId, secret: emulator.wecom.secret, accounts: emulator.wecom.accounts, callback: emulator.wecom.callback } })}\n`,
     );
   } else process.stdout.write(`${describeEmulator(emulator)}\n`);
   const shutdown = () => {

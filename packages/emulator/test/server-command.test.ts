@@ -127,6 +127,7 @@ describe('kefu-emulator flags', () => {
       expect(text).toContain(emulator.url);
       for (const account of emulator.wechat.accounts) expect(text).toContain(`secret=${account.secret}`);
       expect(text).toContain(emulator.youmi.clientSecret);
+      expect(text).toContain(`encodingAesKey=${emulator.wecom.callback.encodingAesKey}`);
     } finally {
       await emulator.stop();
     }
