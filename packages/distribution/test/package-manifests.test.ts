@@ -42,6 +42,7 @@ const published = workspacePackages.filter(({ manifest }) => manifest.private !=
 const PLUGINS = [
   '@kefu/wechat-mp',
   '@kefu/youmi',
+  '@kefu/wecom-kf',
   '@kefu/sink-db',
   '@kefu/sink-file',
   '@kefu/sink-http',
@@ -53,7 +54,7 @@ const PLUGINS = [
 const LIBRARIES = ['@kefu/wechat-crypto'];
 
 describe('the published packages', () => {
-  it('are the thirteen @kefu packages; bench, reliability and distribution stay private', () => {
+  it('are the fourteen @kefu packages; bench, reliability and distribution stay private', () => {
     expect(published.map(({ manifest }) => manifest.name).sort()).toEqual(
       [
         '@kefu/cli',

@@ -289,6 +289,7 @@ describe.skipIf(skipped)(
         '@kefu/token-store-redis',
         '@kefu/wechat-crypto',
         '@kefu/wechat-mp',
+        '@kefu/wecom-kf',
         '@kefu/youmi',
       ]);
       for (const pkg of packed) {
