@@ -345,11 +345,99 @@ function rowOf(record: KefuRecord, dialect: 'sqlite' | 'postgres' | 'mysql', col
   return columns.map((column) => values[column]);
 }
 
-/**
- * Bare-driver insert ceiling: the same rows, multi-row INSERTs, one transaction per batch. Only inserts are timed.
- * Longer than 100 lines on purpose: the three drivers' insert loops side by side, so their timings stay comparable.
- */
-async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promise<WorkerResult> {
+type InsertTask = Extract<WorkerTask, { task: 'insert' }>;
+
+/** One driver's batch insert and its teardown. */
+interface BareInserter {
+  insertBatch(rows: unknown[][]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What every driver needs to create the tables and build its INSERTs. */
+interface BareInserterSetup {
+  ddl: readonly string[];
+  /** The record columns, comma-separated. */
+  columns: string;
+  width: number;
+  checkpointsTable: string;
+  /** A scratch directory (the SQLite file lives there). */
+  scratch: string;
+}
+
+/** Opens the task's database with its bare driver; the three drivers side by side keep their timings comparable. */
+function openBareInserter(task: InsertTask, setup: BareInserterSetup): Promise<BareInserter> {
+  if (task.dialect === 'sqlite') return openSqliteInserter(task, setup);
+  if (task.dialect === 'postgres') return openPostgresInserter(task, setup);
+  return openMysqlInserter(task, setup);
+}
+
+/** node:sqlite with the sink's settings; one prepared statement per batch size. */
+async function openSqliteInserter(task: InsertTask, setup: BareInserterSetup): Promise<BareInserter> {
+  const { DatabaseSync } = await import('node:sqlite');
+  const db = new DatabaseSync(join(setup.scratch, 'ceiling.db'));
+  // The sink's settings: WAL, fsync at every commit.
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = FULL');
+  for (const statement of setup.ddl) db.exec(statement);
+  const statements = new Map<number, ReturnType<typeof db.prepare>>();
+  const insertBatch: BareInserter['insertBatch'] = async (rows) => {
+    let statement = statements.get(rows.length);
+    if (!statement) {
+      const tuple = `(${new Array(setup.width).fill('?').join(', ')})`;
+      statement = db.prepare(
+        `INSERT INTO "${task.table}" (${setup.columns}) VALUES ${new Array(rows.length).fill(tuple).join(', ')}`,
+      );
+      statements.set(rows.length, statement);
+    }
+    db.exec('BEGIN');
+    statement.run(...(rows.flat() as Array<string | null>));
+    db.exec('COMMIT');
+  };
+  const close = async () => db.close();
+  return { insertBatch, close };
+}
+
+/** pg, numbered placeholders. */
+async function openPostgresInserter(task: InsertTask, setup: BareInserterSetup): Promise<BareInserter> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: task.databaseUrl });
+  await client.connect();
+  for (const statement of setup.ddl) await client.query(statement);
+  const insertBatch: BareInserter['insertBatch'] = async (rows) => {
+    const values = rows.map(
+      (_, r) => `(${Array.from({ length: setup.width }, (_, c) => `$${r * setup.width + c + 1}`).join(', ')})`,
+    );
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO "${task.table}" (${setup.columns}) VALUES ${values.join(', ')}`, rows.flat());
+    await client.query('COMMIT');
+  };
+  const close = async () => {
+    for (const table of [task.table, setup.checkpointsTable]) await client.query(`DROP TABLE IF EXISTS "${table}"`);
+    await client.end();
+  };
+  return { insertBatch, close };
+}
+
+/** mysql2, the nested-array VALUES form. */
+async function openMysqlInserter(task: InsertTask, setup: BareInserterSetup): Promise<BareInserter> {
+  const { default: mysql } = await import('mysql2/promise');
+  const connection = await mysql.createConnection({ uri: task.databaseUrl, timezone: '+00:00' });
+  for (const statement of setup.ddl) await connection.query(statement);
+  const insertBatch: BareInserter['insertBatch'] = async (rows) => {
+    await connection.beginTransaction();
+    await connection.query(`INSERT INTO \`${task.table}\` (${setup.columns}) VALUES ?`, [rows]);
+    await connection.commit();
+  };
+  const close = async () => {
+    for (const table of [task.table, setup.checkpointsTable])
+      await connection.query(`DROP TABLE IF EXISTS \`${table}\``);
+    await connection.end();
+  };
+  return { insertBatch, close };
+}
+
+/** Bare-driver insert ceiling: the same rows, multi-row INSERTs, one transaction per batch. Only inserts are timed. */
+async function insertTask(task: InsertTask): Promise<WorkerResult> {
   const names = {
     schema: undefined,
     records: task.table,
@@ -357,66 +445,15 @@ async function insertTask(task: Extract<WorkerTask, { task: 'insert' }>): Promis
     migrations: `${task.table}_m`,
   };
   const { RECORD_COLUMNS, schemaStatements } = await import('@kefu/sink-db');
-  const columns = RECORD_COLUMNS.join(', ');
-  const width = RECORD_COLUMNS.length;
   const { normalizeRecord, OccurrenceCounter, recordIdentity } = await import('@kefu/wechat-mp/wire');
-  const ddl = schemaStatements(task.dialect, names);
   const scratch = mkdtempSync(join(tmpdir(), 'kefu-bench-'));
-  let insertBatch: (rows: unknown[][]) => Promise<void>;
-  let close: () => Promise<void>;
-  if (task.dialect === 'sqlite') {
-    const { DatabaseSync } = await import('node:sqlite');
-    const db = new DatabaseSync(join(scratch, 'ceiling.db'));
-    // The sink's settings: WAL, fsync at every commit.
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = FULL');
-    for (const statement of ddl) db.exec(statement);
-    const statements = new Map<number, ReturnType<typeof db.prepare>>();
-    insertBatch = async (rows) => {
-      let statement = statements.get(rows.length);
-      if (!statement) {
-        const tuple = `(${new Array(width).fill('?').join(', ')})`;
-        statement = db.prepare(
-          `INSERT INTO "${task.table}" (${columns}) VALUES ${new Array(rows.length).fill(tuple).join(', ')}`,
-        );
-        statements.set(rows.length, statement);
-      }
-      db.exec('BEGIN');
-      statement.run(...(rows.flat() as Array<string | null>));
-      db.exec('COMMIT');
-    };
-    close = async () => db.close();
-  } else if (task.dialect === 'postgres') {
-    const { default: pg } = await import('pg');
-    const client = new pg.Client({ connectionString: task.databaseUrl });
-    await client.connect();
-    for (const statement of ddl) await client.query(statement);
-    insertBatch = async (rows) => {
-      const values = rows.map(
-        (_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`,
-      );
-      await client.query('BEGIN');
-      await client.query(`INSERT INTO "${task.table}" (${columns}) VALUES ${values.join(', ')}`, rows.flat());
-      await client.query('COMMIT');
-    };
-    close = async () => {
-      for (const table of [task.table, names.checkpoints]) await client.query(`DROP TABLE IF EXISTS "${table}"`);
-      await client.end();
-    };
-  } else {
-    const { default: mysql } = await import('mysql2/promise');
-    const connection = await mysql.createConnection({ uri: task.databaseUrl, timezone: '+00:00' });
-    for (const statement of ddl) await connection.query(statement);
-    insertBatch = async (rows) => {
-      await connection.beginTransaction();
-      await connection.query(`INSERT INTO \`${task.table}\` (${columns}) VALUES ?`, [rows]);
-      await connection.commit();
-    };
-    close = async () => {
-      for (const table of [task.table, names.checkpoints]) await connection.query(`DROP TABLE IF EXISTS \`${table}\``);
-      await connection.end();
-    };
-  }
+  const { insertBatch, close } = await openBareInserter(task, {
+    ddl: schemaStatements(task.dialect, names),
+    columns: RECORD_COLUMNS.join(', '),
+    width: RECORD_COLUMNS.length,
+    checkpointsTable: names.checkpoints,
+    scratch,
+  });
   const reader = new BareMsgListReader(task);
   let records = 0;
   let insertMs = 0;

@@ -110,142 +110,181 @@ function sourceOf(emulator: EmulatorProcess) {
   };
 }
 
+/** What every measurement of one throughput run shares: the source, the fetch ceiling, and where figures go. */
+interface ThroughputRun {
+  volume: number;
+  source: ReturnType<typeof sourceOf>;
+  fetched: MedianRun;
+  fetchCeiling: number;
+  rows: BenchRow[];
+  kefu: ThroughputFigures['kefu'];
+  insertCeilings: ThroughputFigures['insertCeilings'];
+  log: (line: string) => void;
+}
+
+/**
+ * kefu → `sink`, `runs` times; `optionsOfRun` adds to (or varies per run) the task's options.
+ * Every run must sync all the records the fetch ceiling saw.
+ */
+async function syncRuns(
+  run: ThroughputRun,
+  sink: SinkKind,
+  optionsOfRun: (index: number) => Partial<Extract<WorkerTask, { task: 'kefu' }>> = () => ({}),
+  runs = runsAt(run.volume, false),
+): Promise<MedianRun> {
+  const result = await medianRun(runs, (index) => ({
+    task: 'kefu',
+    ...run.source,
+    sink,
+    batchSize: BATCH_SIZE,
+    validate: true,
+    ...optionsOfRun(index),
+  }));
+  if (result.records !== run.fetched.records) {
+    throw benchError(
+      'BENCH_CHILD_FAILED',
+      `kefu → ${sink} synced ${result.records} records, the emulator holds ${run.fetched.records}`,
+    );
+  }
+  return result;
+}
+
+const cpuPerRecord = (result: WorkerResult) => `${(((result.cpuMs ?? 0) * 1000) / result.records).toFixed(1)} µs`;
+
+/** kefu → null sink: the provider's default pages (2 000: memory), unvalidated, and the ceiling's pages. */
+async function measureNullSyncs(run: ThroughputRun): Promise<void> {
+  const { rows, kefu, log, fetchCeiling } = run;
+  const nullVariants = [
+    { label: 'null', measure: 'kefu → null sink', options: {} },
+    { label: 'null-unvalidated', measure: 'kefu → null sink (validate: false)', options: { validate: false } },
+    {
+      label: 'null-ceiling-pages',
+      measure: `kefu → null sink (pages of ${formatNumber(CEILING_PAGE_SIZE)}, as the ceiling)`,
+      options: { pageSize: CEILING_PAGE_SIZE },
+    },
+  ] as const;
+  for (const { label, measure, options } of nullVariants) {
+    const result = await syncRuns(run, 'null', () => options);
+    kefu[label] = rate(result);
+    log(`  kefu → ${label}: ${medianPerSecond(result)}, CPU ${cpuPerRecord(result)}/record`);
+    if (label === 'null') {
+      rows.push({
+        measure: 'CPU time per record of the process (all threads): kefu → null vs fetch ceiling',
+        figure: `${cpuPerRecord(result)} vs ${cpuPerRecord(run.fetched)}`,
+      });
+    }
+    rows.push({
+      measure,
+      figure: medianPerSecond(result),
+      ceiling: 'fetch',
+      ratio: rate(result) / fetchCeiling,
+      target: `≥ ${TARGETS.ceilingRatio}`,
+      pass: rate(result) / fetchCeiling >= TARGETS.ceilingRatio,
+    });
+  }
+}
+
+/** kefu → JSONL (fsync per batch) against the fetch ceiling. */
+async function measureJsonlSync(run: ThroughputRun): Promise<void> {
+  const jsonl = await syncRuns(run, 'jsonl');
+  run.kefu.jsonl = rate(jsonl);
+  run.log(`  kefu → jsonl: ${medianPerSecond(jsonl)}`);
+  run.rows.push({
+    measure: 'kefu → JSONL (fsync per batch)',
+    figure: medianPerSecond(jsonl),
+    ceiling: 'fetch',
+    ratio: rate(jsonl) / run.fetchCeiling,
+    target: `≥ ${TARGETS.ceilingRatio}`,
+    pass: rate(jsonl) / run.fetchCeiling >= TARGETS.ceilingRatio,
+  });
+}
+
+/** The bare-driver insert ceiling of `dialect` and kefu → `dialect` against it (skipped when the server is down). */
+async function measureDatabaseSync(run: ThroughputRun, dialect: 'sqlite' | 'postgres' | 'mysql'): Promise<void> {
+  const { rows, log, fetchCeiling, volume, source } = run;
+  const databaseUrl = dialect === 'sqlite' ? undefined : DATABASE_URLS[dialect];
+  if (databaseUrl && !(await serverReachable(databaseUrl))) {
+    rows.push({ measure: `kefu → ${dialect}`, figure: `skipped: ${new URL(databaseUrl).host} unreachable` });
+    return;
+  }
+  const table = `bench_${process.pid}_${dialect}_${volume}`;
+  const runs = runsAt(volume, true);
+  // Each kefu run syncs into tables of its own: the sink is its checkpoint store, so a
+  // second run into the same tables would resume at the end and sync nothing.
+  const runTable = (index: number) => `${table}_r${index}`;
+  try {
+    const ceiling = await medianRun(runs, () => ({
+      task: 'insert',
+      ...source,
+      dialect,
+      table: `${table}_bare`,
+      batchSize: BATCH_SIZE,
+      ...(databaseUrl ? { databaseUrl } : {}),
+    }));
+    const result = await syncRuns(
+      run,
+      dialect,
+      (index) => ({ table: runTable(index), ...(databaseUrl ? { databaseUrl } : {}) }),
+      runs,
+    );
+    run.kefu[dialect] = rate(result);
+    run.insertCeilings[dialect] = rate(ceiling);
+    const relevant = Math.min(fetchCeiling, rate(ceiling));
+    log(`  kefu → ${dialect}: ${medianPerSecond(result)}; bare insert ${medianPerSecond(ceiling)}`);
+    rows.push({ measure: `bare ${dialect} insert ceiling`, figure: medianPerSecond(ceiling) });
+    rows.push({
+      measure: `kefu → ${dialect} (vs fetch ceiling)`,
+      figure: medianPerSecond(result),
+      ceiling: 'fetch',
+      ratio: rate(result) / fetchCeiling,
+    });
+    rows.push({
+      measure: `kefu → ${dialect} (vs insert ceiling = relevant)`,
+      figure: medianPerSecond(result),
+      ceiling: `min(fetch, insert) ${perSecond(relevant)}`,
+      ratio: rate(result) / relevant,
+      target: `≥ ${TARGETS.ceilingRatio}`,
+      pass: rate(result) / relevant >= TARGETS.ceilingRatio,
+    });
+  } finally {
+    if (dialect !== 'sqlite') for (let index = 0; index < runs; index++) await dropSinkTables(dialect, runTable(index));
+  }
+}
+
 /**
  * Fetch ceiling, end-to-end syncs into a null sink (with and without record validation),
- * JSONL, SQLite, PostgreSQL and MySQL, and the bare-driver insert ceiling of each database.
- * Longer than 100 lines on purpose: a script of measurements in the order the report prints them.
+ * JSONL, SQLite, PostgreSQL and MySQL, and the bare-driver insert ceiling of each database,
+ * measured in the order the report prints them.
  */
 export async function throughputBenchmark(volume: number, log: (line: string) => void): Promise<ThroughputFigures> {
   const emulator = await startEmulatorProcess(emulatorOptionsFor(volume));
   const source = sourceOf(emulator);
-  const rows: BenchRow[] = [];
-  const kefu: ThroughputFigures['kefu'] = {};
-  const insertCeilings: ThroughputFigures['insertCeilings'] = {};
   try {
     const fetched = await medianRun(runsAt(volume, false), () => ({ task: 'fetch', ...source }));
     const fetchCeiling = rate(fetched);
     log(`  fetch ceiling: ${medianPerSecond(fetched)} (${fetched.records} records, ${fetched.pages} pages)`);
-    rows.push({ measure: 'fetch ceiling (bare undici + JSON.parse)', figure: medianPerSecond(fetched) });
-    /** kefu → `sink`, `runs` times; `optionsOfRun` adds to (or varies per run) the task's options. */
-    const sync = async (
-      sink: SinkKind,
-      optionsOfRun: (run: number) => Partial<Extract<WorkerTask, { task: 'kefu' }>> = () => ({}),
-      runs = runsAt(volume, false),
-    ) => {
-      const result = await medianRun(runs, (run) => ({
-        task: 'kefu',
-        ...source,
-        sink,
-        batchSize: BATCH_SIZE,
-        validate: true,
-        ...optionsOfRun(run),
-      }));
-      if (result.records !== fetched.records) {
-        throw benchError(
-          'BENCH_CHILD_FAILED',
-          `kefu → ${sink} synced ${result.records} records, the emulator holds ${fetched.records}`,
-        );
-      }
-      return result;
+    const run: ThroughputRun = {
+      volume,
+      source,
+      fetched,
+      fetchCeiling,
+      rows: [{ measure: 'fetch ceiling (bare undici + JSON.parse)', figure: medianPerSecond(fetched) }],
+      kefu: {},
+      insertCeilings: {},
+      log,
     };
-    const cpuPerRecord = (result: WorkerResult) => `${(((result.cpuMs ?? 0) * 1000) / result.records).toFixed(1)} µs`;
-    // The provider's default pages (2 000: memory), unvalidated, and the ceiling's pages.
-    const nullVariants = [
-      { label: 'null', measure: 'kefu → null sink', options: {} },
-      { label: 'null-unvalidated', measure: 'kefu → null sink (validate: false)', options: { validate: false } },
-      {
-        label: 'null-ceiling-pages',
-        measure: `kefu → null sink (pages of ${formatNumber(CEILING_PAGE_SIZE)}, as the ceiling)`,
-        options: { pageSize: CEILING_PAGE_SIZE },
-      },
-    ] as const;
-    for (const { label, measure, options } of nullVariants) {
-      const result = await sync('null', () => options);
-      kefu[label] = rate(result);
-      log(`  kefu → ${label}: ${medianPerSecond(result)}, CPU ${cpuPerRecord(result)}/record`);
-      if (label === 'null') {
-        rows.push({
-          measure: 'CPU time per record of the process (all threads): kefu → null vs fetch ceiling',
-          figure: `${cpuPerRecord(result)} vs ${cpuPerRecord(fetched)}`,
-        });
-      }
-      rows.push({
-        measure,
-        figure: medianPerSecond(result),
-        ceiling: 'fetch',
-        ratio: rate(result) / fetchCeiling,
-        target: `≥ ${TARGETS.ceilingRatio}`,
-        pass: rate(result) / fetchCeiling >= TARGETS.ceilingRatio,
-      });
-    }
-    const jsonl = await sync('jsonl');
-    kefu.jsonl = rate(jsonl);
-    log(`  kefu → jsonl: ${medianPerSecond(jsonl)}`);
-    rows.push({
-      measure: 'kefu → JSONL (fsync per batch)',
-      figure: medianPerSecond(jsonl),
-      ceiling: 'fetch',
-      ratio: rate(jsonl) / fetchCeiling,
-      target: `≥ ${TARGETS.ceilingRatio}`,
-      pass: rate(jsonl) / fetchCeiling >= TARGETS.ceilingRatio,
-    });
-    for (const dialect of ['sqlite', 'postgres', 'mysql'] as const) {
-      const databaseUrl = dialect === 'sqlite' ? undefined : DATABASE_URLS[dialect];
-      if (databaseUrl && !(await serverReachable(databaseUrl))) {
-        rows.push({ measure: `kefu → ${dialect}`, figure: `skipped: ${new URL(databaseUrl).host} unreachable` });
-        continue;
-      }
-      const table = `bench_${process.pid}_${dialect}_${volume}`;
-      const runs = runsAt(volume, true);
-      // Each kefu run syncs into tables of its own: the sink is its checkpoint store, so a
-      // second run into the same tables would resume at the end and sync nothing.
-      const runTable = (run: number) => `${table}_r${run}`;
-      try {
-        const ceiling = await medianRun(runs, () => ({
-          task: 'insert',
-          ...source,
-          dialect,
-          table: `${table}_bare`,
-          batchSize: BATCH_SIZE,
-          ...(databaseUrl ? { databaseUrl } : {}),
-        }));
-        const result = await sync(
-          dialect,
-          (run) => ({ table: runTable(run), ...(databaseUrl ? { databaseUrl } : {}) }),
-          runs,
-        );
-        kefu[dialect] = rate(result);
-        insertCeilings[dialect] = rate(ceiling);
-        const relevant = Math.min(fetchCeiling, rate(ceiling));
-        log(`  kefu → ${dialect}: ${medianPerSecond(result)}; bare insert ${medianPerSecond(ceiling)}`);
-        rows.push({ measure: `bare ${dialect} insert ceiling`, figure: medianPerSecond(ceiling) });
-        rows.push({
-          measure: `kefu → ${dialect} (vs fetch ceiling)`,
-          figure: medianPerSecond(result),
-          ceiling: 'fetch',
-          ratio: rate(result) / fetchCeiling,
-        });
-        rows.push({
-          measure: `kefu → ${dialect} (vs insert ceiling = relevant)`,
-          figure: medianPerSecond(result),
-          ceiling: `min(fetch, insert) ${perSecond(relevant)}`,
-          ratio: rate(result) / relevant,
-          target: `≥ ${TARGETS.ceilingRatio}`,
-          pass: rate(result) / relevant >= TARGETS.ceilingRatio,
-        });
-      } finally {
-        if (dialect !== 'sqlite') for (let run = 0; run < runs; run++) await dropSinkTables(dialect, runTable(run));
-      }
-    }
+    await measureNullSyncs(run);
+    await measureJsonlSync(run);
+    for (const dialect of ['sqlite', 'postgres', 'mysql'] as const) await measureDatabaseSync(run, dialect);
     return {
       volume,
       records: fetched.records,
       fetchCeiling,
-      kefu,
-      insertCeilings,
+      kefu: run.kefu,
+      insertCeilings: run.insertCeilings,
       table: {
         title: `Throughput, ${formatNumber(fetched.records)} records (emulator in its own process, loopback)`,
-        rows,
+        rows: run.rows,
         notes: [
           `Each rate is the median of ${runsAt(volume, false)} runs (database syncs and bare inserts: ${runsAt(volume, true)}), each in a fresh process; ratios compare medians.`,
           `Batches of ${BATCH_SIZE} records for kefu and for every bare-driver transaction; getmsglist pages of 10 000 (the API maximum) for the ceilings, the provider's default of 2 000 for kefu.`,

@@ -46,27 +46,11 @@ const logLevelOption = (fallback: 'info' | 'warn') =>
     `structured log level on stderr (default: logger.level from the config, else ${fallback})`,
   ).choices(['debug', 'info', 'warn', 'error']);
 
-/**
- * Builds the `kefu` program. Actions store their exit code in `result.code`; commander's
- * own usage errors become one line on stderr and exit code 2.
- * Longer than 100 lines on purpose: the declarations of every command and option, read as the CLI's table of contents.
- */
-export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Command {
-  const program = new Command('kefu')
-    .description('Connect customer-service (客服) platforms to the rest of your systems.')
-    .version('0.1.0')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-      outputError: (text, write) =>
-        write(`kefu: ${text.replace(/^error: /, '').trim()} — run "kefu --help" for usage\n`),
-    });
+/** Wraps a command's action so its exit code lands in the program's result. */
+type RunAction = (action: () => Promise<ExitCodeValue>) => () => Promise<void>;
 
-  const run = (action: () => Promise<ExitCodeValue>) => async () => {
-    result.code = await action();
-  };
-
+/** `sync` and `records`: reading the platforms. */
+function addReadingCommands(program: Command, io: CliIo, run: RunAction): void {
   program
     .command('sync')
     .description('run an incremental sync of the providers into the sinks named in a config file')
@@ -95,7 +79,10 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .option('--limit <n>', 'stop after n records', positiveInteger('--limit'))
     .addOption(logLevelOption('warn'))
     .action(async (options) => run(async () => (await commands.records()).runRecordsCommand(options, io))());
+}
 
+/** `emulator`, `demo`, `doctor`, `schema`: trying kefu out and checking a setup. */
+function addStartingCommands(program: Command, io: CliIo, run: RunAction): void {
   program
     .command('emulator')
     .description('start the WeChat MP + Youmi emulator and print its URL and credentials')
@@ -129,7 +116,10 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .command('schema')
     .description('print the JSON Schema of kefu config files (for editor completion)')
     .action(async () => run(async () => (await commands.schema()).runSchemaCommand(io))());
+}
 
+/** `worker`: the pg-boss fleet and its admin actions. */
+function addWorkerCommand(program: Command, io: CliIo, run: RunAction): void {
   program
     .command('worker')
     .description(
@@ -190,7 +180,10 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
         return admin.runWorkerAdminCommand(action as WorkerAdminAction, account, options, io);
       })(),
     );
+}
 
+/** `serve` (pushes, backfill, health) and `errors` (the catalogue). */
+function addServeAndErrorsCommands(program: Command, io: CliIo, run: RunAction): void {
   program
     .command('serve')
     .description(
@@ -210,6 +203,33 @@ export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Comman
     .action(async (code: string | undefined, options) =>
       run(async () => (await commands.errors()).runErrorsCommand(code, options, io))(),
     );
+}
+
+/**
+ * Builds the `kefu` program. Actions store their exit code in `result.code`; commander's
+ * own usage errors become one line on stderr and exit code 2.
+ * The commands are declared in the groups above, called in the order help lists them.
+ */
+export function buildProgram(io: CliIo, result: { code: ExitCodeValue }): Command {
+  const program = new Command('kefu')
+    .description('Connect customer-service (客服) platforms to the rest of your systems.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) =>
+        write(`kefu: ${text.replace(/^error: /, '').trim()} — run "kefu --help" for usage\n`),
+    });
+
+  const run: RunAction = (action) => async () => {
+    result.code = await action();
+  };
+
+  addReadingCommands(program, io, run);
+  addStartingCommands(program, io, run);
+  addWorkerCommand(program, io, run);
+  addServeAndErrorsCommands(program, io, run);
 
   return program;
 }

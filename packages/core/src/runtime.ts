@@ -404,8 +404,8 @@ async function closeInOrder(
 /** Builds a plugin instance's container module, turning a throwing factory into a clear error. */
 function buildModule(instance: LoadedPluginInstance, context: PluginContext): ContainerModule {
   try {
-    // Seam: the config was validated by this plugin's own schema (validatePluginConfig), whose type a list of plugins erases.
-    return instance.plugin.module(instance.config as never, context);
+    // The config was validated by this plugin's own schema (validatePluginConfig); a list of plugins erases its type to unknown.
+    return instance.plugin.module(instance.config, context);
   } catch (error) {
     if (isKefuError(error)) throw error;
     throw coreError(
@@ -416,36 +416,9 @@ function buildModule(instance: LoadedPluginInstance, context: PluginContext): Co
   }
 }
 
-/**
- * Composes a runtime from plugin instances: loads and validates each plugin, binds core
- * services (logger, HTTP client factory, clock, checkpoint store) and every instance's
- * module in one container, then resolves providers and sinks.
- *
- * @example
- * ```ts
- * const kefu = await createKefu({
- *   providers: [{ use: '@kefu/wechat-mp', config: { accounts: [{ appId: 'wx…', secret: process.env.WX_SECRET }] } }],
- *   sinks: [{ use: '@kefu/sink-file', config: { dir: './out' } }],
- *   checkpoints: { use: 'file', path: './.kefu/checkpoints.json' },
- * });
- * try {
- *   for (const provider of kefu.providers()) console.log(provider.id, provider.accounts());
- * } finally {
- *   await kefu.close();
- * }
- * ```
- */
-export async function createKefu<
-  const Providers extends readonly PluginUse[] = readonly PluginUse[],
-  const Sinks extends readonly PluginUse[] = readonly PluginUse[],
->(options: KefuOptions<Providers, Sinks>): Promise<Kefu> {
-  const baseDir = resolve(options.baseDir ?? process.cwd());
-  const checkpoints: CheckpointsOption = options.checkpoints ?? { use: 'memory' };
-  const container = new Container(options.container ? { parent: options.container } : {});
-  await loadUserModules(container, options.modules ?? []);
-  const { logger, httpClients, clock } = await resolveCoreServices(container, options);
-  // Copies of this version share tokens and the secret registry, so they work together;
-  // a copy that disagrees is only refused when a plugin uses it, so name it up front.
+/** Copies of this version share tokens and the secret registry, so they work together;
+ * a copy that disagrees is only refused when a plugin uses it, so name it up front. */
+function warnAboutDisagreeingCoreCopies(logger: KefuLogger): void {
   const disagreeing = loadedCoreCopies().filter((copy) => coreMismatch(copy) !== undefined);
   if (disagreeing.length > 0) {
     logger.warn(
@@ -453,29 +426,38 @@ export async function createKefu<
       { copies: disagreeing.map((copy) => `${copy.version} at ${copy.location}`) },
     );
   }
-  const storeFromModules = container.isBound(TOKENS.CheckpointStore);
-  if (storeFromModules && options.checkpoints !== undefined) {
-    throw coreError(
-      'KEFU_CONFIG_INVALID',
-      'checkpoints is set, and a module (or the parent container) also binds TOKENS.CheckpointStore: keep one of them',
-    );
-  }
+}
 
-  // Secrets written straight into the options must be scrubbed from logs too.
-  // Only the config blocks: `use` may be a plugin object whose zod internals are not config.
-  registerConfigSecrets(
-    [...(options.providers ?? []), ...(options.sinks ?? []), checkpoints].map((spec) =>
-      'config' in spec ? spec.config : undefined,
-    ),
-  );
-  const bundled = options.bundledPlugins ?? [];
-  const providerInstances = await loadPluginInstances('providers', options.providers ?? [], baseDir, bundled);
-  const sinkInstances = await loadPluginInstances('sinks', options.sinks ?? [], baseDir, bundled);
-  const storeInstances =
-    'use' in checkpoints && !isBuiltInCheckpoints(checkpoints)
-      ? await loadPluginInstances('checkpoints', [checkpoints], baseDir, bundled)
-      : [];
+/** What {@link composeInstances} needs from {@link createKefu}. */
+interface CompositionParts extends CoreServices {
+  providerInstances: readonly LoadedPluginInstance[];
+  sinkInstances: readonly LoadedPluginInstance[];
+  storeInstances: readonly LoadedPluginInstance[];
+  /** A user module (or the parent container) already binds TOKENS.CheckpointStore. */
+  storeFromModules: boolean;
+  checkpoints: CheckpointsOption;
+  baseDir: string;
+}
 
+/**
+ * Loads every instance's module into the container, binds the checkpoint store and resolves
+ * providers, sinks and the store; on failure closes whatever was already opened.
+ */
+async function composeInstances(
+  container: Container,
+  parts: CompositionParts,
+): Promise<{ providers: KefuProvider[]; sinks: RecordSink[]; store: CheckpointStore }> {
+  const {
+    providerInstances,
+    sinkInstances,
+    storeInstances,
+    storeFromModules,
+    checkpoints,
+    baseDir,
+    logger,
+    httpClients,
+    clock,
+  } = parts;
   const resolved: { providers: KefuProvider[]; sinks: RecordSink[]; store?: CheckpointStore } = {
     providers: [],
     sinks: [],
@@ -509,7 +491,7 @@ export async function createKefu<
     if (!isCheckpointStore(store)) {
       throw coreError('KEFU_PLUGIN_INVALID', 'the service bound under TOKENS.CheckpointStore has no load/save methods');
     }
-    resolved.store = store;
+    return { providers: resolved.providers, sinks: resolved.sinks, store };
   } catch (error) {
     // Release whatever was already opened (sockets, files) before reporting.
     await closeInOrder(
@@ -522,6 +504,71 @@ export async function createKefu<
     ).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Composes a runtime from plugin instances: loads and validates each plugin, binds core
+ * services (logger, HTTP client factory, clock, checkpoint store) and every instance's
+ * module in one container, then resolves providers and sinks.
+ *
+ * @example
+ * ```ts
+ * const kefu = await createKefu({
+ *   providers: [{ use: '@kefu/wechat-mp', config: { accounts: [{ appId: 'wx…', secret: process.env.WX_SECRET }] } }],
+ *   sinks: [{ use: '@kefu/sink-file', config: { dir: './out' } }],
+ *   checkpoints: { use: 'file', path: './.kefu/checkpoints.json' },
+ * });
+ * try {
+ *   for (const provider of kefu.providers()) console.log(provider.id, provider.accounts());
+ * } finally {
+ *   await kefu.close();
+ * }
+ * ```
+ */
+export async function createKefu<
+  const Providers extends readonly PluginUse[] = readonly PluginUse[],
+  const Sinks extends readonly PluginUse[] = readonly PluginUse[],
+>(options: KefuOptions<Providers, Sinks>): Promise<Kefu> {
+  const baseDir = resolve(options.baseDir ?? process.cwd());
+  const checkpoints: CheckpointsOption = options.checkpoints ?? { use: 'memory' };
+  const container = new Container(options.container ? { parent: options.container } : {});
+  await loadUserModules(container, options.modules ?? []);
+  const { logger, httpClients, clock } = await resolveCoreServices(container, options);
+  warnAboutDisagreeingCoreCopies(logger);
+  const storeFromModules = container.isBound(TOKENS.CheckpointStore);
+  if (storeFromModules && options.checkpoints !== undefined) {
+    throw coreError(
+      'KEFU_CONFIG_INVALID',
+      'checkpoints is set, and a module (or the parent container) also binds TOKENS.CheckpointStore: keep one of them',
+    );
+  }
+
+  // Secrets written straight into the options must be scrubbed from logs too.
+  // Only the config blocks: `use` may be a plugin object whose zod internals are not config.
+  registerConfigSecrets(
+    [...(options.providers ?? []), ...(options.sinks ?? []), checkpoints].map((spec) =>
+      'config' in spec ? spec.config : undefined,
+    ),
+  );
+  const bundled = options.bundledPlugins ?? [];
+  const providerInstances = await loadPluginInstances('providers', options.providers ?? [], baseDir, bundled);
+  const sinkInstances = await loadPluginInstances('sinks', options.sinks ?? [], baseDir, bundled);
+  const storeInstances =
+    'use' in checkpoints && !isBuiltInCheckpoints(checkpoints)
+      ? await loadPluginInstances('checkpoints', [checkpoints], baseDir, bundled)
+      : [];
+
+  const resolved = await composeInstances(container, {
+    providerInstances,
+    sinkInstances,
+    storeInstances,
+    storeFromModules,
+    checkpoints,
+    baseDir,
+    logger,
+    httpClients,
+    clock,
+  });
   logger.debug('kefu runtime ready', {
     providers: resolved.providers.map((p) => p.id),
     sinks: resolved.sinks.map((s) => s.id),

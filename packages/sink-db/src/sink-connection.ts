@@ -253,7 +253,8 @@ export class SinkConnection {
    * is closed afterwards. SQLite uses the sink's own connection (its only one).
    */
   async #withMigrationDb<T>(work: (db: Kysely<unknown>) => Promise<T>): Promise<T> {
-    // The one seam where the typed instance meets the untyped migration runner.
+    // Seam: the typed instance meets the untyped migration runner; Kysely's type helpers make Kysely<SinkTables>
+    // unassignable to Kysely<unknown>, and SQLite must reuse this connection (its only one), so it is cast here only.
     if (this.sqlite) return work(this.db as unknown as Kysely<unknown>);
     const config = { ...this.#config, statementTimeoutMs: 0, poolSize: 1 };
     const db = new Kysely<unknown>({ dialect: this.dialect.createKyselyDialect(this.target, config) });

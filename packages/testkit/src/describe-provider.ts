@@ -68,6 +68,7 @@ export function describeProvider(
   const maxAhead = options.maxPagesAhead ?? 3;
   const dwellMs = options.slowConsumerDelayMs ?? 25;
 
+  // One callback over 100 lines on purpose: the suite's cases share `open` and its teardown, read top to bottom.
   describe(`provider conformance: ${name}`, () => {
     let current: ProviderUnderTest | undefined;
     const open = async () => {

@@ -67,6 +67,7 @@ export function describeSink(
 ): void {
   const size = options.batchSize ?? 50;
 
+  // One callback over 100 lines on purpose: the suite's cases share `open` and its teardown, read top to bottom.
   describe(`sink conformance: ${name}`, () => {
     let current: SinkUnderTest | undefined;
     const open = async () => {

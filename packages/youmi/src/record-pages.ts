@@ -334,8 +334,8 @@ export class YoumiPageSource implements PageSource {
   }
 
   /**
-   * One pass over the fan list from `start`; ends with the `done` page. Longer than 100 lines on purpose: one generator
-   * keeps the pass's position and its yields in one place, so every yield carries the state to resume from.
+   * One pass over the fan list from `start`; ends with the `done` page. One generator keeps the pass's position
+   * and its yields in one place, so every yield carries the state to resume from.
    */
   async *#pass(
     start: YoumiPosition,
@@ -343,17 +343,10 @@ export class YoumiPageSource implements PageSource {
     onRetry: PageSourceContext['onRetry'],
   ): AsyncGenerator<RecordPage> {
     const options = this.#options;
-    const { client, wechatId } = options;
+    const { wechatId } = options;
     const prior = statesOf(start.prior);
     const readThisPass = statesOf(start.read);
-    const fans = new FanList(
-      options.fanPageSize,
-      async (pageIndex) => {
-        const rows = await client.fansList({ wechatId, pageIndex, pageSize: options.fanPageSize }, { signal, onRetry });
-        return rows.map((row) => fanKeyOf(row, options.fanKeyField));
-      },
-      options.fansKey,
-    );
+    const fans = this.#fanList(signal, onRetry);
     const fetch = (reader: FanReader, at: FanRead) => this.#fetchFanPage(reader, at, start, signal, onRetry);
     const fresh = (state: FanState | undefined): FanRead => ({
       q: state?.kind === 'bounded' ? 'a' : 'q',
@@ -363,18 +356,7 @@ export class YoumiPageSource implements PageSource {
       last: [],
     });
 
-    let index = start.fan;
-    let resumeAt: FanRead | undefined = start.at ?? undefined;
-    if (start.key !== null) {
-      // Resuming inside a fan: make sure the list did not shift under us.
-      const keyThere = await fans.at(index);
-      if (keyThere !== start.key) {
-        const moved = await fans.find(start.key, index);
-        if (moved !== undefined) index = moved;
-        // The fan left the list: it keeps its state (its chats come when it is back); go on from here.
-        else resumeAt = undefined;
-      }
-    }
+    const { index, resumeAt } = await this.#resumePoint(fans, start);
     let read = start.read;
     const window: Array<{ index: number; reader: FanReader }> = [];
     let nextToOpen = index;
@@ -444,6 +426,37 @@ export class YoumiPageSource implements PageSource {
     // The last position holds the states merged once: a finished pass is as small as a fresh one.
     const merged = chunksOf(statesOf(read, statesOf(start.prior)));
     yield { records: [], position: { ...position(nextToOpen, null, null, true), prior: merged, read: [] } };
+  }
+
+  /** The account's fan list, paged lazily through fansList. */
+  #fanList(signal: AbortSignal, onRetry: PageSourceContext['onRetry']): FanList {
+    const options = this.#options;
+    const { client, wechatId } = options;
+    return new FanList(
+      options.fanPageSize,
+      async (pageIndex) => {
+        const rows = await client.fansList({ wechatId, pageIndex, pageSize: options.fanPageSize }, { signal, onRetry });
+        return rows.map((row) => fanKeyOf(row, options.fanKeyField));
+      },
+      options.fansKey,
+    );
+  }
+
+  /** Where a pass starts: its saved fan index and read, checked against a list that may have shifted. */
+  async #resumePoint(fans: FanList, start: YoumiPosition): Promise<{ index: number; resumeAt: FanRead | undefined }> {
+    let index = start.fan;
+    let resumeAt: FanRead | undefined = start.at ?? undefined;
+    if (start.key !== null) {
+      // Resuming inside a fan: make sure the list did not shift under us.
+      const keyThere = await fans.at(index);
+      if (keyThere !== start.key) {
+        const moved = await fans.find(start.key, index);
+        if (moved !== undefined) index = moved;
+        // The fan left the list: it keeps its state (its chats come when it is back); go on from here.
+        else resumeAt = undefined;
+      }
+    }
+    return { index, resumeAt };
   }
 
   /** A fan's state after a finished read (undefined: still none). */

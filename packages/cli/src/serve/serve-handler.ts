@@ -79,20 +79,191 @@ class RequestRefused extends Error {
   }
 }
 
-/** Builds the handler (see the module comment). Receivers' path prefixes must not collide. */
-export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
-  const limits = { ...DEFAULTS, ...options.limits };
-  const metrics = options.metrics ?? new ServeMetrics(() => options.spool.depth());
-  const logger = options.logger ?? silentLogger;
-  const operational = options.operationalEndpoints ?? true;
-  const receivers = [...options.receivers].sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
+/** What the request-serving parts share with {@link createServeHandler}. */
+interface HandlerContext {
+  options: ServeHandlerOptions;
+  limits: Required<ServeHandlerLimits>;
+  metrics: ServeMetrics;
+  logger: KefuLogger;
+  /** False once stopAccepting was called. */
+  accepting(): boolean;
+}
+
+/** Counts a push outcome of one receiver. */
+type CountPush = (outcome: string, reason?: string) => void;
+
+/** Receivers longest prefix first (so the most specific matches); throws when two share a prefix. */
+function receiversByPrefix(receivers: readonly PushReceiver[]): PushReceiver[] {
+  const sorted = [...receivers].sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
   const prefixes = new Set<string>();
-  for (const receiver of receivers) {
+  for (const receiver of sorted) {
     if (prefixes.has(receiver.pathPrefix)) {
       throw new Error(`two push receivers share the path ${receiver.pathPrefix}: give one a \`path\``);
     }
     prefixes.add(receiver.pathPrefix);
   }
+  return sorted;
+}
+
+/** The receiver whose prefix `path` is under, and the rest of the path. */
+function routeTo(
+  receivers: readonly PushReceiver[],
+  path: string,
+): { receiver: PushReceiver; subpath: string } | undefined {
+  for (const receiver of receivers) {
+    if (path === receiver.pathPrefix || path.startsWith(`${receiver.pathPrefix}/`)) {
+      return { receiver, subpath: path.slice(receiver.pathPrefix.length) };
+    }
+  }
+  return undefined;
+}
+
+/** `/healthz`, `/readyz`, `/metrics`; false when `path` is none of them (or they are off). */
+async function serveOperational(context: HandlerContext, path: string, response: ServerResponse): Promise<boolean> {
+  const { options } = context;
+  if (!(options.operationalEndpoints ?? true)) return false;
+  if (path === '/healthz') {
+    send(response, { status: 200, body: 'ok\n' });
+    return true;
+  }
+  if (path === '/readyz') {
+    try {
+      options.spool.check();
+      await options.ready?.();
+      const accepting = context.accepting();
+      send(response, { status: accepting ? 200 : 503, body: accepting ? 'ready\n' : 'stopping\n' });
+    } catch (error) {
+      send(response, { status: 503, body: `not ready: ${isKefuError(error) ? error.code : 'error'}\n` });
+    }
+    return true;
+  }
+  if (path === '/metrics') {
+    const { contentType, body } = await context.metrics.exposition();
+    send(response, { status: 200, body, contentType });
+    return true;
+  }
+  return false;
+}
+
+/** Reads the push's body; undefined when it was refused (the answer is sent, or the connection cut). */
+async function readPushBody(
+  context: HandlerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  count: CountPush,
+): Promise<Buffer | undefined> {
+  try {
+    return await readBody(request, context.limits.maxBodyBytes, context.limits.bodyTimeoutMs);
+  } catch (error) {
+    if (!(error instanceof RequestRefused)) throw error;
+    count('rejected', error.reason);
+    if (error.status > 0) send(response, { status: error.status, body: `${error.reason}\n` }, true);
+    else response.destroy();
+    return undefined;
+  }
+}
+
+/** One push to a receiver: read, let the receiver decide, then answer, pull, refuse or store. */
+async function servePush(
+  context: HandlerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  receiver: PushReceiver,
+  url: URL,
+  subpath: string,
+): Promise<void> {
+  const { options, metrics, logger } = context;
+  const count: CountPush = (outcome, reason = '') => metrics.pushes.inc({ receiver: receiver.id, outcome, reason });
+  if (!context.accepting()) {
+    count('unavailable', 'stopping');
+    request.resume();
+    send(response, receiver.unavailableAnswer ?? DEFAULT_UNAVAILABLE, true);
+    return;
+  }
+  const body = await readPushBody(context, request, response, count);
+  if (body === undefined) return;
+  const receivedAt = Date.now();
+  const decision: PushDecision = await receiver.handle({
+    method: request.method ?? 'GET',
+    subpath,
+    query: url.searchParams,
+    headers: request.headers,
+    body,
+    receivedAt,
+  });
+  if (decision.kind === 'reply') {
+    send(response, decision.answer);
+    return;
+  }
+  if (decision.kind === 'pull') {
+    // A doorbell: nothing to store; the pull reads the records through the sync checkpoint.
+    count('pull');
+    options.onPull?.(receiver, decision.account);
+    send(response, decision.answer);
+    return;
+  }
+  if (decision.kind === 'reject') {
+    count('rejected', decision.reason);
+    logger.warn('push refused', { receiver: receiver.id, reason: decision.reason, status: decision.answer.status });
+    send(response, decision.answer);
+    return;
+  }
+  await storePush(context, response, receiver, decision, receivedAt, count);
+}
+
+/** An accepted push: validated, spooled within the ack deadline, then acknowledged (or "unavailable"). */
+async function storePush(
+  context: HandlerContext,
+  response: ServerResponse,
+  receiver: PushReceiver,
+  decision: Extract<PushDecision, { kind: 'accept' }>,
+  receivedAt: number,
+  count: CountPush,
+): Promise<void> {
+  const { options, metrics, logger, limits } = context;
+  const records = options.prepareRecords ? options.prepareRecords(decision.records) : decision.records;
+  const invalid = records.find((record) => !KefuRecordSchema.safeParse(record).success);
+  if (invalid) {
+    // A normalizer bug, not the platform's: nothing is written and no ack is sent.
+    count('unavailable', 'invalid_record');
+    logger.error('push normalized to an invalid record; not stored, not acknowledged', { receiver: receiver.id });
+    send(response, receiver.unavailableAnswer ?? DEFAULT_UNAVAILABLE);
+    return;
+  }
+  const stored = await withDeadline(
+    options.spool.append({
+      dedupeKey: decision.dedupeKey,
+      records,
+      ...(options.downloadsOf ? { downloads: options.downloadsOf(records, receivedAt) } : {}),
+    }),
+    limits.ackDeadlineMs - (Date.now() - receivedAt),
+  );
+  if (stored === 'late' || stored instanceof Error) {
+    count('unavailable', stored === 'late' ? 'ack_deadline' : 'spool_failed');
+    logger.error('push not stored in time; not acknowledged, the platform retries', {
+      receiver: receiver.id,
+      error: stored === 'late' ? 'ack deadline passed' : isKefuError(stored) ? stored.code : stored.message,
+    });
+    send(response, receiver.unavailableAnswer ?? DEFAULT_UNAVAILABLE);
+    return;
+  }
+  count(stored.duplicate ? 'duplicate' : 'accepted');
+  send(response, decision.ack);
+  metrics.ackSeconds.observe({ receiver: receiver.id }, (Date.now() - receivedAt) / 1000);
+  if (!stored.duplicate) {
+    for (const record of records) {
+      metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'push' });
+    }
+    options.onStored?.(records);
+  }
+}
+
+/** Builds the handler (see the module comment). Receivers' path prefixes must not collide. */
+export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
+  const metrics = options.metrics ?? new ServeMetrics(() => options.spool.depth());
+  const logger = options.logger ?? silentLogger;
+  const operational = options.operationalEndpoints ?? true;
+  const receivers = receiversByPrefix(options.receivers);
   let accepting = true;
   let inFlight = 0;
   let idleWaiters: Array<() => void> = [];
@@ -103,132 +274,19 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
       idleWaiters = [];
     }
   };
-
-  const route = (path: string): { receiver: PushReceiver; subpath: string } | undefined => {
-    for (const receiver of receivers) {
-      if (path === receiver.pathPrefix || path.startsWith(`${receiver.pathPrefix}/`)) {
-        return { receiver, subpath: path.slice(receiver.pathPrefix.length) };
-      }
-    }
-    return undefined;
-  };
-
-  const serveOperational = async (path: string, response: ServerResponse): Promise<boolean> => {
-    if (!operational) return false;
-    if (path === '/healthz') {
-      send(response, { status: 200, body: 'ok\n' });
-      return true;
-    }
-    if (path === '/readyz') {
-      try {
-        options.spool.check();
-        await options.ready?.();
-        send(response, { status: accepting ? 200 : 503, body: accepting ? 'ready\n' : 'stopping\n' });
-      } catch (error) {
-        send(response, { status: 503, body: `not ready: ${isKefuError(error) ? error.code : 'error'}\n` });
-      }
-      return true;
-    }
-    if (path === '/metrics') {
-      const { contentType, body } = await metrics.exposition();
-      send(response, { status: 200, body, contentType });
-      return true;
-    }
-    return false;
-  };
-
-  const servePush = async (
-    request: IncomingMessage,
-    response: ServerResponse,
-    receiver: PushReceiver,
-    url: URL,
-    subpath: string,
-  ): Promise<void> => {
-    const count = (outcome: string, reason = '') => metrics.pushes.inc({ receiver: receiver.id, outcome, reason });
-    if (!accepting) {
-      count('unavailable', 'stopping');
-      request.resume();
-      send(response, receiver.unavailableAnswer ?? DEFAULT_UNAVAILABLE, true);
-      return;
-    }
-    let body: Buffer;
-    try {
-      body = await readBody(request, limits.maxBodyBytes, limits.bodyTimeoutMs);
-    } catch (error) {
-      if (!(error instanceof RequestRefused)) throw error;
-      count('rejected', error.reason);
-      if (error.status > 0) send(response, { status: error.status, body: `${error.reason}\n` }, true);
-      else response.destroy();
-      return;
-    }
-    const receivedAt = Date.now();
-    const decision: PushDecision = await receiver.handle({
-      method: request.method ?? 'GET',
-      subpath,
-      query: url.searchParams,
-      headers: request.headers,
-      body,
-      receivedAt,
-    });
-    if (decision.kind === 'reply') {
-      send(response, decision.answer);
-      return;
-    }
-    if (decision.kind === 'pull') {
-      // A doorbell: nothing to store; the pull reads the records through the sync checkpoint.
-      count('pull');
-      options.onPull?.(receiver, decision.account);
-      send(response, decision.answer);
-      return;
-    }
-    if (decision.kind === 'reject') {
-      count('rejected', decision.reason);
-      logger.warn('push refused', { receiver: receiver.id, reason: decision.reason, status: decision.answer.status });
-      send(response, decision.answer);
-      return;
-    }
-    const records = options.prepareRecords ? options.prepareRecords(decision.records) : decision.records;
-    const invalid = records.find((record) => !KefuRecordSchema.safeParse(record).success);
-    if (invalid) {
-      // A normalizer bug, not the platform's: nothing is written and no ack is sent.
-      count('unavailable', 'invalid_record');
-      logger.error('push normalized to an invalid record; not stored, not acknowledged', { receiver: receiver.id });
-      send(response, receiver.unavailableAnswer ?? DEFAULT_UNAVAILABLE);
-      return;
-    }
-    const stored = await withDeadline(
-      options.spool.append({
-        dedupeKey: decision.dedupeKey,
-        records,
-        ...(options.downloadsOf ? { downloads: options.downloadsOf(records, receivedAt) } : {}),
-      }),
-      limits.ackDeadlineMs - (Date.now() - receivedAt),
-    );
-    if (stored === 'late' || stored instanceof Error) {
-      count('unavailable', stored === 'late' ? 'ack_deadline' : 'spool_failed');
-      logger.error('push not stored in time; not acknowledged, the platform retries', {
-        receiver: receiver.id,
-        error: stored === 'late' ? 'ack deadline passed' : isKefuError(stored) ? stored.code : stored.message,
-      });
-      send(response, receiver.unavailableAnswer ?? DEFAULT_UNAVAILABLE);
-      return;
-    }
-    count(stored.duplicate ? 'duplicate' : 'accepted');
-    send(response, decision.ack);
-    metrics.ackSeconds.observe({ receiver: receiver.id }, (Date.now() - receivedAt) / 1000);
-    if (!stored.duplicate) {
-      for (const record of records) {
-        metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'push' });
-      }
-      options.onStored?.(records);
-    }
+  const context: HandlerContext = {
+    options,
+    limits: { ...DEFAULTS, ...options.limits },
+    metrics,
+    logger,
+    accepting: () => accepting,
   };
 
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? '/', 'http://kefu.invalid');
-    const routed = route(url.pathname);
+    const routed = routeTo(receivers, url.pathname);
     if (!routed) {
-      serveOperational(url.pathname, response)
+      serveOperational(context, url.pathname, response)
         .then((served) => {
           if (!served) {
             request.resume();
@@ -239,7 +297,7 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
       return;
     }
     inFlight += 1;
-    servePush(request, response, routed.receiver, url, routed.subpath)
+    servePush(context, request, response, routed.receiver, url, routed.subpath)
       .catch((error: unknown) => {
         metrics.pushes.inc({ receiver: routed.receiver.id, outcome: 'unavailable', reason: 'receiver_error' });
         logger.error('push receiver failed', {
@@ -254,7 +312,8 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
   return {
     handler,
     metrics,
-    owns: (path) => route(path) !== undefined || (operational && ['/healthz', '/readyz', '/metrics'].includes(path)),
+    owns: (path) =>
+      routeTo(receivers, path) !== undefined || (operational && ['/healthz', '/readyz', '/metrics'].includes(path)),
     stopAccepting: () => {
       accepting = false;
     },

@@ -67,15 +67,15 @@ export interface RunningServe {
   close(): Promise<void>;
 }
 
-/** Starts serving (see the module comment). The caller closes the runtime after {@link RunningServe.close}. */
-export async function startServe(options: StartServeOptions): Promise<RunningServe> {
-  const config: ServeConfig = ServeConfigSchema.parse(options.serve ?? {});
-  const { kefu } = options;
-  const logger = options.logger ?? kefu.logger;
-  const spoolPath = isAbsolute(config.spool.path) ? config.spool.path : resolve(options.baseDir, config.spool.path);
-  const spool = PushSpool.open({ path: spoolPath, dedupeWindowMs: config.spool.dedupeWindowHours * 3600_000 });
-  const metrics = new ServeMetrics(() => spool.depth());
-  const sinks = kefu.sinks();
+/** The parts of a serve every helper below shares. */
+interface ServeParts {
+  spool: PushSpool;
+  metrics: ServeMetrics;
+  logger: KefuLogger;
+}
+
+/** The drainer that moves spooled batches into the sinks, started. */
+function startDrainer({ spool, metrics, logger }: ServeParts, sinks: ReturnType<Kefu['sinks']>): SpoolDrainer {
   const drainer = new SpoolDrainer({
     spool,
     sinks,
@@ -88,13 +88,22 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     onRetry: () => metrics.retries.inc({ component: 'drain' }),
   });
   drainer.start();
+  return drainer;
+}
+
+/** The media archive (resumed), when a store is given or `serve.media` is set. */
+function openArchiver(
+  options: StartServeOptions,
+  config: ServeConfig,
+  { spool, metrics, logger }: ServeParts,
+): MediaArchiver | undefined {
   const mediaStore =
     options.mediaStore ??
     (config.media ? new DirectoryMediaStore(resolve(options.baseDir, config.media.dir)) : undefined);
   const archiver = mediaStore
     ? new MediaArchiver({
         store: mediaStore,
-        providers: kefu.providers(),
+        providers: options.kefu.providers(),
         spool,
         concurrency: config.media?.concurrency ?? 4,
         attempts: config.media?.attempts ?? 5,
@@ -103,9 +112,29 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
       })
     : undefined;
   archiver?.resume();
-  const abort = new AbortController();
-  const syncs = new TargetSyncs({
-    kefu,
+  return archiver;
+}
+
+/** How accepted records reach the media archive: linked before they are spooled, downloads in the same commit. */
+function archiveHooks(archiver: MediaArchiver | undefined) {
+  return archiver
+    ? {
+        prepareRecords: (records: readonly KefuRecord[]) => archiver.link(records),
+        downloadsOf: (records: readonly KefuRecord[], acceptedAt: number) => archiver.downloadsOf(records, acceptedAt),
+      }
+    : {};
+}
+
+/** Backfill and pull syncs: backfill deduplicated against the spool, pulls appended to it like pushes. */
+function createTargetSyncs(
+  runtime: Kefu,
+  sinks: ReturnType<Kefu['sinks']>,
+  { spool, metrics, logger }: ServeParts,
+  archiver: MediaArchiver | undefined,
+  signal: AbortSignal,
+): TargetSyncs {
+  return new TargetSyncs({
+    kefu: runtime,
     sink: new SpoolDedupingSink(spool, sinks, (batch, dropped) => {
       for (const record of batch.records) {
         metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'backfill' });
@@ -114,13 +143,7 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     }),
     pullSink: new SpoolAppendingSink({
       spool,
-      ...(archiver
-        ? {
-            prepareRecords: (records: readonly KefuRecord[]) => archiver.link(records),
-            downloadsOf: (records: readonly KefuRecord[], acceptedAt: number) =>
-              archiver.downloadsOf(records, acceptedAt),
-          }
-        : {}),
+      ...archiveHooks(archiver),
       onStored: (records) => {
         for (const record of records) {
           metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'pull' });
@@ -130,13 +153,69 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     }),
     metrics,
     logger,
-    signal: abort.signal,
+    signal,
   });
+}
+
+/** Every push receiver of the runtime's providers, with the provider it belongs to. */
+function pushReceiversOf(runtime: Kefu): Map<PushReceiver, KefuProvider> {
   const providerOf = new Map<PushReceiver, KefuProvider>();
-  for (const provider of kefu.providers()) {
+  for (const provider of runtime.providers()) {
     if (!hasPushReceivers(provider)) continue;
     for (const receiver of provider.pushReceivers()) providerOf.set(receiver, provider);
   }
+  return providerOf;
+}
+
+/** A node:http server for the handler, listening, with the serve's limits; its URL. */
+async function listen(
+  options: StartServeOptions,
+  config: ServeConfig,
+  handler: ServeHandler,
+  { receivers, spoolPath, logger }: { receivers: readonly PushReceiver[]; spoolPath: string; logger: KefuLogger },
+): Promise<{ server: Server; url: string }> {
+  const server = createServer(
+    {
+      headersTimeout: config.limits.headersTimeoutMs,
+      requestTimeout: config.limits.headersTimeoutMs + config.limits.bodyTimeoutMs,
+      keepAliveTimeout: 5_000,
+      // Node checks the header and request timeouts this often (default 30 s): often enough
+      // that a client trickling its headers is cut close to headersTimeoutMs.
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(config.limits.headersTimeoutMs / 2))),
+    },
+    handler.handler,
+  );
+  server.maxConnections = config.limits.maxConnections;
+  const host = options.host ?? config.host;
+  const port = options.port ?? config.port;
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolvePromise());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info('kefu serve listening', {
+    url,
+    receivers: receivers.map((receiver) => receiver.pathPrefix),
+    spool: spoolPath,
+  });
+  return { server, url };
+}
+
+/** Starts serving (see the module comment). The caller closes the runtime after {@link RunningServe.close}. */
+export async function startServe(options: StartServeOptions): Promise<RunningServe> {
+  const config: ServeConfig = ServeConfigSchema.parse(options.serve ?? {});
+  const { kefu } = options;
+  const logger = options.logger ?? kefu.logger;
+  const spoolPath = isAbsolute(config.spool.path) ? config.spool.path : resolve(options.baseDir, config.spool.path);
+  const spool = PushSpool.open({ path: spoolPath, dedupeWindowMs: config.spool.dedupeWindowHours * 3600_000 });
+  const metrics = new ServeMetrics(() => spool.depth());
+  const sinks = kefu.sinks();
+  const drainer = startDrainer({ spool, metrics, logger }, sinks);
+  const archiver = openArchiver(options, config, { spool, metrics, logger });
+  const abort = new AbortController();
+  const syncs = createTargetSyncs(kefu, sinks, { spool, metrics, logger }, archiver, abort.signal);
+  const providerOf = pushReceiversOf(kefu);
   const receivers = [...providerOf.keys()];
   const stopSentRecords = spoolSentRecords(kefu.providers(), spool, metrics, logger);
   const handler = createServeHandler({
@@ -145,13 +224,7 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     metrics,
     limits: config.limits,
     logger,
-    ...(archiver
-      ? {
-          prepareRecords: (records: readonly KefuRecord[]) => archiver.link(records),
-          downloadsOf: (records: readonly KefuRecord[], acceptedAt: number) =>
-            archiver.downloadsOf(records, acceptedAt),
-        }
-      : {}),
+    ...archiveHooks(archiver),
     ...(archiver || options.onStored
       ? {
           onStored: (records: readonly KefuRecord[]) => {
@@ -170,35 +243,10 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
     },
   });
   const backfill = startBackfill(options, config, syncs, abort, logger);
-  let server: Server | undefined;
-  let url: string | undefined;
-  if (options.listen ?? true) {
-    server = createServer(
-      {
-        headersTimeout: config.limits.headersTimeoutMs,
-        requestTimeout: config.limits.headersTimeoutMs + config.limits.bodyTimeoutMs,
-        keepAliveTimeout: 5_000,
-        // Node checks the header and request timeouts this often (default 30 s): often enough
-        // that a client trickling its headers is cut close to headersTimeoutMs.
-        connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(config.limits.headersTimeoutMs / 2))),
-      },
-      handler.handler,
-    );
-    server.maxConnections = config.limits.maxConnections;
-    const host = options.host ?? config.host;
-    const port = options.port ?? config.port;
-    await new Promise<void>((resolvePromise, reject) => {
-      server?.once('error', reject);
-      server?.listen(port, host, () => resolvePromise());
-    });
-    const address = server.address() as AddressInfo;
-    url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    logger.info('kefu serve listening', {
-      url,
-      receivers: receivers.map((receiver) => receiver.pathPrefix),
-      spool: spoolPath,
-    });
-  }
+  const { server, url } =
+    (options.listen ?? true)
+      ? await listen(options, config, handler, { receivers, spoolPath, logger })
+      : { server: undefined, url: undefined };
   let closing: Promise<void> | undefined;
   const close = async () => {
     handler.stopAccepting();
