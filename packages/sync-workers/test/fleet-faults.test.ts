@@ -169,7 +169,12 @@ describe.skipIf(!postgres.available)(
       await worker.when((event) => event.type === 'batch-committed');
       proxy.stall();
       const acceptedAtStall = proxy.accepted;
-      while (worker.child.exitCode === null && proxy.accepted < acceptedAtStall + 2) await nextTurn();
+      // Until its sink has reconnected twice and its own job, heartbeat or token connection
+      // has given up on the hang too (a typed timeout within the configured statement timeout).
+      const noticed = () =>
+        proxy.accepted >= acceptedAtStall + 2 &&
+        worker.stderr.some((line) => line.includes('WORKERS_DATABASE_TIMEOUT'));
+      while (worker.child.exitCode === null && !noticed()) await nextTurn();
       acceptedDuringStall = proxy.accepted - acceptedAtStall;
       proxy.resume();
     };
