@@ -89,7 +89,8 @@ export class SyncQueue {
     });
     // pg-boss reports failed maintenance and polls as 'error' events; unhandled, they would end the process.
     this.boss.on('error', (error) => {
-      logger.warn('job queue error; pg-boss retries', { error: String(error) });
+      // Typed like every database error of the workers: a hung connection reads WORKERS_DATABASE_TIMEOUT.
+      logger.warn('job queue error; pg-boss retries', { error: toWorkersDatabaseError(error, 'job queue').toJSON() });
       options.onError?.(error);
     });
     this.boss.on('warning', (warning) => logger.debug('job queue warning', { warning: String(warning.message) }));

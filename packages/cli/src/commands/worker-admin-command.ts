@@ -75,7 +75,7 @@ export async function runWorkerAdminCommand(
   }
   const config = await readKefuConfigFile(resolve(io.cwd, options.config), { env: io.env });
   const database = databaseSinkOf(config.sinks, options.database);
-  const pool = openWorkerPool(database.url, { max: 3 });
+  const pool = openWorkerPool(database.url, { max: 3, ...database.timeouts });
   const admin = new FleetAdmin({
     pool,
     job: options.job,

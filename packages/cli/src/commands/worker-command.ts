@@ -114,17 +114,40 @@ async function serveMetrics(
   return { url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics`, server };
 }
 
+/** The `@kefu/sink-db` sink a fleet keeps its records, checkpoints, jobs and tokens in. */
+export interface DatabaseSinkOfWorkers {
+  id: string;
+  url: string;
+  /**
+   * The sink's configured timeouts: the workers' own connections (jobs, heartbeats, token
+   * locks) to the same server give up on a hung connection as soon as the sink's do.
+   */
+  timeouts: { statementTimeoutMs?: number; connectTimeoutMs?: number };
+}
+
 /** The PostgreSQL sink of the config: named by `--database`, or the first `@kefu/sink-db` with a postgres:// url. */
 export function databaseSinkOf(
   sinks: readonly PluginInstanceConfig[],
   wanted: string | undefined,
-): { id: string; url: string } {
+): DatabaseSinkOfWorkers {
   const candidates = sinks
     .filter((spec) => spec.use === '@kefu/sink-db')
-    .map((spec) => ({
-      id: spec.id ?? DEFAULT_INSTANCE_ID(spec.use),
-      url: (spec.config as { url?: unknown } | undefined)?.url,
-    }));
+    .map((spec) => {
+      const config = spec.config as
+        | { url?: unknown; statementTimeoutMs?: unknown; connectTimeoutMs?: unknown }
+        | undefined;
+      return {
+        id: spec.id ?? DEFAULT_INSTANCE_ID(spec.use),
+        url: config?.url,
+        timeouts: {
+          // 0 turns the sink's timeout off; the workers' short queries keep their default then.
+          ...(typeof config?.statementTimeoutMs === 'number' && config.statementTimeoutMs > 0
+            ? { statementTimeoutMs: config.statementTimeoutMs }
+            : {}),
+          ...(typeof config?.connectTimeoutMs === 'number' ? { connectTimeoutMs: config.connectTimeoutMs } : {}),
+        },
+      };
+    });
   const found =
     wanted === undefined
       ? candidates.find((c) => typeof c.url === 'string' && /^postgres(ql)?:/.test(c.url))
@@ -137,7 +160,7 @@ export function databaseSinkOf(
       "add `sinks: [{ use: '@kefu/sink-db', id: database, config: { url: 'postgres://…' } }]` or pass --database <sink id>",
     );
   }
-  return { id: found.id, url: found.url };
+  return { id: found.id, url: found.url, timeouts: found.timeouts };
 }
 
 /**
@@ -207,7 +230,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions, io: CliIo)
   const metricsPort = options.metricsPort ?? config.worker?.metricsPort;
   // Token refreshes hold a connection for the lock while they call WeChat: one per syncing
   // account, plus pg-boss's polls (one per slot), heartbeats and maintenance.
-  const pool = openWorkerPool(database.url, { max: 2 * (settings.concurrency ?? 2) + 3 });
+  const pool = openWorkerPool(database.url, { max: 2 * (settings.concurrency ?? 2) + 3, ...database.timeouts });
   const metrics = new WorkerMetrics();
   let metricsServer: Server | undefined;
   // One binding: every provider that refreshes tokens shares them through PostgreSQL.

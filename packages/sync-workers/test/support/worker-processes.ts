@@ -32,8 +32,16 @@ export interface WorkerProcess {
 
 /** Starts the fixture worker with `spec` (JSON in KEFU_WORKER_SPEC). */
 export function startWorkerProcess(spec: Record<string, unknown>): WorkerProcess {
-  const child = spawn(process.execPath, [FIXTURE], {
-    env: { ...process.env, KEFU_WORKER_SPEC: JSON.stringify(spec) },
+  return startEventingProcess([FIXTURE], { KEFU_WORKER_SPEC: JSON.stringify(spec) });
+}
+
+/**
+ * Starts `node <args>` with `env` added to this process's environment, reading the NDJSON
+ * events it prints on stdout (the fixture's, or those of `kefu worker --json`).
+ */
+export function startEventingProcess(args: readonly string[], env: Record<string, string> = {}): WorkerProcess {
+  const child = spawn(process.execPath, [...args], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const events: Array<Record<string, unknown>> = [];

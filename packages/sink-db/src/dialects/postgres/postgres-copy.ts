@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { encodeUtf8Lines } from '@kefu/core';
 import type { CompiledQuery } from 'kysely';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { type CopyStreamQuery, from as copyFrom } from 'pg-copy-streams';
 import { RECORD_COLUMNS, type RecordRow } from '../../record-rows.js';
 import { qualifiedName, quote, type TableNames } from '../../table-names.js';
 
@@ -74,7 +74,30 @@ export class PostgresCopyWriter {
 
 async function copyInto(client: PoolClient, table: string, data: Buffer): Promise<void> {
   const sql = `copy ${table} (${RECORD_COLUMNS.join(', ')}) from stdin`;
-  await pipeline(Readable.from([data]), client.query(copyFrom(sql)));
+  await pipeline(Readable.from([data]), client.query(lateAnswerSafeCopy(sql)));
+}
+
+/** What pg-copy-streams' query has beyond its typings: `pg` calls it, and it drops `connection` on an error. */
+interface CopyQueryInternals {
+  connection: unknown;
+  handleCopyInResponse(connection: unknown): void;
+}
+
+/**
+ * A COPY FROM query that ignores the server's go-ahead when it arrives after the query
+ * failed. On a hung connection `pg`'s query_timeout fails the COPY, which forgets its
+ * connection; when the network forwards again the server's CopyInResponse still reaches
+ * it and pg-copy-streams called `sendCopyFail` on null — a TypeError thrown from the
+ * socket's data handler, which ended the process (a stalled `kefu worker` in the fleet
+ * faults test). The client is discarded after the timeout anyway.
+ */
+function lateAnswerSafeCopy(sql: string): CopyStreamQuery {
+  const query: CopyStreamQuery & CopyQueryInternals = copyFrom(sql) as CopyStreamQuery & CopyQueryInternals;
+  const handleCopyInResponse = query.handleCopyInResponse.bind(query);
+  query.handleCopyInResponse = (connection) => {
+    if (query.connection !== null) handleCopyInResponse(connection);
+  };
+  return query;
 }
 
 /** One row in COPY's text format: tab-separated, `\N` for NULL, newline-terminated. */
