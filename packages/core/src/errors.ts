@@ -239,6 +239,16 @@ export const coreErrorCatalogue = {
       'A stored access token did not decrypt: its ciphertext was altered, moved to another app id, or encrypted with another key of the same id.',
     fix: 'Delete the token row named in the message (the next call fetches a fresh token) and check that every process uses the same KEFU_TOKEN_KEY.',
   },
+  KEFU_TOKEN_LOCK_TIMEOUT: {
+    description: 'The lock of a file token store (`<path>.lock`) could not be taken in time: another process holds it.',
+    fix: 'Check for a hung process; a lock older than `staleLockMs` or held by a dead process is broken automatically. Delete `<path>.lock` if no kefu process runs.',
+    retryable: true,
+  },
+  KEFU_TOKEN_STORE_FAILED: {
+    description:
+      'The token file of a file token store (`tokenStore: { type: "file", path }`) could not be read or written.',
+    fix: 'Check the path and permissions of the token file and its directory (the file must be readable and writable by this user only, mode 0600).',
+  },
   KEFU_SPOOL_FAILED: {
     description:
       'The push spool (the SQLite file where pushed records wait for the sinks) could not be opened or written; the push was not acknowledged, so the platform retries it.',

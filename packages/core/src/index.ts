@@ -8,6 +8,7 @@ export * from './config-text-redaction.js';
 export * from './connection-errors.js';
 export * from './did-you-mean.js';
 export * from './errors.js';
+export * from './file-token-store.js';
 export * from './http-client.js';
 export * from './iso-timestamp.js';
 export * from './jsonl-append-file.js';

@@ -245,15 +245,6 @@ export const wechatMpErrorCatalogue = {
       'A push (server message or event, after decryption) lacks ToUserName, FromUserName, CreateTime or MsgType, or has a known field that is not one text value.',
     fix: 'Nothing to configure if it did not come from WeChat: answer 400. If WeChat sent it, report the field names in the message (the platform changed its format).',
   },
-  WECHAT_TOKEN_LOCK_TIMEOUT: {
-    description: 'The token-store lock could not be taken in time (another process holds it).',
-    fix: 'Check for a hung process; a lock older than `staleLockMs` is broken automatically. Delete `<path>.lock` if no kefu process runs.',
-    retryable: true,
-  },
-  WECHAT_TOKEN_STORE_FAILED: {
-    description: 'The token store could not be read or written.',
-    fix: 'Check the path and permissions of the token file (it must be readable and writable by this user only).',
-  },
 } as const satisfies Record<string, ErrorCatalogueEntry>;
 
 /** A @kefu/wechat-mp error code. */

@@ -1,4 +1,4 @@
-import { parseConfig } from '@kefu/core';
+import { parseConfig, TokenStoreConfigSchema } from '@kefu/core';
 import { z } from 'zod';
 import { wechatMpError } from './errors.js';
 
@@ -33,16 +33,8 @@ export const WechatMpAccountSchema = z.strictObject({
 /** One configured Official Account. */
 export type WechatMpAccount = z.infer<typeof WechatMpAccountSchema>;
 
-/** Where access tokens are kept: this process's memory, or a 0600 file shared by the processes of one host. */
-export const TokenStoreConfigSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('memory') }),
-  z.strictObject({
-    type: z.literal('file'),
-    path: z.string().min(1),
-    staleLockMs: z.number().int().positive().optional(),
-    lockTimeoutMs: z.number().int().positive().optional(),
-  }),
-]);
+// The `tokenStore` block is core's, shared with the other providers; re-exported for existing imports.
+export { TokenStoreConfigSchema };
 
 /** The configuration of the wechat-mp provider (one instance may serve several app ids). */
 export const WechatMpConfigSchema = z

@@ -1,8 +1,8 @@
-import { isAbsolute, resolve } from 'node:path';
 import {
   type Agent,
   type AgentsCapability,
   coreError,
+  createConfiguredTokenStore,
   type DownloadedMedia,
   firstZodIssue,
   type HttpClient,
@@ -35,7 +35,7 @@ import {
   type RecordWindowQuery,
 } from './record-pages.js';
 import { TokenManager } from './token-manager.js';
-import { FileTokenStore, MemoryTokenStore, type TokenStore } from './token-stores.js';
+import type { TokenStore } from './token-stores.js';
 import { WechatMpClient } from './wechat-mp-client.js';
 import { parseWechatMpConfig, type WechatMpConfig, type WechatMpConfigInput } from './wechat-mp-config.js';
 import { type WechatOutgoingMessage, WechatOutgoingMessageSchema } from './wechat-mp-schemas.js';
@@ -101,7 +101,7 @@ export class WechatMpProvider
       retry: false,
       logger,
     });
-    const store = options.tokenStore ?? createTokenStore(this.config, options.baseDir);
+    const store = options.tokenStore ?? createConfiguredTokenStore(this.config.tokenStore, options.baseDir);
     const retry = { ...this.config.retry, jitter: 1 };
     for (const account of this.config.accounts) {
       const tokens = new TokenManager({
@@ -270,15 +270,4 @@ export function toWechatMessage(message: OutgoingMessage): WechatOutgoingMessage
     );
   }
   return parsed.data;
-}
-
-function createTokenStore(config: WechatMpConfig, baseDir: string | undefined): TokenStore {
-  const store = config.tokenStore;
-  if (store.type === 'memory') return new MemoryTokenStore();
-  const path = isAbsolute(store.path) ? store.path : resolve(baseDir ?? process.cwd(), store.path);
-  return new FileTokenStore({
-    path,
-    ...(store.staleLockMs ? { staleLockMs: store.staleLockMs } : {}),
-    ...(store.lockTimeoutMs ? { lockTimeoutMs: store.lockTimeoutMs } : {}),
-  });
 }

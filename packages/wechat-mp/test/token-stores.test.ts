@@ -1,10 +1,13 @@
 import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isKefuError } from '@kefu/core';
+import { createConfiguredTokenStore, FileTokenStore, isKefuError, MemoryTokenStore } from '@kefu/core';
 import { describeTokenStore } from '@kefu/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileTokenStore, MemoryTokenStore } from '../src/token-stores.js';
+import * as wechatMpStores from '../src/token-stores.js';
+
+// The stores live in @kefu/core (shared with the other providers); these tests stay here
+// because the conformance runner (`describeTokenStore`) is in the testkit, which depends on core.
 
 const APP = 'wx-store-test';
 
@@ -33,6 +36,11 @@ describe('MemoryTokenStore', () => {
 });
 
 describe('FileTokenStore', () => {
+  it('is the store of @kefu/core, re-exported under the same name by wechat-mp', () => {
+    expect(wechatMpStores.FileTokenStore).toBe(FileTokenStore);
+    expect(wechatMpStores.MemoryTokenStore).toBe(MemoryTokenStore);
+  });
+
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kefu-token-store-'));
@@ -114,12 +122,25 @@ describe('FileTokenStore', () => {
     expect((await store.get(APP))?.token).toBe('after-old-lock');
   });
 
-  it('fails with WECHAT_TOKEN_LOCK_TIMEOUT when a live process holds the lock', async () => {
+  it('fails with KEFU_TOKEN_LOCK_TIMEOUT when a live process holds the lock', async () => {
     const path = join(dir, 'tokens.json');
     await writeFile(`${path}.lock`, JSON.stringify({ pid: process.ppid, at: Date.now() }));
     const store = new FileTokenStore({ path, lockTimeoutMs: 100 });
     const error = await store.set(APP, { token: 'never-written', expiresAt: 1 }).catch((e: unknown) => e);
-    expect(isKefuError(error) && error.code).toBe('WECHAT_TOKEN_LOCK_TIMEOUT');
+    expect(isKefuError(error) && error.code).toBe('KEFU_TOKEN_LOCK_TIMEOUT');
+  });
+
+  it('fails with KEFU_TOKEN_STORE_FAILED when the token file cannot be read', async () => {
+    // A directory where the file should be: reading it fails with EISDIR.
+    const store = new FileTokenStore({ path: dir });
+    const error = await store.get(APP).catch((e: unknown) => e);
+    expect(isKefuError(error) && error.code).toBe('KEFU_TOKEN_STORE_FAILED');
+  });
+
+  it('is what a `tokenStore` config block asks for, a relative path resolved against baseDir', () => {
+    expect(createConfiguredTokenStore({ type: 'memory' })).toBeInstanceOf(MemoryTokenStore);
+    const store = createConfiguredTokenStore({ type: 'file', path: 'tokens.json' }, dir);
+    expect(store instanceof FileTokenStore && store.path).toBe(join(dir, 'tokens.json'));
   });
 
   it('treats a corrupt token file as empty', async () => {

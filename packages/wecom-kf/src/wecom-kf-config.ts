@@ -1,4 +1,4 @@
-import { parseConfig } from '@kefu/core';
+import { parseConfig, TokenStoreConfigSchema } from '@kefu/core';
 import { z } from 'zod';
 import { wecomKfError } from './errors.js';
 
@@ -39,6 +39,8 @@ export const WecomKfConfigSchema = z
     accounts: z.array(WecomKfAccountSchema).min(1, 'configure at least one account { openKfId }'),
     callback: WecomKfCallbackSchema.optional(),
     baseUrl: z.url().default('https://qyapi.weixin.qq.com'),
+    /** Where the access token is kept when no store is bound under TOKENS.TokenStore: memory, or a 0600 file shared by the processes of one host. */
+    tokenStore: TokenStoreConfigSchema.default({ type: 'memory' }),
     /** Refresh tokens this long before they expire (WxJava: 200 s; default 5 min). */
     refreshMarginMs: z.number().int().nonnegative().default(300_000),
     /** Messages per sync_msg call: 1–1000 (default and maximum 1000). */

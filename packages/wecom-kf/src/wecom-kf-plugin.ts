@@ -14,7 +14,8 @@ import { WecomKfProvider } from './wecom-kf-provider.js';
 /**
  * The plugin descriptor of @kefu/wecom-kf: its module binds one {@link WecomKfProvider} (one
  * WeCom app and its customer-service accounts) under `TOKENS.Provider`. A token store bound
- * under `TOKENS.TokenStore` (Redis, …) is shared by every process using the app.
+ * under `TOKENS.TokenStore` (Redis, …) replaces the config's `tokenStore`, so processes on
+ * many hosts share one token per corp id.
  */
 export const plugin = definePlugin({
   name: '@kefu/wecom-kf',
@@ -35,6 +36,7 @@ export const plugin = definePlugin({
           return new WecomKfProvider(config, {
             id: context.instanceId,
             ...(tokenStore ? { tokenStore } : {}),
+            baseDir: context.baseDir,
             httpClients: context.httpClients,
             logger: context.logger,
             // The runtime's clock drives token expiry, callback-token age and the retention check.

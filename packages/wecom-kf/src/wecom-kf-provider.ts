@@ -2,6 +2,7 @@ import {
   type Agent,
   type AgentsCapability,
   coreError,
+  createConfiguredTokenStore,
   type DownloadedMedia,
   firstZodIssue,
   type HttpClient,
@@ -9,7 +10,6 @@ import {
   type KefuLogger,
   KefuProviderBase,
   type KefuRecord,
-  MemoryTokenStore,
   type MessagingCapability,
   type OutgoingMessage,
   type ProviderBaseOptions,
@@ -42,8 +42,10 @@ export interface WecomKfProviderOptions extends ProviderBaseOptions {
   logger?: KefuLogger;
   /** Clock for token expiry, callback-token age and the 3-day retention (default Date.now). */
   now?: () => number;
-  /** A shared token store (Redis, a central token service); default: this process's memory. */
+  /** A token store of your own (Redis, a central token service); overrides `config.tokenStore`. */
   tokenStore?: TokenStore;
+  /** Base directory for a relative `tokenStore.path` (default the working directory). */
+  baseDir?: string;
 }
 
 /** A message to send: the generic subset, or a native WeCom message `{msgtype, <msgtype>: {…}}`. */
@@ -119,7 +121,7 @@ export class WecomKfProvider extends KefuProviderBase implements AgentsCapabilit
       corpId: this.config.corpId,
       secret: this.config.secret,
       http: this.#http,
-      store: options.tokenStore ?? new MemoryTokenStore(),
+      store: options.tokenStore ?? createConfiguredTokenStore(this.config.tokenStore, options.baseDir),
       refreshMarginMs: this.config.refreshMarginMs,
       now: this.#now,
       logger,

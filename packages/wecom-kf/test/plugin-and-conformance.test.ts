@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createKefu, hasCapability, isKefuPlugin, type KefuProvider, silentLogger, TOKENS } from '@kefu/core';
 import { startEmulator } from '@kefu/emulator';
 import { describeProvider } from '@kefu/testkit';
@@ -61,6 +64,57 @@ describe('the plugin in a kefu container', () => {
     } finally {
       await kefu.close();
       await platform.stop();
+    }
+  });
+});
+
+describe('the tokenStore config block', () => {
+  it("defaults to this process's memory", () => {
+    const provider = new WecomKfProvider({ corpId: CORP, secret: SECRET, accounts: [{ openKfId: 'wkA' }] });
+    expect(provider.config.tokenStore).toEqual({ type: 'memory' });
+    expect(
+      plugin.configSchema.safeParse({
+        corpId: CORP,
+        secret: SECRET,
+        accounts: [{ openKfId: 'wkA' }],
+        tokenStore: { type: 'file', path: 'tokens.json', stalelockMs: 5 },
+      }).success,
+    ).toBe(false);
+  });
+
+  it('given two providers on one token file (two processes on a host), when both call the API, then one gettoken serves both', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kefu-wecom-token-file-'));
+    // A new token on every gettoken invalidates the previous one: a second gettoken would break the first provider.
+    const platform = await startWecomFakePlatform({
+      corpId: CORP,
+      secret: SECRET,
+      // The fake lists the accounts its items belong to.
+      items: textItems('wkA', 1, Math.floor(Date.now() / 1000) - 600),
+      readings: { gettoken: 'new-each-call' },
+    });
+    const config = {
+      corpId: CORP,
+      secret: SECRET,
+      accounts: [{ openKfId: 'wkA' }],
+      baseUrl: platform.url,
+      tokenStore: { type: 'file' as const, path: 'tokens.json' },
+    };
+    const first = new WecomKfProvider(config, { baseDir: dir });
+    const second = new WecomKfProvider(config, { baseDir: dir });
+    try {
+      await first.check();
+      await second.check();
+      await first.check();
+      expect(platform.gettokenCalls).toBe(1);
+      const path = join(dir, 'tokens.json');
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+      expect(Object.values(JSON.parse(await readFile(path, 'utf8')))).toEqual([
+        { token: 'ACCESS_TOKEN_1', expiresAt: expect.any(Number) },
+      ]);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+      await platform.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
