@@ -175,6 +175,10 @@ describe.skipIf(!postgres.available || !nats.available)('a fleet of 3 workers wi
   });
 
   it('then the fleet fetched one access token per account: workers shared the PostgreSQL token store', () => {
-    expect(emulator.requests.count({ path: /token/ })).toBe(30);
+    // The killed worker may die between fetching a token and storing it, for each of the (at
+    // most 2, its concurrency) accounts it was starting: the next worker then fetches that one again.
+    const fetched = emulator.requests.count({ path: /token/ });
+    expect(fetched).toBeGreaterThanOrEqual(30);
+    expect(fetched).toBeLessThanOrEqual(30 + 2);
   });
 });
