@@ -8,6 +8,8 @@ describe('kefu worker status on a terminal', () => {
       lastStatus: 'done',
       lastRecords: 10,
       syncs: 1,
+      claims: 1,
+      consecutiveFailures: 0,
       attempt: null,
       heldBy: null,
       lastError: null,

@@ -29,6 +29,10 @@ export interface AccountStatus {
   lastError: string | null;
   lastRecords: number | null;
   syncs: number;
+  /** Syncs started so far, takeovers included (claims above syncs: crashes, failures, takeovers). */
+  claims: number;
+  /** Failed syncs since the last successful one. */
+  consecutiveFailures: number;
   /** Attempts of the current job so far (1 on the first try). */
   attempt: number | null;
   /** Seconds since the last successful sync (null when never synced). */
@@ -120,6 +124,8 @@ export class FleetAdmin {
         lastError: row.lastError ?? (job?.state === 'failed' ? job.error : null),
         lastRecords: row.lastRecords,
         syncs: row.syncs,
+        claims: row.claims,
+        consecutiveFailures: row.consecutiveFailures,
         attempt: open ? job.retryCount + 1 : null,
         lagSeconds: row.lastSyncedAt ? Math.max(0, Math.round((now - row.lastSyncedAt.getTime()) / 1000)) : null,
       };

@@ -272,7 +272,7 @@ describe.skipIf(!postgres.available)(
       for (const takeover of takeovers) expect(takeover.attempt).toBeGreaterThanOrEqual(2);
     });
 
-    it('then `kefu worker status --json` shows each account synced, last status done, held by nobody', async () => {
+    it('then `kefu worker status --json` shows each account synced, last status done, held by nobody, takeovers counted as claims', async () => {
       const run = await runKillableChild(
         BIN,
         ['worker', 'status', '-c', join(scratch, 'direct.json'), '--job', job, '--json'],
@@ -282,10 +282,19 @@ describe.skipIf(!postgres.available)(
       const status = JSON.parse(run.stdout) as FleetStatus;
       expect(status.accounts).toHaveLength(ACCOUNTS);
       expect(status.workers).toEqual({});
+      const releasedByVictim = new Set(victim.events.flatMap((e) => (e.type === 'released' ? [e.target] : [])));
+      const abandoned = victim.events.flatMap((e) =>
+        e.type === 'claimed' && !releasedByVictim.has(e.target) ? [e.target] : [],
+      );
       for (const account of status.accounts) {
         expect(account.syncs).toBeGreaterThanOrEqual(1);
-        expect(account).toMatchObject({ lastStatus: 'done', heldBy: null });
+        expect(account).toMatchObject({ lastStatus: 'done', heldBy: null, consecutiveFailures: 0 });
+        expect(account.claims).toBeGreaterThanOrEqual(account.syncs);
         expect(account.lagSeconds).not.toBeNull();
+      }
+      for (const target of abandoned) {
+        const account = status.accounts.find((a) => a.target === target);
+        expect(account?.claims, `claims of ${String(target)}`).toBeGreaterThanOrEqual(2);
       }
     });
   },
