@@ -124,6 +124,34 @@ export class AccessTokenManager {
   }
 }
 
+/** What {@link callWithAccessToken} needs of a token manager. */
+export interface AccessTokenSource {
+  getToken(signal?: AbortSignal): Promise<string>;
+  invalidate(token: string): Promise<void>;
+}
+
+/**
+ * Sends a call with the current access token; when the answer says the token was refused,
+ * invalidates that token (compare-and-invalidate: one another process stored meanwhile
+ * survives) and sends once more with a fresh one. A token refused twice is invalidated too,
+ * and the second answer is returned: the caller decides what it means.
+ */
+export async function callWithAccessToken<R>(
+  tokens: AccessTokenSource,
+  send: (token: string) => Promise<R>,
+  isTokenRefused: (answer: R) => boolean,
+  signal?: AbortSignal,
+): Promise<R> {
+  const token = await tokens.getToken(signal);
+  const answer = await send(token);
+  if (!isTokenRefused(answer)) return answer;
+  await tokens.invalidate(token);
+  const fresh = await tokens.getToken(signal);
+  const second = await send(fresh);
+  if (isTokenRefused(second)) await tokens.invalidate(fresh);
+  return second;
+}
+
 /** Keeps tokens in this process's memory (the default store: one process per token). */
 export class MemoryTokenStore implements TokenStore {
   readonly #tokens = new Map<string, StoredToken>();

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  callWithAccessToken,
   defaultRetryPolicy,
   formatZodIssue,
   type HttpClient,
@@ -417,15 +418,12 @@ export class WechatMpClient {
   }
 
   async #attempt<S extends z.ZodType>(spec: CallSpec<S>): Promise<{ value: z.output<S>; raw: unknown }> {
-    let token = await this.#tokens.getToken(spec.signal);
-    let result = await this.#send(spec, token);
-    if (!result.ok && TOKEN_ERRCODES.has(result.errcode)) {
-      // Compare-and-invalidate: a token another process stored meanwhile survives.
-      await this.#tokens.invalidate(token);
-      token = await this.#tokens.getToken(spec.signal);
-      result = await this.#send(spec, token);
-      if (!result.ok && TOKEN_ERRCODES.has(result.errcode)) await this.#tokens.invalidate(token);
-    }
+    const result = await callWithAccessToken(
+      this.#tokens,
+      (token) => this.#send(spec, token),
+      (answer) => !answer.ok && TOKEN_ERRCODES.has(answer.errcode),
+      spec.signal,
+    );
     if (!result.ok) throw result.error;
     return { value: result.value, raw: result.raw };
   }
