@@ -14,26 +14,28 @@ function tokenSource() {
   };
 }
 
+/** A sender answering `answerFor(token)` and recording the tokens it was given. */
+function sender(answerFor: (token: string) => string) {
+  const sent: string[] = [];
+  const send = async (token: string) => {
+    sent.push(token);
+    return answerFor(token);
+  };
+  return { sent, send };
+}
+
 describe('callWithAccessToken', () => {
   it('given an accepted token, then it sends once and invalidates nothing', async () => {
     const tokens = tokenSource();
-    const sent: string[] = [];
-    const answer = await callWithAccessToken(
-      tokens,
-      async (token) => (sent.push(token), 'ok'),
-      (a) => a === 'refused',
-    );
+    const { sent, send } = sender(() => 'ok');
+    const answer = await callWithAccessToken(tokens, send, (a) => a === 'refused');
     expect({ answer, sent, invalidated: tokens.invalidated }).toEqual({ answer: 'ok', sent: ['t1'], invalidated: [] });
   });
 
   it('given a refused token, then it invalidates that one and sends once more with a fresh one', async () => {
     const tokens = tokenSource();
-    const sent: string[] = [];
-    const answer = await callWithAccessToken(
-      tokens,
-      async (token) => (sent.push(token), token === 't1' ? 'refused' : 'ok'),
-      (a) => a === 'refused',
-    );
+    const { sent, send } = sender((token) => (token === 't1' ? 'refused' : 'ok'));
+    const answer = await callWithAccessToken(tokens, send, (a) => a === 'refused');
     expect({ answer, sent, invalidated: tokens.invalidated }).toEqual({
       answer: 'ok',
       sent: ['t1', 't2'],
@@ -43,12 +45,8 @@ describe('callWithAccessToken', () => {
 
   it('given every token refused, then it stops after the second send, both invalidated, and returns that answer', async () => {
     const tokens = tokenSource();
-    const sent: string[] = [];
-    const answer = await callWithAccessToken(
-      tokens,
-      async (token) => (sent.push(token), 'refused'),
-      (a) => a === 'refused',
-    );
+    const { sent, send } = sender(() => 'refused');
+    const answer = await callWithAccessToken(tokens, send, (a) => a === 'refused');
     expect({ answer, sent, invalidated: tokens.invalidated }).toEqual({
       answer: 'refused',
       sent: ['t1', 't2'],
