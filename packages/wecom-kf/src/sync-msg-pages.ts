@@ -283,11 +283,16 @@ export class SyncMsgPageSource implements PageSource {
   }
 }
 
-/** How many items of a page re-read from `state.cursor` were consumed before (see `held`). */
+/**
+ * How many items of a page re-read from `state.cursor` to skip as consumed before (see `held`):
+ * never more than were consumed (new messages may join the page ahead of the held one) nor than
+ * precede the held one now (older ones may have aged out); none when it is gone. When unsure,
+ * deliver again rather than skip: records are keyed by msgid.
+ */
 function skipped(state: SyncMsgPosition, list: readonly unknown[]): number {
   if (state.held === undefined) return state.consumed;
   const at = list.findIndex((item) => msgidOf(item) === state.held);
-  return at === -1 ? 0 : at;
+  return at === -1 ? 0 : Math.min(at, state.consumed);
 }
 
 function msgidOf(item: unknown): string | undefined {

@@ -60,12 +60,17 @@ afterEach(async () => {
   open = undefined;
 });
 
-async function fixture(reading: Reading, messages: number, pageSize: number): Promise<Fixture> {
+async function fixture(
+  reading: Reading,
+  messages: number,
+  pageSize: number,
+  order: 'send-time' | 'reversed-pages' = 'send-time',
+): Promise<Fixture> {
   const emulator = await startEmulator({
     seed: `expired-${reading}`,
     now: T1,
     freezeClock: true,
-    wecom: { accounts: 1, messagesPerAccount: messages, hours: 48, readings: { expiredCursor: reading } },
+    wecom: { accounts: 1, messagesPerAccount: messages, hours: 48, readings: { expiredCursor: reading, order } },
   });
   const { wecom } = emulator;
   const openKfId = wecom.accounts[0] as string;
@@ -184,12 +189,27 @@ describe('a saved sync_msg cursor older than the 3 days sync_msg keeps', () => {
   });
 });
 
-describe('property: any saved cursor, any age, either reading', () => {
+describe('re-reading the page a sync stopped in', () => {
+  it('given pages in reverse order (A9), when a message joins the page the sync stopped in, then the next sync delivers it, not skips it', async () => {
+    const f = await fixture('oldest', 5, 2, 'reversed-pages');
+    open = f;
+    // Seeded 9.6 h apart over the 48 h before T1: the last page holds only the 5th, sent 4.8 h before T1.
+    await f.sync(T1 - 5 * HOUR);
+    expect(ids(f.sink.records)).toHaveLength(4);
+    f.write('joins the last page');
+    const second = await f.sync(T1 + 1000);
+    expect(second.status).toBe('done');
+    expect([...ids(f.sink.records)].sort()).toEqual([...f.everything].sort());
+  });
+});
+
+describe('property: any saved cursor, any age, either reading, either page order (A9)', () => {
   it('never delivers a message twice, delivers every message still kept, and never loses one without WECOM_CURSOR_GAP; a refused cursor leaves checkpoint and sink as they were', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
           reading: fc.constantFrom<Reading>('reject', 'oldest'),
+          order: fc.constantFrom<'send-time' | 'reversed-pages'>('send-time', 'reversed-pages'),
           messages: fc.integer({ min: 0, max: 10 }),
           pageSize: fc.integer({ min: 1, max: 6 }),
           // Where the first sync stops (hours before T1; none: it reads everything).
@@ -201,8 +221,8 @@ describe('property: any saved cursor, any age, either reading', () => {
             fc.integer({ min: 3 * DAY - 2 * HOUR, max: 3 * DAY + 2 * HOUR }),
           ),
         }),
-        async ({ reading, messages, pageSize, stopHoursBefore, writes, ageMs }) => {
-          const f = await fixture(reading, messages, pageSize);
+        async ({ reading, order, messages, pageSize, stopHoursBefore, writes, ageMs }) => {
+          const f = await fixture(reading, messages, pageSize, order);
           try {
             await checkOneCase(f, { stopHoursBefore, writes, ageMs });
           } finally {
@@ -210,7 +230,7 @@ describe('property: any saved cursor, any age, either reading', () => {
           }
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
   });
 });
