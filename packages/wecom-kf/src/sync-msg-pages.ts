@@ -49,11 +49,13 @@ export const SyncMsgPositionSchema = z.strictObject({
    */
   unreadSince: z.int().optional(),
   /**
-   * The msgid of the item `consumed` points at: a page re-read from the same cursor after
-   * messages aged out starts later, so the items to skip are counted up to this one, not by
-   * number (none when it is gone: what preceded it is gone too).
+   * The msgids of this account's items consumed on the page read with `cursor` before the
+   * stream stopped in it: the re-read skips these, wherever they are now, instead of the
+   * `consumed` first items — after messages aged out the page starts later, and new messages
+   * may join it ahead (pages in reverse order, A9), so a count would skip unread ones.
+   * `consumed` stays for positions written before this field.
    */
-  held: z.string().min(1).optional(),
+  skip: z.array(z.string().min(1)).optional(),
 });
 /** The position of a sync_msg stream. */
 export type SyncMsgPosition = z.infer<typeof SyncMsgPositionSchema>;
@@ -119,6 +121,8 @@ interface PageCut {
   foreign: number;
   /** The send time (ms) of the page's latest item, or of its earliest unread one when held. */
   boundary: number | undefined;
+  /** The msgids of this account's items consumed before `heldAt` (see `skip`). */
+  consumedIds: string[];
 }
 
 /** The sync_msg PageSource of one account (see the module comment). */
@@ -144,7 +148,8 @@ export class SyncMsgPageSource implements PageSource {
     while (true) {
       const readAt = this.#now();
       const page = await this.#fetch(state, signal, context);
-      const cut = this.#cut(page.msg_list, skipped(state, page.msg_list), from);
+      const skip = state.skip ? new Set(state.skip) : undefined;
+      const cut = this.#cut(page.msg_list, skip ? 0 : state.consumed, from, skip);
       if (cut.foreign > 0 && !foreignSeen) {
         foreignSeen = true;
         context.onWarning?.(foreignWarning(this.#query.openKfId, cut.foreign));
@@ -152,7 +157,6 @@ export class SyncMsgPageSource implements PageSource {
       if (cut.heldAt !== undefined) {
         // Stop before the first item at or after `to`; the next sync re-reads this page from here.
         const unreadSince = Math.min(cut.boundary ?? readAt, state.unreadSince ?? readAt);
-        const held = msgidOf(page.msg_list[cut.heldAt]);
         const { cursor, readAt: cursorReadAt } = state;
         const position = {
           v: 1,
@@ -161,7 +165,7 @@ export class SyncMsgPageSource implements PageSource {
           from,
           readAt: cursorReadAt,
           unreadSince,
-          ...(held ? { held } : {}),
+          skip: cut.consumedIds,
         };
         yield { records: cut.records, position };
         return;
@@ -225,12 +229,16 @@ export class SyncMsgPageSource implements PageSource {
     );
   }
 
-  /** The records of one page's items after the `consumed` first, in [from, to) and of this account. */
-  #cut(list: readonly unknown[], consumed: number, from: number): PageCut {
+  /**
+   * The records of one page's items from `start`, in [from, to) and of this account, leaving
+   * out the msgids in `skip` (consumed before a stop in this page).
+   */
+  #cut(list: readonly unknown[], start: number, from: number, skip?: ReadonlySet<string>): PageCut {
     const records: KefuRecord[] = [];
+    const consumedIds: string[] = [];
     let foreign = 0;
     let latest: number | undefined;
-    for (let index = consumed; index < list.length; index++) {
+    for (let index = start; index < list.length; index++) {
       const parsed = parseSyncMsgItem(list[index]);
       const at = itemTimeMs(parsed);
       const account = itemAccount(parsed);
@@ -239,16 +247,21 @@ export class SyncMsgPageSource implements PageSource {
         foreign += 1;
         continue;
       }
+      if (skip?.has(parsed.item.msgid)) {
+        consumedIds.push(parsed.item.msgid);
+        continue;
+      }
       if (at >= this.#query.to) {
         const unread = list.slice(index).map((item) => itemTimeMs(parseSyncMsgItem(item)));
-        return { records, heldAt: index, foreign, boundary: Math.min(...unread) };
+        return { records, heldAt: index, foreign, boundary: Math.min(...unread), consumedIds };
       }
       latest = Math.max(latest ?? at, at);
+      consumedIds.push(parsed.item.msgid);
       if (at < from) continue;
       const record = normalizeItem(this.#query.openKfId, parsed);
       if (this.#query.customer === undefined || record.customer === this.#query.customer) records.push(record);
     }
-    return { records, heldAt: undefined, foreign, boundary: latest };
+    return { records, heldAt: undefined, foreign, boundary: latest, consumedIds };
   }
 
   /** Reports a range or a cursor reaching past the 3 days sync_msg keeps: what lies there is gone, not hidden. */
@@ -281,23 +294,6 @@ export class SyncMsgPageSource implements PageSource {
       });
     }
   }
-}
-
-/**
- * How many items of a page re-read from `state.cursor` to skip as consumed before (see `held`):
- * never more than were consumed (new messages may join the page ahead of the held one) nor than
- * precede the held one now (older ones may have aged out); none when it is gone. When unsure,
- * deliver again rather than skip: records are keyed by msgid.
- */
-function skipped(state: SyncMsgPosition, list: readonly unknown[]): number {
-  if (state.held === undefined) return state.consumed;
-  const at = list.findIndex((item) => msgidOf(item) === state.held);
-  return at === -1 ? 0 : Math.min(at, state.consumed);
-}
-
-function msgidOf(item: unknown): string | undefined {
-  const msgid = typeof item === 'object' && item !== null ? (item as { msgid?: unknown }).msgid : undefined;
-  return typeof msgid === 'string' && msgid !== '' ? msgid : undefined;
 }
 
 function hours(ms: number): number {

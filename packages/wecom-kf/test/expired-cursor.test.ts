@@ -60,17 +60,23 @@ afterEach(async () => {
   open = undefined;
 });
 
+/** Other readings of the same run: page order (A9) and cursor scope (A1, with a second account's items). */
+interface OtherReadings {
+  order?: 'send-time' | 'reversed-pages';
+  cursorScope?: 'per-account' | 'per-app';
+}
+
 async function fixture(
   reading: Reading,
   messages: number,
   pageSize: number,
-  order: 'send-time' | 'reversed-pages' = 'send-time',
+  other: OtherReadings = {},
 ): Promise<Fixture> {
   const emulator = await startEmulator({
     seed: `expired-${reading}`,
     now: T1,
     freezeClock: true,
-    wecom: { accounts: 1, messagesPerAccount: messages, hours: 48, readings: { expiredCursor: reading, order } },
+    wecom: { accounts: 2, messagesPerAccount: messages, hours: 48, readings: { expiredCursor: reading, ...other } },
   });
   const { wecom } = emulator;
   const openKfId = wecom.accounts[0] as string;
@@ -191,7 +197,7 @@ describe('a saved sync_msg cursor older than the 3 days sync_msg keeps', () => {
 
 describe('re-reading the page a sync stopped in', () => {
   it('given pages in reverse order (A9), when a message joins the page the sync stopped in, then the next sync delivers it, not skips it', async () => {
-    const f = await fixture('oldest', 5, 2, 'reversed-pages');
+    const f = await fixture('oldest', 5, 2, { order: 'reversed-pages' });
     open = f;
     // Seeded 9.6 h apart over the 48 h before T1: the last page holds only the 5th, sent 4.8 h before T1.
     await f.sync(T1 - 5 * HOUR);
@@ -201,15 +207,23 @@ describe('re-reading the page a sync stopped in', () => {
     expect(second.status).toBe('done');
     expect([...ids(f.sink.records)].sort()).toEqual([...f.everything].sort());
   });
+
+  it('given pages in reverse order with every account’s items (A9, A1), when the page the sync stopped in lost items to age and gained a new one, then the new one is delivered', async () => {
+    // Found by the property below: skipping by count or up to the stopped-at msgid lost it.
+    const f = await fixture('oldest', 2, 4, { order: 'reversed-pages', cursorScope: 'per-app' });
+    open = f;
+    await checkOneCase(f, { stopHoursBefore: 12, writes: [0], ageMs: 36 * HOUR + 1 });
+  });
 });
 
-describe('property: any saved cursor, any age, either reading, either page order (A9)', () => {
+describe('property: any saved cursor, any age, either reading, either page order (A9) and cursor scope (A1)', () => {
   it('never delivers a message twice, delivers every message still kept, and never loses one without WECOM_CURSOR_GAP; a refused cursor leaves checkpoint and sink as they were', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
           reading: fc.constantFrom<Reading>('reject', 'oldest'),
           order: fc.constantFrom<'send-time' | 'reversed-pages'>('send-time', 'reversed-pages'),
+          cursorScope: fc.constantFrom<'per-account' | 'per-app'>('per-account', 'per-app'),
           messages: fc.integer({ min: 0, max: 10 }),
           pageSize: fc.integer({ min: 1, max: 6 }),
           // Where the first sync stops (hours before T1; none: it reads everything).
@@ -221,8 +235,8 @@ describe('property: any saved cursor, any age, either reading, either page order
             fc.integer({ min: 3 * DAY - 2 * HOUR, max: 3 * DAY + 2 * HOUR }),
           ),
         }),
-        async ({ reading, order, messages, pageSize, stopHoursBefore, writes, ageMs }) => {
-          const f = await fixture(reading, messages, pageSize, order);
+        async ({ reading, order, cursorScope, messages, pageSize, stopHoursBefore, writes, ageMs }) => {
+          const f = await fixture(reading, messages, pageSize, { order, cursorScope });
           try {
             await checkOneCase(f, { stopHoursBefore, writes, ageMs });
           } finally {
