@@ -201,7 +201,7 @@ describe('kefu command (subprocess, against the emulator)', () => {
     expect(await exited(child)).toBe(0);
   });
 
-  it('runs the demo: both providers into SQLite and JSONL, with a summary', async () => {
+  it('runs the demo: the three providers into SQLite and JSONL, with a summary', async () => {
     const result = await run(['demo', '--dir', 'demo', '--days', '1', '--json'], { cwd: dir });
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout) as {
@@ -211,28 +211,34 @@ describe('kefu command (subprocess, against the emulator)', () => {
     };
     expect(summary.byProvider['wechat-mp']).toBeGreaterThan(0);
     expect(summary.byProvider.youmi).toBeGreaterThan(0);
-    expect(summary.files.length).toBeGreaterThan(0);
+    expect(summary.byProvider['wecom-kf']).toBeGreaterThan(0);
+    expect(summary.files.some((file) => file.includes('wecom-kf'))).toBe(true);
     const firstFile = await readFile(summary.files[0]!, 'utf8');
     expect(JSON.parse(firstFile.split('\n')[0]!)).toHaveProperty('id');
   });
 
-  it("runs the demo live: kefu serve gets the emulator's pushes, shows each record as it arrives, stores it once, and stops", async () => {
+  it("runs the demo live: kefu serve gets the emulator's WeChat pushes and WeCom callbacks, shows each record as it arrives, stores it once, and stops", async () => {
     const result = await run(['demo', '--dir', 'demo-live', '--days', '1', '--json'], { cwd: dir });
     expect(result.code).toBe(0);
     const { live } = JSON.parse(result.stdout) as {
       live: {
         pushes: number;
         acknowledged: number;
+        callbacks: number;
+        callbacksAcknowledged: number;
         records: Array<{ provider: string; customer: string; kind: string; what: string }>;
       };
     };
-    expect(live).toMatchObject({ pushes: 5, acknowledged: 5 });
-    expect(live.records.map((record) => [record.customer, record.kind, record.what])).toEqual([
-      ['o_demo_live_1', 'event', 'session_created'],
-      ['o_demo_live_1', 'text', '你好，我的订单什么时候发货？'],
-      ['o_demo_live_2', 'text', 'Is the store open on Sunday? 🙂'],
-      ['o_demo_live_1', 'voice', '好的，谢谢'],
-      ['o_demo_live_1', 'event', 'session_closed'],
+    expect(live).toMatchObject({ pushes: 5, acknowledged: 5, callbacks: 2, callbacksAcknowledged: 2 });
+    expect(live.records.map((record) => [record.provider, record.customer, record.kind, record.what])).toEqual([
+      ['wechat-mp', 'o_demo_live_1', 'event', 'session_created'],
+      ['wechat-mp', 'o_demo_live_1', 'text', '你好，我的订单什么时候发货？'],
+      ['wechat-mp', 'o_demo_live_2', 'text', 'Is the store open on Sunday? 🙂'],
+      ['wechat-mp', 'o_demo_live_1', 'voice', '好的，谢谢'],
+      ['wechat-mp', 'o_demo_live_1', 'event', 'session_closed'],
+      // Pulled through kf/sync_msg on the emulator's kf_msg_or_event callbacks, after the sync's cursor.
+      ['wecom-kf', 'wm_emulated_customer', 'text', '请问可以开发票吗？'],
+      ['wecom-kf', 'wm_emulated_customer', 'text', '退货地址是哪里？'],
     ]);
     // The live records are in the demo's database beside the synced ones, once each.
     const db = new DatabaseSync(join(dir, 'demo-live', 'kefu.db'), { readOnly: true });
@@ -246,6 +252,13 @@ describe('kefu command (subprocess, against the emulator)', () => {
         { customer: 'o_demo_live_1', n: 4 },
         { customer: 'o_demo_live_2', n: 1 },
       ]);
+      const wecomLive = db
+        .prepare("SELECT text, COUNT(*) AS n FROM kefu_records WHERE customer = 'wm_emulated_customer' GROUP BY text")
+        .all();
+      expect(wecomLive).toEqual([
+        { text: '请问可以开发票吗？', n: 1 },
+        { text: '退货地址是哪里？', n: 1 },
+      ]);
     } finally {
       db.close();
     }
@@ -254,15 +267,17 @@ describe('kefu command (subprocess, against the emulator)', () => {
     const human = await run(['demo', '--dir', 'demo-live', '--days', '1'], { cwd: dir });
     expect(human.code).toBe(0);
     const lines = human.stdout.split('\n');
-    const header = lines.indexOf('live records (pushed, stored once, then acknowledged)');
+    const header = lines.indexOf('live records (pushed or pulled on a callback, stored once)');
     expect(header).toBeGreaterThan(0);
-    expect(lines.slice(header + 1, header + 6).map((line) => line.trim().split(/\s+/).slice(3, 5))).toEqual([
-      ['event', 'o_demo_live_1'],
-      ['text', 'o_demo_live_1'],
-      ['text', 'o_demo_live_2'],
-      ['voice', 'o_demo_live_1'],
-      ['event', 'o_demo_live_1'],
+    expect(lines.slice(header + 1, header + 8).map((line) => line.trim().split(/\s+/).slice(1, 5))).toEqual([
+      ['wechat-mp', expect.stringMatching(/^wx/), 'event', 'o_demo_live_1'],
+      ['wechat-mp', expect.stringMatching(/^wx/), 'text', 'o_demo_live_1'],
+      ['wechat-mp', expect.stringMatching(/^wx/), 'text', 'o_demo_live_2'],
+      ['wechat-mp', expect.stringMatching(/^wx/), 'voice', 'o_demo_live_1'],
+      ['wechat-mp', expect.stringMatching(/^wx/), 'event', 'o_demo_live_1'],
+      ['wecom-kf', expect.stringMatching(/^wk/), 'text', 'wm_emulated_customer'],
+      ['wecom-kf', expect.stringMatching(/^wk/), 'text', 'wm_emulated_customer'],
     ]);
-    expect(human.stdout).toContain('5 of 5 pushes acknowledged, 5 live records');
+    expect(human.stdout).toContain('5 of 5 pushes and 2 of 2 WeCom callbacks acknowledged, 7 live records');
   });
 });

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
 export * from './access-token-manager.js';
+export * from './bound-token-store.js';
 export * from './byte-budget.js';
 export * from './checkpoint.js';
 export * from './checkpoint-stores.js';

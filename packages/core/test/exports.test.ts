@@ -58,6 +58,7 @@ const NAMES = [
   'assertNoCycles',
   'assertSameCore',
   'backoffDelay',
+  'boundTokenStore',
   'callWithAccessToken',
   'closestMatch',
   'coreError',

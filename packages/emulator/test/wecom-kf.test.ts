@@ -79,4 +79,40 @@ describe('the WeCom customer-service platform', () => {
     });
     expect(again).toMatchObject({ errcode: 95007 });
   });
+
+  it.each(['reject', 'oldest'] as const)(
+    'given expiredCursor=%s, when messages age out, then a younger cursor reads on past them and one older than 3 days is refused (50100) or restarts at the oldest message kept',
+    async (expiredCursor) => {
+      emulator = await startEmulator({
+        seed: 'wecom',
+        freezeClock: true,
+        wecom: { accounts: 1, messagesPerAccount: 10, hours: 48, readings: { expiredCursor } },
+      });
+      const { wecom, clock } = emulator;
+      const openKfId = wecom.accounts[0] as string;
+      const sync = async (cursor: unknown) =>
+        call('/cgi-bin/kf/sync_msg', {
+          json: { open_kfid: openKfId, limit: 4, cursor },
+          query: { access_token: await token() },
+        });
+      const ids = (page: Record<string, unknown>) => (page.msg_list as Array<{ msgid: string }>).map((i) => i.msgid);
+      const seeded = wecom.expectedItems(openKfId).map((item) => item.msgid);
+      const first = await sync(undefined);
+      expect(ids(first)).toEqual(seeded.slice(0, 4));
+      // Two days on, the 5th message (sent 26.4 h before the cursor) aged out unread: the cursor still works.
+      clock.advance(2 * 86_400_000);
+      expect(wecom.expectedItems(openKfId).map((item) => item.msgid)).toEqual(seeded.slice(5));
+      expect(ids(await sync(first.next_cursor))).toEqual(seeded.slice(5, 9));
+      const later = wecom.customerMessage(openKfId, '三天后还在吗').item;
+      // The cursor of the first page is now older than the 3 days.
+      clock.advance(86_400_000 + 1);
+      const expired = await sync(first.next_cursor);
+      if (expiredCursor === 'reject') {
+        expect(expired).toMatchObject({ errcode: 50100, errmsg: 'invalid cursor' });
+      } else {
+        expect(expired).toMatchObject({ errcode: 0, has_more: 0 });
+        expect(ids(expired)).toEqual([later.msgid]);
+      }
+    },
+  );
 });

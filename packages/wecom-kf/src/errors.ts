@@ -58,6 +58,10 @@ export const wecomKfErrorCatalogue = {
     description: 'errcode 48002: the API is forbidden for this app.',
     fix: 'Configure the app in 「微信客服 - 可调用接口的应用」 and hand the kf account to it (通过API管理微信客服账号).',
   },
+  WECOM_50100: {
+    description: 'errcode 50100: the paging cursor is invalid (分页查询的游标无效, global error-code page 90313).',
+    fix: 'Pass back only cursors WeCom returned; for a sync_msg cursor refused on resume, see WECOM_CURSOR_EXPIRED.',
+  },
   WECOM_60020: {
     description: "errcode 60020: the calling IP address is not in the app's trusted IP list.",
     fix: "Add this host's public IP to 企业可信IP of the app in the WeCom admin.",
@@ -191,6 +195,11 @@ export const wecomKfErrorCatalogue = {
   WECOM_CHECKPOINT_INVALID: {
     description: 'The resume position is not a WeCom sync_msg cursor position.',
     fix: 'Delete the checkpoint of this target and sync again (the cursor restarts at the oldest message of the last 3 days).',
+  },
+  WECOM_CURSOR_EXPIRED: {
+    description:
+      "kf/sync_msg refused an account's saved cursor (errcode 50100): it was last read more than the 3 days sync_msg keeps, so its position no longer exists. The checkpoint was left as it was and every record already written stays.",
+    fix: 'Delete the checkpoint of this target (key `<job>/<provider id>/<open_kfid>`, the target the summary names) and sync again: the cursor restarts at the oldest message of the last 3 days. Messages older than that cannot be read any more; run `kefu serve` or sync at least daily so a cursor never gets that old.',
   },
   WECOM_CALLBACK_INVALID: {
     description: 'A decrypted callback is not a WeCom kf_msg_or_event event (missing ToUserName, Event, OpenKfId…).',

@@ -42,6 +42,20 @@ export const SyncMsgPositionSchema = z.strictObject({
   from: z.int(),
   /** When `cursor` was obtained (ms): a gap longer than the 3-day retention is reported. */
   readAt: z.int(),
+  /**
+   * The earliest send time (ms) a message not yet read after `cursor` may have, when before
+   * `readAt` (the stream stopped with messages left): if that is older than 3 days on resume,
+   * messages may have aged out unread, and the gap is reported. Absent: `readAt`.
+   */
+  unreadSince: z.int().optional(),
+  /**
+   * The msgids of this account's items consumed on the page read with `cursor` before the
+   * stream stopped in it: the re-read skips these, wherever they are now, instead of the
+   * `consumed` first items — after messages aged out the page starts later, and new messages
+   * may join it ahead (pages in reverse order, A9), so a count would skip unread ones.
+   * `consumed` stays for positions written before this field.
+   */
+  skip: z.array(z.string().min(1)).optional(),
 });
 /** The position of a sync_msg stream. */
 export type SyncMsgPosition = z.infer<typeof SyncMsgPositionSchema>;
@@ -105,6 +119,10 @@ interface PageCut {
   /** Index of the first item at or after `to`, or undefined when the page was read to its end. */
   heldAt: number | undefined;
   foreign: number;
+  /** The send time (ms) of the page's latest item, or of its earliest unread one when held. */
+  boundary: number | undefined;
+  /** The msgids of this account's items consumed before `heldAt` (see `skip`). */
+  consumedIds: string[];
 }
 
 /** The sync_msg PageSource of one account (see the module comment). */
@@ -130,14 +148,26 @@ export class SyncMsgPageSource implements PageSource {
     while (true) {
       const readAt = this.#now();
       const page = await this.#fetch(state, signal, context);
-      const cut = this.#cut(page.msg_list, state.consumed, from);
+      const skip = state.skip ? new Set(state.skip) : undefined;
+      const cut = this.#cut(page.msg_list, skip ? 0 : state.consumed, from, skip);
       if (cut.foreign > 0 && !foreignSeen) {
         foreignSeen = true;
         context.onWarning?.(foreignWarning(this.#query.openKfId, cut.foreign));
       }
       if (cut.heldAt !== undefined) {
         // Stop before the first item at or after `to`; the next sync re-reads this page from here.
-        yield { records: cut.records, position: { ...state, consumed: cut.heldAt } };
+        const unreadSince = Math.min(cut.boundary ?? readAt, state.unreadSince ?? readAt);
+        const { cursor, readAt: cursorReadAt } = state;
+        const position = {
+          v: 1,
+          cursor,
+          consumed: cut.heldAt,
+          from,
+          readAt: cursorReadAt,
+          unreadSince,
+          skip: cut.consumedIds,
+        };
+        yield { records: cut.records, position };
         return;
       }
       const cursor = page.next_cursor || state.cursor;
@@ -149,7 +179,9 @@ export class SyncMsgPageSource implements PageSource {
           { details: { call: 'kf/sync_msg', openKfId: this.#query.openKfId } },
         );
       }
-      state = { v: 1, cursor, consumed: 0, from, readAt };
+      // Messages left on later pages were sent after this page's latest one (A9: pages, not items, are ordered).
+      const unreadSince = page.has_more ? Math.min(readAt, cut.boundary ?? state.unreadSince ?? readAt) : undefined;
+      state = { v: 1, cursor, consumed: 0, from, readAt, ...(unreadSince === undefined ? {} : { unreadSince }) };
       yield { records: cut.records, position: state };
       if (!page.has_more) return;
     }
@@ -169,6 +201,9 @@ export class SyncMsgPageSource implements PageSource {
     try {
       return await this.#client.syncMsg(token ? { ...request, token } : request, options);
     } catch (error) {
+      if (state.cursor !== null && isKefuError(error) && error.code === 'WECOM_50100') {
+        throw this.#expired(state, error);
+      }
       if (!token || !isKefuError(error) || error.code !== 'WECOM_95007') throw error;
       this.#tokens.forget(openKfId, token);
       context.onWarning?.({
@@ -180,38 +215,76 @@ export class SyncMsgPageSource implements PageSource {
     }
   }
 
-  /** The records of one page's items after the `consumed` first, in [from, to) and of this account. */
-  #cut(list: readonly unknown[], consumed: number, from: number): PageCut {
+  /**
+   * The saved cursor refused (50100): one platform reading of a cursor older than the 3 days
+   * (docs/providers/wecom-kf.md). Nothing is skipped silently: the sync stops, the checkpoint stays.
+   */
+  #expired(state: SyncMsgPosition, cause: Error): Error {
+    const { openKfId } = this.#query;
+    const age = hours(this.#now() - state.readAt);
+    return wecomKfError(
+      'WECOM_CURSOR_EXPIRED',
+      `kf/sync_msg refused the saved cursor of ${openKfId} (errcode 50100), last read ${age} h ago (${new Date(state.readAt).toISOString()}); sync_msg keeps 3 days. The checkpoint was not changed: delete this target's checkpoint and sync again to restart at the oldest message still kept`,
+      { cause, details: { openKfId, cursorReadAt: new Date(state.readAt).toISOString(), errcode: 50100 } },
+    );
+  }
+
+  /**
+   * The records of one page's items from `start`, in [from, to) and of this account, leaving
+   * out the msgids in `skip` (consumed before a stop in this page).
+   */
+  #cut(list: readonly unknown[], start: number, from: number, skip?: ReadonlySet<string>): PageCut {
     const records: KefuRecord[] = [];
+    const consumedIds: string[] = [];
     let foreign = 0;
-    for (let index = consumed; index < list.length; index++) {
+    let latest: number | undefined;
+    for (let index = start; index < list.length; index++) {
       const parsed = parseSyncMsgItem(list[index]);
+      const at = itemTimeMs(parsed);
       const account = itemAccount(parsed);
       if (account !== undefined && account !== this.#query.openKfId) {
         // An older reading of the doc: sync_msg may return every account's messages (A1).
         foreign += 1;
         continue;
       }
-      const at = itemTimeMs(parsed);
-      if (at >= this.#query.to) return { records, heldAt: index, foreign };
+      if (skip?.has(parsed.item.msgid)) {
+        consumedIds.push(parsed.item.msgid);
+        continue;
+      }
+      if (at >= this.#query.to) {
+        const unread = list.slice(index).map((item) => itemTimeMs(parseSyncMsgItem(item)));
+        return { records, heldAt: index, foreign, boundary: Math.min(...unread), consumedIds };
+      }
+      latest = Math.max(latest ?? at, at);
+      consumedIds.push(parsed.item.msgid);
       if (at < from) continue;
       const record = normalizeItem(this.#query.openKfId, parsed);
       if (this.#query.customer === undefined || record.customer === this.#query.customer) records.push(record);
     }
-    return { records, heldAt: undefined, foreign };
+    return { records, heldAt: undefined, foreign, boundary: latest, consumedIds };
   }
 
   /** Reports a range or a cursor reaching past the 3 days sync_msg keeps: what lies there is gone, not hidden. */
   #warnAboutRetention(state: SyncMsgPosition, resumed: boolean, context: PageSourceContext): void {
     const now = this.#now();
     const oldestReadable = now - RETENTION_MS;
-    // An hour of slack: a pull asking for "the last 3 days" is not a gap.
+    // An hour of slack for a range: a pull asking for "the last 3 days" is not a gap. None for a
+    // cursor: whatever was sent just after it was read and is now older than 3 days is gone.
     const gapStart = oldestReadable - 3_600_000;
-    if (resumed && state.cursor !== null && state.readAt < gapStart) {
+    const unreadSince = Math.min(state.readAt, state.unreadSince ?? state.readAt);
+    if (resumed && unreadSince < oldestReadable) {
+      const why =
+        state.readAt < oldestReadable
+          ? `the cursor of ${this.#query.openKfId} was last read ${hours(now - state.readAt)} h ago`
+          : `the sync of ${this.#query.openKfId} stopped ${hours(now - state.readAt)} h ago before messages sent ${hours(now - unreadSince)} h ago`;
       context.onWarning?.({
         code: 'WECOM_CURSOR_GAP',
-        message: `the cursor of ${this.#query.openKfId} was last read ${hours(now - state.readAt)} h ago, more than the 3 days kf/sync_msg keeps: messages older than ${new Date(oldestReadable).toISOString()} that were not read then cannot be read now`,
-        details: { openKfId: this.#query.openKfId, cursorReadAt: new Date(state.readAt).toISOString() },
+        message: `${why}, more than the 3 days kf/sync_msg keeps: messages older than ${new Date(oldestReadable).toISOString()} that were not read then cannot be read now`,
+        details: {
+          openKfId: this.#query.openKfId,
+          cursorReadAt: new Date(state.readAt).toISOString(),
+          unreadSince: new Date(unreadSince).toISOString(),
+        },
       });
     } else if (state.cursor === null && state.from < gapStart) {
       context.onWarning?.({

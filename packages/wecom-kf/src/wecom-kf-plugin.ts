@@ -1,12 +1,4 @@
-import {
-  coreError,
-  definePlugin,
-  isTokenStore,
-  type KefuClock,
-  type KefuProvider,
-  TOKENS,
-  type TokenStore,
-} from '@kefu/core';
+import { boundTokenStore, definePlugin, type KefuClock, type KefuProvider, TOKENS } from '@kefu/core';
 import { ContainerModule } from 'inversify';
 import { WecomKfConfigSchema } from './wecom-kf-config.js';
 import { WecomKfProvider } from './wecom-kf-provider.js';
@@ -26,13 +18,7 @@ export const plugin = definePlugin({
       options
         .bind<KefuProvider>(TOKENS.Provider)
         .toDynamicValue((resolution) => {
-          const tokenStore = resolution.get<TokenStore>(TOKENS.TokenStore, { optional: true });
-          if (tokenStore !== undefined && !isTokenStore(tokenStore)) {
-            throw coreError(
-              'KEFU_PLUGIN_INVALID',
-              'the service bound under TOKENS.TokenStore has no get/set/invalidate methods (see TokenStore in @kefu/core)',
-            );
-          }
+          const tokenStore = boundTokenStore(resolution);
           return new WecomKfProvider(config, {
             id: context.instanceId,
             ...(tokenStore ? { tokenStore } : {}),

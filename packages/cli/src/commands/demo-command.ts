@@ -5,6 +5,7 @@ import { kefuProviderConfigs, startEmulator } from '@kefu/emulator';
 import { DatabaseSink, plugin as sinkDb } from '@kefu/sink-db';
 import { plugin as sinkFile } from '@kefu/sink-file';
 import { plugin as wechatMp } from '@kefu/wechat-mp';
+import { plugin as wecomKf } from '@kefu/wecom-kf';
 import { plugin as youmi } from '@kefu/youmi';
 import { failureReport } from '../cli-errors.js';
 import type { CliIo } from '../cli-io.js';
@@ -69,9 +70,10 @@ async function readAllRecords(sink: DatabaseSink): Promise<KefuRecord[]> {
 }
 
 /**
- * `kefu demo`: the emulator in-process → both providers → SQLite (exactly-once, with
+ * `kefu demo`: the emulator in-process → the three providers → SQLite (exactly-once, with
  * its checkpoints) and JSONL files → a summary read back from the database; then live:
- * `kefu serve` receives the emulator's WeChat pushes and each record is shown as it arrives.
+ * `kefu serve` receives the emulator's WeChat pushes and WeCom callbacks (pulled through
+ * kf/sync_msg) and each record is shown as it arrives.
  */
 export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Promise<ExitCodeValue> {
   const started = Date.now();
@@ -86,17 +88,21 @@ export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Pr
     seed: 'kefu-demo',
     wechat: { accounts: 2, days: options.days + 1, recordsPerDay: 400, customers: 120 },
     youmi: { wechatIds: 2, fansPerAccount: 40, chatsPerFan: 30, days: options.days + 1 },
+    // sync_msg keeps 3 days: the seeded messages lie within the days synced.
+    wecom: { accounts: 2, messagesPerAccount: 60, hours: Math.min(48, options.days * 24) },
   });
   const say = (line: string) => {
     if (!options.json) io.stderr.write(`${line}\n`);
   };
   try {
-    say(`emulator on ${emulator.url}; syncing ${options.days} day(s) from WeChat MP and Youmi …`);
+    say(`emulator on ${emulator.url}; syncing ${options.days} day(s) from WeChat MP, Youmi and WeCom kf …`);
     const backfill = await syncPhase(emulator, options.days, paths, say);
     const show = (path: string) => relative(io.cwd, path) || path;
     if (!options.json) io.stdout.write(`${backfillLines(backfill.summary, paths.filesDir, show).join('\n')}\n`);
-    say("live: kefu serve receives the emulator's WeChat pushes; each record is shown as it arrives …");
-    if (!options.json) io.stdout.write('live records (pushed, stored once, then acknowledged)\n');
+    say(
+      "live: kefu serve receives the emulator's WeChat pushes and WeCom callbacks; each record is shown as it arrives …",
+    );
+    if (!options.json) io.stdout.write('live records (pushed or pulled on a callback, stored once)\n');
     const live = await runDemoLive(emulator, {
       dir,
       database: paths.database,
@@ -107,7 +113,7 @@ export async function runDemoCommand(options: DemoCommandOptions, io: CliIo): Pr
     const summary: DemoSummary = { ...backfill.summary, live, durationMs: Date.now() - started };
     if (options.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
-      const total = `${live.acknowledged} of ${live.pushes} pushes acknowledged, ${live.records.length} live records`;
+      const total = `${live.acknowledged} of ${live.pushes} pushes and ${live.callbacksAcknowledged} of ${live.callbacks} WeCom callbacks acknowledged, ${live.records.length} live records`;
       io.stdout.write(
         `\n${total} (in ${show(paths.database)} too)\nkefu demo done in ${(summary.durationMs / 1000).toFixed(1)} s\n`,
       );
@@ -134,6 +140,7 @@ async function syncPhase(
     providers: [
       { use: wechatMp, id: 'wechat-mp', config: configs.wechat },
       { use: youmi, id: 'youmi', config: configs.youmi },
+      { use: wecomKf, id: 'wecom-kf', config: configs.wecom },
     ],
     sinks: [
       { use: sinkDb, id: 'sqlite', config: { url: paths.database } },
@@ -200,5 +207,5 @@ function backfillLines(summary: BackfillSummary, filesDir: string, show: (path: 
 /** One live record as a line: time, provider, account, kind, customer, text or event. */
 function liveLine(record: DemoLiveRecord): string {
   const time = record.at.slice(11, 19);
-  return `  ${time}  ${record.provider}  ${record.account}  ${record.kind.padEnd(7)} ${record.customer.padEnd(14)} ${record.what}`;
+  return `  ${time}  ${record.provider}  ${record.account}  ${record.kind.padEnd(7)} ${record.customer.padEnd(20)} ${record.what}`;
 }

@@ -4,6 +4,7 @@ import { createKefu, type KefuRecord, silentLogger, sleep } from '@kefu/core';
 import { kefuProviderConfigs, type RunningEmulator } from '@kefu/emulator';
 import { plugin as sinkDb } from '@kefu/sink-db';
 import { plugin as wechatMp } from '@kefu/wechat-mp';
+import { plugin as wecomKf } from '@kefu/wecom-kf';
 import { cliError } from '../errors.js';
 import { startServe } from '../serve/serve-runner.js';
 
@@ -12,10 +13,13 @@ import { startServe } from '../serve/serve-runner.js';
  * the emulator's WeChat pushes — a session opening, customer messages, the session closing —
  * in two of WeChat's modes, stores each once in the demo's SQLite database, and the demo
  * prints each record the moment the spool committed it (which is when `success` is answered).
+ * Then WeCom customers write: the emulator rings serve's WeCom kf callback URL, and serve pulls
+ * the messages through kf/sync_msg with the callback's Token, from the cursor the sync left.
  */
 
-/** One pushed record as the demo shows it. */
+/** One pushed (or, for WeCom, pulled on a callback) record as the demo shows it. */
 export interface DemoLiveRecord {
+  id: string;
   provider: string;
   account: string;
   customer: string;
@@ -32,6 +36,9 @@ export interface DemoLiveSummary {
   /** Pushes the emulator sent, and how many were answered `success`. */
   pushes: number;
   acknowledged: number;
+  /** WeCom kf_msg_or_event callbacks the emulator sent, and how many were answered HTTP 200. */
+  callbacks: number;
+  callbacksAcknowledged: number;
   records: DemoLiveRecord[];
 }
 
@@ -53,6 +60,12 @@ function script(appIds: readonly string[]): Array<Record<string, unknown>> {
   ];
 }
 
+/** What WeCom customers write (account index, text): the emulator rings serve for each. */
+const WECOM_SCRIPT: ReadonlyArray<readonly [number, string]> = [
+  [0, '请问可以开发票吗？'],
+  [1, '退货地址是哪里？'],
+];
+
 /** Runs the live part against `emulator`; `show` gets each record as it arrives. */
 export async function runDemoLive(
   emulator: RunningEmulator,
@@ -67,8 +80,13 @@ export async function runDemoLive(
     push: { token: PUSH_SETTINGS[i % 2]?.token ?? '', encodingAesKey: PUSH_SETTINGS[i % 2]?.encodingAesKey ?? '' },
   }));
   const kefu = await createKefu({
-    providers: [{ use: wechatMp, id: 'wechat-mp', config: { ...configs.wechat, accounts } }],
+    providers: [
+      { use: wechatMp, id: 'wechat-mp', config: { ...configs.wechat, accounts } },
+      { use: wecomKf, id: 'wecom-kf', config: configs.wecom },
+    ],
     sinks: [{ use: sinkDb, id: 'sqlite', config: { url: options.database } }],
+    // The sync's checkpoints: a WeCom pull goes on from the cursor the sync left.
+    checkpoints: { use: 'sink', sink: 'sqlite' },
     logger: silentLogger,
   });
   const records: DemoLiveRecord[] = [];
@@ -102,12 +120,13 @@ export async function runDemoLive(
         const delivery = await emulatorControl(emulator, 'POST', 'push', push);
         if (delivery.acknowledged === true) acknowledged += 1;
       }
+      const callbacks = await ringWecom(emulator, url, records);
       // Everything acknowledged is in the spool; wait (bounded) until it is in the database too.
       for (let waited = 0; serve.spool.depth() > 0; waited += 20) {
         if (waited > 30_000) throw cliError('KEFU_CLI_DEMO_LIVE', 'pushes stayed in the spool for 30 s');
         await sleep(20);
       }
-      return { url, pushes: pushes.length, acknowledged, records };
+      return { url, pushes: pushes.length, acknowledged, ...callbacks, records };
     } finally {
       await serve.close();
     }
@@ -116,8 +135,37 @@ export async function runDemoLive(
   }
 }
 
+/**
+ * WeCom customers write; the emulator verifies serve's callback URL and rings it for each
+ * message. The callback is only a doorbell, so each message is awaited (bounded) until serve's
+ * pull stored it, one after the other: the demo's lines come in the order written.
+ */
+async function ringWecom(
+  emulator: RunningEmulator,
+  url: string,
+  records: readonly DemoLiveRecord[],
+): Promise<Pick<DemoLiveSummary, 'callbacks' | 'callbacksAcknowledged'>> {
+  const { wecom } = emulator;
+  await wecom.setCallbackTarget({ url: `${url}/wecom-kf/${wecom.corpId}` });
+  for (const [index, text] of WECOM_SCRIPT) {
+    const openKfId = wecom.accounts[index % wecom.accounts.length] as string;
+    const { msgid } = wecom.customerMessage(openKfId, text).item;
+    for (let waited = 0; !records.some((record) => record.id === msgid); waited += 20) {
+      if (waited > 30_000) throw cliError('KEFU_CLI_DEMO_LIVE', `WeCom message ${msgid} was not pulled within 30 s`);
+      await sleep(20);
+    }
+  }
+  await wecom.callbacksSettled();
+  const callbacks = wecom.callbacks();
+  return {
+    callbacks: callbacks.length,
+    callbacksAcknowledged: callbacks.filter((callback) => callback.acknowledged).length,
+  };
+}
+
 function liveRecord(record: KefuRecord): DemoLiveRecord {
   return {
+    id: record.id,
     provider: record.provider,
     account: record.account,
     customer: record.customer,

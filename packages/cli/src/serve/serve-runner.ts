@@ -47,7 +47,10 @@ export interface StartServeOptions {
   mediaStore?: MediaStore;
   /** Do not listen: only build the handler (mount `handler.handler` yourself). */
   listen?: boolean;
-  /** Told about pushed records the spool committed for the first time (retries are not repeated): the demo prints them. */
+  /**
+   * Told about pushed and pulled (a callback's doorbell, e.g. WeCom kf) records the spool
+   * committed for the first time (retries are not repeated): the demo prints them.
+   */
   onStored?: (records: readonly KefuRecord[]) => void;
   logger?: KefuLogger;
 }
@@ -132,6 +135,7 @@ function createTargetSyncs(
   { spool, metrics, logger }: ServeParts,
   archiver: MediaArchiver | undefined,
   signal: AbortSignal,
+  onStored?: (records: readonly KefuRecord[]) => void,
 ): TargetSyncs {
   return new TargetSyncs({
     kefu: runtime,
@@ -149,6 +153,7 @@ function createTargetSyncs(
           metrics.recordsIn.inc({ provider: record.provider, account: record.account, source: 'pull' });
         }
         archiver?.enqueue(records);
+        onStored?.(records);
       },
     }),
     metrics,
@@ -214,7 +219,7 @@ export async function startServe(options: StartServeOptions): Promise<RunningSer
   const drainer = startDrainer({ spool, metrics, logger }, sinks);
   const archiver = openArchiver(options, config, { spool, metrics, logger });
   const abort = new AbortController();
-  const syncs = createTargetSyncs(kefu, sinks, { spool, metrics, logger }, archiver, abort.signal);
+  const syncs = createTargetSyncs(kefu, sinks, { spool, metrics, logger }, archiver, abort.signal, options.onStored);
   const providerOf = pushReceiversOf(kefu);
   const receivers = [...providerOf.keys()];
   const stopSentRecords = spoolSentRecords(kefu.providers(), spool, metrics, logger);

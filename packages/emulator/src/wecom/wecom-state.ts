@@ -27,6 +27,11 @@ export const WecomReadingsSchema = z.strictObject({
   emptyPages: z.boolean().default(false),
   /** §3.1: "fewer may be returned": serve half the limit. */
   fewerThanLimit: z.boolean().default(false),
+  /**
+   * A cursor older than the 3-day retention (undocumented): refused with errcode 50100
+   * (分页查询的游标无效, the global error-code page), or read on from the oldest message retained.
+   */
+  expiredCursor: z.enum(['reject', 'oldest']).default('reject'),
 });
 /** The resolved readings. */
 export type WecomReadings = z.output<typeof WecomReadingsSchema>;
@@ -76,6 +81,8 @@ export class WecomState {
   readonly media = new Map<string, Buffer>();
   readonly validTokens = new Set<string>();
   readonly callbackTokens = new Map<string, { openKfId: string; pagesServed: number; issuedAt: number }>();
+  /** When each sync_msg cursor was issued (by its serial): a cursor older than the retention has expired. */
+  readonly cursorIssuedAt = new Map<number, number>();
   readonly #clock: EmulatorClock;
   readonly #seed: string;
   current: string | undefined;
@@ -155,14 +162,24 @@ export class WecomState {
     return token;
   }
 
+  /**
+   * Every item a cursor of `openKfId` walks, aged out or not, oldest first (every item in the
+   * per-app reading): cursor positions index this list, so messages ageing out never shift them.
+   */
+  scopeItems(openKfId: string): WecomItem[] {
+    return this.items.filter(
+      (item) => this.readings.cursorScope === 'per-app' || WecomState.accountOf(item) === openKfId,
+    );
+  }
+
+  /** Whether an item is still within the 3-day retention. */
+  retained(item: WecomItem): boolean {
+    return item.send_time * 1000 >= this.now() - RETENTION_MS;
+  }
+
   /** The items of an account within the retention, oldest first (every item in the per-app reading). */
   visible(openKfId: string): WecomItem[] {
-    const oldest = this.now() - RETENTION_MS;
-    return this.items.filter(
-      (item) =>
-        item.send_time * 1000 >= oldest &&
-        (this.readings.cursorScope === 'per-app' || WecomState.accountOf(item) === openKfId),
-    );
+    return this.scopeItems(openKfId).filter((item) => this.retained(item));
   }
 
   #seedItems(perAccount: number, hours: number): void {
