@@ -101,18 +101,36 @@ const INITIAL_LINES_BYTES = 64 * 1024;
  * for JSON Lines with Chinese text), as V8's UTF-8 writer is slow on large two-byte strings.
  */
 export function encodeUtf8Lines<T>(items: Iterable<T>, line: (item: T) => string): Buffer {
+  return encodeLines(items, line, NO_LINE_END);
+}
+
+/**
+ * JSON Lines: `JSON.stringify` of each item and an LF, as UTF-8 bytes — the same bytes as
+ * `encodeUtf8Lines(items, (item) => \`${JSON.stringify(item)}\n\`)`, without the copy of
+ * every line that appending `\n` to its string costs (the line is most of a record's
+ * allocation, and the garbage collector was a fifth of a JSONL sync's CPU).
+ */
+export function encodeJsonLines(items: Iterable<unknown>): Buffer {
+  return encodeLines(items, JSON.stringify, LF);
+}
+
+const LF = 0x0a;
+const NO_LINE_END = -1;
+
+function encodeLines<T>(items: Iterable<T>, line: (item: T) => string, lineEnd: number): Buffer {
   let buffer = Buffer.allocUnsafe(INITIAL_LINES_BYTES);
   let length = 0;
   for (const item of items) {
     const text = line(item);
-    // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
-    const needed = length + text.length * 3;
+    // A UTF-16 code unit never takes more than 3 UTF-8 bytes; one more for the line end.
+    const needed = length + text.length * 3 + 1;
     if (needed > buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2));
       buffer.copy(grown, 0, 0, length);
       buffer = grown;
     }
     length += buffer.write(text, length, 'utf8');
+    if (lineEnd !== NO_LINE_END) buffer[length++] = lineEnd;
   }
   return buffer.subarray(0, length);
 }

@@ -79,6 +79,7 @@ const NAMES = [
   'dispatcherHttpClientFactory',
   'editDistance',
   'emitsSentRecords',
+  'encodeJsonLines',
   'encodeUtf8Lines',
   'errorCatalogueMarkdown',
   'estimateRecordBytes',
