@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { KefuRecordSchema } from '@kefu/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { identityDigest, normalizeRecord, OccurrenceCounter, recordIdentity } from '../src/record-normalizer.js';
+import {
+  identityDigest,
+  normalizeRecord,
+  OccurrenceCounter,
+  recordId,
+  recordIdentity,
+} from '../src/record-normalizer.js';
 import { RawRecordSchema } from '../src/wechat-mp-schemas.js';
 
 const APP = 'wx0000000000000001';
@@ -89,6 +95,47 @@ describe('normalizeRecord', () => {
     expect(normalizeRecord(APP, record, {}, 3).id).toBe(expected);
     // Pinned: a change of scheme changes every stored id, so it must be a deliberate one.
     expect(normalizeRecord(APP, raw({}).record, {}, 0).id).toBe('01313a3a94ef6976dd3b918aaa0fb175');
+  });
+});
+
+describe('recordId', () => {
+  /** The reference: the string `${identity}#${occurrence}` hashed as UTF-8 (what every stored id was made with). */
+  const reference = (identity: string, occurrence: number) =>
+    createHash('sha256').update(`${identity}#${occurrence}`).digest('hex').slice(0, 32);
+
+  it('equals sha256 of the string `${identity}#${occurrence}`, whatever the text, its length and the occurrence', () => {
+    // Full Unicode with lone surrogates (both ways encode them as U+FFFD); long identities grow the reused buffer.
+    const long = fc
+      .string({ unit: 'grapheme', minLength: 1 })
+      .map((text) => text.repeat(Math.ceil(5_000 / text.length)));
+    const identity = fc.oneof(fc.string({ unit: 'binary' }), long, fc.string({ unit: 'grapheme-ascii' }));
+    const occurrence = fc.oneof(fc.nat({ max: 12 }), fc.nat(), fc.integer(), fc.double());
+    fc.assert(
+      fc.property(fc.array(fc.tuple(identity, occurrence), { minLength: 1, maxLength: 5 }), (cases) => {
+        // Several in a row: each must not see the previous one's bytes.
+        for (const [text, n] of cases) expect(recordId(text, n)).toBe(reference(text, n));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives the same ids as the reference for real record identities', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          openid: fc.string({ minLength: 1 }),
+          opercode: fc.integer(),
+          text: fc.string({ unit: 'binary' }),
+          time: fc.nat(),
+          worker: fc.string(),
+        }),
+        fc.nat({ max: 30 }),
+        (fields, occurrence) => {
+          const identity = recordIdentity(APP, fields);
+          expect(recordId(identity, occurrence)).toBe(reference(identity, occurrence));
+        },
+      ),
+    );
   });
 });
 
