@@ -34,13 +34,21 @@ export const OPERCODES: Readonly<Record<number, OpercodeMeaning>> = {
 };
 
 /** Media arrive only as these placeholder texts (API-NOTES). */
-const MEDIA_PLACEHOLDERS: Readonly<Record<string, RecordKind>> = {
-  '[image]': 'image',
-  '[voice]': 'voice',
-  '[video]': 'video',
-};
-/** Every placeholder's length: shorter texts skip the lookup, which hashes the whole text. */
+// A Map, not an object: a text such as "valueOf" or "toString" must not find Object.prototype's methods.
+const MEDIA_PLACEHOLDERS: ReadonlyMap<string, RecordKind> = new Map([
+  ['[image]', 'image'],
+  ['[voice]', 'voice'],
+  ['[video]', 'video'],
+]);
+/** Every placeholder's length: other texts skip the lookup, which hashes the whole text. */
 const PLACEHOLDER_LENGTH = 7;
+
+/** The kind of a placeholder text (spaces around it allowed), or undefined. */
+function mediaPlaceholder(text: string): RecordKind | undefined {
+  const trimmed = text.trim();
+  // Only a 7-character text can be one: a longer one is not looked up (hashed) at all.
+  return trimmed.length === PLACEHOLDER_LENGTH ? MEDIA_PLACEHOLDERS.get(trimmed) : undefined;
+}
 
 /** The identity of a record's content: every field the platform gives, in a fixed order (JSON). */
 export function recordIdentity(appId: string, record: RawRecord): string {
@@ -148,7 +156,7 @@ export function normalizeRecord(
   let kind: RecordKind;
   if (!meaning) kind = 'unknown';
   else if (meaning.event) kind = 'event';
-  else kind = (text.length >= PLACEHOLDER_LENGTH && MEDIA_PLACEHOLDERS[text.trim()]) || 'text';
+  else kind = (text.length >= PLACEHOLDER_LENGTH && mediaPlaceholder(text)) || 'text';
   const normalized: KefuRecord = {
     id: recordId(identity, occurrence),
     provider: WECHAT_MP_PLATFORM,

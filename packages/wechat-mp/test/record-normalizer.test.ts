@@ -75,6 +75,18 @@ describe('normalizeRecord', () => {
     expect(normalized).toMatchObject({ direction: 'system', kind: 'unknown', text: 'new thing', raw: json });
   });
 
+  it('keeps texts named like Object.prototype members as text records (not a placeholder lookup hit)', () => {
+    for (const text of ['valueOf', 'toString', ' constructor ', '__proto__', 'hasOwnProperty']) {
+      const { record, json } = raw({ opercode: 2003, text });
+      const normalized = normalizeRecord(APP, record, json, 0);
+      expect(normalized.kind, text).toBe('text');
+      expect(normalized.text).toBe(text);
+      expect(KefuRecordSchema.safeParse(normalized).success).toBe(true);
+    }
+    // Placeholders with spaces around them are still placeholders.
+    expect(normalizeRecord(APP, raw({ text: ' [voice] ' }).record, {}, 0).kind).toBe('voice');
+  });
+
   it('omits the agent when the worker is empty', () => {
     expect(normalizeRecord(APP, raw({ worker: '' }).record, {}, 0).agent).toBeUndefined();
   });
