@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import {
   identityDigest,
   normalizeRecord,
+  OPERCODES,
   OccurrenceCounter,
   recordId,
   recordIdentity,
 } from '../src/record-normalizer.js';
-import { RawRecordSchema } from '../src/wechat-mp-schemas.js';
+import { type RawRecord, RawRecordSchema } from '../src/wechat-mp-schemas.js';
 
 const APP = 'wx0000000000000001';
 
@@ -107,6 +108,60 @@ describe('normalizeRecord', () => {
     expect(normalizeRecord(APP, record, {}, 3).id).toBe(expected);
     // Pinned: a change of scheme changes every stored id, so it must be a deliberate one.
     expect(normalizeRecord(APP, raw({}).record, {}, 0).id).toBe('01313a3a94ef6976dd3b918aaa0fb175');
+  });
+});
+
+describe('normalizeRecord against the field-by-field reference', () => {
+  /** What normalizeRecord gave before its fast paths: fields added one by one, in this order. */
+  function reference(appId: string, record: RawRecord, raw: unknown, occurrence: number): Record<string, unknown> {
+    const meaning = OPERCODES[record.opercode];
+    const trimmed = record.text.trim();
+    const placeholder = ['[image]', '[voice]', '[video]'].includes(trimmed) ? trimmed.slice(1, -1) : undefined;
+    const kind = !meaning ? 'unknown' : meaning.event ? 'event' : (placeholder ?? 'text');
+    const identity = JSON.stringify([appId, record.openid, record.opercode, record.time, record.worker, record.text]);
+    const normalized: Record<string, unknown> = {
+      id: createHash('sha256').update(`${identity}#${occurrence}`).digest('hex').slice(0, 32),
+      provider: 'wechat-mp',
+      account: appId,
+      customer: record.openid,
+      direction: meaning?.direction ?? 'system',
+      kind,
+      at: new Date(record.time * 1000).toISOString(),
+      raw,
+    };
+    if (record.worker) normalized.agent = record.worker;
+    if (meaning?.event) normalized.event = meaning.event;
+    if (record.text && (kind === 'text' || kind === 'unknown' || kind === 'event')) normalized.text = record.text;
+    return normalized;
+  }
+
+  it('gives the same JSON line (fields, values and their order) for any raw record', () => {
+    const opercode = fc.oneof(
+      fc.constantFrom(...Object.keys(OPERCODES).map(Number)),
+      fc.integer({ min: 0, max: 3000 }),
+    );
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('', '[image]', ' [voice] ', '[video]', 'valueOf', 'toString', '你好'),
+    );
+    fc.assert(
+      fc.property(
+        fc.record({
+          openid: fc.string({ minLength: 1 }),
+          opercode,
+          text,
+          time: fc.integer({ min: 0, max: 4_102_444_800 }),
+          worker: fc.oneof(fc.constant(''), fc.string()),
+        }),
+        fc.nat({ max: 5 }),
+        (fields, occurrence) => {
+          const record = RawRecordSchema.parse(fields);
+          const normalized = normalizeRecord(APP, record, fields, occurrence);
+          expect(JSON.stringify(normalized)).toBe(JSON.stringify(reference(APP, record, fields, occurrence)));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
