@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import {
   identityDigest,
   normalizeRecord,
-  OPERCODES,
   OccurrenceCounter,
+  OPERCODES,
   recordId,
   recordIdentity,
 } from '../src/record-normalizer.js';
