@@ -91,8 +91,10 @@ export function sinkClosedError(what: string): KefuError {
   return coreError('KEFU_SINK_CLOSED', `${what} is closed; create a new sink`);
 }
 
-/** First buffer size of {@link encodeUtf8Lines}; it doubles as needed. */
+/** First size of the buffer lines are encoded into; it doubles as needed. */
 const INITIAL_LINES_BYTES = 64 * 1024;
+/** The largest encoding buffer kept for the next call (a batch of 1 000 records is about 0.3 MiB). */
+const MAX_KEPT_LINES_BYTES = 4 * 1024 * 1024;
 
 /**
  * The UTF-8 bytes of one text line per item, concatenated (`line` adds its own line
@@ -101,18 +103,57 @@ const INITIAL_LINES_BYTES = 64 * 1024;
  * for JSON Lines with Chinese text), as V8's UTF-8 writer is slow on large two-byte strings.
  */
 export function encodeUtf8Lines<T>(items: Iterable<T>, line: (item: T) => string): Buffer {
-  let buffer = Buffer.allocUnsafe(INITIAL_LINES_BYTES);
+  return encodeLines(items, line, NO_LINE_END);
+}
+
+/**
+ * JSON Lines: `JSON.stringify` of each item and an LF, as UTF-8 bytes — the same bytes as
+ * `encodeUtf8Lines(items, (item) => \`${JSON.stringify(item)}\n\`)`, without the copy of
+ * every line that appending `\n` to its string costs (the line is most of a record's
+ * allocation, and the garbage collector was a fifth of a JSONL sync's CPU).
+ */
+export function encodeJsonLines(items: Iterable<unknown>): Buffer {
+  return encodeLines(items, JSON.stringify, LF);
+}
+
+const LF = 0x0a;
+const NO_LINE_END = -1;
+
+/**
+ * The buffer lines are encoded into, reused from call to call; each call returns a copy
+ * of exactly its bytes. A fresh, doubling buffer per batch allocated about three times
+ * the batch's size outside V8's heap (64 KiB + 128 KiB + … for 0.3 MiB), and that
+ * memory counts towards V8's collections too.
+ */
+let linesScratch: Buffer | undefined;
+/** Set while a call uses {@link linesScratch}: a `line` function that encodes lines itself gets a buffer of its own. */
+let linesScratchBusy = false;
+
+function encodeLines<T>(items: Iterable<T>, line: (item: T) => string, lineEnd: number): Buffer {
+  const shared = !linesScratchBusy;
+  let buffer = (shared ? linesScratch : undefined) ?? Buffer.allocUnsafe(INITIAL_LINES_BYTES);
   let length = 0;
-  for (const item of items) {
-    const text = line(item);
-    // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
-    const needed = length + text.length * 3;
-    if (needed > buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2));
-      buffer.copy(grown, 0, 0, length);
-      buffer = grown;
+  if (shared) linesScratchBusy = true;
+  try {
+    for (const item of items) {
+      const text = line(item);
+      // A UTF-16 code unit never takes more than 3 UTF-8 bytes; one more for the line end.
+      const needed = length + text.length * 3 + 1;
+      if (needed > buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.max(needed, buffer.length * 2));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
+      length += buffer.write(text, length, 'utf8');
+      if (lineEnd !== NO_LINE_END) buffer[length++] = lineEnd;
     }
-    length += buffer.write(text, length, 'utf8');
+  } finally {
+    if (shared) {
+      linesScratchBusy = false;
+      if (buffer.length <= MAX_KEPT_LINES_BYTES) linesScratch = buffer;
+    }
   }
-  return buffer.subarray(0, length);
+  const bytes = Buffer.allocUnsafe(length);
+  buffer.copy(bytes, 0, 0, length);
+  return bytes;
 }

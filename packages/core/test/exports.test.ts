@@ -80,6 +80,7 @@ const NAMES = [
   'dispatcherHttpClientFactory',
   'editDistance',
   'emitsSentRecords',
+  'encodeJsonLines',
   'encodeUtf8Lines',
   'errorCatalogueMarkdown',
   'estimateRecordBytes',

@@ -47,6 +47,22 @@ describe('toIsoTimestamp', () => {
     );
   });
 
+  it('equals Date#toISOString for ordered whole seconds, as platforms give them (its cached minute)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: Math.floor(LAST_MS_OF_9999 / 1000) - 1_000_000 }),
+        fc.array(fc.integer({ min: 0, max: 200 }), { maxLength: 60 }),
+        (startSecond, steps) => {
+          let second = startSecond;
+          for (const step of steps) {
+            second += step;
+            expect(viaFastPath(second * 1000)).toBe(viaDate(second * 1000));
+          }
+        },
+      ),
+    );
+  });
+
   it('equals Date#toISOString at calendar edges and outside the fast range', () => {
     const edges = [
       0,

@@ -1,4 +1,5 @@
 import {
+  encodeJsonLines,
   encodeUtf8Lines,
   isRecordSink,
   isTransactionalSink,
@@ -34,6 +35,38 @@ describe('encodeUtf8Lines', () => {
 
   it('gives an empty buffer for no items', () => {
     expect(encodeUtf8Lines([], String).length).toBe(0);
+  });
+});
+
+describe('encodeJsonLines', () => {
+  it('gives the bytes of JSON.stringify of each item and an LF, whatever the values', () => {
+    // Any JSON value (lone surrogates in strings included); long strings force the buffer to grow.
+    const long = fc
+      .string({ unit: 'grapheme', minLength: 1 })
+      .map((text) => text.repeat(Math.ceil(30_000 / text.length)));
+    const item = fc.oneof(
+      fc.jsonValue(),
+      fc.dictionary(fc.string({ unit: 'binary' }), fc.oneof(fc.string({ unit: 'binary' }), long)),
+    );
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 12 }), (items) => {
+        const encoded = encodeJsonLines(items);
+        const expected = encodeUtf8Lines(items, (value) => `${JSON.stringify(value)}\n`);
+        expect(encoded.equals(expected)).toBe(true);
+        expect(
+          encoded
+            .toString('utf8')
+            .split('\n')
+            .slice(0, -1)
+            .map((line) => JSON.parse(line)),
+        ).toEqual(JSON.parse(JSON.stringify(items)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('gives an empty buffer for no items', () => {
+    expect(encodeJsonLines([]).length).toBe(0);
   });
 });
 

@@ -3,6 +3,7 @@ import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   diskFullPrefix,
+  encodeJsonLines,
   encodeUtf8Lines,
   isDiskFull,
   isKefuError,
@@ -18,7 +19,7 @@ import { type FileSinkErrorCode, fileSinkError } from './errors.js';
 import { buildGzipMember } from './gzip-members.js';
 import { IntervalSyncScheduler } from './interval-sync-scheduler.js';
 import { DayFormatter, OutputPathTemplate, type OutputPathValues } from './output-path-template.js';
-import { CSV_HEADER, csvRow, jsonlLine } from './record-serializers.js';
+import { CSV_HEADER, csvRow } from './record-serializers.js';
 import {
   defaultPathTemplate,
   type FileSinkConfig,
@@ -167,8 +168,15 @@ export class FileSink implements RecordSink {
     const bySeries = new Map<string, TargetGroup>();
     // Records of a batch share a few (provider, account, day) values: render each path once.
     const byValues = new Map<string, TargetGroup>();
+    // Records come in time order: most share the previous record's values, which skips the
+    // key and its lookup (a string built and hashed per record).
+    let last: { provider: string; account: string; day: string; group: TargetGroup } | undefined;
     for (const record of records) {
       const day = this.#days.dayOf(record.at);
+      if (last && last.day === day && last.provider === record.provider && last.account === record.account) {
+        last.group.records.push(record);
+        continue;
+      }
       const valuesKey = `${record.provider}\u0000${record.account}\u0000${day}`;
       let group = byValues.get(valuesKey);
       if (!group) {
@@ -182,13 +190,14 @@ export class FileSink implements RecordSink {
         byValues.set(valuesKey, group);
       }
       group.records.push(record);
+      last = { provider: record.provider, account: record.account, day, group };
     }
     return [...bySeries.values()];
   }
 
   /** Serializes one target's records once (and compresses them into one gzip member). */
   async #encode(group: TargetGroup): Promise<EncodedGroup> {
-    const body = encodeUtf8Lines(group.records, this.config.format === 'csv' ? csvRow : jsonlLine);
+    const body = this.config.format === 'csv' ? encodeUtf8Lines(group.records, csvRow) : encodeJsonLines(group.records);
     return { ...group, payload: this.config.gzip ? await buildGzipMember(body) : body };
   }
 

@@ -2,8 +2,15 @@ import { createHash } from 'node:crypto';
 import { KefuRecordSchema } from '@kefu/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { identityDigest, normalizeRecord, OccurrenceCounter, recordIdentity } from '../src/record-normalizer.js';
-import { RawRecordSchema } from '../src/wechat-mp-schemas.js';
+import {
+  identityDigest,
+  normalizeRecord,
+  OccurrenceCounter,
+  OPERCODES,
+  recordId,
+  recordIdentity,
+} from '../src/record-normalizer.js';
+import { type RawRecord, RawRecordSchema } from '../src/wechat-mp-schemas.js';
 
 const APP = 'wx0000000000000001';
 
@@ -69,6 +76,18 @@ describe('normalizeRecord', () => {
     expect(normalized).toMatchObject({ direction: 'system', kind: 'unknown', text: 'new thing', raw: json });
   });
 
+  it('keeps texts named like Object.prototype members as text records (not a placeholder lookup hit)', () => {
+    for (const text of ['valueOf', 'toString', ' constructor ', '__proto__', 'hasOwnProperty']) {
+      const { record, json } = raw({ opercode: 2003, text });
+      const normalized = normalizeRecord(APP, record, json, 0);
+      expect(normalized.kind, text).toBe('text');
+      expect(normalized.text).toBe(text);
+      expect(KefuRecordSchema.safeParse(normalized).success).toBe(true);
+    }
+    // Placeholders with spaces around them are still placeholders.
+    expect(normalizeRecord(APP, raw({ text: ' [voice] ' }).record, {}, 0).kind).toBe('voice');
+  });
+
   it('omits the agent when the worker is empty', () => {
     expect(normalizeRecord(APP, raw({ worker: '' }).record, {}, 0).agent).toBeUndefined();
   });
@@ -89,6 +108,101 @@ describe('normalizeRecord', () => {
     expect(normalizeRecord(APP, record, {}, 3).id).toBe(expected);
     // Pinned: a change of scheme changes every stored id, so it must be a deliberate one.
     expect(normalizeRecord(APP, raw({}).record, {}, 0).id).toBe('01313a3a94ef6976dd3b918aaa0fb175');
+  });
+});
+
+describe('normalizeRecord against the field-by-field reference', () => {
+  /** What normalizeRecord gave before its fast paths: fields added one by one, in this order. */
+  function reference(appId: string, record: RawRecord, raw: unknown, occurrence: number): Record<string, unknown> {
+    const meaning = OPERCODES[record.opercode];
+    const trimmed = record.text.trim();
+    const placeholder = ['[image]', '[voice]', '[video]'].includes(trimmed) ? trimmed.slice(1, -1) : undefined;
+    const kind = !meaning ? 'unknown' : meaning.event ? 'event' : (placeholder ?? 'text');
+    const identity = JSON.stringify([appId, record.openid, record.opercode, record.time, record.worker, record.text]);
+    const normalized: Record<string, unknown> = {
+      id: createHash('sha256').update(`${identity}#${occurrence}`).digest('hex').slice(0, 32),
+      provider: 'wechat-mp',
+      account: appId,
+      customer: record.openid,
+      direction: meaning?.direction ?? 'system',
+      kind,
+      at: new Date(record.time * 1000).toISOString(),
+      raw,
+    };
+    if (record.worker) normalized.agent = record.worker;
+    if (meaning?.event) normalized.event = meaning.event;
+    if (record.text && (kind === 'text' || kind === 'unknown' || kind === 'event')) normalized.text = record.text;
+    return normalized;
+  }
+
+  it('gives the same JSON line (fields, values and their order) for any raw record', () => {
+    const opercode = fc.oneof(
+      fc.constantFrom(...Object.keys(OPERCODES).map(Number)),
+      fc.integer({ min: 0, max: 3000 }),
+    );
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('', '[image]', ' [voice] ', '[video]', 'valueOf', 'toString', '你好'),
+    );
+    fc.assert(
+      fc.property(
+        fc.record({
+          openid: fc.string({ minLength: 1 }),
+          opercode,
+          text,
+          time: fc.integer({ min: 0, max: 4_102_444_800 }),
+          worker: fc.oneof(fc.constant(''), fc.string()),
+        }),
+        fc.nat({ max: 5 }),
+        (fields, occurrence) => {
+          const record = RawRecordSchema.parse(fields);
+          const normalized = normalizeRecord(APP, record, fields, occurrence);
+          expect(JSON.stringify(normalized)).toBe(JSON.stringify(reference(APP, record, fields, occurrence)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('recordId', () => {
+  /** The reference: the string `${identity}#${occurrence}` hashed as UTF-8 (what every stored id was made with). */
+  const reference = (identity: string, occurrence: number) =>
+    createHash('sha256').update(`${identity}#${occurrence}`).digest('hex').slice(0, 32);
+
+  it('equals sha256 of the string identity + "#" + occurrence, whatever the text, its length and the occurrence', () => {
+    // Full Unicode with lone surrogates (both ways encode them as U+FFFD); long identities grow the reused buffer.
+    const long = fc
+      .string({ unit: 'grapheme', minLength: 1 })
+      .map((text) => text.repeat(Math.ceil(5_000 / text.length)));
+    const identity = fc.oneof(fc.string({ unit: 'binary' }), long, fc.string({ unit: 'grapheme-ascii' }));
+    const occurrence = fc.oneof(fc.nat({ max: 12 }), fc.nat(), fc.integer(), fc.double());
+    fc.assert(
+      fc.property(fc.array(fc.tuple(identity, occurrence), { minLength: 1, maxLength: 5 }), (cases) => {
+        // Several in a row: each must not see the previous one's bytes.
+        for (const [text, n] of cases) expect(recordId(text, n)).toBe(reference(text, n));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives the same ids as the reference for real record identities', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          openid: fc.string({ minLength: 1 }),
+          opercode: fc.integer(),
+          text: fc.string({ unit: 'binary' }),
+          time: fc.nat(),
+          worker: fc.string(),
+        }),
+        fc.nat({ max: 30 }),
+        (fields, occurrence) => {
+          const identity = recordIdentity(APP, fields);
+          expect(recordId(identity, occurrence)).toBe(reference(identity, occurrence));
+        },
+      ),
+    );
   });
 });
 
