@@ -54,6 +54,14 @@ export const DatabaseSinkConfigSchema = z.strictObject({
   synchronous: z.enum(['full', 'normal']).default('full'),
   /** SQLite's page cache per connection in MiB (default 64; SQLite's own default is 2). */
   cacheSizeMiB: z.number().int().min(2).max(4096).default(64),
+  /**
+   * Where SQLite runs (default `worker`): `worker`, on a thread of its own (the event loop
+   * stays free while SQLite inserts and fsyncs, and fetching overlaps writing), or `main`,
+   * on the thread that syncs (no second V8 isolate and no copy of each batch: 10–15 MiB
+   * less RSS; each transaction blocks the event loop while it runs, so fetching waits).
+   * Not for PostgreSQL / MySQL.
+   */
+  sqliteThread: z.enum(['main', 'worker']).default('worker'),
 });
 /** Validated sink configuration. */
 export type DatabaseSinkConfig = z.output<typeof DatabaseSinkConfigSchema>;

@@ -166,6 +166,15 @@ describe('plugin', () => {
     await sink.close();
   });
 
+  it('given no sqliteThread, when validated, then SQLite runs on a worker thread; a bad value names the field and the choices', () => {
+    expect(plugin.configSchema.parse({ url: './kefu.db' })).toMatchObject({ sqliteThread: 'worker', cacheSizeMiB: 64 });
+    expect(plugin.configSchema.parse({ url: './kefu.db', sqliteThread: 'main' }).sqliteThread).toBe('main');
+    const error = thrown(() => new DatabaseSink({ url: ':memory:', sqliteThread: 'thread' as never }));
+    expect(error.code).toBe('SINK_DB_CONFIG_INVALID');
+    expect(error.message).toMatch(/sqliteThread/);
+    expect(error.message).toMatch(/main|worker/);
+  });
+
   it('given a config without url, when validated, then the error names `url`', () => {
     const result = plugin.configSchema.safeParse({ table: 'x' });
     expect(result.success).toBe(false);
