@@ -8,12 +8,12 @@ afterAll(async () => {
   for (const database of databases) await database.dispose();
 });
 
-// SQLite twice: on a worker thread of its own (the default) and on the main thread.
+// SQLite twice: on the main thread (the default) and on a worker thread of its own.
 const variants = databases.flatMap((database) =>
   database.dialect === 'sqlite'
     ? [
         { database, label: 'sqlite', thread: {} },
-        { database, label: 'sqlite, main thread', thread: { sqliteThread: 'main' as const } },
+        { database, label: 'sqlite, worker thread', thread: { sqliteThread: 'worker' as const } },
       ]
     : [{ database, label: database.dialect, thread: {} }],
 );

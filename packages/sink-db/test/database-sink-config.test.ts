@@ -166,10 +166,10 @@ describe('plugin', () => {
     await sink.close();
   });
 
-  it('given no sqliteThread, when validated, then SQLite runs on a worker thread; a bad value names the field and the choices', () => {
-    expect(plugin.configSchema.parse({ url: './kefu.db' })).toMatchObject({ sqliteThread: 'worker', cacheSizeMiB: 64 });
-    expect(plugin.configSchema.parse({ url: './kefu.db', sqliteThread: 'main' }).sqliteThread).toBe('main');
-    const error = thrown(() => new DatabaseSink({ url: ':memory:', sqliteThread: 'thread' as never }));
+  it('given no sqliteThread or cacheSizeMiB, when validated, then SQLite runs on the main thread with a 16 MiB cache; a bad value names the field and the choices', () => {
+    expect(plugin.configSchema.parse({ url: './kefu.db' })).toMatchObject({ sqliteThread: 'main', cacheSizeMiB: 16 });
+    expect(plugin.configSchema.parse({ url: './kefu.db', sqliteThread: 'worker' }).sqliteThread).toBe('worker');
+    const error = thrown(() => new DatabaseSink(JSON.parse('{ "url": ":memory:", "sqliteThread": "thread" }')));
     expect(error.code).toBe('SINK_DB_CONFIG_INVALID');
     expect(error.message).toMatch(/sqliteThread/);
     expect(error.message).toMatch(/main|worker/);
