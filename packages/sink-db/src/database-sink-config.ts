@@ -53,12 +53,13 @@ export const DatabaseSinkConfigSchema = z.strictObject({
    */
   synchronous: z.enum(['full', 'normal']).default('full'),
   /**
-   * SQLite's page cache per connection in MiB (default 16; SQLite's own default is 2). The
+   * SQLite's page cache per connection in MiB (default 8; SQLite's own default is 2). The
    * hot pages of a time-ordered insert are the right edges of the key and `(at)` B-trees
-   * and one `(customer, at)` leaf per active customer; 16 MiB inserted as fast as 64 MiB
-   * at a million rows (docs/benchmarks.md) with 60 MiB less RSS.
+   * and one `(customer, at)` leaf per active customer; pages that fall out are re-read
+   * from the OS's file cache. At a million rows 8 MiB inserted as fast as 16 and 64 MiB
+   * (docs/benchmarks.md) with 8 and 60 MiB less RSS: raise it on a host with memory to spare.
    */
-  cacheSizeMiB: z.number().int().min(2).max(4096).default(16),
+  cacheSizeMiB: z.number().int().min(2).max(4096).default(8),
   /**
    * Where SQLite runs (default `main`): `main`, on the thread that syncs (no second V8
    * isolate and no copy of each batch: 10–15 MiB less RSS, and as fast at a million

@@ -166,8 +166,8 @@ describe('plugin', () => {
     await sink.close();
   });
 
-  it('given no sqliteThread or cacheSizeMiB, when validated, then SQLite runs on the main thread with a 16 MiB cache; a bad value names the field and the choices', () => {
-    expect(plugin.configSchema.parse({ url: './kefu.db' })).toMatchObject({ sqliteThread: 'main', cacheSizeMiB: 16 });
+  it('given no sqliteThread or cacheSizeMiB, when validated, then SQLite runs on the main thread with an 8 MiB cache; a bad value names the field and the choices', () => {
+    expect(plugin.configSchema.parse({ url: './kefu.db' })).toMatchObject({ sqliteThread: 'main', cacheSizeMiB: 8 });
     expect(plugin.configSchema.parse({ url: './kefu.db', sqliteThread: 'worker' }).sqliteThread).toBe('worker');
     const error = thrown(() => new DatabaseSink(JSON.parse('{ "url": ":memory:", "sqliteThread": "thread" }')));
     expect(error.code).toBe('SINK_DB_CONFIG_INVALID');
