@@ -1,7 +1,8 @@
 // Peak memory of `kefu sync` (the built CLI, a config file) taken apart: samples /proc/PID/status
 // every 25 ms and prints the maximum of VmHWM, RssAnon (heap, malloc, SQLite's page cache),
 // RssFile (the node binary, libraries, mmap) and RssShmem. Imports the built dist.
-// Usage: node scripts/rss-probe.mjs [records=100000] ['{"cacheSizeMiB":8}'] [sqlite|postgres|jsonl]
+// Usage: node scripts/rss-probe.mjs [records=100000] ['{"cacheSizeMiB":8}'] [sqlite|postgres|jsonl] ['{"maxBufferedBytes":8388608}']
+// (the last argument: the config file's `sync` block; the load average is printed beside the figures)
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { benchRange, emulatorOptionsFor } from '../dist/scenario.js';
 const records = Number(process.argv[2] ?? 100000);
 const sinkJson = process.argv[3] ?? '{}';
 const target = process.argv[4] ?? 'sqlite';
+const syncJson = process.argv[5] ?? '{}';
 const emu = await startEmulatorProcess(emulatorOptionsFor(records));
 const dir = mkdtempSync(join(tmpdir(), 'kefu-rss-'));
 try {
@@ -41,6 +43,7 @@ try {
         },
       ],
       sinks: [sink],
+      sync: JSON.parse(syncJson),
       checkpoints: target === 'jsonl' ? { use: 'file', path: './checkpoints.json' } : { use: 'sink', sink: 'db' },
     }),
   );
@@ -83,11 +86,13 @@ try {
     JSON.stringify({
       target,
       sink: sinkJson,
+      sync: syncJson,
       records: n,
       seconds: +seconds.toFixed(1),
       rate: Math.round(n / seconds),
       ...peak,
       env: process.env.NODE_OPTIONS ?? '',
+      load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     }),
   );
 } finally {

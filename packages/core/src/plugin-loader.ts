@@ -294,6 +294,34 @@ export function defaultInstanceId(plugin: KefuPlugin): string {
   return last.replace(/[^A-Za-z0-9_.-]/g, '-') || plugin.kind;
 }
 
+/**
+ * A plugin an application ships with, imported only when a config names it: a CLI that
+ * bundles every plugin then loads (and keeps in memory) only those a run uses.
+ */
+export interface LazyBundledPlugin {
+  /** The plugin's package name, as a config's `use` spells it; the loaded plugin must have this name. */
+  readonly name: string;
+  /** Imports the plugin. */
+  load(): Promise<KefuPlugin>;
+}
+
+/** An entry of `bundledPlugins`: the plugin itself, or a {@link LazyBundledPlugin}. */
+export type BundledPlugin = KefuPlugin | LazyBundledPlugin;
+
+/** The plugin of a bundled entry, imported on first use for a {@link LazyBundledPlugin}. */
+async function bundledPlugin(entry: BundledPlugin): Promise<KefuPlugin> {
+  if (isKefuPlugin(entry)) return entry;
+  const plugin = await entry.load();
+  if (!isKefuPlugin(plugin) || plugin.name !== entry.name) {
+    throw coreError(
+      'KEFU_PLUGIN_INVALID',
+      `the bundled plugin ${entry.name} loaded ${isKefuPlugin(plugin) ? `a plugin named ${plugin.name}` : 'no kefu plugin'}; the application's bundled plugin list is wrong`,
+      { details: { plugin: entry.name } },
+    );
+  }
+  return plugin;
+}
+
 const SECTION_KIND: Record<string, PluginKind> = {
   providers: 'provider',
   sinks: 'sink',
@@ -308,7 +336,7 @@ export async function loadPluginInstances(
   section: 'providers' | 'sinks' | 'checkpoints',
   specs: readonly PluginInstanceSpec[],
   baseDir: string,
-  bundledPlugins: readonly KefuPlugin[] = [],
+  bundledPlugins: readonly BundledPlugin[] = [],
 ): Promise<LoadedPluginInstance[]> {
   const expectedKind = SECTION_KIND[section] as PluginKind;
   const loaded: LoadedPluginInstance[] = [];
@@ -364,14 +392,14 @@ export async function loadPluginInstances(
 async function importPluginOrBundled(
   specifier: string,
   baseDir: string,
-  bundledPlugins: readonly KefuPlugin[],
+  bundledPlugins: readonly BundledPlugin[],
 ): Promise<KefuPlugin> {
   try {
     return await importPlugin(specifier, baseDir);
   } catch (error) {
     if (!isKefuError(error) || error.code !== 'KEFU_PLUGIN_NOT_FOUND') throw error;
     const bundled = bundledPlugins.find((plugin) => plugin.name === specifier);
-    if (bundled) return bundled;
+    if (bundled) return bundledPlugin(bundled);
     if (isPathSpecifier(specifier)) throw error;
     // A misspelled name: suggest the bundled or installed package it most likely meant.
     const suggestion = closestMatch(packageNameOf(specifier), [

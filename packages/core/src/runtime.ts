@@ -19,13 +19,14 @@ import {
   coreIdentity,
   coreMismatch,
   type KefuClock,
-  type KefuPlugin,
   loadedCoreCopies,
   type PluginContext,
   systemClock,
   TOKENS,
 } from './plugin.js';
 import {
+  type BundledPlugin,
+  type LazyBundledPlugin,
   type LoadedPluginInstance,
   loadPluginInstances,
   type PluginInstanceSpec,
@@ -83,9 +84,10 @@ export interface KefuOptions<
   sync?: SyncDefaults;
   /**
    * Plugins an application ships with: a `use: '<name>'` that is not installed where the
-   * config is falls back to the bundled plugin of that name (the `kefu` CLI passes its built-ins).
+   * config is falls back to the bundled plugin of that name (the `kefu` CLI passes its
+   * built-ins, as {@link LazyBundledPlugin}s imported only when a config names them).
    */
-  bundledPlugins?: readonly KefuPlugin[];
+  bundledPlugins?: readonly BundledPlugin[];
   /**
    * inversify `ContainerModule`s of your own, loaded before the plugins. What they bind
    * under {@link TOKENS} replaces kefu's default: `Logger`, `HttpClientFactory`,

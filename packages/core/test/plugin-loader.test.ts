@@ -185,6 +185,30 @@ describe('loadPluginInstances', () => {
     expect(error.message).toContain('is a provider plugin, but sinks needs a sink plugin');
   });
 
+  it('imports a lazy bundled plugin only when a config names it, and refuses one that loads another name', async () => {
+    const sinkPlugin = definePlugin({
+      name: '@kefu/bundled-sink',
+      kind: 'sink',
+      configSchema: z.strictObject({}),
+      module: () => new ContainerModule(() => {}),
+    });
+    const loads: string[] = [];
+    const lazy = (name: string, plugin: KefuPlugin) => ({
+      name,
+      load: async () => {
+        loads.push(name);
+        return plugin;
+      },
+    });
+    const bundled = [lazy('@kefu/bundled-sink', sinkPlugin), lazy('@kefu/bundled-unused', sinkPlugin)];
+    const [instance] = await loadPluginInstances('sinks', [{ use: '@kefu/bundled-sink' }], appDir, bundled);
+    expect(instance?.plugin).toBe(sinkPlugin);
+    expect(loads).toEqual(['@kefu/bundled-sink']);
+    const error = await failure(loadPluginInstances('sinks', [{ use: '@kefu/bundled-unused' }], appDir, bundled));
+    expect(error.code).toBe('KEFU_PLUGIN_INVALID');
+    expect(error.message).toContain('the bundled plugin @kefu/bundled-unused loaded a plugin named @kefu/bundled-sink');
+  });
+
   it('refuses two instances with the same id', async () => {
     const error = await failure(
       loadPluginInstances('sinks', [{ use: 'kefu-default-export' }, { use: 'kefu-default-export' }], appDir),

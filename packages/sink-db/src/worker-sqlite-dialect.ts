@@ -9,11 +9,13 @@ import {
 } from 'kysely';
 
 /**
- * SQLite on its own thread. `node:sqlite` is synchronous: run on the main thread, every
- * INSERT and every commit's fsync would stop the event loop, so a sync could not fetch
- * the next page while the database writes (and an embedding HTTP server could not
- * answer). Here one worker thread owns the connection and runs the statements in the
- * order they were sent; the main thread only awaits the answers.
+ * SQLite through `node:sqlite`, on the main thread or on a thread of its own.
+ * `node:sqlite` is synchronous: on the main thread every INSERT and every commit's fsync
+ * stops the event loop (a sync fetches the next page only between transactions, an
+ * embedding HTTP server answers only between them). On a worker thread the loop stays
+ * free, at the price of a second V8 isolate (10–13 MiB of RSS in a 1 M-record sync) and a
+ * structured clone of every batch. Either way one connection runs the statements in the
+ * order they were sent and the caller awaits the answers.
  */
 
 /** What the worker is asked: open the file, run one statement, or close. */
@@ -42,18 +44,17 @@ type WorkerAnswer =
   | { id: number; error: WorkerError };
 
 /**
- * The worker thread's program. Started from its own source text (`eval`), so it must be
- * self-contained: builtins come from `process.getBuiltinModule`, nothing is imported.
+ * Answers requests against one `node:sqlite` connection, synchronously. Also the worker
+ * thread's code, started from its own source text (`eval`), so it must be self-contained:
+ * builtins come from `process.getBuiltinModule`, nothing is imported.
  */
-function sqliteWorkerProgram(): void {
-  const { parentPort } = process.getBuiltinModule('node:worker_threads');
+function sqliteConnectionHandler(): (request: WorkerRequest) => WorkerAnswer {
   const { DatabaseSync } = process.getBuiltinModule('node:sqlite');
-  if (!parentPort) return;
-  const port = parentPort;
   // Kysely prepares every query anew; a multi-row INSERT is worth preparing once.
   const statements = new Map<string, { statement: import('node:sqlite').StatementSync; reader: boolean }>();
   let database: import('node:sqlite').DatabaseSync | undefined;
-  port.on('message', (request: WorkerRequest) => {
+  let closed = false;
+  return (request: WorkerRequest): WorkerAnswer => {
     try {
       if (request.op === 'open') {
         if (request.path !== ':memory:') {
@@ -68,18 +69,17 @@ function sqliteWorkerProgram(): void {
         }
         database = new DatabaseSync(request.path);
         for (const sql of request.setup) database.exec(sql);
-        port.postMessage({ id: request.id, done: true });
-        return;
+        return { id: request.id, done: true };
       }
       if (request.op === 'close') {
+        closed = true;
         statements.clear();
         if (database?.isOpen) database.close();
-        port.postMessage({ id: request.id, done: true });
-        port.close();
-        return;
+        return { id: request.id, done: true };
       }
       const db = database;
-      if (!db) throw new Error('the SQLite worker got a statement before its database was opened');
+      if (closed) throw new Error('the SQLite connection is closed');
+      if (!db) throw new Error('the SQLite connection got a statement before its database was opened');
       const execute = (sql: string, parameters: readonly unknown[]) => {
         let entry = statements.get(sql);
         if (!entry) {
@@ -93,7 +93,7 @@ function sqliteWorkerProgram(): void {
         return entry.reader ? { rows: entry.statement.all(...bound) } : entry.statement.run(...bound);
       };
       if (request.op === 'transaction') {
-        // The whole batch in one message: no round trip to the main thread between statements.
+        // The whole batch in one request: no round trip to the caller between statements.
         db.exec('BEGIN IMMEDIATE');
         try {
           for (const statement of request.statements) execute(statement.sql, statement.parameters);
@@ -102,15 +102,14 @@ function sqliteWorkerProgram(): void {
           if (db.isTransaction) db.exec('ROLLBACK');
           throw error;
         }
-        port.postMessage({ id: request.id, done: true });
-        return;
+        return { id: request.id, done: true };
       }
       const result = execute(request.sql, request.parameters);
-      if ('rows' in result) port.postMessage({ id: request.id, rows: result.rows });
-      else port.postMessage({ id: request.id, changes: result.changes, lastInsertRowid: result.lastInsertRowid });
+      if ('rows' in result) return { id: request.id, rows: result.rows };
+      return { id: request.id, changes: result.changes, lastInsertRowid: result.lastInsertRowid };
     } catch (error) {
       const shape = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
-      port.postMessage({
+      return {
         id: request.id,
         error: {
           message: error instanceof Error ? error.message : String(error),
@@ -118,8 +117,20 @@ function sqliteWorkerProgram(): void {
           errcode: shape.errcode,
           errstr: shape.errstr,
         },
-      });
+      };
     }
+  };
+}
+
+/** The worker thread's program: {@link sqliteConnectionHandler} behind the thread's port. */
+function sqliteWorkerProgram(makeHandler: typeof sqliteConnectionHandler): void {
+  const { parentPort } = process.getBuiltinModule('node:worker_threads');
+  if (!parentPort) return;
+  const port = parentPort;
+  const handle = makeHandler();
+  port.on('message', (request: WorkerRequest) => {
+    port.postMessage(handle(request));
+    if (request.op === 'close') port.close();
   });
 }
 
@@ -132,8 +143,37 @@ function rebuildError(error: WorkerError): Error {
   });
 }
 
-/** The worker thread and the requests waiting for its answers. */
-class SqliteWorker {
+/** One connection's requests and answers, wherever the connection runs. */
+interface SqliteChannel {
+  /** Sends one request; its answer comes back in order with every other. */
+  send(request: Unnumbered<WorkerRequest>): Promise<WorkerAnswer>;
+  /** Closes the database (and ends its thread, if it has one). */
+  close(): Promise<void>;
+}
+
+/** The connection on the main thread: each request runs synchronously, after the caller's current task. */
+class InThreadSqlite implements SqliteChannel {
+  readonly #handle = sqliteConnectionHandler();
+  #nextId = 1;
+
+  send(request: Unnumbered<WorkerRequest>): Promise<WorkerAnswer> {
+    const id = this.#nextId++;
+    // Microtasks run in the order they were queued, so requests keep their order. The
+    // parameters are used as they are: no copy, as there is no thread to cross.
+    return Promise.resolve().then(() => {
+      const answer = this.#handle({ ...request, id } as WorkerRequest);
+      if ('error' in answer) throw rebuildError(answer.error);
+      return answer;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.send({ op: 'close' });
+  }
+}
+
+/** The connection on a worker thread, and the requests waiting for its answers. */
+class SqliteWorker implements SqliteChannel {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (answer: WorkerAnswer) => void; reject: (error: Error) => void }>();
   #nextId = 1;
@@ -144,7 +184,7 @@ class SqliteWorker {
     // a bounded old one keep its heap from growing to Node's machine-sized defaults, which
     // added ~70 MiB of RSS to a 1 M-record sync (an out-of-memory thread fails the write
     // with a typed error, the process lives on).
-    this.#worker = new Worker(`(${sqliteWorkerProgram.toString()})()`, {
+    this.#worker = new Worker(`(${sqliteWorkerProgram.toString()})(${sqliteConnectionHandler.toString()})`, {
       eval: true,
       resourceLimits: { maxYoungGenerationSizeMb: 6, maxOldGenerationSizeMb: 256 },
     });
@@ -167,7 +207,6 @@ class SqliteWorker {
     this.#worker.on('exit', (code) => fail(new Error(`the SQLite worker thread exited (code ${code})`)));
   }
 
-  /** Sends one request; its answer comes back in order with every other. */
   send(request: Unnumbered<WorkerRequest>): Promise<WorkerAnswer> {
     if (this.#exited) return Promise.reject(this.#exited);
     const id = this.#nextId++;
@@ -178,7 +217,6 @@ class SqliteWorker {
     });
   }
 
-  /** Closes the database and waits for the thread to end. */
   async close(): Promise<void> {
     if (this.#exited) return;
     const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
@@ -191,9 +229,9 @@ class SqliteWorker {
 
 /** Kysely's view of the worker's one connection. */
 class WorkerSqliteConnection implements DatabaseConnection {
-  readonly #worker: SqliteWorker;
+  readonly #worker: SqliteChannel;
 
-  constructor(worker: SqliteWorker) {
+  constructor(worker: SqliteChannel) {
     this.#worker = worker;
   }
 
@@ -222,12 +260,18 @@ export interface WorkerSqliteOptions {
   /** A file path, or `:memory:`. */
   path: string;
   setup?: readonly string[];
+  /**
+   * Where the connection runs: `worker`, a thread of its own (the default: the event loop
+   * stays free during inserts and fsyncs), or `main`, the calling thread (no second V8
+   * isolate and no copy of each batch, but each statement blocks the event loop while it runs).
+   */
+  thread?: 'main' | 'worker';
 }
 
-/** A driver over {@link SqliteWorker}; write transactions take the lock up front. */
+/** A driver over a {@link SqliteChannel}; write transactions take the lock up front. */
 class WorkerSqliteDriver implements Driver {
   readonly #options: WorkerSqliteOptions;
-  #worker: SqliteWorker | undefined;
+  #worker: SqliteChannel | undefined;
   #connection: WorkerSqliteConnection | undefined;
 
   constructor(options: WorkerSqliteOptions) {
@@ -235,7 +279,7 @@ class WorkerSqliteDriver implements Driver {
   }
 
   async init(): Promise<void> {
-    const worker = new SqliteWorker();
+    const worker: SqliteChannel = this.#options.thread === 'main' ? new InThreadSqlite() : new SqliteWorker();
     try {
       await worker.send({ op: 'open', path: this.#options.path, setup: this.#options.setup ?? [] });
     } catch (error) {
@@ -267,7 +311,7 @@ class WorkerSqliteDriver implements Driver {
 
   async releaseConnection(): Promise<void> {}
 
-  /** Runs `statements` in one `BEGIN IMMEDIATE` … `COMMIT` on the worker (rolled back on any error). */
+  /** Runs `statements` in one `BEGIN IMMEDIATE` … `COMMIT` (rolled back on any error). */
   async runTransaction(statements: readonly CompiledQuery[]): Promise<void> {
     if (!this.#worker) throw new Error('the SQLite driver is not initialized: run a query first');
     await this.#worker.send({
@@ -285,8 +329,9 @@ class WorkerSqliteDriver implements Driver {
 }
 
 /**
- * A Kysely dialect over `node:sqlite` running on a worker thread: the SQL of Kysely's
- * SQLite dialect, statements executed off the event loop, in order, on one connection.
+ * A Kysely dialect over `node:sqlite` running on a worker thread (or, with `thread:
+ * 'main'`, on the calling one): the SQL of Kysely's SQLite dialect, statements executed
+ * in order on one connection.
  */
 export class WorkerSqliteDialect extends SqliteDialect {
   readonly #options: WorkerSqliteOptions;
@@ -299,7 +344,7 @@ export class WorkerSqliteDialect extends SqliteDialect {
     this.#options = options;
   }
 
-  /** The driver talking to the worker thread. */
+  /** The driver talking to the connection. */
   override createDriver(): Driver {
     this.#driver = new WorkerSqliteDriver(this.#options);
     return this.#driver;

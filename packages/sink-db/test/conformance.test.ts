@@ -8,13 +8,23 @@ afterAll(async () => {
   for (const database of databases) await database.dispose();
 });
 
-for (const database of databases) {
-  describe.skipIf(!database.available)(`${database.dialect}`, () => {
-    describeSink(`DatabaseSink on ${database.dialect}`, async () => {
+// SQLite twice: on the main thread (the default) and on a worker thread of its own.
+const variants = databases.flatMap((database) =>
+  database.dialect === 'sqlite'
+    ? [
+        { database, label: 'sqlite', thread: {} },
+        { database, label: 'sqlite, worker thread', thread: { sqliteThread: 'worker' as const } },
+      ]
+    : [{ database, label: database.dialect, thread: {} }],
+);
+
+for (const { database, label, thread } of variants) {
+  describe.skipIf(!database.available)(label, () => {
+    describeSink(`DatabaseSink on ${label}`, async () => {
       const table = uniqueTableName('conf');
       const checkpointTable = `${table}_cp`;
       const quote = (name: string) => (database.dialect === 'mysql' ? `\`${name}\`` : `"${name}"`);
-      const sink = new DatabaseSink({ url: database.url, table, checkpointTable });
+      const sink = new DatabaseSink({ url: database.url, table, checkpointTable, ...thread });
       return {
         sink,
         // A fresh sink is a fresh connection: what write() acknowledged must be readable there.

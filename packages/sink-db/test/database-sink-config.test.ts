@@ -166,6 +166,15 @@ describe('plugin', () => {
     await sink.close();
   });
 
+  it('given no sqliteThread or cacheSizeMiB, when validated, then SQLite runs on the main thread with an 8 MiB cache; a bad value names the field and the choices', () => {
+    expect(plugin.configSchema.parse({ url: './kefu.db' })).toMatchObject({ sqliteThread: 'main', cacheSizeMiB: 8 });
+    expect(plugin.configSchema.parse({ url: './kefu.db', sqliteThread: 'worker' }).sqliteThread).toBe('worker');
+    const error = thrown(() => new DatabaseSink(JSON.parse('{ "url": ":memory:", "sqliteThread": "thread" }')));
+    expect(error.code).toBe('SINK_DB_CONFIG_INVALID');
+    expect(error.message).toMatch(/sqliteThread/);
+    expect(error.message).toMatch(/main|worker/);
+  });
+
   it('given a config without url, when validated, then the error names `url`', () => {
     const result = plugin.configSchema.safeParse({ table: 'x' });
     expect(result.success).toBe(false);

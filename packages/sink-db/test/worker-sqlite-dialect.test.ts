@@ -6,7 +6,7 @@ import { Kysely, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerSqliteDialect } from '../src/worker-sqlite-dialect.js';
 
-describe('WorkerSqliteDialect', () => {
+describe.each(['worker', 'main'] as const)('WorkerSqliteDialect, thread %s', (thread) => {
   let db: Kysely<Record<string, never>> | undefined;
   let dir: string | undefined;
 
@@ -19,11 +19,11 @@ describe('WorkerSqliteDialect', () => {
 
   function open(setup: string[] = []) {
     dir = mkdtempSync(join(tmpdir(), 'kefu-worker-sqlite-'));
-    db = new Kysely({ dialect: new WorkerSqliteDialect({ path: join(dir, 'test.db'), setup }) });
+    db = new Kysely({ dialect: new WorkerSqliteDialect({ path: join(dir, 'test.db'), setup, thread }) });
     return db;
   }
 
-  it('given a long statement, when it runs, then the event loop keeps serving timers meanwhile', async () => {
+  it('given a long statement, when it runs, then the event loop serves timers meanwhile on a worker, after it on the main thread', async () => {
     const database = open();
     // Counting to 3 million in SQL takes far longer than 5 ms; node:sqlite on the main thread would block the timer.
     const events: string[] = [];
@@ -43,7 +43,8 @@ describe('WorkerSqliteDialect', () => {
       });
     await Promise.all([timer, query]);
     expect(await query).toBe(3_000_000);
-    expect(events).toEqual(['timer', 'query']);
+    // The trade-off of `thread: 'main'`: no second isolate, but the loop waits for SQLite.
+    expect(events).toEqual(thread === 'worker' ? ['timer', 'query'] : ['query', 'timer']);
   });
 
   it('given statements and a transaction, when run, then results, affected rows and order are those of SQLite', async () => {
@@ -81,17 +82,17 @@ describe('WorkerSqliteDialect', () => {
   });
 
   it('given a path that cannot be opened, when first used, then the open error is reported', async () => {
-    db = new Kysely({ dialect: new WorkerSqliteDialect({ path: '/nonexistent-dir/kefu/test.db' }) });
+    db = new Kysely({ dialect: new WorkerSqliteDialect({ path: '/nonexistent-dir/kefu/test.db', thread }) });
     await expect(sql`SELECT 1`.execute(db)).rejects.toThrow(/unable to open|no such file|cannot open/i);
     db = undefined;
   });
 
   it('given a process that never destroys its Kysely, when its work is done, then it still exits', () => {
-    // An idle worker thread must not keep the process alive (the timeout fails the test if it does).
+    // An idle connection must not keep the process alive (the timeout fails the test if it does).
     const program = `
       import { Kysely, sql } from 'kysely';
       import { WorkerSqliteDialect } from '@kefu/sink-db';
-      const db = new Kysely({ dialect: new WorkerSqliteDialect({ path: ':memory:' }) });
+      const db = new Kysely({ dialect: new WorkerSqliteDialect({ path: ':memory:', thread: '${thread}' }) });
       const { rows } = await sql\`SELECT 41 + 1 AS answer\`.execute(db);
       console.log(rows[0].answer);
     `;
@@ -101,5 +102,25 @@ describe('WorkerSqliteDialect', () => {
       timeout: 10_000,
     });
     expect(output.trim()).toBe('42');
+  });
+});
+
+describe('@kefu/sink-db loading', () => {
+  it('given a process that only imports the package, when loaded, then the PostgreSQL and MySQL drivers are not', () => {
+    // They are required when a PostgreSQL or MySQL sink opens its pool: a SQLite sync does not keep their code.
+    const program = `
+      import { createRequire } from 'node:module';
+      await import('@kefu/sink-db');
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify(['/pg/', '/mysql2/', '/pg-copy-streams/'].filter((d) => loaded.some((f) => f.includes(d)))));
+      const { plugin } = await import('@kefu/sink-db');
+      console.log(plugin.name);
+    `;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', program], {
+      cwd: join(import.meta.dirname, '..'),
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(output.trim().split('\n')).toEqual(['[]', '@kefu/sink-db']);
   });
 });

@@ -1,6 +1,10 @@
+import { createRequire } from 'node:module';
 import type { MysqlPool, MysqlPoolConnection, MysqlQueryResult } from 'kysely';
-import { createPool, type Pool, type PoolConnection, type QueryOptions } from 'mysql2';
+import type { Pool, PoolConnection, QueryOptions } from 'mysql2';
 import type { DatabaseSinkConfig } from '../../database-sink-config.js';
+
+// `mysql2` is required when a MySQL sink opens its pool, not when the package loads.
+const require = createRequire(import.meta.url);
 
 /** The pool's timeouts and keepalive, from the sink config. */
 export type MysqlPoolTimeouts = Pick<
@@ -21,6 +25,7 @@ export function mysqlWaitTimeoutSeconds(statementTimeoutMs: number): number {
  * `once`, and a second error on a dying connection would otherwise be unhandled.
  */
 export function openMysqlPool(url: string, options: MysqlPoolTimeouts): MysqlPool {
+  const { createPool } = require('mysql2') as typeof import('mysql2');
   const pool: Pool = createPool({
     uri: url,
     connectionLimit: options.poolSize,

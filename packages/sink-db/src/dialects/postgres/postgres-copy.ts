@@ -1,11 +1,15 @@
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { encodeUtf8Lines } from '@kefu/core';
 import type { CompiledQuery } from 'kysely';
 import type { PoolClient } from 'pg';
-import { type CopyStreamQuery, from as copyFrom } from 'pg-copy-streams';
+import type { CopyStreamQuery } from 'pg-copy-streams';
 import { RECORD_COLUMNS, type RecordRow } from '../../record-rows.js';
 import { qualifiedName, quote, type TableNames } from '../../table-names.js';
+
+// Required on the first COPY, not when the package loads (see postgres-pool.ts).
+const require = createRequire(import.meta.url);
 
 /** PostgreSQL's SQLSTATE for a unique violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -92,6 +96,7 @@ interface CopyQueryInternals {
  * faults test). The client is discarded after the timeout anyway.
  */
 function lateAnswerSafeCopy(sql: string): CopyStreamQuery {
+  const { from: copyFrom } = require('pg-copy-streams') as typeof import('pg-copy-streams');
   const query: CopyStreamQuery & CopyQueryInternals = copyFrom(sql) as CopyStreamQuery & CopyQueryInternals;
   const handleCopyInResponse = query.handleCopyInResponse.bind(query);
   query.handleCopyInResponse = (connection) => {

@@ -1,5 +1,10 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { DatabaseSinkConfig } from '../../database-sink-config.js';
+
+// `pg` is required when a PostgreSQL sink opens its pool, not when the package loads: a
+// SQLite or file sync does not keep its code (and mysql2's) in memory.
+const require = createRequire(import.meta.url);
 
 /** The client gives up this long (at most; half the statement timeout when shorter) after the server's statement_timeout should have answered. */
 export const CLIENT_TIMEOUT_MARGIN_MS = 2_000;
@@ -24,7 +29,8 @@ export type PostgresPoolTimeouts = Pick<
  */
 export function openPostgresPool(url: string, options: PostgresPoolTimeouts): pg.Pool {
   const statementTimeout = options.statementTimeoutMs;
-  const pool = new pg.Pool({
+  const { Pool } = require('pg') as typeof pg;
+  const pool = new Pool({
     connectionString: url,
     max: options.poolSize,
     connectionTimeoutMillis: options.connectTimeoutMs,

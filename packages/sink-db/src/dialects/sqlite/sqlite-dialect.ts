@@ -20,12 +20,13 @@ export const sqliteDialect: SinkDialect = {
     if (target.dialect !== 'sqlite') throw new TypeError(`not a SQLite target: ${target.display}`);
     // WAL lets readers run beside the writer; synchronous=FULL (the default) fsyncs the
     // WAL at every commit, so a batch acknowledged by write() survives a crash or power
-    // loss (NORMAL only a process crash). The fsyncs happen on the dialect's worker
-    // thread, not on the event loop. The page cache holds the right edge of the key and
+    // loss (NORMAL only a process crash). With `sqliteThread: 'worker'` the fsyncs happen
+    // on the dialect's worker thread, not on the event loop. The page cache holds the right edge of the key and
     // index B-trees plus a batch's dirty pages: with SQLite's 2 MiB default, commits
     // re-read index pages once a table holds about a million rows.
     return new WorkerSqliteDialect({
       path: target.path,
+      thread: config.sqliteThread,
       setup: [
         `PRAGMA busy_timeout = ${config.busyTimeoutMs}`,
         'PRAGMA journal_mode = WAL',
