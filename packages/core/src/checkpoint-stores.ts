@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsync, openSync, readFileSync, rename, unlinkSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,8 +10,9 @@ import { diskFullPrefix } from './jsonl-append-file.js';
 import { KeyedLock } from './keyed-lock.js';
 import { formatZodIssue } from './zod-issues.js';
 
-/** fsync on libuv's pool: the one step of a save that waits for the disk. */
+/** On libuv's pool: the steps of a save that wait for the disk (or for the journal, a rename). */
 const fsyncAsync = promisify(fsync);
+const renameAsync = promisify(rename);
 
 /**
  * Checkpoint stores kept in memory and in a local JSON file. Both validate what they
@@ -244,9 +245,11 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
 
   /**
    * Replaces the file with `file` (temp file, fsync, rename, fsync of the directory) and
-   * remembers it. The metadata calls (open, write of a few KiB, close, rename) are
-   * synchronous: each takes microseconds on a local disk, and a trip through libuv's pool
-   * cost about ten times their CPU. The fsyncs, which wait for the disk, stay on the pool.
+   * remembers it. Open, write (a few KiB) and close are synchronous: each takes microseconds
+   * on a local disk, and a trip through libuv's pool cost about ten times their CPU. The
+   * fsyncs wait for the disk and the rename for the file system's journal (a synchronous
+   * rename blocked 0.25 ms on average, up to 4 ms, with nothing else writing), so they stay
+   * on the pool and the event loop goes on meanwhile.
    */
   async #write(file: CheckpointFile): Promise<void> {
     const directory = dirname(this.path);
@@ -260,7 +263,7 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
     const text = `${JSON.stringify(file, null, 2)}\n`;
     try {
       await writeTemporary(temporary, directory, text);
-      renameSync(temporary, this.path);
+      await renameAsync(temporary, this.path);
     } catch (error) {
       try {
         unlinkSync(temporary);
