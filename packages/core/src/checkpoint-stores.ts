@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { closeSync, fsync, openSync, readFileSync, rename, unlinkSync, writeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { z } from 'zod';
 import { type Checkpoint, CheckpointSchema, type CheckpointStore } from './checkpoint.js';
 import { coreError } from './errors.js';
 import { diskFullPrefix } from './jsonl-append-file.js';
 import { KeyedLock } from './keyed-lock.js';
 import { formatZodIssue } from './zod-issues.js';
+
+/** On libuv's pool: the steps of a save that wait for the disk (or for the journal, a rename). */
+const fsyncAsync = promisify(fsync);
+const renameAsync = promisify(rename);
 
 /**
  * Checkpoint stores kept in memory and in a local JSON file. Both validate what they
@@ -96,6 +102,12 @@ export const FileCheckpointStoreOptionsSchema = z.object({
 /** Options of {@link FileCheckpointStore}. */
 export type FileCheckpointStoreOptions = z.input<typeof FileCheckpointStoreOptionsSchema>;
 
+/** The parsed file and the exact text on disk it was read from or written as (undefined: no file). */
+interface CachedFile {
+  readonly file: CheckpointFile;
+  readonly text: string | undefined;
+}
+
 /**
  * Keeps all checkpoints of a runtime in one JSON file, replaced atomically on every save
  * (temp file in the same directory, fsync, rename, fsync of the directory).
@@ -103,7 +115,14 @@ export type FileCheckpointStoreOptions = z.input<typeof FileCheckpointStoreOptio
  * One file per store rather than one per key: it is the single path users name in a
  * config and can inspect, back up or delete; a sync has a handful of keys, so rewriting
  * them all is cheap; and keys (`job/provider/account`) need no escaping into file names.
- * Saves are serialized within the process; two processes must not share one file.
+ *
+ * A save runs once per batch, so the store keeps the file it last read or wrote, parsed and
+ * validated, with its text: each save reads the file (a few KiB) and parses and validates it
+ * again only when the text is not that one. So keys that other processes (or other stores)
+ * saved in between are kept and a corrupt file is still refused, while a file only this store
+ * writes is not parsed again; only the saved checkpoint is validated. Saves are serialized
+ * within the process; saves of two processes at the same instant are not (there is no lock
+ * file): the later rename wins.
  *
  * @example
  * ```ts
@@ -116,6 +135,13 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
   readonly path: string;
   /** Saves must not interleave their read-modify-write of the one file. */
   readonly #queue = new KeyedLock();
+  /** The file as this store last read or wrote it; never mutated (saves build a new one). */
+  #cached: CachedFile | undefined;
+  /** The directory was created (or found) by this store: later saves skip the mkdir. */
+  #directoryReady = false;
+  /** Temp file names: this store's random prefix and a counter (`wx` refuses a clash anyway). */
+  readonly #tempPrefix: string;
+  #tempCount = 0;
 
   constructor(options: FileCheckpointStoreOptions) {
     const parsed = FileCheckpointStoreOptionsSchema.safeParse(options);
@@ -126,37 +152,40 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
       );
     }
     this.path = resolve(parsed.data.path);
+    this.#tempPrefix = `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString('hex')}`;
   }
 
   /** The checkpoint stored under `key`, or undefined (also when the file does not exist yet). */
   async load(key: string): Promise<Checkpoint | undefined> {
     // Wait for saves queued before this load, so a load sees every earlier save.
-    const file = await this.#queue.run('file', () => this.#read());
-    return file.checkpoints[key];
+    const file = await this.#queue.run('file', async () => this.#current());
+    const stored = file.checkpoints[key];
+    return stored ? structuredClone(stored) : undefined;
   }
 
   /** Atomically replaces the checkpoint of `key`, keeping the other keys. */
   save(key: string, checkpoint: Checkpoint): Promise<void> {
     return this.#queue.run('file', async () => {
-      const file = await this.#read();
-      file.checkpoints[key] = validateSave(key, checkpoint, file.checkpoints[key]);
-      await this.#write(file);
+      const file = this.#current();
+      const valid = validateSave(key, checkpoint, file.checkpoints[key]);
+      // A copy, so the caller changing its object later does not change what the next save writes.
+      await this.#write({ version: 1, checkpoints: { ...file.checkpoints, [key]: structuredClone(valid) } });
     });
   }
 
   /** Every stored key with its checkpoint. */
   async entries(): Promise<Array<[string, Checkpoint]>> {
-    const file = await this.#queue.run('file', () => this.#read());
-    return Object.entries(file.checkpoints);
+    const file = await this.#queue.run('file', async () => this.#current());
+    return Object.entries(structuredClone(file.checkpoints));
   }
 
   /** Forgets `key` (an explicit reset: the next sync starts that stream from `from`). */
   delete(key: string): Promise<boolean> {
     return this.#queue.run('file', async () => {
-      const file = await this.#read();
-      if (!(key in file.checkpoints)) return false;
-      delete file.checkpoints[key];
-      await this.#write(file);
+      const file = this.#current();
+      if (!Object.hasOwn(file.checkpoints, key)) return false;
+      const { [key]: _deleted, ...kept } = file.checkpoints;
+      await this.#write({ version: 1, checkpoints: kept });
       return true;
     });
   }
@@ -166,21 +195,32 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
     await this.#queue.run('file', async () => undefined);
   }
 
-  async #read(): Promise<CheckpointFile> {
-    let text: string;
+  /**
+   * The file as it is on disk, read synchronously (a few KiB of a local file, about 0.03 ms:
+   * a trip through libuv's pool costs more CPU than that); parsed and validated only when
+   * its text is not the one this store last read or wrote.
+   */
+  #current(): CheckpointFile {
+    let text: string | undefined;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = readFileSync(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, checkpoints: {} };
-      throw coreError(
-        'KEFU_CHECKPOINT_INVALID',
-        `cannot read checkpoint file ${this.path}: ${(error as Error).message}`,
-        {
-          cause: error,
-          details: { path: this.path },
-        },
-      );
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw coreError(
+          'KEFU_CHECKPOINT_INVALID',
+          `cannot read checkpoint file ${this.path}: ${(error as Error).message}`,
+          { cause: error, details: { path: this.path } },
+        );
+      }
     }
+    if (this.#cached && this.#cached.text === text) return this.#cached.file;
+    this.#cached = undefined;
+    const file = text === undefined ? { version: 1 as const, checkpoints: {} } : this.#parse(text);
+    this.#cached = { file, text };
+    return file;
+  }
+
+  #parse(text: string): CheckpointFile {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -203,24 +243,33 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
     );
   }
 
+  /**
+   * Replaces the file with `file` (temp file, fsync, rename, fsync of the directory) and
+   * remembers it. Open, write (a few KiB) and close are synchronous: together about 0.1 ms
+   * on a local disk (p99 0.3 ms), while a trip through libuv's pool per call cost more CPU
+   * than the calls do (a save went from about 1 ms of CPU to 0.3–0.5). The fsyncs wait for
+   * the disk and the rename for the file system's journal (a synchronous rename blocked
+   * 0.2 ms on average, p99 1.4–3.5 ms), so they stay on the pool and the event loop goes on.
+   */
   async #write(file: CheckpointFile): Promise<void> {
     const directory = dirname(this.path);
-    await mkdir(directory, { recursive: true, mode: 0o700 });
-    const temporary = resolve(
-      directory,
-      `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-    );
+    // Forgotten first: if this write fails half-way, the next call reads the file again.
+    this.#cached = undefined;
+    if (!this.#directoryReady) {
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      this.#directoryReady = true;
+    }
+    const temporary = resolve(directory, `${this.#tempPrefix}${(this.#tempCount++).toString(36)}.tmp`);
+    const text = `${JSON.stringify(file, null, 2)}\n`;
     try {
-      const handle = await open(temporary, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(file, null, 2)}\n`, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, this.path);
+      await writeTemporary(temporary, directory, text);
+      await renameAsync(temporary, this.path);
     } catch (error) {
-      await unlink(temporary).catch(() => undefined);
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // Not created: nothing to clean up.
+      }
       throw coreError(
         'KEFU_CHECKPOINT_INVALID',
         `${diskFullPrefix(error)}cannot write checkpoint file ${this.path}: ${(error as Error).message}`,
@@ -230,20 +279,40 @@ export class FileCheckpointStore implements ResettableCheckpointStore {
         },
       );
     }
+    this.#cached = { file, text };
     await syncDirectory(directory);
+  }
+}
+
+/** Creates `temporary` (mode 0600) holding `text`, fsynced; makes `directory` again if it went away. */
+async function writeTemporary(temporary: string, directory: string, text: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(temporary, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+    fd = openSync(temporary, 'wx', 0o600);
+  }
+  try {
+    const bytes = Buffer.from(text, 'utf8');
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    await fsyncAsync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
 /** Makes a rename durable; platforms that cannot fsync a directory (Windows) skip it. */
 async function syncDirectory(directory: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  let fd: number | undefined;
   try {
-    handle = await open(directory, 'r');
-    await handle.sync();
+    fd = openSync(directory, 'r');
+    await fsyncAsync(fd);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
