@@ -413,7 +413,7 @@ describe.skipIf(skipped)(
       expect(result.code, result.stderr).toBe(0);
       const summary = JSON.parse(result.stdout) as { records: number; byProvider: Record<string, number> };
       expect(summary.records).toBeGreaterThan(0);
-      expect(Object.keys(summary.byProvider).sort()).toEqual(['wechat-mp', 'youmi']);
+      expect(Object.keys(summary.byProvider).sort()).toEqual(['wechat-mp', 'wecom-kf', 'youmi']);
     });
 
     it('runs `kefu sync` with a third-party sink plugin installed in the app', async () => {
