@@ -12,6 +12,7 @@ import type { FaultOptions } from './faults.js';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from './index.js';
 import { kefuConfigYaml } from './kefu-config.js';
 import type { WechatEmulatorOptions } from './wechat/wechat-data.js';
+import type { WecomEmulatorOptions } from './wecom/wecom-state.js';
 import type { YoumiEmulatorOptions } from './youmi/index.js';
 
 // ---- Youmi flags (a block of their own; the readings are validated by the Youmi platform) ----
@@ -83,6 +84,60 @@ function youmiOptionsFromArgs(
 }
 // ---- end of the Youmi flags ----
 
+// ---- WeCom kf flags (the readings are validated by the WeCom platform) ----
+const WECOM_USAGE = `WeCom kf (sync_msg readings: docs/providers/wecom-kf.md, open points):
+  --wecom-accounts N               customer-service accounts (default 2)
+  --wecom-messages N               seeded messages per account (default 40)
+  --wecom-hours N                  spread over the last N hours (default 48, at most 72)
+  --wecom-cursor-scope per-account|per-app    (A1, default per-account)
+  --wecom-token-reuse any|first-page-only|own-account-only  callback token (A2, default any)
+  --wecom-tokenless-calls N        token-less sync_msg calls before 45009 (A3, default no limit)
+  --wecom-gettoken same-while-valid|new-each-call  (A8, default same-while-valid)
+  --wecom-order send-time|reversed-pages      msg_list order (A9, default send-time)
+  --wecom-empty-pages              empty pages with has_more = 1 first
+  --wecom-fewer-than-limit         pages of half the limit
+  --wecom-expired-cursor reject|oldest        a cursor older than 3 days (default reject: 50100)`;
+
+const WECOM_FLAGS = {
+  'wecom-accounts': { type: 'string' },
+  'wecom-messages': { type: 'string' },
+  'wecom-hours': { type: 'string' },
+  'wecom-cursor-scope': { type: 'string' },
+  'wecom-token-reuse': { type: 'string' },
+  'wecom-tokenless-calls': { type: 'string' },
+  'wecom-gettoken': { type: 'string' },
+  'wecom-order': { type: 'string' },
+  'wecom-empty-pages': { type: 'boolean' },
+  'wecom-fewer-than-limit': { type: 'boolean' },
+  'wecom-expired-cursor': { type: 'string' },
+} as const;
+
+/** The WeCom options of the command line; readings pass as given and are checked by the platform. */
+function wecomOptionsFromArgs(
+  values: Record<string, string | boolean | undefined>,
+  number: (name: keyof typeof WECOM_FLAGS) => number | undefined,
+): WecomEmulatorOptions {
+  const defined = (object: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
+  const readings = defined({
+    cursorScope: values['wecom-cursor-scope'],
+    tokenReuse: values['wecom-token-reuse'],
+    tokenlessCalls: number('wecom-tokenless-calls'),
+    gettoken: values['wecom-gettoken'],
+    order: values['wecom-order'],
+    emptyPages: values['wecom-empty-pages'],
+    fewerThanLimit: values['wecom-fewer-than-limit'],
+    expiredCursor: values['wecom-expired-cursor'],
+  });
+  return defined({
+    accounts: number('wecom-accounts'),
+    messagesPerAccount: number('wecom-messages'),
+    hours: number('wecom-hours'),
+    readings: Object.keys(readings).length > 0 ? readings : undefined,
+  }) as WecomEmulatorOptions;
+}
+// ---- end of the WeCom kf flags ----
+
 const USAGE = `Usage: kefu-emulator [options]
   --host H                 listen address (default 127.0.0.1)
   --port N                 port (default 0 = random)
@@ -127,7 +182,8 @@ const USAGE = `Usage: kefu-emulator [options]
   --print-config           print a ready kefu YAML config for the emulator's accounts
                            (ends with a "..." line) instead of the banner
   --help                   this text
-${YOUMI_USAGE}`;
+${YOUMI_USAGE}
+${WECOM_USAGE}`;
 
 const FLAGS = {
   host: { type: 'string' },
@@ -173,6 +229,7 @@ const FLAGS = {
   'print-config': { type: 'boolean' },
   help: { type: 'boolean' },
   ...YOUMI_FLAGS,
+  ...WECOM_FLAGS,
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>['values'];
@@ -257,6 +314,7 @@ export function optionsFromArgs(args: string[]): EmulatorOptions & CommandFlags 
       deleteAgent: values['delete-agent'] as WechatEmulatorOptions['deleteAgent'],
     }),
     youmi: youmiOptionsFromArgs(values, number),
+    wecom: wecomOptionsFromArgs(values, number),
     faults,
     json: values.json === true,
     printConfig: values['print-config'] === true,

@@ -115,6 +115,52 @@ describe('kefu-emulator flags', () => {
     await expect(startEmulator(optionsFromArgs(['--youmi-chat-order', 'random']))).rejects.toThrow(/youmi\.chatOrder/);
   });
 
+  it('given the WeCom flags, then they become WeCom options and readings; the emulator serves them; a bad reading fails at start naming it', async () => {
+    const options = optionsFromArgs([
+      '--wecom-accounts',
+      '3',
+      '--wecom-messages',
+      '10',
+      '--wecom-cursor-scope',
+      'per-app',
+      '--wecom-token-reuse',
+      'first-page-only',
+      '--wecom-tokenless-calls',
+      '4',
+      '--wecom-gettoken',
+      'new-each-call',
+      '--wecom-order',
+      'reversed-pages',
+      '--wecom-empty-pages',
+      '--wecom-fewer-than-limit',
+      '--wecom-expired-cursor',
+      'oldest',
+    ]);
+    expect(options.wecom).toEqual({
+      accounts: 3,
+      messagesPerAccount: 10,
+      readings: {
+        cursorScope: 'per-app',
+        tokenReuse: 'first-page-only',
+        tokenlessCalls: 4,
+        gettoken: 'new-each-call',
+        order: 'reversed-pages',
+        emptyPages: true,
+        fewerThanLimit: true,
+        expiredCursor: 'oldest',
+      },
+    });
+    const emulator = await startEmulator({ ...options, seed: 'wecom-flags' });
+    try {
+      expect(emulator.wecom.accounts).toHaveLength(3);
+    } finally {
+      await emulator.stop();
+    }
+    await expect(startEmulator(optionsFromArgs(['--wecom-expired-cursor', 'sometimes']))).rejects.toThrow(
+      /wecom: readings\.expiredCursor/,
+    );
+  });
+
   it('given a bad number or an unknown flag, then it throws EMULATOR_OPTIONS_INVALID', () => {
     expect(() => optionsFromArgs(['--port', 'abc'])).toThrow(/--port needs a number/);
     expect(() => optionsFromArgs(['--colour', 'red'])).toThrow(/colour/);
