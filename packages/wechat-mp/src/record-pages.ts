@@ -21,7 +21,7 @@ import {
   parseMsgListPosition,
   resumeShiftedWarning,
 } from './msglist-cursor.js';
-import { normalizeRecord, OccurrenceCounter, recordIdentity } from './record-normalizer.js';
+import { normalizeRecord, OccurrenceCounter, recordId, recordIdentity } from './record-normalizer.js';
 import type { WechatMpClient } from './wechat-mp-client.js';
 import { isCanonicalRawRecord, type RawRecord, RawRecordSchema } from './wechat-mp-schemas.js';
 
@@ -182,9 +182,13 @@ async function normalizePage(
     if (raw.time < filter.start || raw.time >= filter.end) continue;
     if (raw.time < deliveredBefore && count <= deliveredWithin) continue;
     const identity = recordIdentity(query.appId, raw);
-    const occurrence = counter.next(identity, raw.time);
+    // The id at occurrence 0 keys the counter (shorter than the identity) and is the id of
+    // almost every record: identical records in one second are rare.
+    const firstId = recordId(identity, 0);
+    const occurrence = counter.next(identity, raw.time, firstId);
     if (query.customer && raw.openid !== query.customer) continue;
-    records.push(normalizeRecord(query.appId, raw, item as JsonValue, occurrence, identity));
+    const id = occurrence === 0 ? firstId : recordId(identity, occurrence);
+    records.push(normalizeRecord(query.appId, raw, item as JsonValue, occurrence, identity, id));
   }
   return records;
 }

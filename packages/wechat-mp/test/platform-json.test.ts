@@ -1,6 +1,29 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parsePlatformJson } from '../src/platform-json.js';
+import { parsePlatformJson, repairPlatformJson } from '../src/platform-json.js';
+
+/** JSON text of a value whose bigints are written as integer literals (any size). */
+function jsonText(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return `[${value.map(jsonText).join(',')}]`;
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${JSON.stringify(key)}:${jsonText(item)}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/** JSON values with integer literals of any size among them. */
+const jsonWithIntegers = fc.letrec((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small' },
+    fc.jsonValue({ maxDepth: 1 }),
+    fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+    fc.constantFrom(2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n), 10n ** 15n, 10n ** 16n),
+    fc.array(tie('node'), { maxLength: 4 }),
+    fc.dictionary(fc.string(), tie('node'), { maxKeys: 4 }),
+  ),
+})).node;
 
 describe('parsePlatformJson', () => {
   it('accepts raw control characters inside strings', () => {
@@ -22,6 +45,21 @@ describe('parsePlatformJson', () => {
     expect(parsePlatformJson('{"a":"say \\"hi\\" \\\\ 123456789012345678901"}')).toEqual({
       a: 'say "hi" \\ 123456789012345678901',
     });
+  });
+
+  it('keeps a top-level integer beyond 2^53 exact too', () => {
+    expect(parsePlatformJson('12345678901234567890')).toBe('12345678901234567890');
+    expect(parsePlatformJson('[9007199254740993, 9007199254740991]')).toEqual(['9007199254740993', 9007199254740991]);
+  });
+
+  it('gives what always repairing first gives, for any JSON with integers of any size', () => {
+    fc.assert(
+      fc.property(jsonWithIntegers, (value) => {
+        const text = jsonText(value);
+        expect(parsePlatformJson(text)).toEqual(JSON.parse(repairPlatformJson(text)));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('still rejects a truncated body', () => {

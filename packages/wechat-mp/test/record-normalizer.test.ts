@@ -234,7 +234,7 @@ describe('OccurrenceCounter', () => {
     expect(resumed.snapshot()).toEqual({ t: 12, c: { [identityDigest(b)]: 1 } });
   });
 
-  it('gives the same occurrences whether or not it is snapshotted and resumed between records', () => {
+  it('gives the same occurrences whether or not it is snapshotted and resumed between records, by identity or by first id', () => {
     // Records in time order drawn from few identities, so duplicates within a second are common.
     const records = fc
       .array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.constantFrom('x', 'y', 'z')), { maxLength: 60 })
@@ -249,9 +249,17 @@ describe('OccurrenceCounter', () => {
       fc.property(records, fc.array(fc.boolean(), { maxLength: 60 }), (list, resumeBefore) => {
         const straight = new OccurrenceCounter();
         let resumable = new OccurrenceCounter();
+        // Keyed by the id at occurrence 0 (what record pages do): the same counts and snapshots.
+        let keyed = new OccurrenceCounter();
         list.forEach(({ identity, time }, index) => {
-          if (resumeBefore[index]) resumable = new OccurrenceCounter(resumable.snapshot());
-          expect(resumable.next(identity, time)).toBe(straight.next(identity, time));
+          if (resumeBefore[index]) {
+            resumable = new OccurrenceCounter(resumable.snapshot());
+            keyed = new OccurrenceCounter(keyed.snapshot());
+          }
+          const expected = straight.next(identity, time);
+          expect(resumable.next(identity, time)).toBe(expected);
+          expect(keyed.next(identity, time, recordId(identity, 0))).toBe(expected);
+          expect(keyed.snapshot()).toEqual(resumable.snapshot());
         });
       }),
     );
