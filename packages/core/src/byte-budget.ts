@@ -64,13 +64,16 @@ export function estimateRecordBytes(record: KefuRecord): number {
         lengthOf(fields.agent) +
         lengthOf(fields.text)) +
     estimateValueBytes(fields.raw);
-  for (const key of ATTACHMENT_FIELDS) {
-    if (fields[key] !== undefined) bytes += estimateValueBytes(fields[key]);
-  }
+  // Named reads, not a loop over the names: a read by a computed key missed V8's inline
+  // caches and was a third of this function's cost (most records have no attachment).
+  if (fields.media !== undefined) bytes += estimateValueBytes(fields.media);
+  if (fields.link !== undefined) bytes += estimateValueBytes(fields.link);
+  if (fields.location !== undefined) bytes += estimateValueBytes(fields.location);
+  if (fields.card !== undefined) bytes += estimateValueBytes(fields.card);
+  if (fields.miniprogram !== undefined) bytes += estimateValueBytes(fields.miniprogram);
+  if (fields.quote !== undefined) bytes += estimateValueBytes(fields.quote);
   return bytes;
 }
-
-const ATTACHMENT_FIELDS = ['media', 'link', 'location', 'card', 'miniprogram', 'quote'] as const;
 
 function lengthOf(value: unknown): number {
   return typeof value === 'string' ? value.length : 0;

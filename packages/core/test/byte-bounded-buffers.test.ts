@@ -2,6 +2,7 @@ import {
   ByteBudget,
   DEFAULT_MAX_BUFFERED_BYTES,
   estimateRecordBytes,
+  estimateValueBytes,
   type JsonValue,
   type KefuRecord,
   type PageSource,
@@ -146,5 +147,26 @@ describe('byte-bounded buffers between the provider and the sinks', () => {
       pipeToSinks(stream, [new RecordingSink('s')], { checkpointKey: 'job/p/a', maxBufferedBytes: 100 }),
     ).rejects.toMatchObject({ code: 'KEFU_CONFIG_INVALID' });
     expect(DEFAULT_MAX_BUFFERED_BYTES).toBe(32 * MIB);
+  });
+});
+
+describe('estimateRecordBytes', () => {
+  it('adds each attachment a record carries, estimated as a value, to the plain record', () => {
+    const plain = fixtureRecord(0);
+    const attachments = {
+      media: { type: 'image', mediaId: 'm-1' },
+      link: { url: 'https://example.com/a', title: 'a title' },
+      location: { latitude: 31.2, longitude: 121.5, label: 'Shanghai' },
+      card: { title: 'card' },
+      miniprogram: { appId: 'wx-mini', pagePath: 'pages/index' },
+      quote: { id: 'quoted', text: 'what was said' },
+    };
+    for (const [field, value] of Object.entries(attachments)) {
+      const withOne = { ...plain, [field]: value } as KefuRecord;
+      expect(estimateRecordBytes(withOne) - estimateRecordBytes(plain), field).toBe(estimateValueBytes(value));
+    }
+    const withAll = { ...plain, ...attachments } as KefuRecord;
+    const sum = Object.values(attachments).reduce((total, value) => total + estimateValueBytes(value), 0);
+    expect(estimateRecordBytes(withAll) - estimateRecordBytes(plain)).toBe(sum);
   });
 });
