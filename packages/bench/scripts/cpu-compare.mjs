@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulatorProcess } from '../dist/child-processes.js';
-import { benchRange, emulatorOptionsFor } from '../dist/scenario.js';
+import { benchRange, emulatorOptionsFor, jsonlSyncConfig } from '../dist/scenario.js';
 
 const [recordsArg, roundsArg, ...buildArgs] = process.argv.slice(2);
 const records = Number(recordsArg ?? 1_000_000);
@@ -48,20 +48,7 @@ async function sync(name, from, to) {
       const run = await timed([bareScript, JSON.stringify(task)], dir);
       return { ...run, records: JSON.parse(run.out.trim().split('\n').at(-1)).records };
     }
-    writeFileSync(
-      join(dir, 'kefu.json'),
-      JSON.stringify({
-        providers: [
-          {
-            use: '@kefu/wechat-mp',
-            id: 'wx',
-            config: { baseUrl: emu.url, accounts: [{ appId: emu.appId, secret: emu.secret }] },
-          },
-        ],
-        sinks: [{ use: '@kefu/sink-file', id: 'out', config: { dir: './out' } }],
-        checkpoints: { use: 'file', path: './checkpoints.json' },
-      }),
-    );
+    writeFileSync(join(dir, 'kefu.json'), JSON.stringify(jsonlSyncConfig(emu)));
     const args = [
       builds.get(name),
       'sync',

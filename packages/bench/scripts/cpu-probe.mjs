@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulatorProcess } from '../dist/child-processes.js';
-import { benchRange, emulatorOptionsFor } from '../dist/scenario.js';
+import { benchRange, emulatorOptionsFor, jsonlSyncConfig } from '../dist/scenario.js';
 
 const records = Number(process.argv[2] ?? 100000);
 const runs = Number(process.argv[3] ?? 3);
@@ -22,20 +22,7 @@ const bin = join(import.meta.dirname, '../../cli/dist/bin.js');
 async function syncOnce(from, to) {
   const dir = mkdtempSync(join(tmpdir(), 'kefu-cpu-'));
   try {
-    writeFileSync(
-      join(dir, 'kefu.json'),
-      JSON.stringify({
-        providers: [
-          {
-            use: '@kefu/wechat-mp',
-            id: 'wx',
-            config: { baseUrl: emu.url, accounts: [{ appId: emu.appId, secret: emu.secret }] },
-          },
-        ],
-        sinks: [{ use: '@kefu/sink-file', id: 'out', config: { dir: './out' } }],
-        checkpoints: { use: 'file', path: './checkpoints.json' },
-      }),
-    );
+    writeFileSync(join(dir, 'kefu.json'), JSON.stringify(jsonlSyncConfig(emu)));
     const timeFile = join(dir, 'time.txt');
     const child = spawn(
       '/usr/bin/time',

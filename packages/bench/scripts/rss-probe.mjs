@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulatorProcess } from '../dist/child-processes.js';
-import { benchRange, emulatorOptionsFor } from '../dist/scenario.js';
+import { benchProviderEntry, benchRange, emulatorOptionsFor } from '../dist/scenario.js';
 
 const records = Number(process.argv[2] ?? 100000);
 const sinkJson = process.argv[3] ?? '{}';
@@ -35,13 +35,7 @@ try {
   writeFileSync(
     join(dir, 'kefu.json'),
     JSON.stringify({
-      providers: [
-        {
-          use: '@kefu/wechat-mp',
-          id: 'wx',
-          config: { baseUrl: emu.url, accounts: [{ appId: emu.appId, secret: emu.secret }] },
-        },
-      ],
+      providers: [benchProviderEntry(emu)],
       sinks: [sink],
       sync: JSON.parse(syncJson),
       checkpoints: target === 'jsonl' ? { use: 'file', path: './checkpoints.json' } : { use: 'sink', sink: 'db' },

@@ -37,3 +37,28 @@ export function emulatorOptionsFor(records: number, faults: FaultOptions = {}): 
     faults,
   };
 }
+
+/** The emulator account a bench sync reads. */
+export interface BenchAccount {
+  url: string;
+  appId: string;
+  secret: string;
+}
+
+/** The config file's provider entry for the bench account (`@kefu/wechat-mp`, id `wx`). */
+export function benchProviderEntry(account: BenchAccount): object {
+  return {
+    use: '@kefu/wechat-mp',
+    id: 'wx',
+    config: { baseUrl: account.url, accounts: [{ appId: account.appId, secret: account.secret }] },
+  };
+}
+
+/** A whole `kefu.json` that syncs the bench account into JSONL files (`./out`, checkpoints in `./checkpoints.json`). */
+export function jsonlSyncConfig(account: BenchAccount): object {
+  return {
+    providers: [benchProviderEntry(account)],
+    sinks: [{ use: '@kefu/sink-file', id: 'out', config: { dir: './out' } }],
+    checkpoints: { use: 'file', path: './checkpoints.json' },
+  };
+}
