@@ -167,7 +167,7 @@ export class WechatPushSender {
     const closing = this.#closing.signal;
     for (let attempt = 1; attempt <= target.tries && !delivery.acknowledged && !closing.aborted; attempt++) {
       const previous = delivery.attempts.at(-1);
-      if (previous) await pause(retryPauseMs(target, previous, Date.now()), closing);
+      if (previous) await pauseBeforeRetry(target, previous, closing);
       if (closing.aborted) return;
       const startedAt = Date.now();
       const result = await sendOnce(target, delivery.xml, closing);
@@ -250,6 +250,22 @@ export function retryPauseMs(
       return Math.max(0, previous.endedAt + target.retrySpacingMs - now);
     case 'deadline':
       return Math.max(0, previous.startedAt + target.deadlineMs - now);
+  }
+}
+
+/**
+ * Waits until the next try is due under the target's spacing reading (or `signal` aborts).
+ * Measured with `Date.now()`, like the attempts: a timer may fire a millisecond before the
+ * wall clock has moved its full delay, so it waits again for what is left.
+ */
+export async function pauseBeforeRetry(
+  target: Pick<PushTarget, 'retrySpacing' | 'retrySpacingMs' | 'deadlineMs'>,
+  previous: Pick<PushAttempt, 'startedAt' | 'endedAt'>,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let ms = retryPauseMs(target, previous, Date.now()); ms > 0 && !signal.aborted; ) {
+    await pause(ms, signal);
+    ms = retryPauseMs(target, previous, Date.now());
   }
 }
 
