@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulatorProcess } from '../dist/child-processes.js';
-import { benchRange, emulatorOptionsFor, jsonlSyncConfig } from '../dist/scenario.js';
+import { benchRange, emulatorOptionsFor, jsonlSyncConfig, syncArgs } from '../dist/scenario.js';
 
 const [recordsArg, roundsArg, ...buildArgs] = process.argv.slice(2);
 const records = Number(recordsArg ?? 1_000_000);
@@ -49,17 +49,7 @@ async function sync(name, from, to) {
       return { ...run, records: JSON.parse(run.out.trim().split('\n').at(-1)).records };
     }
     writeFileSync(join(dir, 'kefu.json'), JSON.stringify(jsonlSyncConfig(emu)));
-    const args = [
-      builds.get(name),
-      'sync',
-      '-c',
-      'kefu.json',
-      '--from',
-      from.toISOString(),
-      '--to',
-      to.toISOString(),
-      '--json',
-    ];
+    const args = [builds.get(name), ...syncArgs(from, to)];
     const run = await timed(args, dir);
     return { ...run, records: JSON.parse(run.out).records };
   } finally {

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulatorProcess } from '../dist/child-processes.js';
-import { benchRange, emulatorOptionsFor, jsonlSyncConfig } from '../dist/scenario.js';
+import { benchRange, emulatorOptionsFor, jsonlSyncConfig, syncArgs } from '../dist/scenario.js';
 
 const records = Number(process.argv[2] ?? 100000);
 const runs = Number(process.argv[3] ?? 3);
@@ -26,22 +26,7 @@ async function syncOnce(from, to) {
     const timeFile = join(dir, 'time.txt');
     const child = spawn(
       '/usr/bin/time',
-      [
-        '-o',
-        timeFile,
-        '-f',
-        '%e %U %S %M',
-        process.execPath,
-        bin,
-        'sync',
-        '-c',
-        'kefu.json',
-        '--from',
-        from.toISOString(),
-        '--to',
-        to.toISOString(),
-        '--json',
-      ],
+      ['-o', timeFile, '-f', '%e %U %S %M', process.execPath, bin, ...syncArgs(from, to)],
       { cwd: dir, stdio: ['ignore', 'pipe', process.env.CPU_PROBE_STDERR ? 'inherit' : 'ignore'], env: process.env },
     );
     let out = '';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulatorProcess } from '../dist/child-processes.js';
-import { benchProviderEntry, benchRange, emulatorOptionsFor } from '../dist/scenario.js';
+import { benchProviderEntry, benchRange, emulatorOptionsFor, syncArgs } from '../dist/scenario.js';
 
 const records = Number(process.argv[2] ?? 100000);
 const sinkJson = process.argv[3] ?? '{}';
@@ -43,21 +43,11 @@ try {
   );
   const { from, to } = benchRange();
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, '../../cli/dist/bin.js'),
-      'sync',
-      '-c',
-      'kefu.json',
-      '--from',
-      from.toISOString(),
-      '--to',
-      to.toISOString(),
-      '--json',
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', process.env.RSS_PROBE_STDERR ? 'inherit' : 'ignore'], env: process.env },
-  );
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../../cli/dist/bin.js'), ...syncArgs(from, to)], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', process.env.RSS_PROBE_STDERR ? 'inherit' : 'ignore'],
+    env: process.env,
+  });
   const peak = {};
   let out = '';
   child.stdout.on('data', (c) => {

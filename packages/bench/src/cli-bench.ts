@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import type { BareTask } from './bare-sync.js';
 import { startEmulatorProcess } from './child-processes.js';
 import { benchError } from './errors.js';
-import { benchRange, emulatorOptionsFor } from './scenario.js';
+import { benchRange, emulatorOptionsFor, syncArgs } from './scenario.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI_BIN = join(here, '../../cli/dist/bin.js');
@@ -142,21 +142,7 @@ async function kefuRun(target: Target, source: Source, batchSize?: number): Prom
     await dropTables(target, tables);
     writeConfig(dir, target, source, table, batchSize);
     const { from, to } = benchRange();
-    const run = await measureChild(
-      [
-        process.execPath,
-        CLI_BIN,
-        'sync',
-        '-c',
-        'kefu.json',
-        '--from',
-        from.toISOString(),
-        '--to',
-        to.toISOString(),
-        '--json',
-      ],
-      { cwd: dir },
-    );
+    const run = await measureChild([process.execPath, CLI_BIN, ...syncArgs(from, to)], { cwd: dir });
     const summary = JSON.parse(run.stdout) as { targets: Array<{ records: number }> };
     return { ...run, records: summary.targets.reduce((sum, item) => sum + item.records, 0) };
   } finally {

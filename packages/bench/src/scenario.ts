@@ -62,3 +62,8 @@ export function jsonlSyncConfig(account: BenchAccount): object {
     checkpoints: { use: 'file', path: './checkpoints.json' },
   };
 }
+
+/** `kefu` arguments that sync [from, to) with `./kefu.json` and print the JSON summary. */
+export function syncArgs(from: Date, to: Date): string[] {
+  return ['sync', '-c', 'kefu.json', '--from', from.toISOString(), '--to', to.toISOString(), '--json'];
+}
