@@ -2,7 +2,8 @@
 // Checks the Node version before anything else is imported: on an old Node the CLI's own
 // imports fail with a missing-export error that does not say what is wrong.
 import { readFileSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
+// A default import: a named import of what Node 20 lacks would fail before the version check.
+import nodeModule from 'node:module';
 import { heapFlagsToAdd, restartEnvironment } from './memory-defaults.js';
 import { minimumNodeVersion, nodeVersionProblem } from './node-version.js';
 
@@ -18,7 +19,7 @@ if (problem) {
   // The CLI loads about 3.6 MB of JavaScript (undici, zod, rxjs, …) at every start; V8's
   // compiled code cached on disk (os.tmpdir()/node-compile-cache, or NODE_COMPILE_CACHE;
   // NODE_DISABLE_COMPILE_CACHE=1 turns it off) took `kefu --version` from 0.37 to 0.27 s.
-  enableCompileCache();
+  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   const { runCli } = await import('./cli.js');
   process.exitCode = await runCli(process.argv.slice(2));
 }
