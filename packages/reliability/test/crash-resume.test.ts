@@ -11,18 +11,18 @@ import { beijingMidnightDaysAgo, expectedWechatIds } from './support/wechat-grou
 
 /**
  * Crash/resume: a child process (test/fixtures/crash-sync.mjs, running the built dist)
- * syncs a WeChat account from the emulator and is killed with SIGKILL at up to 20 random
- * moments (at least 10: a run that finishes before its kill ends the series, and how much
- * one run syncs depends on the machine and kefu's speed); after a final complete run the
- * sink equals the emulator's ground truth.
- * Scale: ≈ 200 k records and 20 kills per sink; kills land 0.05–1 s after the child is
- * ready (0.05–0.25 s for JSONL, which syncs several times faster), so much of the data is
- * synced across the killed runs, not only by the last one.
+ * syncs a WeChat account from the emulator and is killed with SIGKILL 20 times; after a
+ * final complete run the sink equals the emulator's ground truth. Scale: ≈ 200 k records
+ * (200 batches) and 20 kills per sink. Each kill lands a random time (up to 200 ms; 60 ms
+ * for JSONL, which syncs several times faster) after the child committed a random 0–4
+ * batches of its own: the points of progress do not depend on the machine's speed, so the
+ * 20 kills always land before the data runs out, and much of it is synced across the killed
+ * runs, not only by the last one.
  */
 const NOW = Date.UTC(2026, 3, 20, 4, 0, 0);
 const KILLS = 20;
-/** Kills that must land before a run finishes on its own (see above). */
-const MIN_KILLS = 10;
+/** Batches a killed run commits before its kill timer starts: 0 to this many. */
+const MAX_BATCHES_BEFORE_KILL = 4;
 const RECORDS = '≈ 200 k';
 const SCENARIO_TIMEOUT_MS = 240_000;
 
@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 /** Runs the child `KILLS` times with a SIGKILL at a random moment, then once to completion. */
-async function killAndResume(sinkOptions: object, label: string, maxKillDelayMs = 1000): Promise<number> {
+async function killAndResume(sinkOptions: object, label: string, maxKillDelayMs = 200): Promise<number> {
   const seed = crashSeed();
   console.info(`crash/resume ${label}: seed ${seed} (replay with KEFU_CRASH_SEED=${seed})`);
   const random = seededRandom(seed);
@@ -64,9 +64,12 @@ async function killAndResume(sinkOptions: object, label: string, maxKillDelayMs 
   };
   let kills = 0;
   for (let attempt = 0; attempt < KILLS; attempt++) {
-    const run = await runFixture('crash-sync.mjs', options, {
-      killAfterMs: 50 + Math.floor(random() * (maxKillDelayMs - 50)),
-    });
+    const readyAfterBatches = Math.floor(random() * (MAX_BATCHES_BEFORE_KILL + 1));
+    const run = await runFixture(
+      'crash-sync.mjs',
+      { ...options, readyAfterBatches },
+      { killAfterMs: Math.floor(random() * maxKillDelayMs) },
+    );
     if (run.killed) kills++;
     else {
       expect(run.code, run.stderr).toBe(0);
@@ -85,7 +88,7 @@ describe(`crash/resume: ${RECORDS} records, ${KILLS} SIGKILLs`, () => {
     async () => {
       const path = join(scratch, 'crash.db');
       const kills = await killAndResume({ sink: 'sqlite', url: `sqlite://${path}`, table: 'records' }, 'sqlite');
-      expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
+      expect(kills).toBe(KILLS);
       const db = new DatabaseSync(path);
       const ids = (db.prepare('SELECT id FROM records').all() as Array<{ id: string }>).map((row) => row.id).sort();
       db.close();
@@ -103,7 +106,7 @@ describe(`crash/resume: ${RECORDS} records, ${KILLS} SIGKILLs`, () => {
       await client.connect();
       try {
         const kills = await killAndResume({ sink: 'postgres', url: postgres.url, table }, 'postgres');
-        expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
+        expect(kills).toBe(KILLS);
         const rows = await client.query<{ id: string }>(`SELECT id FROM "${table}"`);
         const ids = rows.rows.map((row) => row.id).sort();
         expect(ids.length).toBe(expected.length);
@@ -124,9 +127,9 @@ describe(`crash/resume: ${RECORDS} records, ${KILLS} SIGKILLs`, () => {
       const kills = await killAndResume(
         { sink: 'jsonl', dir, checkpointFile: join(scratch, 'checkpoints.json') },
         'jsonl',
-        250,
+        60,
       );
-      expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
+      expect(kills).toBe(KILLS);
       const byId = new Map<string, string>();
       let duplicates = 0;
       const walk = (path: string) => {
