@@ -167,7 +167,7 @@ export class WechatPushSender {
     const closing = this.#closing.signal;
     for (let attempt = 1; attempt <= target.tries && !delivery.acknowledged && !closing.aborted; attempt++) {
       const previous = delivery.attempts.at(-1);
-      if (previous) await pauseBeforeRetry(target, previous, closing);
+      if (previous) await pause(retryPauseMs(target, previous, Date.now()), closing);
       if (closing.aborted) return;
       const startedAt = Date.now();
       const result = await sendOnce(target, delivery.xml, closing);
@@ -254,24 +254,17 @@ export function retryPauseMs(
 }
 
 /**
- * Waits until the next try is due under the target's spacing reading (or `signal` aborts).
- * Measured with `Date.now()`, like the attempts: a timer may fire a millisecond before the
- * wall clock has moved its full delay, so it waits again for what is left.
+ * Waits `ms` by the wall clock (real time: WeChat's retries are not on the emulator clock),
+ * or less when `signal` aborts. A timer may fire a millisecond before `Date.now()` — what
+ * attempts are stamped with — has moved `ms`: it then waits again for what is left.
  */
-export async function pauseBeforeRetry(
-  target: Pick<PushTarget, 'retrySpacing' | 'retrySpacingMs' | 'deadlineMs'>,
-  previous: Pick<PushAttempt, 'startedAt' | 'endedAt'>,
-  signal: AbortSignal,
-): Promise<void> {
-  for (let ms = retryPauseMs(target, previous, Date.now()); ms > 0 && !signal.aborted; ) {
-    await pause(ms, signal);
-    ms = retryPauseMs(target, previous, Date.now());
-  }
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  const until = Date.now() + ms;
+  for (let left = ms; left > 0 && !signal.aborted; left = until - Date.now()) await timerOrAbort(left, signal);
 }
 
-/** Waits `ms` (real time: WeChat's retries are not on the emulator clock), or less when `signal` aborts. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
+/** One timer of `ms`, cut short when `signal` aborts. */
+function timerOrAbort(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

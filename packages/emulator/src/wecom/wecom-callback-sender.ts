@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { emulatorError } from '../errors.js';
 import { wechatEncrypt, wechatSignature } from '../wechat/push-crypto.js';
-import { pause, pauseBeforeRetry } from '../wechat/push-sender.js';
+import { pause, retryPauseMs } from '../wechat/push-sender.js';
 
 /**
  * Rings like WeCom (wecom-kf.md §5): when a customer writes, the `kf_msg_or_event` event — a
@@ -207,7 +207,7 @@ export class WecomCallbackSender {
     const closing = this.#closing.signal;
     for (let attempt = 1; attempt <= target.tries && !delivery.acknowledged && !closing.aborted; attempt++) {
       const previous = delivery.attempts.at(-1);
-      if (previous) await pauseBeforeRetry(target, previous, closing);
+      if (previous) await pause(retryPauseMs(target, previous, Date.now()), closing);
       if (closing.aborted) return;
       const startedAt = Date.now();
       const result = await this.#postOnce(target, xml);
