@@ -15,6 +15,11 @@ import type { WechatEmulatorOptions } from './wechat/wechat-data.js';
 import type { WecomEmulatorOptions } from './wecom/wecom-state.js';
 import type { YoumiEmulatorOptions } from './youmi/index.js';
 
+/** `object` without its undefined entries: an option left out keeps the platform's default. */
+function defined<T extends object>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
+}
+
 // ---- Youmi flags (a block of their own; the readings are validated by the Youmi platform) ----
 const YOUMI_USAGE = `Youmi:
   --youmi-wechat-ids N             operating accounts (default 2)
@@ -80,7 +85,7 @@ function youmiOptionsFromArgs(
     v1ExpiresIn: text('youmi-v1-expires-in'),
     fansListShape: text('youmi-fans-list-shape'),
   };
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as YoumiEmulatorOptions;
+  return defined(options) as YoumiEmulatorOptions;
 }
 // ---- end of the Youmi flags ----
 
@@ -117,8 +122,6 @@ function wecomOptionsFromArgs(
   values: Record<string, string | boolean | undefined>,
   number: (name: keyof typeof WECOM_FLAGS) => number | undefined,
 ): WecomEmulatorOptions {
-  const defined = (object: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined));
   const readings = defined({
     cursorScope: values['wecom-cursor-scope'],
     tokenReuse: values['wecom-token-reuse'],
@@ -258,8 +261,6 @@ export function optionsFromArgs(args: string[]): EmulatorOptions & CommandFlags 
     }
     return parsed;
   };
-  const defined = <T extends object>(object: T): T =>
-    Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
   let now: number | undefined;
   if (values.now !== undefined) {
     now = Date.parse(values.now);
