@@ -1,11 +1,11 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServe } from './support/serve-child.js';
 
 // `kefu serve -c kefu.yaml` as a real child process (the built binary) for WeCom customer
 // service, like serve.e2e.test.ts for WeChat: the emulator verifies the callback URL, then
@@ -13,7 +13,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // pulls kf/sync_msg with each callback's Token from the backfill's cursor and stores each
 // message once. Secrets come from the environment, never into the logs.
 
-const BIN = resolve(fileURLToPath(import.meta.url), '../../dist/bin.js');
 const SECRET_ENV = 'KEFU_E2E_WECOM_SECRET';
 const AES_ENV = 'KEFU_E2E_WECOM_AES_KEY';
 
@@ -34,24 +33,16 @@ describe('kefu serve (child process) with WeCom kf callbacks from the emulator',
 
   /** Starts `kefu serve` and resolves with its URL once it listens. */
   const startServe = async (): Promise<string> => {
-    const started = spawn(process.execPath, [BIN, 'serve', '-c', 'kefu.yaml', '--log-level', 'warn'], {
+    const serve = spawnServe({
       cwd: dir,
+      config: 'kefu.yaml',
       env: { ...process.env, [SECRET_ENV]: emulator.wecom.secret, [AES_ENV]: emulator.wecom.callback.encodingAesKey },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      onStderr: (chunk) => {
+        stderr += chunk;
+      },
     });
-    child = started;
-    started.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    return new Promise<string>((ready, failed) => {
-      let out = '';
-      started.stdout.on('data', (chunk) => {
-        out += chunk;
-        const url = /listening on (\S+)/.exec(out)?.[1];
-        if (url) ready(url);
-      });
-      started.once('exit', (code) => failed(new Error(`kefu serve exited ${code}: ${stderr}`)));
-    });
+    child = serve.child;
+    return serve.listening;
   };
 
   beforeAll(async () => {

@@ -1,18 +1,17 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServe } from './support/serve-child.js';
 
 // `kefu serve` as a real child process (the built binary: `pnpm test` builds first) against
 // the emulator, which pushes like WeChat (3 modes, 5 s deadline, 3 tries): kill -9 in the
 // middle of a burst, restart, WeChat's retries; then the backfill and /metrics.
 
-const BIN = resolve(fileURLToPath(import.meta.url), '../../dist/bin.js');
 const MODES = ['plaintext', 'compatible', 'safe'] as const;
 const KEYS = [
   'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
@@ -56,23 +55,16 @@ describe('kefu serve (child process) against the emulator', () => {
 
   /** Starts `kefu serve` and resolves once it listens. */
   const startServe = async () => {
-    const started = spawn(process.execPath, [BIN, 'serve', '-c', 'kefu.json', '--log-level', 'warn'], {
+    const serve = spawnServe({
       cwd: dir,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      config: 'kefu.json',
+      onStderr: (chunk) => {
+        stderr += chunk;
+      },
     });
-    child = started;
-    started.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    await new Promise<void>((ready, failed) => {
-      let out = '';
-      started.stdout.on('data', (chunk) => {
-        out += chunk;
-        if (out.includes('listening on')) ready();
-      });
-      started.once('exit', (code) => failed(new Error(`kefu serve exited ${code}: ${stderr}`)));
-    });
-    return started;
+    child = serve.child;
+    await serve.listening;
+    return serve.child;
   };
 
   const metric = async (pattern: RegExp): Promise<number> => {
