@@ -6,6 +6,7 @@ export * from './integration-servers.js';
 export * from './kefu-failure.js';
 export * from './public-api.js';
 export * from './readme-snippets.js';
+export * from './recording-sink.js';
 export * from './scripted-platform.js';
 export * from './scripted-source.js';
 export * from './tcp-proxy.js';

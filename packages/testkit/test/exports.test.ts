@@ -18,6 +18,7 @@ describePublicApi({
       'kefuFailure',
       'makeRecords',
       'readmeApiNames',
+      'recordingSink',
       'runKillableChild',
       'runReadmeSnippet',
       'runtimeExportNames',

@@ -1,20 +1,7 @@
-import { type KefuRecord, MemoryCheckpointStore, type RecordBatch, type RecordSink, runSync } from '@kefu/core';
+import { MemoryCheckpointStore, runSync } from '@kefu/core';
+import { recordingSink } from '@kefu/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beijingMidnightDaysAgo, rawKey, startWechatFixture } from './support/wechat-fixture.js';
-
-/** A sink that keeps what it accepted, in order. */
-function arraySink(): RecordSink & { records: KefuRecord[] } {
-  const records: KefuRecord[] = [];
-  return {
-    id: 'array',
-    guarantee: 'at-least-once',
-    records,
-    async write(batch: RecordBatch) {
-      records.push(...batch.records);
-    },
-    async close() {},
-  };
-}
 
 describe('the core sync pipeline with the wechat-mp provider', () => {
   let fixture: Awaited<ReturnType<typeof startWechatFixture>>;
@@ -29,7 +16,7 @@ describe('the core sync pipeline with the wechat-mp provider', () => {
     const provider = fixture.makeProvider({ pageSize: 30 });
     const from = beijingMidnightDaysAgo(fixture.emulator.clock.now(), 12);
     const to = new Date(from.getTime() + 10 * 86_400_000);
-    const sink = arraySink();
+    const sink = recordingSink();
     const checkpoints = new MemoryCheckpointStore();
     const options = {
       targets: [{ provider, account: fixture.appId }],

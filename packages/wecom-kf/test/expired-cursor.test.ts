@@ -1,13 +1,6 @@
-import {
-  type Checkpoint,
-  type KefuRecord,
-  MemoryCheckpointStore,
-  type RecordBatch,
-  type RecordSink,
-  runSync,
-  type SyncTargetSummary,
-} from '@kefu/core';
+import { type Checkpoint, type KefuRecord, MemoryCheckpointStore, runSync, type SyncTargetSummary } from '@kefu/core';
 import { type RunningEmulator, startEmulator } from '@kefu/emulator';
+import { recordingSink } from '@kefu/testkit';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WecomKfProvider } from '../src/index.js';
@@ -24,20 +17,6 @@ const FROM = new Date(T1 - 3 * DAY);
 const JOB = 'sync';
 
 type Reading = 'reject' | 'oldest';
-
-/** A sink that keeps what it accepted, in order. */
-function arraySink(): RecordSink & { records: KefuRecord[] } {
-  const records: KefuRecord[] = [];
-  return {
-    id: 'array',
-    guarantee: 'at-least-once',
-    records,
-    async write(batch: RecordBatch) {
-      records.push(...batch.records);
-    },
-    async close() {},
-  };
-}
 
 interface Fixture {
   reading: Reading;
@@ -91,7 +70,7 @@ async function fixture(
     },
     { now: () => emulator.clock.now() },
   );
-  const sink = arraySink();
+  const sink = recordingSink();
   const checkpoints = new MemoryCheckpointStore();
   const everything = new Set(wecom.expectedItems(openKfId).map((item) => item.msgid));
   return {
