@@ -23,7 +23,7 @@ interface Fixture {
   emulator: RunningEmulator;
   provider: WecomKfProvider;
   openKfId: string;
-  sink: ReturnType<typeof arraySink>;
+  sink: ReturnType<typeof recordingSink>;
   checkpoints: MemoryCheckpointStore;
   key: string;
   /** Every item the account ever had (the emulator's list before anything aged out, plus writes). */
