@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
 import { z } from 'zod';
 import { coreError, isKefuError, type KefuError } from './errors.js';
+import { parseJsonBytes } from './json-bytes.js';
 import { type KefuLogger, silentLogger } from './logger.js';
 import { isSensitiveName, redactText } from './redaction.js';
 import { abortError, defaultRetryPolicy, type RetryPolicy, retryWithBackoff } from './retry.js';
@@ -446,7 +447,7 @@ function parseJsonBody<Schema extends z.ZodType>(
 ): z.output<Schema> {
   let value: unknown;
   try {
-    value = JSON.parse(response.text());
+    value = parseJsonBytes(response.body);
   } catch (error) {
     throw coreError(
       'KEFU_HTTP_BAD_BODY',

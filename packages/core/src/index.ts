@@ -12,6 +12,7 @@ export * from './errors.js';
 export * from './file-token-store.js';
 export * from './http-client.js';
 export * from './iso-timestamp.js';
+export * from './json-bytes.js';
 export * from './jsonl-append-file.js';
 export * from './kefu-config.js';
 export * from './keyed-lock.js';

@@ -121,6 +121,7 @@ const NAMES = [
   'maskSecret',
   'packageNameOf',
   'parseConfig',
+  'parseJsonBytes',
   'parseKefuConfig',
   'parseRecordQuery',
   'parseRetryAfter',

@@ -31,7 +31,7 @@ export function decodePlatformResponse<S extends z.ZodType>(
   }
   let body: unknown;
   try {
-    body = parsePlatformJson(response.text());
+    body = parsePlatformJson(response.body);
   } catch (error) {
     throw coreError('KEFU_HTTP_BAD_BODY', `WeChat ${context.call} answered a body that is not JSON`, {
       cause: error,

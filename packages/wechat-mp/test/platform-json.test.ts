@@ -76,4 +76,37 @@ describe('parsePlatformJson', () => {
       { numRuns: 200 },
     );
   });
+
+  it('reads a large body from its bytes as from its text: raw control characters, long integers', () => {
+    // Above the 32 KiB piece size bytes are parsed piecewise (parseJsonBytes): a body that
+    // needs the repair must still reach it, whichever piece holds the fault.
+    const page = (text417: string, tail = '') =>
+      `{"recordlist":[${Array.from(
+        { length: 600 },
+        (_, i) =>
+          `{"openid":"o${i}","opercode":2002,"text":${i === 417 ? text417 : `"消息${i}"`},"time":${1767542402 + i},"worker":"kf1@x"}`,
+      ).join(',')}],"number":600${tail}}`;
+    const outcome = (parse: () => unknown) => {
+      try {
+        return parse();
+      } catch (error) {
+        return (error as Error).name;
+      }
+    };
+    const bodies = [
+      page('"消息"'),
+      page('"消\t息"'), // a raw TAB inside a string: invalid JSON, repaired
+      page('"消息"', ',"msgid":9007199254740993'),
+      page('"消息"', ',"ids":[123456789012345678901]'),
+      page('"消息'), // truncated string: not JSON even after repair
+    ];
+    for (const text of bodies) {
+      expect(Buffer.byteLength(text)).toBeGreaterThan(32 * 1024);
+      expect(outcome(() => parsePlatformJson(Buffer.from(text)))).toEqual(outcome(() => parsePlatformJson(text)));
+    }
+    const repaired = parsePlatformJson(Buffer.from(bodies[1] as string)) as { recordlist: { text: string }[] };
+    expect(repaired.recordlist[417]?.text).toBe('消\t息');
+    expect((parsePlatformJson(Buffer.from(bodies[2] as string)) as { msgid: unknown }).msgid).toBe('9007199254740993');
+    expect(outcome(() => parsePlatformJson(Buffer.from(bodies[4] as string)))).toBe('SyntaxError');
+  });
 });

@@ -1,4 +1,4 @@
-import { coreError, formatZodIssue, type HttpResponse, type KefuError } from '@kefu/core';
+import { coreError, formatZodIssue, type HttpResponse, type KefuError, parseJsonBytes } from '@kefu/core';
 import type { z } from 'zod';
 import { type ErrorContext, platformError, wecomKfError } from './errors.js';
 import { ErrorEnvelopeSchema } from './wecom-kf-schemas.js';
@@ -9,7 +9,7 @@ export type PlatformResult<T> = { ok: true; value: T; raw: unknown } | { ok: fal
 /** Parses a body as JSON, failing with KEFU_HTTP_BAD_BODY. */
 export function parseJsonBody(response: HttpResponse, call: string): unknown {
   try {
-    return JSON.parse(response.text());
+    return parseJsonBytes(response.body);
   } catch (error) {
     throw coreError('KEFU_HTTP_BAD_BODY', `WeCom ${call} answered a body that is not JSON`, {
       cause: error,
