@@ -189,7 +189,7 @@ export class YoumiCaller {
           ? { body: JSON.stringify(request.body ?? {}), headers: { ...headers, 'content-type': 'text/json' } }
           : { json: request.body ?? {}, headers }
         : { headers };
-    let text: string;
+    let answer: Buffer;
     try {
       const response = await this.#options.http.request({
         method: request.method,
@@ -201,15 +201,16 @@ export class YoumiCaller {
         ...(onRetry ? { onRetry } : {}),
         ...(this.#options.retry ? { retry: this.#options.retry } : {}),
       });
-      text = response.text();
+      answer = response.body;
     } catch (error) {
       return this.#outcomeOfStatusError(request.path, error);
     }
-    const envelope = readEnvelopeText(text);
+    const envelope = readEnvelopeText(answer);
     if (!envelope) {
+      const quoted = answer.subarray(0, 800).toString('utf8').slice(0, 200);
       throw youmiError(
         'YOUMI_BAD_ENVELOPE',
-        `Youmi ${request.path} did not answer an envelope {errmsg, succeed, values}: ${text.slice(0, 200) || '(empty body)'}`,
+        `Youmi ${request.path} did not answer an envelope {errmsg, succeed, values}: ${quoted || '(empty body)'}`,
         // A truncated body may heal; a body in another shape will not, but a few tries are cheap.
         { retryable: true, details: { path: request.path } },
       );

@@ -1,3 +1,4 @@
+import { parseJsonBytes } from '@kefu/core';
 import { z } from 'zod';
 
 /**
@@ -85,11 +86,15 @@ export function readEnvelope(body: unknown): YoumiEnvelope | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** Reads an envelope out of a body's text; undefined when it is not JSON or not an envelope. */
-export function readEnvelopeText(text: string): YoumiEnvelope | undefined {
+/**
+ * Reads an envelope out of a body (its bytes, or its text); undefined when it is not JSON
+ * or not an envelope. Bytes are parsed in pieces ({@link parseJsonBytes}): a page of chats
+ * never becomes one large string.
+ */
+export function readEnvelopeText(body: string | Buffer): YoumiEnvelope | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = typeof body === 'string' ? JSON.parse(body) : parseJsonBytes(body);
   } catch {
     return undefined;
   }

@@ -155,6 +155,23 @@ describe('YoumiClient envelopes', () => {
     expect(tokensIssued()).toBe(2);
   });
 
+  it('given a GetChat page above 32 KiB (parsed in pieces), then every chat comes back as sent', async () => {
+    const chats = Array.from({ length: 400 }, (_, i) => ({
+      ad_chatting_id: i + 1,
+      ad_chatting_talter: 'wxid_fan',
+      ad_chatting_issend: i % 2,
+      ad_wechat_id: 10001,
+      ad_chatting_sate: 1,
+      ad_chatting_time: '2026-01-05 10:00:00',
+      ad_chatting_content: i % 9 === 0 ? '},{"ad_chatting_id":0} 引号\\"' : `第 ${i} 条消息 😊`,
+    }));
+    expect(JSON.stringify(envelope(chats)).length).toBeGreaterThan(32 * 1024);
+    const { client } = await youmiApi(() => ({ json: envelope(chats) }));
+    await expect(
+      client.getChat({ wechatId: 10001, fansKey: 'wxid_fan', pageSize: 400, pageIndex: 1 }),
+    ).resolves.toEqual(chats);
+  });
+
   it('given a body that is not an envelope, then YOUMI_BAD_ENVELOPE quotes it', async () => {
     const { client } = await youmiApi(() => ({ json: { code: 0, data: [] } }));
     const error = await client.adCount().catch((e) => e);
