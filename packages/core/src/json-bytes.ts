@@ -23,6 +23,8 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+/** Nesting beyond which a body is parsed whole (see `#containerAt`). */
+const MAX_DEPTH = 16;
 /** Between two objects in an array, as every platform writes it: where runs are cut first. */
 const OBJECT_SEPARATOR = Buffer.from('},{');
 
@@ -49,8 +51,7 @@ export function parseJsonBytes(bytes: Buffer, options: ParseJsonBytesOptions = {
     try {
       return new PiecewiseParser(bytes, pieceBytes).parse();
     } catch {
-      // NotPiecewise, a SyntaxError of a piece, or a RangeError of deep nesting (JSON.parse
-      // itself is not recursive): the whole text decides.
+      // NotPiecewise or a piece's SyntaxError: the whole text decides.
     }
   }
   return JSON.parse(bytes.toString('utf8'));
@@ -61,6 +62,8 @@ class PiecewiseParser {
   readonly #bytes: Buffer;
   readonly #pieceBytes: number;
   readonly #scratch: Buffer;
+  /** Containers open around the current position. */
+  #depth = 0;
 
   constructor(bytes: Buffer, pieceBytes: number) {
     this.#bytes = bytes;
@@ -78,9 +81,13 @@ class PiecewiseParser {
   /** The array or object opening at `start`, and the index after it. */
   #containerAt(start: number): { value: unknown; end: number } {
     const open = this.#bytes[start];
-    if (open === OPEN_BRACKET) return this.#arrayAt(start);
-    if (open === OPEN_BRACE) return this.#objectAt(start);
-    throw new NotPiecewise();
+    if (open !== OPEN_BRACKET && open !== OPEN_BRACE) throw new NotPiecewise();
+    // A large item is scanned once per level it is nested in: bodies nest two or three
+    // levels; deeper ones are parsed whole rather than rescanned level after level.
+    if (++this.#depth > MAX_DEPTH) throw new NotPiecewise();
+    const container = open === OPEN_BRACKET ? this.#arrayAt(start) : this.#objectAt(start);
+    this.#depth--;
+    return container;
   }
 
   /** Any value starting at `start` (no whitespace before it), and the index after it. */

@@ -102,7 +102,7 @@ describe('parseJsonBytes', () => {
     expect(parsed.a).toBe(2);
   });
 
-  it('falls back to JSON.parse for nesting deeper than its own recursion goes', () => {
+  it('parses deep nesting whole (beyond 16 levels), as JSON.parse does', () => {
     const depth = 20_000;
     const bytes = Buffer.from(`${'{"a":'.repeat(depth)}[${'{"x":1},'.repeat(10)}{"x":2}]${'}'.repeat(depth)}`);
     let value = parseJsonBytes(bytes, { pieceBytes: 16 });
