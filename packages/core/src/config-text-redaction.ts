@@ -26,6 +26,13 @@ export function isSecretConfigKey(name: string): boolean {
 const KEY_VALUE = /(?<![\w-])(["']?)([A-Za-z_][\w-]*)\1(\s*:\s*)([^,}\]\r\n]+)/g;
 /** The password of `scheme://user:password@host`. */
 const URL_PASSWORD = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)([^\r\n@/]+)@/gi;
+/**
+ * The password of a URL cut before its `@` (a truncated file; a parser quoting the broken
+ * line): `scheme://user:password` up to the line's end or a closing quote. One to five
+ * digits there are a port (`https://host:8080`), not a password.
+ */
+const CUT_URL_PASSWORD =
+  /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s:@/"'`]*:)(?!\d{1,5}(?:["'`]|$))([^\s@/"'`]+)(?=["'`]|$)/gim;
 /** Runs of key-like characters, candidates for {@link looksLikeSecret}. */
 const TOKEN = /[A-Za-z0-9+=_]{12,}/g;
 
@@ -63,7 +70,7 @@ export function secretValuesInConfigText(text: string): string[] {
     const value = unquote(match[4] ?? '');
     if (isSecretConfigKey(match[2] ?? '') && value.length >= 4) values.add(value);
   }
-  for (const match of text.matchAll(URL_PASSWORD)) {
+  for (const match of [...text.matchAll(URL_PASSWORD), ...text.matchAll(CUT_URL_PASSWORD)]) {
     const password = match[2] ?? '';
     if (password.length >= 4) {
       values.add(password);
@@ -94,6 +101,7 @@ export function redactConfigText(text: string, known: readonly string[] = []): s
       : match,
   );
   result = result.replace(URL_PASSWORD, (_match, before: string) => `${before}${REDACTED}@`);
+  result = result.replace(CUT_URL_PASSWORD, (_match, before: string) => `${before}${REDACTED}`);
   return redactLikelySecrets(result);
 }
 

@@ -38,4 +38,16 @@ describe('config text redaction', () => {
     expect(redactConfigText('- 45844cacdeadbeef45844cacdeadbeef', [])).toBe('- [redacted]');
     expect(redactConfigText('appId: wx1, misplaced', ['misplaced'])).toBe('appId: wx1, [redacted]');
   });
+
+  it('given a URL cut before its @ (a truncated file, a parser quoting the line), then its password is found and redacted, a port is not', () => {
+    // Found by the reliability property test: a file truncated inside `url:` showed 12 characters of the password.
+    const truncated = 'sinks:\n  - use: db\n    config:\n      url: postgres://kefu:AaaaaaaaaAaA';
+    expect(secretValuesInConfigText(truncated)).toEqual(['AaaaaaaaaAaA']);
+    expect(redactConfigText('line 22: "      url: postgres://kefu:AaaaaaaaaAaA"')).toBe(
+      'line 22: "      url: postgres://kefu:[redacted]"',
+    );
+    expect(redactConfigText('url: nats://token:0AAaAAA0AAAa')).toBe('url: nats://token:[redacted]');
+    expect(redactConfigText('baseUrl: https://api.example.com:8443')).toBe('baseUrl: https://api.example.com:8443');
+    expect(secretValuesInConfigText('baseUrl: "https://api.example.com:8443"')).toEqual([]);
+  });
 });
