@@ -159,6 +159,7 @@ const USAGE = `Usage: kefu-emulator [options]
   --messages-per-interaction N  messages per customer message before 45047 (default 5)
   --live-records-per-second N   run-time records per account and second (default 1000)
   --raw-control-characters send control characters in WeChat record texts unescaped
+  --indented-record-bodies write WeChat record answers indented (whitespace between tokens)
   getmsglist readings (docs silent; defaults = the documented shape):
   --msgid-model M          global-id | position
   --continuation C         inclusive | exclusive (request msgid as a lower bound)
@@ -228,6 +229,7 @@ const FLAGS = {
   'fault-paths': { type: 'string' },
   'fault-seed': { type: 'string' },
   'raw-control-characters': { type: 'boolean' },
+  'indented-record-bodies': { type: 'boolean' },
   json: { type: 'boolean' },
   'print-config': { type: 'boolean' },
   help: { type: 'boolean' },
@@ -311,6 +313,7 @@ export function optionsFromArgs(args: string[]): EmulatorOptions & CommandFlags 
       messagesPerInteraction: number('messages-per-interaction'),
       liveRecordsPerSecond: number('live-records-per-second'),
       rawControlCharacters: values['raw-control-characters'],
+      indentedRecordBodies: values['indented-record-bodies'],
       records: Object.keys(records ?? {}).length > 0 ? records : undefined,
       deleteAgent: values['delete-agent'] as WechatEmulatorOptions['deleteAgent'],
     }),

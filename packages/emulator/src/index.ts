@@ -145,6 +145,7 @@ const EmulatorOptionsSchema = z.object({
       inviteAcceptMs: count(0, 86_400_000),
       messagesPerInteraction: count(1, 1000),
       rawControlCharacters: z.boolean().optional(),
+      indentedRecordBodies: z.boolean().optional(),
       uniformDays: z.boolean().optional(),
       liveRecordsPerSecond: count(1, 100_000),
       // Checked by parseRecordKnobs, which names the knob and its readings.

@@ -228,6 +228,34 @@ describe('raw control characters', () => {
     );
   });
 
+  it('given indentedRecordBodies, then record answers are indented JSON of the same records', async () => {
+    const indented = await startEmulator({
+      seed: 'records',
+      now: NOW,
+      wechat: { recordsPerDay: 400, customers: 50, indentedRecordBodies: true },
+    });
+    try {
+      const account = indented.wechat.accounts[0]!;
+      const accessToken = await tokenFor(indented);
+      const start = DAY_START - 5 * 86_400;
+      const response = await request(`${indented.url}/customservice/msgrecord/getmsglist?access_token=${accessToken}`, {
+        method: 'POST',
+        body: JSON.stringify({ starttime: start, endtime: start + 86_400, msgid: 1, number: 10_000 }),
+      });
+      const text = await response.body.text();
+      expect(text).toContain('},\n    {');
+      expect(JSON.parse(text).recordlist).toEqual(
+        indented.wechat.expectedRecords({
+          appId: account.appId,
+          from: new Date(start * 1000),
+          to: new Date((start + 86_400) * 1000),
+        }),
+      );
+    } finally {
+      await indented.stop();
+    }
+  });
+
   it('given rawControlCharacters, then record bodies carry raw control bytes and parse to the ground truth when escaped', async () => {
     const raw = await startEmulator({
       seed: 'records',

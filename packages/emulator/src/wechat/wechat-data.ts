@@ -42,6 +42,11 @@ export interface WechatEmulatorOptions {
    * body is then not strict JSON: clients must parse defensively). Default false.
    */
   rawControlCharacters?: boolean;
+  /**
+   * Write record answers indented, whitespace between every token (the docs show bodies
+   * but do not say how they are laid out; valid JSON either way). Default false: compact.
+   */
+  indentedRecordBodies?: boolean;
   /** Run-time records (sent messages, session changes, customer messages) one account may create per emulator second: sizes the msgid layout (default 1000). */
   liveRecordsPerSecond?: number;
   /** How getmsglist reads its cursor where the docs are silent: one knob per reading (see the README). */

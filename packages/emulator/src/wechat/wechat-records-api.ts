@@ -59,11 +59,16 @@ function recordPage(platform: WechatState, call: WechatCall, maxPageSize: number
   return records(platform, { recordlist: window.page((pageindex - 1) * pagesize + 1, pagesize) });
 }
 
-/** A record answer; with `rawControlCharacters`, control characters in texts go out unescaped, as the real platform sends them. */
+/**
+ * A record answer; with `rawControlCharacters`, control characters in texts go out
+ * unescaped, as the real platform sends them; with `indentedRecordBodies`, indented.
+ */
 function records(
   platform: WechatState,
   body: { recordlist: WechatRawRecord[]; number?: number; msgid?: number },
 ): EmulatorResponse {
-  if (!platform.options.rawControlCharacters) return ok(body);
-  return ok(unescapeControlCharacters(JSON.stringify(body)));
+  const { rawControlCharacters, indentedRecordBodies } = platform.options;
+  if (!rawControlCharacters && !indentedRecordBodies) return ok(body);
+  const text = indentedRecordBodies ? JSON.stringify(body, null, 2) : JSON.stringify(body);
+  return ok(rawControlCharacters ? unescapeControlCharacters(text) : text);
 }

@@ -120,6 +120,7 @@ export class WechatState {
       inviteAcceptMs: w.inviteAcceptMs ?? 1000,
       messagesPerInteraction: w.messagesPerInteraction ?? 5,
       rawControlCharacters: w.rawControlCharacters ?? false,
+      indentedRecordBodies: w.indentedRecordBodies ?? false,
       uniformDays: w.uniformDays ?? false,
       liveRecordsPerSecond: w.liveRecordsPerSecond ?? 1000,
     };
