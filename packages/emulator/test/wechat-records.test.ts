@@ -228,66 +228,50 @@ describe('raw control characters', () => {
     );
   });
 
-  it('given indentedRecordBodies, then record answers are indented JSON of the same records', async () => {
-    const indented = await startEmulator({
+  /**
+   * One whole day's getmsglist answer from an emulator started with `wechat` options: the
+   * body's text and the day's ground truth.
+   */
+  async function dayAnswer(wechat: { rawControlCharacters?: boolean; indentedRecordBodies?: boolean }) {
+    const platform = await startEmulator({
       seed: 'records',
       now: NOW,
-      wechat: { recordsPerDay: 400, customers: 50, indentedRecordBodies: true },
+      wechat: { recordsPerDay: 400, customers: 50, ...wechat },
     });
     try {
-      const account = indented.wechat.accounts[0]!;
-      const accessToken = await tokenFor(indented);
+      const accessToken = await tokenFor(platform);
       const start = DAY_START - 5 * 86_400;
-      const response = await request(`${indented.url}/customservice/msgrecord/getmsglist?access_token=${accessToken}`, {
+      const response = await request(`${platform.url}/customservice/msgrecord/getmsglist?access_token=${accessToken}`, {
         method: 'POST',
         body: JSON.stringify({ starttime: start, endtime: start + 86_400, msgid: 1, number: 10_000 }),
       });
-      const text = await response.body.text();
-      expect(text).toContain('},\n    {');
-      expect(JSON.parse(text).recordlist).toEqual(
-        indented.wechat.expectedRecords({
-          appId: account.appId,
-          from: new Date(start * 1000),
-          to: new Date((start + 86_400) * 1000),
-        }),
-      );
+      const truth = platform.wechat.expectedRecords({
+        appId: platform.wechat.accounts[0]!.appId,
+        from: new Date(start * 1000),
+        to: new Date((start + 86_400) * 1000),
+      });
+      return { text: await response.body.text(), truth };
     } finally {
-      await indented.stop();
+      await platform.stop();
     }
+  }
+
+  it('given indentedRecordBodies, then record answers are indented JSON of the same records', async () => {
+    const { text, truth } = await dayAnswer({ indentedRecordBodies: true });
+    expect(text).toContain('},\n    {');
+    expect(JSON.parse(text).recordlist).toEqual(truth);
   });
 
   it('given rawControlCharacters, then record bodies carry raw control bytes and parse to the ground truth when escaped', async () => {
-    const raw = await startEmulator({
-      seed: 'records',
-      now: NOW,
-      wechat: { recordsPerDay: 400, customers: 50, rawControlCharacters: true },
-    });
-    try {
-      const account = raw.wechat.accounts[0]!;
-      const accessToken = await tokenFor(raw);
-      const start = DAY_START - 5 * 86_400;
-      const response = await request(`${raw.url}/customservice/msgrecord/getmsglist?access_token=${accessToken}`, {
-        method: 'POST',
-        body: JSON.stringify({ starttime: start, endtime: start + 86_400, msgid: 1, number: 10_000 }),
-      });
-      const text = await response.body.text();
-      expect([...text].some((ch) => ch.charCodeAt(0) < 0x20)).toBe(true);
-      expect(() => JSON.parse(text)).toThrow();
-      // What a defensive client does: escape raw control characters, then parse.
-      const lenient = JSON.parse(
-        [...text]
-          .map((ch) => (ch.charCodeAt(0) < 0x20 ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : ch))
-          .join(''),
-      );
-      expect(lenient.recordlist).toEqual(
-        raw.wechat.expectedRecords({
-          appId: account.appId,
-          from: new Date(start * 1000),
-          to: new Date((start + 86_400) * 1000),
-        }),
-      );
-    } finally {
-      await raw.stop();
-    }
+    const { text, truth } = await dayAnswer({ rawControlCharacters: true });
+    expect([...text].some((ch) => ch.charCodeAt(0) < 0x20)).toBe(true);
+    expect(() => JSON.parse(text)).toThrow();
+    // What a defensive client does: escape raw control characters, then parse.
+    const lenient = JSON.parse(
+      [...text]
+        .map((ch) => (ch.charCodeAt(0) < 0x20 ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}` : ch))
+        .join(''),
+    );
+    expect(lenient.recordlist).toEqual(truth);
   });
 });
